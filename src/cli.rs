@@ -1,0 +1,307 @@
+//! The command line: arguments (clap) and one function per command.
+//!
+//! Exit codes: 0 success; 1 drift (`diff`); 2 an invalid spec, bad
+//! arguments, or an error that stopped harden (nothing half-written).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diagnostics::{self, Style};
+use crate::emit::{self, Templates};
+use crate::load::{self, LoadError};
+use crate::model::Model;
+use crate::output::{self, Drift, OutputSet, WriteOptions};
+use crate::schema;
+
+/// Compile one hardening.toml into a service's production-hardening files:
+/// Prometheus, Alertmanager, Grafana, Kubernetes, Compose, DigitalOcean, k6.
+#[derive(Debug, Parser)]
+#[command(name = "harden", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a spec and report every problem at once.
+    Validate {
+        /// The spec (default ./hardening.toml).
+        spec: Option<PathBuf>,
+    },
+    /// Write the generated files.
+    Generate {
+        #[command(flatten)]
+        target: Target,
+        /// Overwrite files that harden did not write.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show how the files on disk differ from what the spec generates; exit 1 on drift.
+    Diff {
+        #[command(flatten)]
+        target: Target,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print the spec's JSON Schema (draft-07).
+    Schema,
+    /// Write a commented starter spec.
+    Init {
+        /// Where to write it (default ./hardening.toml).
+        path: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct Target {
+    /// The spec (default ./hardening.toml).
+    spec: Option<PathBuf>,
+    /// The directory the files go in (default: the spec's directory).
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// A directory of templates that replace the built-in ones of the same name.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+const DEFAULT_SPEC: &str = "hardening.toml";
+
+/// Runs the command line and returns the process's exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Validate { spec } => validate(&spec_path(spec)),
+        Command::Generate { target, force } => generate(&target, force),
+        Command::Diff { target, format } => diff(&target, format),
+        Command::Schema => print_schema(),
+        Command::Init { path } => init(&path.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC))),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure::Invalid(rendered)) => {
+            eprint!("{rendered}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Error(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Why a command stopped.
+enum Failure {
+    /// The spec is invalid; the rendered diagnostics.
+    Invalid(String),
+    /// Anything else, as one message naming the place and the fix.
+    Error(String),
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Error(e.to_string())
+    }
+}
+
+fn spec_path(spec: Option<PathBuf>) -> PathBuf {
+    spec.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC))
+}
+
+/// Loads a spec, rendering its problems for the terminal.
+fn load_model(path: &Path) -> Result<Model, Failure> {
+    load::load(path).map_err(|e| match e {
+        LoadError::Read { path, detail } => Failure::Error(format!(
+            "cannot read {path}: {detail}; pass the spec's path, or run `harden init` to write one"
+        )),
+        LoadError::Invalid(diagnostics) => {
+            let count = diagnostics.len();
+            let mut text = diagnostics::render(&diagnostics, Style::for_stderr());
+            text.push_str(&format!(
+                "error: {} has {count} problem{}; nothing was written\n",
+                path.display(),
+                if count == 1 { "" } else { "s" }
+            ));
+            Failure::Invalid(text)
+        }
+    })
+}
+
+/// The spec, its model and the output set it compiles to.
+fn compile(target: &Target) -> Result<(PathBuf, PathBuf, OutputSet), Failure> {
+    let spec = spec_path(target.spec.clone());
+    let model = load_model(&spec)?;
+    let templates = Templates::with_overrides(target.templates.as_deref())?;
+    let set = emit::emit(&model, &templates)?;
+    let out = target.out.clone().unwrap_or_else(|| {
+        spec.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    });
+    Ok((spec, out, set))
+}
+
+fn validate(spec: &Path) -> Result<ExitCode, Failure> {
+    let model = load_model(spec)?;
+    let http = model.services.iter().filter(|s| s.http().is_some()).count();
+    println!(
+        "{} is valid: project {}, {} service{} ({http} http), {} receiver{}",
+        spec.display(),
+        model.project.name,
+        model.services.len(),
+        plural(model.services.len()),
+        model.alerting.receivers.len(),
+        plural(model.alerting.receivers.len()),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn generate(target: &Target, force: bool) -> Result<ExitCode, Failure> {
+    let (_, out, set) = compile(target)?;
+    let report = output::write(&set, &out, &WriteOptions { force })?;
+    let mut stdout = std::io::stdout().lock();
+    for path in &report.written {
+        writeln!(stdout, "wrote     {path}")?;
+    }
+    for path in &report.removed {
+        writeln!(stdout, "removed   {path}")?;
+    }
+    writeln!(
+        stdout,
+        "{}: {} written, {} unchanged, {} removed",
+        out.display(),
+        report.written.len(),
+        report.unchanged.len(),
+        report.removed.len()
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn diff(target: &Target, format: Format) -> Result<ExitCode, Failure> {
+    let (spec, out, set) = compile(target)?;
+    let report = output::diff(&set, &out)?;
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        Format::Json => {
+            let drifts: Vec<serde_json::Value> = report.drifts.iter().map(drift_json).collect();
+            let json = serde_json::json!({
+                "spec": spec.display().to_string(),
+                "out": out.display().to_string(),
+                "clean": report.is_clean(),
+                "drifts": drifts,
+            });
+            writeln!(stdout, "{}", serde_json::to_string_pretty(&json)?)?;
+        }
+        Format::Text => {
+            for drift in &report.drifts {
+                match drift {
+                    Drift::Changed { .. } => write!(stdout, "{drift}")?,
+                    Drift::ModeChanged { path, expected } => {
+                        writeln!(stdout, "mode      {path} (should be {expected})")?
+                    }
+                    Drift::Missing { path } => writeln!(stdout, "missing   {path}")?,
+                    Drift::Stale { path } => {
+                        writeln!(stdout, "stale     {path} (harden no longer generates it)")?
+                    }
+                }
+            }
+        }
+    }
+    if report.is_clean() {
+        eprintln!(
+            "{}: {} files match {}",
+            out.display(),
+            set.len(),
+            spec.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let n = report.drifts.len();
+    eprintln!(
+        "error: {n} file{} in {} drifted from {}: {}",
+        plural(n),
+        out.display(),
+        spec.display(),
+        report
+            .drifts
+            .iter()
+            .map(Drift::path)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    eprintln!(
+        "hint: run `harden generate {} --out {}` to bring the files in line, or change the spec if the edit was meant",
+        spec.display(),
+        out.display()
+    );
+    Ok(ExitCode::from(1))
+}
+
+fn drift_json(drift: &Drift) -> serde_json::Value {
+    let (kind, diff) = match drift {
+        Drift::Changed { unified, .. } => ("changed", Some(unified.as_str())),
+        Drift::ModeChanged { .. } => ("mode", None),
+        Drift::Missing { .. } => ("missing", None),
+        Drift::Stale { .. } => ("stale", None),
+    };
+    serde_json::json!({ "path": drift.path(), "kind": kind, "diff": diff })
+}
+
+fn print_schema() -> Result<ExitCode, Failure> {
+    print!("{}", schema::to_pretty_string(&schema::json_schema()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The starter spec `harden init` writes.
+const STARTER: &str = include_str!("../templates/init/hardening.toml");
+
+fn init(path: &Path) -> Result<ExitCode, Failure> {
+    let schema_path = path.with_file_name("hardening.schema.json");
+    for p in [path, schema_path.as_path()] {
+        if p.exists() || p.is_symlink() {
+            return Err(Failure::Error(format!(
+                "{} already exists; harden init never overwrites a file (move it away, or edit it)",
+                p.display()
+            )));
+        }
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
+    let write_new = |p: &Path, text: &str| -> Result<(), Failure> {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(p)
+            .map_err(|e| format!("cannot create {}: {e}", p.display()))?;
+        file.write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", p.display()))?;
+        Ok(())
+    };
+    write_new(
+        &schema_path,
+        &schema::to_pretty_string(&schema::json_schema()),
+    )?;
+    write_new(path, STARTER)?;
+    println!(
+        "wrote {} and {}; edit the spec, then run `harden validate {}`",
+        path.display(),
+        schema_path.display(),
+        path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,231 @@
+//! Problems found in a spec, and their rendering as miette diagnostics that
+//! underline the key or value in the TOML text and say how to fix it.
+//!
+//! Checks produce [`Problem`]s that locate themselves by JSON pointer; only
+//! rendering needs the [`SpanIndex`] and the text, so every check stays a pure
+//! function of the parsed spec.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+};
+
+use crate::source::{SourceFile, SpanIndex};
+
+/// Where a label points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum At {
+    /// The key at this JSON pointer (or its table, when the key is missing).
+    Key(String),
+    /// The value at this JSON pointer.
+    Value(String),
+    /// A byte range in the text.
+    Span(Range<usize>),
+}
+
+/// A note on a place in the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label {
+    pub at: At,
+    pub text: String,
+}
+
+impl Label {
+    pub fn key(pointer: impl Into<String>, text: impl Into<String>) -> Self {
+        Label {
+            at: At::Key(pointer.into()),
+            text: text.into(),
+        }
+    }
+    pub fn value(pointer: impl Into<String>, text: impl Into<String>) -> Self {
+        Label {
+            at: At::Value(pointer.into()),
+            text: text.into(),
+        }
+    }
+    pub fn span(span: Range<usize>, text: impl Into<String>) -> Self {
+        Label {
+            at: At::Span(span),
+            text: text.into(),
+        }
+    }
+}
+
+/// One error in a spec: what is wrong, where, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// A stable kebab-case identifier, shown as `harden::<code>`.
+    pub code: &'static str,
+    pub message: String,
+    pub labels: Vec<Label>,
+    pub help: Option<String>,
+}
+
+impl Problem {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Problem {
+            code,
+            message: message.into(),
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn with_label(mut self, label: Label) -> Self {
+        self.labels.push(label);
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The pointer of the first label, used to order problems by position.
+    fn first_offset(&self, index: &SpanIndex) -> usize {
+        self.labels
+            .first()
+            .map(|l| resolve(&l.at, index).start)
+            .unwrap_or(0)
+    }
+}
+
+fn resolve(at: &At, index: &SpanIndex) -> Range<usize> {
+    match at {
+        At::Key(p) => index.key_span(p),
+        At::Value(p) => index.value_span(p),
+        At::Span(s) => s.clone(),
+    }
+}
+
+/// A [`Problem`] bound to its source text, ready for miette.
+#[derive(Debug)]
+pub struct Located {
+    problem: Problem,
+    spans: Vec<Range<usize>>,
+    source: NamedSource<Arc<String>>,
+}
+
+impl fmt::Display for Located {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem.message)
+    }
+}
+
+impl std::error::Error for Located {}
+
+impl Diagnostic for Located {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(format!("harden::{}", self.problem.code)))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.problem
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(self.problem.labels.iter().zip(&self.spans).map(
+            |(label, span)| LabeledSpan::new(Some(label.text.clone()), span.start, span.len()),
+        )))
+    }
+}
+
+/// Binds problems to the file they were found in, ordered by position.
+pub fn locate(mut problems: Vec<Problem>, file: &SourceFile, index: &SpanIndex) -> Vec<Located> {
+    problems.sort_by_key(|p| p.first_offset(index));
+    problems.dedup();
+    let source = NamedSource::new(file.name.clone(), Arc::new(file.text.clone()));
+    problems
+        .into_iter()
+        .map(|problem| Located {
+            spans: problem
+                .labels
+                .iter()
+                .map(|l| resolve(&l.at, index))
+                .collect(),
+            problem,
+            source: source.clone(),
+        })
+        .collect()
+}
+
+/// How diagnostics are drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+    pub width: usize,
+}
+
+impl Style {
+    /// Colour on a terminal unless `NO_COLOR` is set; the terminal's width.
+    pub fn for_stderr() -> Self {
+        use std::io::IsTerminal;
+        let tty = std::io::stderr().is_terminal();
+        Style {
+            color: tty && std::env::var_os("NO_COLOR").is_none(),
+            width: if tty { 100 } else { 80 },
+        }
+    }
+
+    /// No colour, 80 columns: stable for tests and logs.
+    pub fn plain() -> Self {
+        Style {
+            color: false,
+            width: 80,
+        }
+    }
+}
+
+/// Renders diagnostics one after another, as miette draws them.
+pub fn render(diagnostics: &[Located], style: Style) -> String {
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false);
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        // Writing to a String cannot fail.
+        let _ = handler.render_report(&mut out, diagnostic);
+        out.push('\n');
+    }
+    out
+}
+
+/// The closest of `candidates` to `word`, if any is close enough to be a likely typo.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let keys = ["availability", "latency", "window"];
+        assert_eq!(did_you_mean("availabilty", keys), Some("availability"));
+        assert_eq!(did_you_mean("zzz", keys), None);
+    }
+}

@@ -1,0 +1,202 @@
+//! Escaping every interpolated value for the format it lands in, so that no
+//! spec value (quotes, newlines, `{{`, `: `, `#`) can change a file's
+//! structure. Templates give the structure; values are always scalars.
+
+/// A string as a YAML scalar: plain when that is unambiguous, single-quoted
+/// when it is printable on one line, double-quoted with escapes otherwise.
+pub fn yaml_str(s: &str) -> String {
+    if is_plain_safe(s) {
+        s.to_string()
+    } else if s.chars().all(|c| is_printable(c) && c != '\n') && !s.is_empty() {
+        format!("'{}'", s.replace('\'', "''"))
+    } else {
+        json_str(s)
+    }
+}
+
+/// A string as a JSON (and JavaScript) string literal, escaping every
+/// character that is not printable, and U+2028/U+2029 for JavaScript.
+pub fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if !is_printable(c) || c == '\u{2028}' || c == '\u{2029}' => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A string as one POSIX shell word.
+pub fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-./:=@%+,".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+/// YAML's printable set (c-printable), minus the byte-order mark.
+fn is_printable(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+        && c != '\u{feff}'
+}
+
+/// Words YAML 1.1 (Go's yaml.v2, PyYAML) reads as booleans or null.
+const RESERVED: &[&str] = &[
+    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~",
+];
+
+/// Whether `s` reads back as the same string when written plain, in any
+/// context (block or flow) and under both YAML 1.1 and 1.2.
+fn is_plain_safe(s: &str) -> bool {
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
+    if RESERVED.contains(&s.to_ascii_lowercase().as_str()) {
+        return false;
+    }
+    let allowed = |c: char| c.is_ascii_alphanumeric() || " _-./:@()=~<>!+%*^&;?$".contains(c);
+    let starts_well =
+        first.is_ascii_alphabetic() || "/_(".contains(first) || first.is_ascii_digit();
+    if !starts_well || !s.chars().all(allowed) {
+        return false;
+    }
+    if s.ends_with([' ', ':']) || s.contains(": ") || s.contains(" #") {
+        return false;
+    }
+    // Anything starting with a digit could read as a number, a date or a
+    // sexagesimal; only durations such as `15s` are left plain.
+    if first.is_ascii_digit() {
+        return is_duration(s);
+    }
+    true
+}
+
+/// `15s`, `1h30m`, `500ms`: digits and unit letters, ending in a unit.
+fn is_duration(s: &str) -> bool {
+    let mut rest = s;
+    if rest.is_empty() {
+        return false;
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return false;
+        }
+        rest = &rest[digits..];
+        let unit = ["ms", "s", "m", "h", "d", "w", "y"]
+            .into_iter()
+            .find(|u| rest.starts_with(u));
+        match unit {
+            Some(u) => rest = &rest[u.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn yaml_roundtrip(s: &str) -> String {
+        let doc = format!("k: {}\nl: [{}]\n", yaml_str(s), yaml_str(s));
+        let v: serde_json::Value = serde_saphyr::from_str(&doc).expect("valid YAML");
+        assert_eq!(v["l"][0], v["k"], "flow and block agree for {s:?}");
+        v["k"].as_str().expect("a string").to_string()
+    }
+
+    #[test]
+    fn yaml_values_read_back_unchanged() {
+        let hostile = [
+            "plain",
+            "api:5001",
+            "15s",
+            "1.8.0",
+            "5001",
+            "yes",
+            "No",
+            "null",
+            "~",
+            "",
+            " leading",
+            "a: b",
+            "x #comment",
+            "{{ $labels.instance }}",
+            "${HOME}",
+            "it's",
+            "quote\"d",
+            "line\nbreak",
+            "tab\there",
+            "back\\slash",
+            "- item",
+            "? key",
+            "& anchor",
+            "* alias",
+            "! tag",
+            "| block",
+            "> folded",
+            "%directive",
+            "@at",
+            "`tick`",
+            "[flow]",
+            "a, b",
+            "ünïcødé ✓",
+            "\u{7f}del",
+            "\u{feff}bom",
+            "sum(rate(http_requests_total{status=~\"5..\"}[5m]))",
+            "2001-12-14",
+            "1:20",
+            "0x1f",
+            ".inf",
+            "-1",
+        ];
+        for s in hostile {
+            assert_eq!(yaml_roundtrip(s), s, "as written: {}", yaml_str(s));
+        }
+    }
+
+    #[test]
+    fn yaml_is_readable_where_it_can_be() {
+        assert_eq!(yaml_str("api:5001"), "api:5001");
+        assert_eq!(yaml_str("15s"), "15s");
+        assert_eq!(yaml_str("/metrics"), "/metrics");
+        assert_eq!(yaml_str("1.8.0"), "'1.8.0'");
+        assert_eq!(
+            yaml_str("sum(rate(x{code=~\"5..\"}[5m]))"),
+            "'sum(rate(x{code=~\"5..\"}[5m]))'"
+        );
+    }
+
+    #[test]
+    fn json_strings_escape_everything_unprintable() {
+        let s = "a\"b\\c\nd\u{1}\u{7f}\u{2028}";
+        let lit = json_str(s);
+        assert_eq!(lit, "\"a\\\"b\\\\c\\nd\\u0001\\u007f\\u2028\"");
+        let back: String = serde_json::from_str(&lit).expect("valid JSON");
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("api"), "api");
+        assert_eq!(shell_word("it's $HOME"), r"'it'\''s $HOME'");
+        assert_eq!(shell_word(""), "''");
+    }
+}

@@ -1,0 +1,130 @@
+//! `prometheus/prometheus.yml`: global intervals, external labels, rule
+//! files, the Alertmanager, and a scrape job for Prometheus, Alertmanager and
+//! every service that exposes metrics.
+
+use serde::Serialize;
+
+use super::{EmitError, Emitter};
+use crate::model::{Model, Target};
+use crate::output::FileMode;
+
+pub const PATH: &str = "prometheus/prometheus.yml";
+
+#[derive(Serialize)]
+struct Context {
+    scrape_interval: String,
+    scrape_timeout: String,
+    evaluation_interval: String,
+    external_labels: Vec<Label>,
+    rule_files: Vec<&'static str>,
+    alertmanagers: Vec<String>,
+    jobs: Vec<Job>,
+}
+
+#[derive(Serialize)]
+struct Label {
+    name: &'static str,
+    value: String,
+}
+
+#[derive(Serialize)]
+struct Job {
+    name: String,
+    metrics_path: String,
+    groups: Vec<Group>,
+}
+
+/// One `static_configs` entry: targets that share labels.
+#[derive(Serialize)]
+struct Group {
+    targets: Vec<String>,
+    labels: Vec<Label>,
+}
+
+pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    let m = &model.monitoring;
+    let mut external_labels = vec![
+        Label {
+            name: "project",
+            value: model.project.name.clone(),
+        },
+        Label {
+            name: "environment",
+            value: model.project.environment.clone(),
+        },
+    ];
+    if let Some(region) = model.project.primary_region() {
+        external_labels.push(Label {
+            name: "region",
+            value: region.to_string(),
+        });
+    }
+    let alertmanager = format!("alertmanager:{}", m.alertmanager_port);
+    let mut jobs = vec![
+        plain_job("prometheus", format!("localhost:{}", m.prometheus_port)),
+        plain_job("alertmanager", alertmanager.clone()),
+    ];
+    for service in &model.services {
+        let Some(http) = service.http() else { continue };
+        jobs.push(Job {
+            name: service.name.clone(),
+            metrics_path: http.endpoints.metrics.clone(),
+            groups: groups_by_region(&service.name, &http.targets),
+        });
+    }
+    let context = Context {
+        scrape_interval: m.scrape_interval.to_string(),
+        scrape_timeout: m.scrape_timeout.to_string(),
+        evaluation_interval: m.evaluation_interval.to_string(),
+        external_labels,
+        rule_files: vec!["rules/*.yml"],
+        alertmanagers: vec![alertmanager],
+        jobs,
+    };
+    out.render(
+        PATH,
+        "prometheus/prometheus.yml.j2",
+        &context,
+        FileMode::Regular,
+    )
+}
+
+fn plain_job(name: &str, target: String) -> Job {
+    Job {
+        name: name.to_string(),
+        metrics_path: "/metrics".to_string(),
+        groups: vec![Group {
+            targets: vec![target],
+            labels: Vec::new(),
+        }],
+    }
+}
+
+/// One group per region, in the model's order (primary first), each target
+/// labelled with its service and region.
+fn groups_by_region(service: &str, targets: &[Target]) -> Vec<Group> {
+    let mut groups: Vec<(Option<&str>, Vec<String>)> = Vec::new();
+    for t in targets {
+        let region = t.region.as_deref();
+        match groups.iter_mut().find(|(r, _)| *r == region) {
+            Some((_, addresses)) => addresses.push(t.address.clone()),
+            None => groups.push((region, vec![t.address.clone()])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(region, targets)| {
+            let mut labels = vec![Label {
+                name: "service",
+                value: service.to_string(),
+            }];
+            if let Some(region) = region {
+                labels.push(Label {
+                    name: "region",
+                    value: region.to_string(),
+                });
+            }
+            Group { targets, labels }
+        })
+        .collect()
+}

@@ -1,0 +1,201 @@
+//! The templates: compiled into the binary from `templates/`, overridable one
+//! by one from a directory (`--templates DIR`), rendered by minijinja with
+//! strict undefined and every value escaped for the file's format.
+
+use std::path::Path;
+
+use minijinja::value::Value;
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, UndefinedBehavior};
+use serde::Serialize;
+
+use super::EmitError;
+use super::escape::{json_str, shell_word, yaml_str};
+
+/// Every template harden uses, by name, as compiled in.
+const BUILTIN: &[(&str, &str)] = &[(
+    "prometheus/prometheus.yml.j2",
+    include_str!("../../templates/prometheus/prometheus.yml.j2"),
+)];
+
+/// A loaded template set.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// The compiled-in templates.
+    pub fn builtin() -> Result<Self, EmitError> {
+        Self::with_overrides(None)
+    }
+
+    /// The compiled-in templates, each replaced by the file of the same name
+    /// under `dir` when there is one. A file in `dir` that is not a template
+    /// harden uses is an error, so a misspelt override cannot go unnoticed.
+    pub fn with_overrides(dir: Option<&Path>) -> Result<Self, EmitError> {
+        let mut env = environment().map_err(|e| render_error("(syntax)", &e))?;
+        if let Some(dir) = dir {
+            check_overrides(dir)?;
+        }
+        for (name, builtin) in BUILTIN {
+            let source = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
+                Some(path) => std::fs::read_to_string(&path).map_err(|e| EmitError::Overrides {
+                    dir: path.clone(),
+                    detail: e.to_string(),
+                })?,
+                None => (*builtin).to_string(),
+            };
+            env.add_template_owned(*name, source)
+                .map_err(|e| render_error(name, &e))?;
+        }
+        Ok(Templates { env })
+    }
+
+    /// Names of the compiled-in templates.
+    pub fn names() -> impl Iterator<Item = &'static str> {
+        BUILTIN.iter().map(|(name, _)| *name)
+    }
+
+    /// Renders one template.
+    pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String, EmitError> {
+        let template = self
+            .env
+            .get_template(name)
+            .map_err(|e| render_error(name, &e))?;
+        template
+            .render(Value::from(minijinja::value::Serde(context)))
+            .map_err(|e| render_error(name, &e))
+    }
+}
+
+/// The engine as every template sees it: strict undefined, block tags that
+/// leave no blank lines, the trailing newline kept, values escaped.
+fn environment() -> Result<Environment<'static>, Error> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .trim_blocks(true)
+            .lstrip_blocks(true)
+            .build()?,
+    );
+    env.set_auto_escape_callback(auto_escape_for);
+    env.set_formatter(format_value);
+    env.add_global("header", Value::from_safe_string(super::HEADER.to_string()));
+    Ok(env)
+}
+
+fn render_error(name: &str, e: &Error) -> EmitError {
+    let mut detail = e.to_string();
+    if let Some(line) = e.line() {
+        detail = format!("{detail} (line {line})");
+    }
+    EmitError::Render {
+        name: name.to_string(),
+        detail,
+    }
+}
+
+/// Every file under `dir` must be a known template name.
+fn check_overrides(dir: &Path) -> Result<(), EmitError> {
+    let mut stack = vec![dir.to_path_buf()];
+    let overrides_error = |detail: String| EmitError::Overrides {
+        dir: dir.to_path_buf(),
+        detail,
+    };
+    while let Some(current) = stack.pop() {
+        let entries = std::fs::read_dir(&current).map_err(|e| overrides_error(e.to_string()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| overrides_error(e.to_string()))?.path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let relative = path
+                .strip_prefix(dir)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            if !BUILTIN.iter().any(|(name, _)| *name == relative) {
+                let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+                return Err(overrides_error(format!(
+                    "`{relative}` is not a template harden uses; the templates are: {}",
+                    known.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The escaping of a template, from the extension of the file it renders.
+fn auto_escape_for(name: &str) -> AutoEscape {
+    let target = name.strip_suffix(".j2").unwrap_or(name);
+    match target.rsplit('.').next() {
+        Some("yml" | "yaml") => AutoEscape::Custom("yaml".into()),
+        Some("json" | "js") => AutoEscape::Custom("json".into()),
+        Some("sh") => AutoEscape::Custom("shell".into()),
+        _ => AutoEscape::None,
+    }
+}
+
+/// Writes `{{ value }}` escaped for the template's format. Values marked
+/// `|safe` go out as they are: templates use that only for text harden
+/// built itself.
+fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<(), Error> {
+    if value.is_undefined() {
+        return Err(Error::new(ErrorKind::UndefinedError, "undefined value"));
+    }
+    let escape: fn(&str) -> String = match state.auto_escape() {
+        _ if value.is_safe() => return write!(out, "{value}").map_err(Error::from),
+        AutoEscape::Custom(c) if c == "yaml" => yaml_str,
+        AutoEscape::Custom(c) if c == "json" => json_str,
+        AutoEscape::Custom(c) if c == "shell" => shell_word,
+        _ => return write!(out, "{value}").map_err(Error::from),
+    };
+    let text = match value.as_str() {
+        Some(s) => escape(s),
+        None if value.is_number() || value.kind() == minijinja::value::ValueKind::Bool => {
+            value.to_string()
+        }
+        None if value.is_none() => "null".to_string(),
+        // Sequences and maps go out as JSON, which is also valid YAML flow.
+        None => serde_json::to_string(value).map_err(|e| {
+            Error::new(ErrorKind::BadSerialization, "cannot serialize value").with_source(e)
+        })?,
+    };
+    out.write_str(&text).map_err(Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_template_compiles() {
+        let templates = Templates::builtin().expect("builtin templates compile");
+        for name in Templates::names() {
+            assert!(templates.env.get_template(name).is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn yaml_templates_escape_values() {
+        let mut env = environment().expect("environment");
+        env.add_template("t.yml.j2", "k: {{ v }}\n")
+            .expect("template");
+        let out = env
+            .get_template("t.yml.j2")
+            .and_then(|t| t.render(minijinja::context! { v => "a: b\n# c" }))
+            .expect("renders");
+        assert_eq!(out, "k: \"a: b\\n# c\"\n");
+    }
+
+    #[test]
+    fn undefined_values_are_errors() {
+        let templates = Templates::builtin().expect("builtin");
+        let err = templates
+            .render("prometheus/prometheus.yml.j2", &serde_json::json!({}))
+            .expect_err("strict undefined");
+        assert!(err.to_string().contains("prometheus/prometheus.yml.j2"));
+    }
+}

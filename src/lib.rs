@@ -1,0 +1,19 @@
+//! `harden` compiles one `hardening.toml` into a service's production-hardening
+//! files and checks that committed files have not drifted from it.
+//!
+//! The pipeline, in module order: [`source`] (TOML → JSON + spans) →
+//! [`schema`] (structural checks) → [`spec`] (the file as written) →
+//! [`model`] (resolved, with every derived number) → [`emit`] (templates →
+//! [`output::OutputSet`]) → [`output`] (write or diff). [`load`] runs the
+//! front half; [`cli`] is the command line. See ARCHITECTURE.md.
+
+pub mod cli;
+pub mod diagnostics;
+pub mod emit;
+pub mod load;
+pub mod model;
+pub mod output;
+pub mod schema;
+pub mod source;
+pub mod spec;
+pub mod units;

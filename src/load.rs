@@ -1,0 +1,110 @@
+//! The front half of the pipeline: a spec file → a valid [`Model`], or every
+//! problem in it at once.
+//!
+//! Stages: TOML syntax (all recoverable errors) → JSON Schema (all
+//! structural errors) → lowering (all semantic errors). A later stage runs
+//! only on what the earlier one accepted, except that unknown keys alone do
+//! not stop the semantic checks: they are reported and skipped.
+
+use std::path::Path;
+
+use crate::diagnostics::{Located, Problem, locate};
+use crate::model::{self, Model};
+use crate::schema;
+use crate::source::{self, SourceFile, SpanIndex};
+use crate::spec::Spec;
+
+/// Why a spec could not be loaded.
+#[derive(Debug)]
+pub enum LoadError {
+    /// The file could not be read.
+    Read { path: String, detail: String },
+    /// The spec has problems; each is located in the file.
+    Invalid(Vec<Located>),
+}
+
+/// Reads and checks a spec file.
+pub fn load(path: &Path) -> Result<Model, LoadError> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
+        path: name.clone(),
+        detail: e.to_string(),
+    })?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let file = SourceFile { name, text };
+            let problem = Problem::new("not-utf8", "the spec is not valid UTF-8")
+                .with_label(crate::diagnostics::Label::span(valid..valid, "this byte"))
+                .with_help("save hardening.toml as UTF-8");
+            return Err(LoadError::Invalid(locate(
+                vec![problem],
+                &file,
+                &SpanIndex::default(),
+            )));
+        }
+    };
+    let file = SourceFile { name, text };
+    check(&file).map_err(LoadError::Invalid)
+}
+
+/// Checks spec text; the heart of `harden validate`.
+pub fn check(file: &SourceFile) -> Result<Model, Vec<Located>> {
+    let (document, index) = match source::parse(&file.text) {
+        Ok(parsed) => parsed,
+        Err(problems) => return Err(locate(problems, file, &SpanIndex::default())),
+    };
+    let mut problems = schema::check(&document, &index);
+    // Unknown keys do not change what the rest of the spec means: drop them
+    // and still run the semantic checks, so one typo does not hide the rest.
+    let only_unknown_keys = problems.iter().all(|p| p.code == "unknown-key");
+    let spec = if only_unknown_keys {
+        let mut pruned = document;
+        for p in &problems {
+            if let Some(crate::diagnostics::Label {
+                at: crate::diagnostics::At::Key(pointer),
+                ..
+            }) = p.labels.first()
+            {
+                remove_pointer(&mut pruned, pointer);
+            }
+        }
+        match serde_json::from_value::<Spec>(pruned) {
+            Ok(spec) => Some(spec),
+            Err(e) => {
+                problems.push(Problem::new(
+                    "internal",
+                    format!(
+                        "the spec passed the schema but could not be read: {e}; please report this"
+                    ),
+                ));
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let model = spec.map(|spec| model::lower(&spec));
+    match model {
+        Some(Ok(model)) if problems.is_empty() => Ok(model),
+        Some(Ok(_)) => Err(locate(problems, file, &index)),
+        Some(Err(more)) => {
+            problems.extend(more);
+            Err(locate(problems, file, &index))
+        }
+        None => Err(locate(problems, file, &index)),
+    }
+}
+
+/// Removes the value at a JSON pointer, if it is there.
+fn remove_pointer(document: &mut serde_json::Value, pointer: &str) {
+    let Some((parent, key)) = pointer.rsplit_once('/') else {
+        return;
+    };
+    let key = key.replace("~1", "/").replace("~0", "~");
+    if let Some(serde_json::Value::Object(map)) = document.pointer_mut(parent) {
+        map.remove(&key);
+    }
+}

@@ -1,0 +1,1464 @@
+//! Spec → model: apply defaults, parse units, resolve references, and report
+//! every semantic problem at once (the schema has already checked the shape).
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::*;
+use crate::diagnostics::{Label, Problem, did_you_mean};
+use crate::source::push_pointer;
+use crate::spec::{self, ServiceKind};
+use crate::units::{CpuQuantity, MemoryQuantity};
+
+/// Builds the model, or returns every problem found.
+pub fn lower(spec: &spec::Spec) -> Result<Model, Vec<Problem>> {
+    let mut cx = Lower::default();
+    let project = cx.project(&spec.project);
+    let services: Vec<Service> = spec
+        .services
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| cx.service(&format!("/service/{i}"), s, &project))
+        .collect();
+    cx.unique_names(
+        "/service",
+        spec.services.iter().map(|s| s.name.as_str()),
+        "service",
+    );
+    let monitoring = cx.monitoring(&spec.monitoring, &services);
+    cx.port_conflicts(&monitoring, &spec.services);
+    let alerting = cx.alerting(&spec.alerting, spec);
+    let load_test = spec
+        .load_test
+        .as_ref()
+        .and_then(|l| cx.load_test(l, &services));
+    let rollback = spec
+        .rollback
+        .as_ref()
+        .and_then(|r| cx.rollback(r, &alerting));
+    let platforms = cx.platforms(&spec.platform, &project);
+    if !cx.problems.is_empty() {
+        return Err(cx.problems);
+    }
+    Ok(Model {
+        project,
+        monitoring,
+        services,
+        alerting,
+        load_test,
+        rollback,
+        platforms,
+    })
+}
+
+#[derive(Default)]
+struct Lower {
+    problems: Vec<Problem>,
+}
+
+impl Lower {
+    fn report(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    /// A problem with the value at `pointer`.
+    fn invalid(&mut self, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
+        self.report(
+            Problem::new("invalid-value", message)
+                .with_label(Label::value(pointer, "here"))
+                .with_help(help),
+        );
+    }
+
+    fn duration(&mut self, pointer: &str, value: &spec::DurationStr) -> Option<Duration> {
+        match Duration::parse(value.as_str()) {
+            Ok(d) if d.is_zero() => {
+                self.invalid(
+                    pointer,
+                    "a duration here must be longer than zero",
+                    "use a duration such as 30s or 5m",
+                );
+                None
+            }
+            Ok(d) => Some(d),
+            Err(e) => {
+                self.invalid(
+                    pointer,
+                    format!("invalid duration {:?}", value.as_str()),
+                    e.to_string(),
+                );
+                None
+            }
+        }
+    }
+
+    /// An optional duration with a default.
+    fn duration_or(
+        &mut self,
+        pointer: &str,
+        value: Option<&spec::DurationStr>,
+        default_secs: u32,
+    ) -> Duration {
+        value
+            .and_then(|v| self.duration(pointer, v))
+            .unwrap_or(Duration::secs(default_secs))
+    }
+
+    fn percent(&mut self, pointer: &str, value: &spec::PercentStr) -> Option<Percent> {
+        match Percent::parse(value.as_str()) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.invalid(
+                    pointer,
+                    format!("invalid percentage {:?}", value.as_str()),
+                    e.to_string(),
+                );
+                None
+            }
+        }
+    }
+
+    /// A key set where it does not apply.
+    fn not_applicable(&mut self, pointer: &str, key: &str, applies_to: &str) {
+        self.report(
+            Problem::new("key-not-applicable", format!("`{key}` does not apply here"))
+                .with_label(Label::key(
+                    push_pointer(pointer, key),
+                    format!("only for {applies_to}"),
+                ))
+                .with_help(format!("remove `{key}`, or change the kind of this table")),
+        );
+    }
+
+    /// A key required in this context.
+    fn missing(&mut self, pointer: &str, key: &str, why: &str, example: &str) {
+        self.report(
+            Problem::new("missing-key", format!("{why} needs `{key}`"))
+                .with_label(Label::key(pointer, format!("`{key}` is missing here")))
+                .with_help(format!("add `{key} = {example}`")),
+        );
+    }
+
+    /// A name that must refer to something defined elsewhere.
+    fn reference<'a>(
+        &mut self,
+        pointer: &str,
+        name: &str,
+        what: &str,
+        defined: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> bool {
+        if defined.clone().into_iter().any(|d| d == name) {
+            return true;
+        }
+        let known: Vec<&str> = defined.into_iter().collect();
+        let help = match did_you_mean(name, known.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if known.is_empty() => format!("define a {what} first"),
+            None => format!("the {what}s defined are: {}", known.join(", ")),
+        };
+        self.report(
+            Problem::new(
+                "undefined-reference",
+                format!("no {what} is named `{name}`"),
+            )
+            .with_label(Label::value(pointer, format!("not a defined {what}")))
+            .with_help(help),
+        );
+        false
+    }
+
+    /// Reports every name that appears twice under `pointer/<i>/name`.
+    fn unique_names<'a>(
+        &mut self,
+        pointer: &str,
+        names: impl Iterator<Item = &'a str>,
+        what: &str,
+    ) {
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for (i, name) in names.enumerate() {
+            match first.get(name) {
+                Some(&j) => self.report(
+                    Problem::new("duplicate-name", format!("two {what}s are named `{name}`"))
+                        .with_label(Label::value(
+                            format!("{pointer}/{i}/name"),
+                            "defined again here",
+                        ))
+                        .with_label(Label::value(
+                            format!("{pointer}/{j}/name"),
+                            "first defined here",
+                        ))
+                        .with_help(format!("give each {what} its own name")),
+                ),
+                None => {
+                    first.insert(name, i);
+                }
+            }
+        }
+    }
+
+    fn project(&mut self, p: &spec::Project) -> Project {
+        let regions: Vec<String> = p
+            .regions
+            .iter()
+            .flatten()
+            .map(|r| r.as_str().to_string())
+            .collect();
+        let mut seen = HashMap::new();
+        for (i, r) in regions.iter().enumerate() {
+            if let Some(j) = seen.insert(r.as_str(), i) {
+                self.report(
+                    Problem::new("duplicate-name", format!("region `{r}` is listed twice"))
+                        .with_label(Label::value(
+                            format!("/project/regions/{i}"),
+                            "listed again here",
+                        ))
+                        .with_label(Label::value(
+                            format!("/project/regions/{j}"),
+                            "first listed here",
+                        ))
+                        .with_help("list each region once, primary first"),
+                );
+            }
+        }
+        Project {
+            name: p.name.as_str().to_string(),
+            environment: p
+                .environment
+                .as_ref()
+                .map_or("production", |e| e.as_str())
+                .to_string(),
+            regions,
+            runbook_url: p
+                .runbook_url
+                .as_ref()
+                .map(|u| u.as_str().trim_end_matches('/').to_string()),
+        }
+    }
+
+    fn monitoring(&mut self, m: &spec::Monitoring, services: &[Service]) -> Monitoring {
+        let scrape_interval = self.duration_or(
+            "/monitoring/scrape_interval",
+            m.scrape_interval.as_ref(),
+            15,
+        );
+        let scrape_timeout = self.duration_or(
+            "/monitoring/scrape_timeout",
+            m.scrape_timeout.as_ref(),
+            10.min(
+                u32::try_from(scrape_interval.as_secs())
+                    .unwrap_or(u32::MAX)
+                    .max(1),
+            ),
+        );
+        if scrape_timeout > scrape_interval {
+            self.invalid(
+                "/monitoring/scrape_timeout",
+                format!("scrape_timeout {scrape_timeout} is longer than scrape_interval {scrape_interval}"),
+                "Prometheus needs the timeout to be at most the interval",
+            );
+        }
+        let evaluation_interval = self.duration_or(
+            "/monitoring/evaluation_interval",
+            m.evaluation_interval.as_ref(),
+            15,
+        );
+        let longest_window = services
+            .iter()
+            .filter_map(|s| s.http()?.slo.as_ref().map(|slo| slo.window))
+            .max();
+        let retention = match m.retention.as_ref() {
+            Some(r) => {
+                let retention = self.duration("/monitoring/retention", r);
+                if let (Some(r), Some(w)) = (retention, longest_window)
+                    && r < w
+                {
+                    self.invalid(
+                        "/monitoring/retention",
+                        format!("retention {r} is shorter than the longest SLO window, {w}"),
+                        format!("keep at least {w} of data, or the SLO window's ratios cannot be computed"),
+                    );
+                }
+                retention.unwrap_or(Duration::secs(15 * 86_400))
+            }
+            None => longest_window
+                .unwrap_or(Duration::secs(0))
+                .max(Duration::secs(15 * 86_400)),
+        };
+        let grafana_port = m.grafana_port.map_or(3000, |p| p.0);
+        Monitoring {
+            prometheus_port: m.prometheus_port.map_or(9090, |p| p.0),
+            grafana_port,
+            alertmanager_port: m.alertmanager_port.map_or(9093, |p| p.0),
+            scrape_interval,
+            scrape_timeout,
+            evaluation_interval,
+            retention,
+            grafana_url: m
+                .grafana_url
+                .as_ref()
+                .map(|u| u.as_str().trim_end_matches('/').to_string())
+                .unwrap_or_else(|| format!("http://localhost:{grafana_port}")),
+        }
+    }
+
+    /// Two things on one port would collide in Compose, where all share a host.
+    fn port_conflicts(&mut self, m: &Monitoring, services: &[spec::Service]) {
+        let mut taken: BTreeMap<u16, (String, Option<String>)> = BTreeMap::new();
+        let fixed = [
+            (
+                "prometheus",
+                "/monitoring/prometheus_port",
+                m.prometheus_port,
+            ),
+            ("grafana", "/monitoring/grafana_port", m.grafana_port),
+            (
+                "alertmanager",
+                "/monitoring/alertmanager_port",
+                m.alertmanager_port,
+            ),
+        ];
+        for (name, pointer, port) in fixed {
+            if let Some((other, _)) =
+                taken.insert(port, (name.to_string(), Some(pointer.to_string())))
+            {
+                self.port_clash(pointer, port, name, &other);
+            }
+        }
+        for (i, s) in services.iter().enumerate() {
+            let Some(port) = s.port else { continue };
+            let pointer = format!("/service/{i}/port");
+            if let Some((other, _)) = taken.get(&port.0) {
+                let other = other.clone();
+                self.port_clash(&pointer, port.0, s.name.as_str(), &other);
+            } else {
+                taken.insert(port.0, (s.name.as_str().to_string(), Some(pointer)));
+            }
+        }
+    }
+
+    fn port_clash(&mut self, pointer: &str, port: u16, name: &str, other: &str) {
+        self.report(
+            Problem::new(
+                "port-conflict",
+                format!("port {port} is used by both {other} and {name}"),
+            )
+            .with_label(Label::value(pointer, "already taken"))
+            .with_help("give each service and each monitoring component its own port"),
+        );
+    }
+
+    fn service(&mut self, pointer: &str, s: &spec::Service, project: &Project) -> Option<Service> {
+        let applies = |kinds: &[ServiceKind]| kinds.contains(&s.kind);
+        use ServiceKind::*;
+        let kind_name = match s.kind {
+            Http => "http services",
+            Static => "static sites",
+            Database => "databases",
+        };
+        let _ = kind_name;
+        // Keys that only some kinds take.
+        let keyed: [(&str, bool, &[ServiceKind], &str); 14] = [
+            ("image", s.image.is_some(), &[Http], "http services"),
+            (
+                "port",
+                s.port.is_some(),
+                &[Http, Database],
+                "http services and databases",
+            ),
+            ("endpoints", s.endpoints.is_some(), &[Http], "http services"),
+            ("replicas", s.replicas.is_some(), &[Http], "http services"),
+            ("resources", s.resources.is_some(), &[Http], "http services"),
+            ("metrics", s.metrics.is_some(), &[Http], "http services"),
+            ("targets", s.targets.is_some(), &[Http], "http services"),
+            ("probes", s.probes.is_some(), &[Http], "http services"),
+            ("slo", s.slo.is_some(), &[Http], "http services"),
+            (
+                "autoscaling",
+                s.autoscaling.is_some(),
+                &[Http],
+                "http services",
+            ),
+            ("alerts", s.alerts.is_some(), &[Http], "http services"),
+            (
+                "business_metric",
+                !s.business_metrics.is_empty(),
+                &[Http],
+                "http services",
+            ),
+            (
+                "build",
+                s.build.is_some(),
+                &[Static],
+                "static sites (kind = \"static\")",
+            ),
+            (
+                "backup",
+                s.backup.is_some(),
+                &[Database],
+                "databases (kind = \"database\")",
+            ),
+        ];
+        let mut ok = true;
+        for (key, set, kinds, what) in keyed {
+            if set && !applies(kinds) {
+                self.not_applicable(pointer, key, what);
+                ok = false;
+            }
+        }
+        for (key, set) in [
+            ("engine", s.engine.is_some()),
+            ("version", s.version.is_some()),
+        ] {
+            if set && !applies(&[Database]) {
+                self.not_applicable(pointer, key, "databases (kind = \"database\")");
+                ok = false;
+            }
+        }
+        let workload = match s.kind {
+            Http => self
+                .http_service(pointer, s, project)
+                .map(|h| Workload::Http(Box::new(h))),
+            Static => match &s.build {
+                Some(b) => Some(Workload::Static(StaticSite {
+                    build_command: b.command.as_ref().map(|c| c.as_str().to_string()),
+                    output_dir: b.output_dir.as_str().trim_end_matches('/').to_string(),
+                })),
+                None => {
+                    self.missing(
+                        pointer,
+                        "build",
+                        "a static site",
+                        "{ output_dir = \"build/web\" }",
+                    );
+                    None
+                }
+            },
+            Database => self.database(pointer, s).map(Workload::Database),
+        };
+        if !ok {
+            return None;
+        }
+        Some(Service {
+            name: s.name.as_str().to_string(),
+            team: s.team.as_ref().map(|t| t.as_str().to_string()),
+            workload: workload?,
+        })
+    }
+
+    fn http_service(
+        &mut self,
+        pointer: &str,
+        s: &spec::Service,
+        project: &Project,
+    ) -> Option<HttpService> {
+        let image = s.image.as_ref().map(|i| i.as_str().to_string());
+        if image.is_none() {
+            self.missing(
+                pointer,
+                "image",
+                "an http service",
+                "\"registry.example.com/app/api:1.0.0\"",
+            );
+        }
+        let port = s.port.map(|p| p.0);
+        if port.is_none() {
+            self.missing(pointer, "port", "an http service", "8080");
+        }
+        let e = s.endpoints.as_ref();
+        let path = |p: Option<&spec::UrlPath>, default: &str| {
+            p.map_or(default, |p| p.as_str()).to_string()
+        };
+        let endpoints = Endpoints {
+            health: path(e.and_then(|e| e.health.as_ref()), "/health"),
+            liveness: path(e.and_then(|e| e.liveness.as_ref()), "/liveness"),
+            readiness: path(e.and_then(|e| e.readiness.as_ref()), "/readiness"),
+            metrics: path(e.and_then(|e| e.metrics.as_ref()), "/metrics"),
+        };
+        if endpoints.liveness == endpoints.readiness {
+            self.report(
+                Problem::new("probe-overlap", "liveness and readiness use the same endpoint")
+                    .with_label(Label::value(format!("{pointer}/endpoints/liveness"), "liveness"))
+                    .with_label(Label::value(format!("{pointer}/endpoints/readiness"), "readiness"))
+                    .with_help("liveness must only say the process is alive; a shared endpoint that checks dependencies restarts healthy pods when a dependency fails"),
+            );
+        }
+        let resources = s
+            .resources
+            .as_ref()
+            .and_then(|r| self.resources(&format!("{pointer}/resources"), r));
+        let scaling = self.scaling(pointer, s, resources.is_some(), s.resources.as_ref());
+        let m = s.metrics.as_ref();
+        let metrics = MetricNames {
+            requests: m
+                .and_then(|m| m.requests.as_ref())
+                .map_or("http_requests_total", |n| n.as_str())
+                .to_string(),
+            duration: m
+                .and_then(|m| m.duration.as_ref())
+                .map_or("http_request_duration_seconds", |n| n.as_str())
+                .to_string(),
+            status_label: m
+                .and_then(|m| m.status_label.as_ref())
+                .map_or("status", |n| n.as_str())
+                .to_string(),
+        };
+        let targets = self.targets(pointer, s, port, project);
+        let probes = self.probes(
+            &format!("{pointer}/probes"),
+            s.probes.as_ref(),
+            port,
+            &endpoints.health,
+        );
+        let slo = s
+            .slo
+            .as_ref()
+            .and_then(|slo| self.slo(&format!("{pointer}/slo"), slo));
+        let alerts = s
+            .alerts
+            .as_ref()
+            .map(|a| self.alert_overrides(&format!("{pointer}/alerts"), a))
+            .unwrap_or_default();
+        let business_metrics = self.business_metrics(pointer, &s.business_metrics);
+        Some(HttpService {
+            image: image?,
+            port: port?,
+            endpoints,
+            scaling: scaling?,
+            resources,
+            metrics,
+            targets,
+            probes,
+            slo,
+            alerts,
+            business_metrics,
+        })
+    }
+
+    fn resources(&mut self, pointer: &str, r: &spec::Resources) -> Option<Resources> {
+        let cpu = self.quantity(
+            &format!("{pointer}/cpu"),
+            CpuQuantity::parse(r.cpu.as_str()),
+        );
+        let memory = self.quantity(
+            &format!("{pointer}/memory"),
+            MemoryQuantity::parse(r.memory.as_str()),
+        );
+        let cpu_limit = r.cpu_limit.as_ref().and_then(|c| {
+            self.quantity(
+                &format!("{pointer}/cpu_limit"),
+                CpuQuantity::parse(c.as_str()),
+            )
+        });
+        let memory_limit = r.memory_limit.as_ref().and_then(|m| {
+            self.quantity(
+                &format!("{pointer}/memory_limit"),
+                MemoryQuantity::parse(m.as_str()),
+            )
+        });
+        let (cpu, memory) = (cpu?, memory?);
+        if let Some(limit) = &cpu_limit
+            && limit.millicores() < cpu.millicores()
+        {
+            self.invalid(
+                &format!("{pointer}/cpu_limit"),
+                "the CPU limit is below the CPU request",
+                "set cpu_limit at least as high as cpu",
+            );
+        }
+        if let Some(limit) = &memory_limit
+            && limit.bytes() < memory.bytes()
+        {
+            self.invalid(
+                &format!("{pointer}/memory_limit"),
+                "the memory limit is below the memory request",
+                "set memory_limit at least as high as memory",
+            );
+        }
+        Some(Resources {
+            cpu_millis: cpu.millicores(),
+            cpu: cpu.to_string(),
+            memory_bytes: memory.bytes(),
+            memory: memory.to_string(),
+            cpu_limit: cpu_limit.map(|c| c.to_string()),
+            memory_limit: memory_limit.unwrap_or(memory).to_string(),
+        })
+    }
+
+    fn quantity<T, E: std::fmt::Display>(
+        &mut self,
+        pointer: &str,
+        parsed: Result<T, E>,
+    ) -> Option<T> {
+        parsed
+            .map_err(|e| self.invalid(pointer, "invalid resource quantity", e.to_string()))
+            .ok()
+    }
+
+    fn scaling(
+        &mut self,
+        pointer: &str,
+        s: &spec::Service,
+        has_resources: bool,
+        resources: Option<&spec::Resources>,
+    ) -> Option<Scaling> {
+        let Some(a) = &s.autoscaling else {
+            return Some(Scaling::Fixed {
+                replicas: s.replicas.unwrap_or(1),
+            });
+        };
+        let at = format!("{pointer}/autoscaling");
+        if s.replicas.is_some() {
+            self.report(
+                Problem::new("conflicting-keys", "`replicas` and `autoscaling` cannot both be set")
+                    .with_label(Label::key(format!("{pointer}/replicas"), "a fixed count"))
+                    .with_label(Label::key(at.clone(), "an autoscaler"))
+                    .with_help("remove `replicas`: the autoscaler owns the replica count between min_replicas and max_replicas"),
+            );
+        }
+        if a.min_replicas > a.max_replicas {
+            self.report(
+                Problem::new(
+                    "out-of-range",
+                    format!(
+                        "min_replicas ({}) is above max_replicas ({})",
+                        a.min_replicas, a.max_replicas
+                    ),
+                )
+                .with_label(Label::value(format!("{at}/min_replicas"), "minimum"))
+                .with_label(Label::value(format!("{at}/max_replicas"), "maximum"))
+                .with_help("make min_replicas at most max_replicas"),
+            );
+        }
+        if a.cpu_percent.is_none() && a.memory_percent.is_none() {
+            self.missing(&at, "cpu_percent", "autoscaling", "80");
+        }
+        // Utilization targets are percentages of the requests: without
+        // requests an autoscaler silently never scales.
+        if (a.cpu_percent.is_some() || a.memory_percent.is_some()) && resources.is_none() {
+            self.report(
+                Problem::new(
+                    "missing-key",
+                    "autoscaling on utilization needs resource requests",
+                )
+                .with_label(Label::key(
+                    at.clone(),
+                    "scales on a percentage of the requests",
+                ))
+                .with_help(
+                    "add `resources = { cpu = \"500m\", memory = \"512Mi\" }` to the service",
+                ),
+            );
+        }
+        let _ = has_resources;
+        let scale_down_window = self.duration_or(
+            &format!("{at}/scale_down_window"),
+            a.scale_down_window.as_ref(),
+            300,
+        );
+        Some(Scaling::Auto(Autoscaling {
+            min_replicas: a.min_replicas,
+            max_replicas: a.max_replicas,
+            cpu_percent: a.cpu_percent,
+            memory_percent: a.memory_percent,
+            scale_down_window,
+        }))
+    }
+
+    fn targets(
+        &mut self,
+        pointer: &str,
+        s: &spec::Service,
+        port: Option<u16>,
+        project: &Project,
+    ) -> Vec<Target> {
+        let Some(targets) = &s.targets else {
+            return vec![Target {
+                region: project.primary_region().map(str::to_string),
+                address: format!("{}:{}", s.name.as_str(), port.unwrap_or(0)),
+            }];
+        };
+        let at = format!("{pointer}/targets");
+        for region in targets.keys() {
+            self.reference(
+                &push_pointer(&at, region),
+                region,
+                "region",
+                project.regions.iter().map(String::as_str),
+            );
+        }
+        // Primary region first, then the others in the project's order.
+        let mut out = Vec::new();
+        for region in &project.regions {
+            for address in targets.get(region).into_iter().flatten() {
+                out.push(Target {
+                    region: Some(region.clone()),
+                    address: address.as_str().to_string(),
+                });
+            }
+        }
+        if out.is_empty() {
+            self.invalid(
+                &at,
+                "no scrape targets are listed",
+                "list at least one `host:port` for a region",
+            );
+        }
+        out
+    }
+
+    fn probes(
+        &mut self,
+        pointer: &str,
+        p: Option<&spec::Probes>,
+        port: Option<u16>,
+        health: &str,
+    ) -> Probes {
+        let interval = self.duration_or(
+            &format!("{pointer}/interval"),
+            p.and_then(|p| p.interval.as_ref()),
+            10,
+        );
+        let timeout = self.duration_or(
+            &format!("{pointer}/timeout"),
+            p.and_then(|p| p.timeout.as_ref()),
+            3,
+        );
+        if timeout > interval {
+            self.invalid(
+                &format!("{pointer}/timeout"),
+                format!("probe timeout {timeout} is longer than the interval {interval}"),
+                "make the timeout shorter than the interval",
+            );
+        }
+        let startup_grace = self.duration_or(
+            &format!("{pointer}/startup_grace"),
+            p.and_then(|p| p.startup_grace.as_ref()),
+            30,
+        );
+        let command = match p.and_then(|p| p.command.as_ref()) {
+            Some(c) if c.is_empty() => {
+                self.invalid(&format!("{pointer}/command"), "the health-check command is empty", "give the command and its arguments, such as [\"wget\", \"-qO-\", \"http://localhost:8080/health\"]");
+                Vec::new()
+            }
+            Some(c) => c.clone(),
+            None => vec![
+                "wget".into(),
+                "-q".into(),
+                "-O".into(),
+                "/dev/null".into(),
+                format!("http://localhost:{}{health}", port.unwrap_or(0)),
+            ],
+        };
+        Probes {
+            interval,
+            timeout,
+            failure_threshold: p.and_then(|p| p.failure_threshold).unwrap_or(3),
+            startup_grace,
+            command,
+        }
+    }
+
+    fn slo(&mut self, pointer: &str, s: &spec::Slo) -> Option<Slo> {
+        let window = self.duration_or(&format!("{pointer}/window"), s.window.as_ref(), 30 * 86_400);
+        if window < Duration::secs(86_400) {
+            self.invalid(
+                &format!("{pointer}/window"),
+                "an SLO window must be at least 1d",
+                "use the period the objective is promised over, such as 28d or 30d",
+            );
+        }
+        let availability = s.availability.as_ref().and_then(|a| {
+            let at = format!("{pointer}/availability");
+            let p = self.percent(&at, a)?;
+            if p.value() >= Decimal::HUNDRED || p.value() == Decimal::ZERO {
+                self.invalid(
+                    &at,
+                    format!("an availability objective of {p} leaves no error budget to alert on"),
+                    "use an objective above 0% and below 100%, such as \"99.9%\"",
+                );
+                return None;
+            }
+            Some(p)
+        });
+        let rate = |cx: &mut Self, key: &str, v: &Option<spec::PercentStr>| {
+            let at = format!("{pointer}/{key}");
+            let p = cx.percent(&at, v.as_ref()?)?;
+            if p.value() == Decimal::ZERO || p.value() >= Decimal::HUNDRED {
+                cx.invalid(
+                    &at,
+                    format!("an error-rate threshold of {p} can never alert usefully"),
+                    "use a threshold above 0% and below 100%, such as \"1%\"",
+                );
+                return None;
+            }
+            Some(p)
+        };
+        let error_rate_5xx = rate(self, "error_rate_5xx", &s.error_rate_5xx);
+        let error_rate_4xx = rate(self, "error_rate_4xx", &s.error_rate_4xx);
+        let mut latency = Vec::new();
+        for (i, l) in s.latency.iter().enumerate() {
+            let at = format!("{pointer}/latency/{i}");
+            let percentile = Decimal::parse(&l.percentile.to_string()).ok();
+            let Some(percentile) = percentile.filter(|p| *p < Decimal::HUNDRED) else {
+                self.invalid(
+                    &format!("{at}/percentile"),
+                    "a latency percentile must be above 0 and below 100",
+                    "use a percentile such as 95 or 99.9",
+                );
+                continue;
+            };
+            let Some(quantile) = percentile.checked_div_exact(Decimal::HUNDRED) else {
+                continue;
+            };
+            if latency
+                .iter()
+                .any(|o: &LatencyObjective| o.percentile == percentile)
+            {
+                self.invalid(
+                    &format!("{at}/percentile"),
+                    format!("p{percentile} has two objectives"),
+                    "keep one threshold per percentile",
+                );
+                continue;
+            }
+            if let Some(threshold) = self.duration(&format!("{at}/threshold"), &l.threshold) {
+                latency.push(LatencyObjective {
+                    percentile,
+                    quantile,
+                    threshold,
+                });
+            }
+        }
+        latency.sort_by_key(|o| o.percentile);
+        Some(Slo {
+            window,
+            availability,
+            latency,
+            error_rate_5xx,
+            error_rate_4xx,
+        })
+    }
+
+    fn alert_overrides(
+        &mut self,
+        pointer: &str,
+        a: &spec::AlertOverrides,
+    ) -> BTreeMap<AlertKind, AlertOverride> {
+        let entries = [
+            (AlertKind::SloBurnPage, "slo_burn_page", &a.slo_burn_page),
+            (
+                AlertKind::SloBurnTicket,
+                "slo_burn_ticket",
+                &a.slo_burn_ticket,
+            ),
+            (AlertKind::ErrorRate5xx, "error_rate_5xx", &a.error_rate_5xx),
+            (AlertKind::ErrorRate4xx, "error_rate_4xx", &a.error_rate_4xx),
+            (AlertKind::Latency, "latency", &a.latency),
+            (AlertKind::TargetDown, "target_down", &a.target_down),
+            (
+                AlertKind::MetricsAbsent,
+                "metrics_absent",
+                &a.metrics_absent,
+            ),
+            (AlertKind::CpuHigh, "cpu_high", &a.cpu_high),
+            (AlertKind::MemoryHigh, "memory_high", &a.memory_high),
+            (
+                AlertKind::ReplicasAtMax,
+                "replicas_at_max",
+                &a.replicas_at_max,
+            ),
+            (AlertKind::RegionDown, "region_down", &a.region_down),
+        ];
+        let mut out = BTreeMap::new();
+        for (kind, key, o) in entries {
+            let Some(o) = o else { continue };
+            let at = format!("{pointer}/{key}/for");
+            let for_ = o.for_.as_ref().and_then(|f| self.duration(&at, f));
+            out.insert(
+                kind,
+                AlertOverride {
+                    enabled: o.enabled.unwrap_or(true),
+                    for_,
+                    severity: o.severity,
+                },
+            );
+        }
+        out
+    }
+
+    fn business_metrics(
+        &mut self,
+        pointer: &str,
+        metrics: &[spec::BusinessMetric],
+    ) -> Vec<BusinessMetric> {
+        self.unique_names(
+            &format!("{pointer}/business_metric"),
+            metrics.iter().map(|m| m.name.as_str()),
+            "business metric",
+        );
+        let mut out = Vec::new();
+        for (i, m) in metrics.iter().enumerate() {
+            let at = format!("{pointer}/business_metric/{i}/expr");
+            if let Err(e) = promql_parser::parser::parse(m.expr.as_str()) {
+                self.report(
+                    Problem::new("invalid-promql", "the PromQL expression does not parse")
+                        .with_label(Label::value(at, first_line(&e)))
+                        .with_help("fix the expression; try it in Prometheus's expression browser"),
+                );
+                continue;
+            }
+            out.push(BusinessMetric {
+                name: m.name.as_str().to_string(),
+                title: m
+                    .title
+                    .as_ref()
+                    .map_or(m.name.as_str(), |t| t.as_str())
+                    .to_string(),
+                expr: m.expr.as_str().to_string(),
+                unit: m.unit.as_ref().map_or("short", |u| u.as_str()).to_string(),
+            });
+        }
+        out
+    }
+
+    fn database(&mut self, pointer: &str, s: &spec::Service) -> Option<Database> {
+        let Some(engine) = s.engine else {
+            self.missing(pointer, "engine", "a database", "\"postgres\"");
+            return None;
+        };
+        let default_port = match engine {
+            DatabaseEngine::Postgres => 5432,
+            DatabaseEngine::Mysql => 3306,
+            DatabaseEngine::Redis => 6379,
+        };
+        let backup = s.backup.as_ref().map(|b| Backup {
+            cron: match b.schedule.as_str() {
+                "hourly" => "0 * * * *".to_string(),
+                "daily" => "0 3 * * *".to_string(),
+                "weekly" => "0 3 * * 0".to_string(),
+                cron => cron.to_string(),
+            },
+            retention_days: b.retention_days,
+            destination: b.destination.as_ref().map(|d| d.as_str().to_string()),
+        });
+        Some(Database {
+            engine,
+            version: s.version.as_ref().map(|v| v.as_str().to_string()),
+            port: s.port.map_or(default_port, |p| p.0),
+            backup,
+        })
+    }
+
+    fn alerting(&mut self, a: &spec::Alerting, spec: &spec::Spec) -> Alerting {
+        self.unique_names(
+            "/alerting/receiver",
+            a.receivers.iter().map(|r| r.name.as_str()),
+            "receiver",
+        );
+        let receivers: Vec<Receiver> = a
+            .receivers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| self.receiver(&format!("/alerting/receiver/{i}"), r))
+            .collect();
+        let names: Vec<&str> = a.receivers.iter().map(|r| r.name.as_str()).collect();
+        let services: Vec<&str> = spec.services.iter().map(|s| s.name.as_str()).collect();
+        let mut routes = Vec::new();
+        for (i, r) in a.routes.iter().enumerate() {
+            let at = format!("/alerting/route/{i}");
+            for (j, name) in r.receivers.iter().enumerate() {
+                self.reference(
+                    &format!("{at}/receivers/{j}"),
+                    name.as_str(),
+                    "receiver",
+                    names.iter().copied(),
+                );
+            }
+            if let Some(service) = &r.service {
+                self.reference(
+                    &format!("{at}/service"),
+                    service.as_str(),
+                    "service",
+                    services.iter().copied(),
+                );
+            }
+            if r.severity.is_none() && r.service.is_none() && r.team.is_none() {
+                self.report(
+                    Problem::new("missing-key", "this route matches every alert")
+                        .with_label(Label::key(at.clone(), "no severity, service or team"))
+                        .with_help("add `severity`, `service` or `team`; for alerts no route matches, set `alerting.default_receiver`"),
+                );
+            }
+            routes.push(Route {
+                severity: r.severity,
+                service: r.service.as_ref().map(|s| s.as_str().to_string()),
+                team: r.team.as_ref().map(|t| t.as_str().to_string()),
+                receivers: r.receivers.iter().map(|n| n.as_str().to_string()).collect(),
+                continue_: r.continue_.unwrap_or(false),
+            });
+        }
+        let default_receiver = match &a.default_receiver {
+            Some(d) => {
+                self.reference(
+                    "/alerting/default_receiver",
+                    d.as_str(),
+                    "receiver",
+                    names.iter().copied(),
+                );
+                Some(d.as_str().to_string())
+            }
+            None => names.first().map(|n| n.to_string()),
+        };
+        if !routes.is_empty() && receivers.is_empty() && a.receivers.is_empty() {
+            self.missing(
+                "/alerting",
+                "receiver",
+                "routing alerts",
+                "[{ name = \"team-slack\", type = \"slack\", … }]",
+            );
+        }
+        let group_by = a
+            .group_by
+            .as_ref()
+            .map(|g| g.iter().map(|l| l.as_str().to_string()).collect())
+            .unwrap_or_else(|| vec!["alertname".to_string(), "service".to_string()]);
+        Alerting {
+            group_by,
+            group_wait: self.duration_or("/alerting/group_wait", a.group_wait.as_ref(), 30),
+            group_interval: self.duration_or(
+                "/alerting/group_interval",
+                a.group_interval.as_ref(),
+                300,
+            ),
+            repeat_interval: self.duration_or(
+                "/alerting/repeat_interval",
+                a.repeat_interval.as_ref(),
+                4 * 3600,
+            ),
+            default_receiver,
+            receivers,
+            routes,
+        }
+    }
+
+    fn receiver(&mut self, pointer: &str, r: &spec::Receiver) -> Option<Receiver> {
+        use ReceiverType::*;
+        let fields: [(&str, bool, ReceiverType); 10] = [
+            ("channel", r.channel.is_some(), Slack),
+            ("webhook_url", r.webhook_url.is_some(), Slack),
+            ("to", r.to.is_some(), Email),
+            ("from", r.from.is_some(), Email),
+            ("smarthost", r.smarthost.is_some(), Email),
+            ("username", r.username.is_some(), Email),
+            ("password", r.password.is_some(), Email),
+            ("require_tls", r.require_tls.is_some(), Email),
+            ("routing_key", r.routing_key.is_some(), Pagerduty),
+            ("url", r.url.is_some(), Webhook),
+        ];
+        let type_name = |t: ReceiverType| match t {
+            Slack => "slack receivers",
+            Email => "email receivers",
+            Pagerduty => "pagerduty receivers",
+            Webhook => "webhook receivers",
+        };
+        let mut ok = true;
+        for (key, set, only) in fields {
+            if set && r.type_ != only {
+                self.not_applicable(pointer, key, type_name(only));
+                ok = false;
+            }
+        }
+        let mut need = |cx: &mut Self, key: &str, set: bool, example: &str| {
+            if !set {
+                cx.missing(
+                    pointer,
+                    key,
+                    type_name(r.type_).trim_end_matches('s'),
+                    example,
+                );
+                ok = false;
+            }
+        };
+        let channel = match r.type_ {
+            Slack => {
+                need(self, "channel", r.channel.is_some(), "\"#alerts\"");
+                need(
+                    self,
+                    "webhook_url",
+                    r.webhook_url.is_some(),
+                    "{ env = \"SLACK_WEBHOOK_URL\" }",
+                );
+                let webhook = r
+                    .webhook_url
+                    .as_ref()
+                    .and_then(|s| self.secret(&format!("{pointer}/webhook_url"), s));
+                match (&r.channel, webhook) {
+                    (Some(c), Some(w)) => Some(ReceiverChannel::Slack {
+                        channel: c.as_str().to_string(),
+                        webhook_url: w,
+                    }),
+                    _ => None,
+                }
+            }
+            Email => {
+                need(self, "to", r.to.is_some(), "\"ops@example.com\"");
+                need(self, "from", r.from.is_some(), "\"alerts@example.com\"");
+                need(
+                    self,
+                    "smarthost",
+                    r.smarthost.is_some(),
+                    "\"smtp.example.com:587\"",
+                );
+                let password = r
+                    .password
+                    .as_ref()
+                    .and_then(|s| self.secret(&format!("{pointer}/password"), s));
+                let username = match &r.username {
+                    Some(spec::Credential::Plain(t)) => {
+                        Some(Credential::Plain(t.as_str().to_string()))
+                    }
+                    Some(spec::Credential::Secret(s)) => self
+                        .secret(&format!("{pointer}/username"), s)
+                        .map(Credential::Secret),
+                    None => None,
+                };
+                match (&r.to, &r.from, &r.smarthost) {
+                    (Some(to), Some(from), Some(host)) => Some(ReceiverChannel::Email {
+                        to: to.as_str().to_string(),
+                        from: from.as_str().to_string(),
+                        smarthost: host.as_str().to_string(),
+                        username,
+                        password,
+                        require_tls: r.require_tls.unwrap_or(true),
+                    }),
+                    _ => None,
+                }
+            }
+            Pagerduty => {
+                need(
+                    self,
+                    "routing_key",
+                    r.routing_key.is_some(),
+                    "{ env = \"PAGERDUTY_ROUTING_KEY\" }",
+                );
+                r.routing_key
+                    .as_ref()
+                    .and_then(|s| self.secret(&format!("{pointer}/routing_key"), s))
+                    .map(|routing_key| ReceiverChannel::Pagerduty { routing_key })
+            }
+            Webhook => {
+                need(self, "url", r.url.is_some(), "{ env = \"WEBHOOK_URL\" }");
+                r.url
+                    .as_ref()
+                    .and_then(|s| self.secret(&format!("{pointer}/url"), s))
+                    .map(|url| ReceiverChannel::Webhook { url })
+            }
+        };
+        if !ok {
+            return None;
+        }
+        Some(Receiver {
+            name: r.name.as_str().to_string(),
+            send_resolved: r.send_resolved.unwrap_or(r.type_ != Email),
+            channel: channel?,
+        })
+    }
+
+    fn secret(&mut self, pointer: &str, s: &spec::Secret) -> Option<SecretRef> {
+        match (&s.env, &s.file) {
+            (Some(env), None) => Some(SecretRef::Env(env.as_str().to_string())),
+            (None, Some(file)) => Some(SecretRef::File(file.as_str().to_string())),
+            (Some(_), Some(_)) => {
+                self.report(
+                    Problem::new(
+                        "conflicting-keys",
+                        "a secret is named by both `env` and `file`",
+                    )
+                    .with_label(Label::value(pointer, "two sources"))
+                    .with_help("keep one: `{ env = \"NAME\" }` or `{ file = \"/path\" }`"),
+                );
+                None
+            }
+            (None, None) => {
+                self.report(
+                    Problem::new("missing-key", "a secret needs `env` or `file`")
+                        .with_label(Label::value(pointer, "names no source"))
+                        .with_help("write `{ env = \"NAME\" }` or `{ file = \"/path\" }`"),
+                );
+                None
+            }
+        }
+    }
+
+    fn load_test(&mut self, l: &spec::LoadTest, services: &[Service]) -> Option<LoadTest> {
+        let http: Vec<&str> = services
+            .iter()
+            .filter(|s| s.http().is_some())
+            .map(|s| s.name.as_str())
+            .collect();
+        let service = match &l.service {
+            Some(s) => {
+                if !self.reference(
+                    "/load_test/service",
+                    s.as_str(),
+                    "http service",
+                    http.iter().copied(),
+                ) {
+                    return None;
+                }
+                s.as_str().to_string()
+            }
+            None => match http.first() {
+                Some(s) => s.to_string(),
+                None => {
+                    self.missing(
+                        "/load_test",
+                        "service",
+                        "a load test without an http service",
+                        "\"api\"",
+                    );
+                    return None;
+                }
+            },
+        };
+        for name in l.environments.keys() {
+            if spec::string_rule("Name").is_some() && !is_name(name) {
+                self.report(
+                    Problem::new(
+                        "invalid-value",
+                        format!("environment name {name:?} is not a lowercase DNS label"),
+                    )
+                    .with_label(Label::key(
+                        push_pointer("/load_test/environments", name),
+                        "used as a command-line argument",
+                    ))
+                    .with_help("use letters a-z, digits and '-', such as staging"),
+                );
+            }
+        }
+        if l.environments.is_empty() {
+            self.missing(
+                "/load_test",
+                "environments",
+                "a load test",
+                "{ staging = \"https://staging.example.com\" }",
+            );
+        }
+        self.unique_names(
+            "/load_test/scenario",
+            l.scenarios.iter().map(|s| s.name.as_str()),
+            "scenario",
+        );
+        if l.scenarios.is_empty() {
+            self.missing(
+                "/load_test",
+                "scenario",
+                "a load test",
+                "[{ name = \"browse\", weight = 1, steps = [...] }]",
+            );
+        }
+        let ramp_up = self.duration("/load_test/ramp_up", &l.ramp_up);
+        let hold = self.duration("/load_test/hold", &l.hold);
+        let ramp_down = self.duration("/load_test/ramp_down", &l.ramp_down);
+        let think_time = self.duration_or("/load_test/think_time", l.think_time.as_ref(), 1);
+        if (l.concurrent_users as usize) < l.scenarios.len() {
+            self.invalid(
+                "/load_test/concurrent_users",
+                format!(
+                    "{} users cannot run {} scenarios",
+                    l.concurrent_users,
+                    l.scenarios.len()
+                ),
+                "give every scenario at least one user",
+            );
+            return None;
+        }
+        let weights: Vec<u32> = l.scenarios.iter().map(|s| s.weight).collect();
+        let shares = split_users(l.concurrent_users, &weights);
+        let scenarios = l
+            .scenarios
+            .iter()
+            .zip(shares)
+            .enumerate()
+            .map(|(i, (s, users))| Scenario {
+                name: s.name.as_str().to_string(),
+                weight: s.weight,
+                users,
+                think_time: s
+                    .think_time
+                    .as_ref()
+                    .and_then(|t| self.duration(&format!("/load_test/scenario/{i}/think_time"), t))
+                    .unwrap_or(think_time),
+                steps: s
+                    .steps
+                    .iter()
+                    .map(|st| Step {
+                        name: st
+                            .name
+                            .as_ref()
+                            .map(|n| n.as_str().to_string())
+                            .unwrap_or_else(|| {
+                                format!("{} {}", method_name(st.method), st.path.as_str())
+                            }),
+                        method: st.method,
+                        path: st.path.as_str().to_string(),
+                        body: st.body.clone(),
+                        expect: st.expect,
+                    })
+                    .collect(),
+            })
+            .collect();
+        Some(LoadTest {
+            service,
+            environments: l
+                .environments
+                .iter()
+                .map(|(k, v)| (k.clone(), v.as_str().trim_end_matches('/').to_string()))
+                .collect(),
+            concurrent_users: l.concurrent_users,
+            ramp_up: ramp_up?,
+            hold: hold?,
+            ramp_down: ramp_down?,
+            scenarios,
+        })
+    }
+
+    fn rollback(&mut self, r: &spec::Rollback, alerting: &Alerting) -> Option<Rollback> {
+        let health_timeout = self.duration("/rollback/health_timeout", &r.health_timeout);
+        let check_interval =
+            self.duration_or("/rollback/check_interval", r.check_interval.as_ref(), 10);
+        if let Some(notify) = &r.notify {
+            let slack: Vec<&str> = alerting
+                .receivers
+                .iter()
+                .filter(|r| matches!(r.channel, ReceiverChannel::Slack { .. }))
+                .map(|r| r.name.as_str())
+                .collect();
+            self.reference(
+                "/rollback/notify",
+                notify.as_str(),
+                "slack receiver",
+                slack.iter().copied(),
+            );
+        }
+        Some(Rollback {
+            health_timeout: health_timeout?,
+            check_interval,
+            notify: r.notify.as_ref().map(|n| n.as_str().to_string()),
+        })
+    }
+
+    fn platforms(&mut self, p: &spec::Platforms, project: &Project) -> Platforms {
+        Platforms {
+            compose: p.compose.as_ref().map(|c| Compose {
+                prometheus_image: image_or(&c.prometheus_image, "prom/prometheus:v2.53.0"),
+                alertmanager_image: image_or(&c.alertmanager_image, "prom/alertmanager:v0.27.0"),
+                grafana_image: image_or(&c.grafana_image, "grafana/grafana:11.1.0"),
+            }),
+            kubernetes: p.kubernetes.as_ref().map(|k| Kubernetes {
+                namespace: k
+                    .namespace
+                    .as_ref()
+                    .map_or(project.name.as_str(), |n| n.as_str())
+                    .to_string(),
+                prometheus_operator: k.prometheus_operator.unwrap_or(false),
+            }),
+            digitalocean: p.digitalocean.as_ref().map(|d| DigitalOcean {
+                app: d
+                    .app
+                    .as_ref()
+                    .map_or(project.name.as_str(), |a| a.as_str())
+                    .to_string(),
+                instance_size: d
+                    .instance_size
+                    .as_ref()
+                    .map_or("apps-s-1vcpu-1gb", |s| s.as_str())
+                    .to_string(),
+                region: project
+                    .primary_region()
+                    .map(|r| r.trim_end_matches(|c: char| c.is_ascii_digit()).to_string()),
+            }),
+        }
+    }
+}
+
+fn image_or(image: &Option<spec::Image>, default: &str) -> String {
+    image.as_ref().map_or(default, |i| i.as_str()).to_string()
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or(s).to_string()
+}
+
+fn is_name(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes.first() != Some(&b'-')
+        && bytes.last() != Some(&b'-')
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Patch => "PATCH",
+        Method::Delete => "DELETE",
+        Method::Head => "HEAD",
+    }
+}
+
+/// Splits `total` users by weight so the shares add up to exactly `total`
+/// (largest remainder, ties to the earlier scenario), then gives any
+/// scenario left with none one user from the largest share.
+/// Needs `total >= weights.len()`.
+fn split_users(total: u32, weights: &[u32]) -> Vec<u32> {
+    let total = u64::from(total);
+    let sum: u64 = weights.iter().map(|&w| u64::from(w)).sum::<u64>().max(1);
+    let mut shares: Vec<u64> = weights
+        .iter()
+        .map(|&w| total * u64::from(w) / sum)
+        .collect();
+    let mut by_remainder: Vec<(u64, usize)> = weights
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| (total * u64::from(w) % sum, i))
+        .collect();
+    by_remainder.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let missing = total.saturating_sub(shares.iter().sum()) as usize;
+    for &(_, i) in by_remainder.iter().take(missing) {
+        shares[i] += 1;
+    }
+    while let Some(empty) = shares.iter().position(|&s| s == 0) {
+        let Some(largest) = (0..shares.len()).max_by_key(|&i| (shares[i], std::cmp::Reverse(i)))
+        else {
+            break;
+        };
+        if shares[largest] <= 1 {
+            break;
+        }
+        shares[largest] -= 1;
+        shares[empty] = 1;
+    }
+    shares
+        .into_iter()
+        .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_users;
+
+    #[test]
+    fn users_are_split_by_weight_and_add_up() {
+        assert_eq!(split_users(10_000, &[10, 30, 60]), vec![1000, 3000, 6000]);
+        let shares = split_users(10, &[1, 1, 1]);
+        assert_eq!(shares.iter().sum::<u32>(), 10);
+        assert_eq!(shares, vec![4, 3, 3]);
+        assert_eq!(split_users(3, &[1, 1000, 1]), vec![1, 1, 1]);
+    }
+}

@@ -1,0 +1,366 @@
+//! The spec's JSON Schema: generated from [`crate::spec`], committed as
+//! `schema/hardening.schema.json`, and used to check a parsed spec so that
+//! every structural error comes out at once, each mapped back to its TOML key.
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+use crate::diagnostics::{Label, Problem, did_you_mean};
+use crate::source::{SpanIndex, push_pointer};
+use crate::spec;
+
+/// Where the schema is committed, relative to the repository root.
+pub const COMMITTED_PATH: &str = "schema/hardening.schema.json";
+
+/// The spec's JSON Schema, draft-07 so editors (Taplo, VS Code) understand it.
+pub fn json_schema() -> Value {
+    let mut settings = schemars::generate::SchemaSettings::draft07();
+    settings
+        .transforms
+        .push(Box::new(schemars::transform::RecursiveTransform(drop_null)));
+    let generator = settings.into_generator();
+    generator.into_root_schema_for::<spec::Spec>().to_value()
+}
+
+/// TOML has no null: an optional key is one that may be left out, so the
+/// schema says `T`, not "`T` or null" (which would also turn every error
+/// about such a key into an unhelpful `anyOf` failure).
+fn drop_null(schema: &mut schemars::Schema) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if types.len() == 1 {
+            let single = types.remove(0);
+            object.insert("type".into(), single);
+        }
+    }
+    let is_null = |v: &Value| v.get("type").and_then(Value::as_str) == Some("null");
+    if let Some(Value::Array(any)) = object.get("anyOf")
+        && any.len() == 2
+        && any.iter().any(is_null)
+        && let Some(Value::Object(inner)) = any.iter().find(|v| !is_null(v)).cloned()
+    {
+        object.remove("anyOf");
+        for (k, v) in inner {
+            object.entry(k).or_insert(v);
+        }
+    }
+    if let Some(Value::Object(default)) = object.get_mut("default") {
+        default.retain(|_, v| !v.is_null());
+    }
+    if let Some(Value::Array(options)) = object.get_mut("enum") {
+        options.retain(|o| !o.is_null());
+    }
+}
+
+/// The schema as committed: pretty JSON with a trailing newline.
+pub fn to_pretty_string(schema: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Checks a parsed spec against the schema; every violation becomes a problem.
+pub fn check(document: &Value, index: &SpanIndex) -> Vec<Problem> {
+    let schema = json_schema();
+    let validator = match jsonschema::draft7::new(&schema) {
+        Ok(v) => v,
+        Err(e) => {
+            return vec![Problem::new(
+                "internal",
+                format!("harden's own schema does not compile: {e}"),
+            )];
+        }
+    };
+    errors(&validator, document)
+        .iter()
+        .flat_map(|e| problems(e, &schema, index))
+        .collect()
+}
+
+fn errors<'a>(validator: &'a Validator, document: &'a Value) -> Vec<ValidationError<'a>> {
+    validator.iter_errors(document).collect()
+}
+
+/// `/service/0/slo` → `service[0].slo`, the way a TOML author names a key.
+pub fn toml_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        if token.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{token}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&token);
+        }
+    }
+    if out.is_empty() {
+        "the top level".to_string()
+    } else {
+        out
+    }
+}
+
+/// The last key of a pointer, for messages.
+fn last_key(pointer: &str) -> String {
+    toml_path(pointer)
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The schema node at a JSON pointer inside the schema.
+fn schema_at<'s>(schema: &'s Value, pointer: &str) -> Option<&'s Value> {
+    schema.pointer(pointer)
+}
+
+/// The definition name a schema location is inside, such as `Secret` for
+/// `/definitions/Secret/type`.
+fn definition_of(schema_path: &str) -> Option<&str> {
+    let rest = schema_path.strip_prefix("/definitions/")?;
+    rest.split('/').next()
+}
+
+fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> Vec<Problem> {
+    let pointer = error.instance_path().to_string();
+    let schema_path = error.schema_path().to_string();
+    let path = toml_path(&pointer);
+    let key = last_key(&pointer);
+    let definition = definition_of(&schema_path);
+    let found = index.toml_type(&pointer).unwrap_or("value");
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let parent = schema_path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+            let allowed: Vec<&str> = schema_at(schema, parent)
+                .and_then(|s| s.get("properties"))
+                .and_then(Value::as_object)
+                .map(|m| m.keys().map(String::as_str).collect())
+                .unwrap_or_default();
+            unexpected
+                .iter()
+                .map(|name| {
+                    let at = push_pointer(&pointer, name);
+                    let help = match did_you_mean(name, allowed.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("the keys allowed here are: {}", allowed.join(", ")),
+                    };
+                    Problem::new(
+                        "unknown-key",
+                        format!("unknown key `{name}` in {}", toml_path(&pointer)),
+                    )
+                    .with_label(Label::key(at, "not a key harden knows here"))
+                    .with_help(help)
+                })
+                .collect()
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            let what = schema_at(schema, schema_path.trim_end_matches("/required"))
+                .and_then(|s| s.pointer(&format!("/properties/{name}/description")))
+                .and_then(Value::as_str)
+                .map(|d| format!(" ({})", d.trim_end_matches('.')))
+                .unwrap_or_default();
+            vec![
+                Problem::new("missing-key", format!("{path} needs the key `{name}`"))
+                    .with_label(Label::key(
+                        pointer.clone(),
+                        format!("`{name}` is missing here"),
+                    ))
+                    .with_help(format!("add `{name} = …`{what}")),
+            ]
+        }
+        ValidationErrorKind::Type { kind } if definition == Some("Secret") => {
+            vec![secret_literal(&pointer, &key, found)]
+        }
+        ValidationErrorKind::Type { kind } => {
+            let expected = type_name(kind);
+            let rule = definition
+                .and_then(|d| schema.pointer(&format!("/definitions/{d}/description")))
+                .and_then(Value::as_str)
+                .map(|r| format!("expected {r}"))
+                .unwrap_or_else(|| format!("expected {expected}"));
+            vec![
+                Problem::new(
+                    "wrong-type",
+                    format!("`{path}` should be {expected}, not {}", article(found)),
+                )
+                .with_label(Label::value(
+                    pointer.clone(),
+                    format!("this is {}", article(found)),
+                ))
+                .with_help(rule),
+            ]
+        }
+        ValidationErrorKind::Pattern { .. } => {
+            let rule = definition
+                .and_then(spec::string_rule)
+                .unwrap_or("a value of the documented form");
+            let shown = error.instance().as_str().map(quote).unwrap_or_default();
+            vec![
+                Problem::new("invalid-value", format!("`{path}` is not valid: {shown}"))
+                    .with_label(Label::value(pointer.clone(), "not of the expected form"))
+                    .with_help(format!("expected {rule}")),
+            ]
+        }
+        ValidationErrorKind::Enum { options } => {
+            let options: Vec<&str> = options
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let given = error.instance().as_str().unwrap_or_default();
+            let help = match did_you_mean(given, options.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("use one of: {}", options.join(", ")),
+            };
+            vec![
+                Problem::new(
+                    "invalid-value",
+                    format!("`{path}` must be one of {}", options.join(", ")),
+                )
+                .with_label(Label::value(pointer.clone(), "not one of the choices"))
+                .with_help(help),
+            ]
+        }
+        ValidationErrorKind::Minimum { limit }
+        | ValidationErrorKind::ExclusiveMinimum { limit } => {
+            vec![out_of_range(&pointer, &path, format!("at least {limit}"))]
+        }
+        ValidationErrorKind::Maximum { limit }
+        | ValidationErrorKind::ExclusiveMaximum { limit } => {
+            vec![out_of_range(&pointer, &path, format!("at most {limit}"))]
+        }
+        ValidationErrorKind::MinItems { limit } => vec![
+            Problem::new(
+                "invalid-value",
+                format!("`{path}` needs at least {limit} item{}", plural(*limit)),
+            )
+            .with_label(Label::value(pointer.clone(), "too few items"))
+            .with_help("add the missing items, or remove the key to use the default"),
+        ],
+        ValidationErrorKind::MinLength { .. } | ValidationErrorKind::MaxLength { .. } => {
+            let rule = definition
+                .and_then(spec::string_rule)
+                .unwrap_or("a shorter or longer value");
+            vec![
+                Problem::new("invalid-value", format!("`{path}` has the wrong length"))
+                    .with_label(Label::value(pointer.clone(), "wrong length"))
+                    .with_help(format!("expected {rule}")),
+            ]
+        }
+        _ => vec![
+            Problem::new("invalid-value", format!("`{path}`: {error}"))
+                .with_label(Label::value(pointer.clone(), "here"))
+                .with_help("see schema/hardening.schema.json for what this key takes"),
+        ],
+    }
+}
+
+/// A secret given as a literal string instead of a reference.
+fn secret_literal(pointer: &str, key: &str, found: &str) -> Problem {
+    let env = suggested_env(key);
+    let (message, label) = if found == "string" {
+        (
+            format!("`{key}` holds a secret in plain text"),
+            "a secret value must never be written in the spec",
+        )
+    } else {
+        (
+            format!(
+                "`{key}` should name where the secret is, not be {}",
+                article(found)
+            ),
+            "not a secret reference",
+        )
+    };
+    Problem::new("plaintext-secret", message)
+        .with_label(Label::value(pointer, label))
+        .with_help(format!(
+            "name it by environment variable, `{key} = {{ env = \"{env}\" }}`, or by file, `{key} = {{ file = \"/run/secrets/{}\" }}`",
+            key.replace('_', "-")
+        ))
+}
+
+/// The conventional environment variable for a secret key, for hints.
+fn suggested_env(key: &str) -> &'static str {
+    match key {
+        "webhook_url" => "SLACK_WEBHOOK_URL",
+        "routing_key" => "PAGERDUTY_ROUTING_KEY",
+        "username" => "SMTP_USERNAME",
+        "password" => "SMTP_PASSWORD",
+        _ => "WEBHOOK_URL",
+    }
+}
+
+fn out_of_range(pointer: &str, path: &str, bound: String) -> Problem {
+    Problem::new("out-of-range", format!("`{path}` must be {bound}"))
+        .with_label(Label::value(pointer, "out of range"))
+        .with_help(format!("use a value {bound}"))
+}
+
+fn type_name(kind: &TypeKind) -> String {
+    let name = match kind {
+        TypeKind::Single(t) => t.to_string(),
+        TypeKind::Multiple(set) => set
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(" or "),
+    };
+    match name.as_str() {
+        "object" => "a table".to_string(),
+        "integer" => "an integer".to_string(),
+        "array" => "an array".to_string(),
+        other => article(other),
+    }
+}
+
+/// "a string", "an integer", with TOML's names for JSON's types.
+fn article(kind: &str) -> String {
+    let kind = match kind {
+        "object" => "table",
+        "number" => "number",
+        other => other,
+    };
+    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {kind}")
+    } else {
+        format!("a {kind}")
+    }
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// A user's string, quoted and shortened for a message.
+fn quote(s: &str) -> String {
+    let short: String = s.chars().take(60).collect();
+    let ellipsis = if short.len() < s.len() { "…" } else { "" };
+    format!("{:?}{ellipsis}", short)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointers_read_as_toml_paths() {
+        assert_eq!(toml_path("/service/0/slo"), "service[0].slo");
+        assert_eq!(toml_path(""), "the top level");
+    }
+
+    #[test]
+    fn schema_is_draft_07() {
+        let schema = json_schema();
+        assert_eq!(
+            schema["$schema"], "http://json-schema.org/draft-07/schema#",
+            "editors need draft-07"
+        );
+    }
+}

@@ -1,0 +1,631 @@
+//! The `hardening.toml` file as written by its author: plain serde structs
+//! whose JSON Schema (schemars) is `schema/hardening.schema.json`.
+//!
+//! Nothing here is resolved or checked beyond its shape: defaults, units,
+//! cross references and derived numbers belong to [`crate::model`]. Leaf
+//! strings with a syntax of their own are newtypes ([`Name`], [`DurationStr`],
+//! …) whose schema carries a pattern, so editors and `harden validate` agree
+//! on what a valid value looks like.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Serialize};
+
+/// A whole `hardening.toml`.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "hardening.toml",
+    description = "One spec for a web service's production hardening, compiled by `harden` into Prometheus, Alertmanager, Grafana, Kubernetes, Compose, DigitalOcean, k6 and script files."
+)]
+pub struct Spec {
+    pub project: Project,
+    #[serde(default)]
+    pub monitoring: Monitoring,
+    /// The deployable parts of the project: HTTP services, static sites and databases.
+    #[serde(default, rename = "service")]
+    pub services: Vec<Service>,
+    #[serde(default)]
+    pub alerting: Alerting,
+    pub load_test: Option<LoadTest>,
+    pub rollback: Option<Rollback>,
+    #[serde(default)]
+    pub platform: Platforms,
+}
+
+/// What the project is and where it runs.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Project {
+    /// The project's name: a DNS label, used in file names, labels and Kubernetes names.
+    pub name: Name,
+    /// The environment these files are for, such as `production` or `staging`.
+    pub environment: Option<Name>,
+    /// Regions the project runs in, primary first (DigitalOcean slugs such as `fra1`, `nyc1`).
+    #[schemars(length(min = 1))]
+    pub regions: Option<Vec<Name>>,
+    /// Base URL of the runbooks; alerts link to `<runbook_url>/<alert name>`.
+    pub runbook_url: Option<Url>,
+}
+
+/// The monitoring stack: Prometheus, Alertmanager and Grafana.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// Prometheus's port (default 9090).
+    pub prometheus_port: Option<Port>,
+    /// Grafana's port (default 3000).
+    pub grafana_port: Option<Port>,
+    /// Alertmanager's port (default 9093).
+    pub alertmanager_port: Option<Port>,
+    /// How often Prometheus scrapes its targets (default `15s`).
+    pub scrape_interval: Option<DurationStr>,
+    /// How long a scrape may take (default `10s`, at most the scrape interval).
+    pub scrape_timeout: Option<DurationStr>,
+    /// How often Prometheus evaluates rules (default `15s`).
+    pub evaluation_interval: Option<DurationStr>,
+    /// How long Prometheus keeps its data (default `15d`); must cover the longest SLO window.
+    pub retention: Option<DurationStr>,
+    /// The URL people open Grafana at; alert annotations link dashboards there
+    /// (default `http://localhost:<grafana_port>`).
+    pub grafana_url: Option<Url>,
+}
+
+/// What a service is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceKind {
+    /// A long-running HTTP service with endpoints and metrics (the default).
+    #[default]
+    Http,
+    /// A static site, such as a Flutter web build served from files.
+    Static,
+    /// A managed or self-run database.
+    Database,
+}
+
+/// One `[[service]]`. Which keys apply depends on `kind`; `harden validate`
+/// names any key that does not apply to the service's kind.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// The service's name: a DNS label, unique in the spec.
+    pub name: Name,
+    /// `http` (default), `static` or `database`.
+    #[serde(default)]
+    pub kind: ServiceKind,
+    /// Container image (http services).
+    pub image: Option<Image>,
+    /// Port the service listens on (http services; databases default to the engine's port).
+    pub port: Option<Port>,
+    /// Paths of the service's endpoints.
+    pub endpoints: Option<Endpoints>,
+    /// Fixed replica count, for a service without `autoscaling` (default 1).
+    #[schemars(range(min = 1, max = 1000))]
+    pub replicas: Option<u32>,
+    /// Container resource requests and limits.
+    pub resources: Option<Resources>,
+    /// Names of the metrics the service exposes (client libraries differ).
+    pub metrics: Option<MetricNames>,
+    /// Where Prometheus scrapes the service, by region (default `<name>:<port>` in the primary region).
+    pub targets: Option<BTreeMap<String, Vec<HostPort>>>,
+    /// Probe timings and the health-check command for platforms that run one.
+    pub probes: Option<Probes>,
+    /// Service level objectives.
+    pub slo: Option<Slo>,
+    /// Horizontal autoscaling.
+    pub autoscaling: Option<Autoscaling>,
+    /// Per-alert switches and overrides.
+    pub alerts: Option<AlertOverrides>,
+    /// Business metrics to chart, each a PromQL expression.
+    #[serde(default, rename = "business_metric")]
+    pub business_metrics: Vec<BusinessMetric>,
+    /// How a static site is built (static sites).
+    pub build: Option<Build>,
+    /// Database engine (databases).
+    pub engine: Option<DatabaseEngine>,
+    /// Database engine major version, such as `"16"` (databases).
+    pub version: Option<VersionStr>,
+    /// Backups (databases).
+    pub backup: Option<Backup>,
+    /// The team that owns the service; alerts carry it as a `team` label for routing.
+    pub team: Option<Name>,
+}
+
+/// Endpoint paths of an HTTP service.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoints {
+    /// Overall health, with dependencies (default `/health`).
+    pub health: Option<UrlPath>,
+    /// Liveness: the process is alive; must not check dependencies (default `/liveness`).
+    pub liveness: Option<UrlPath>,
+    /// Readiness: the service can take traffic (default `/readiness`).
+    pub readiness: Option<UrlPath>,
+    /// Prometheus metrics (default `/metrics`).
+    pub metrics: Option<UrlPath>,
+}
+
+/// Resource requests and limits, as Kubernetes quantities.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    /// CPU request, such as `500m` or `1`.
+    pub cpu: CpuStr,
+    /// Memory request, such as `512Mi`.
+    pub memory: MemoryStr,
+    /// CPU limit (default: none, so the service is not throttled).
+    pub cpu_limit: Option<CpuStr>,
+    /// Memory limit (default: the memory request).
+    pub memory_limit: Option<MemoryStr>,
+}
+
+/// The names of a service's metrics.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricNames {
+    /// Counter of requests (default `http_requests_total`).
+    pub requests: Option<MetricName>,
+    /// Histogram of request durations in seconds (default `http_request_duration_seconds`).
+    pub duration: Option<MetricName>,
+    /// The label holding the HTTP status code: `status`, `code` or `status_code` (default `status`).
+    pub status_label: Option<LabelName>,
+}
+
+/// Probe timings shared by Kubernetes probes and Compose health checks.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Probes {
+    /// Time between probes (default `10s`).
+    pub interval: Option<DurationStr>,
+    /// Time a probe may take (default `3s`).
+    pub timeout: Option<DurationStr>,
+    /// Consecutive failures before the container counts as unhealthy (default 3).
+    #[schemars(range(min = 1, max = 100))]
+    pub failure_threshold: Option<u32>,
+    /// Time the service may take to start before failures count (default `30s`).
+    pub startup_grace: Option<DurationStr>,
+    /// The health-check command inside the container, for Compose (default: `wget` on the health endpoint).
+    pub command: Option<Vec<String>>,
+}
+
+/// A service's objectives.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Slo {
+    /// The SLO period (default `30d`).
+    pub window: Option<DurationStr>,
+    /// Share of requests that must not fail with a 5xx, such as `"99.9%"`.
+    pub availability: Option<PercentStr>,
+    /// Latency objectives by percentile.
+    #[serde(default)]
+    pub latency: Vec<LatencyObjective>,
+    /// Alert when the 5xx ratio is above this, such as `"1%"`.
+    pub error_rate_5xx: Option<PercentStr>,
+    /// Alert (warning) when the 4xx ratio is above this.
+    pub error_rate_4xx: Option<PercentStr>,
+}
+
+/// "The p95 latency stays below 500ms."
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyObjective {
+    /// The percentile, such as 95 or 99.9.
+    #[schemars(range(min = 1, max = 100))]
+    pub percentile: f64,
+    /// The threshold, such as `500ms`.
+    pub threshold: DurationStr,
+}
+
+/// Horizontal autoscaling of a service.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Autoscaling {
+    #[schemars(range(min = 1, max = 1000))]
+    pub min_replicas: u32,
+    #[schemars(range(min = 1, max = 1000))]
+    pub max_replicas: u32,
+    /// Target average CPU utilization, percent of the request.
+    #[schemars(range(min = 1, max = 100))]
+    pub cpu_percent: Option<u32>,
+    /// Target average memory utilization, percent of the request.
+    #[schemars(range(min = 1, max = 100))]
+    pub memory_percent: Option<u32>,
+    /// How long load must stay low before scaling down (default `5m`).
+    pub scale_down_window: Option<DurationStr>,
+}
+
+/// Switches for the alerts harden generates for a service, by alert.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertOverrides {
+    pub slo_burn_page: Option<AlertOverride>,
+    pub slo_burn_ticket: Option<AlertOverride>,
+    pub error_rate_5xx: Option<AlertOverride>,
+    pub error_rate_4xx: Option<AlertOverride>,
+    pub latency: Option<AlertOverride>,
+    pub target_down: Option<AlertOverride>,
+    pub metrics_absent: Option<AlertOverride>,
+    pub cpu_high: Option<AlertOverride>,
+    pub memory_high: Option<AlertOverride>,
+    pub replicas_at_max: Option<AlertOverride>,
+    pub region_down: Option<AlertOverride>,
+}
+
+/// Changes to one generated alert.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertOverride {
+    /// `false` leaves the alert out.
+    pub enabled: Option<bool>,
+    /// How long the condition must hold before the alert fires.
+    #[serde(rename = "for")]
+    pub for_: Option<DurationStr>,
+    pub severity: Option<Severity>,
+}
+
+/// Alert severities, from the most urgent.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    Warning,
+    Info,
+}
+
+/// A business metric to chart, such as bookings per minute.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessMetric {
+    pub name: Name,
+    /// Panel title (default: the name).
+    pub title: Option<Text>,
+    /// The PromQL expression.
+    pub expr: PromQl,
+    /// Grafana unit, such as `short`, `reqps` or `percent` (default `short`).
+    pub unit: Option<Name>,
+}
+
+/// How a static site is built.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Build {
+    /// The build command, such as `flutter build web --release`.
+    pub command: Option<Text>,
+    /// The directory the build writes, such as `build/web`.
+    pub output_dir: RelPath,
+}
+
+/// Database engines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DatabaseEngine {
+    Postgres,
+    Mysql,
+    Redis,
+}
+
+/// Database backups.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// `hourly`, `daily`, `weekly` or a five-field cron expression.
+    pub schedule: Schedule,
+    /// Days a backup is kept.
+    #[schemars(range(min = 1, max = 3650))]
+    pub retention_days: u32,
+    /// Where backups go, such as `s3://bucket/prefix`.
+    pub destination: Option<Url>,
+}
+
+/// Alert routing and receivers.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alerting {
+    /// Labels alerts are grouped by (default `["alertname", "service"]`).
+    pub group_by: Option<Vec<LabelName>>,
+    /// Default `30s`.
+    pub group_wait: Option<DurationStr>,
+    /// Default `5m`.
+    pub group_interval: Option<DurationStr>,
+    /// Default `4h`.
+    pub repeat_interval: Option<DurationStr>,
+    /// The receiver for alerts no route matches (default: the first receiver).
+    pub default_receiver: Option<Name>,
+    #[serde(default, rename = "receiver")]
+    pub receivers: Vec<Receiver>,
+    #[serde(default, rename = "route")]
+    pub routes: Vec<Route>,
+}
+
+/// Receiver types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReceiverType {
+    Slack,
+    Email,
+    Pagerduty,
+    Webhook,
+}
+
+/// One `[[alerting.receiver]]`. Which keys apply depends on `type`.
+/// Secrets are named by environment variable or file, never written here.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Receiver {
+    pub name: Name,
+    #[serde(rename = "type")]
+    pub type_: ReceiverType,
+    /// Also notify when the alert resolves (default true, except email).
+    pub send_resolved: Option<bool>,
+    /// Slack: the channel, such as `#alerts`.
+    pub channel: Option<SlackChannel>,
+    /// Slack: the incoming-webhook URL (a secret).
+    pub webhook_url: Option<Secret>,
+    /// Email: recipient.
+    pub to: Option<Email>,
+    /// Email: sender.
+    pub from: Option<Email>,
+    /// Email: SMTP server `host:port`.
+    pub smarthost: Option<HostPort>,
+    /// Email: SMTP user name, as text or named like a secret.
+    pub username: Option<Credential>,
+    /// Email: SMTP password (a secret).
+    pub password: Option<Secret>,
+    /// Email: require STARTTLS (default true).
+    pub require_tls: Option<bool>,
+    /// PagerDuty: Events API v2 routing key (a secret).
+    pub routing_key: Option<Secret>,
+    /// Webhook: the URL to POST to (a secret, since such URLs often carry tokens).
+    pub url: Option<Secret>,
+}
+
+/// A secret, named by where it is found at deploy time, never by value.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Secret {
+    /// An environment variable that holds the secret, such as `SLACK_WEBHOOK_URL`.
+    pub env: Option<EnvVar>,
+    /// A file that holds the secret on the machine that runs Alertmanager.
+    pub file: Option<AbsPath>,
+}
+
+/// A value that may be written out or, when sensitive, named like a secret.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Credential {
+    Plain(Text),
+    Secret(Secret),
+}
+
+/// One `[[alerting.route]]`: alerts that match go to the receivers.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Route {
+    /// Match alerts of this severity.
+    pub severity: Option<Severity>,
+    /// Match alerts of this service.
+    pub service: Option<Name>,
+    /// Match alerts of this team.
+    pub team: Option<Name>,
+    /// Receivers, in order; every one gets the alert.
+    #[schemars(length(min = 1))]
+    pub receivers: Vec<Name>,
+    /// Keep matching later routes after this one (default false).
+    #[serde(rename = "continue")]
+    pub continue_: Option<bool>,
+}
+
+/// The load test.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoadTest {
+    /// The service whose SLOs become the test's thresholds (default: the first http service).
+    pub service: Option<Name>,
+    /// Base URLs by environment name, such as `staging = "https://staging.example.com"`.
+    pub environments: BTreeMap<String, Url>,
+    /// Peak concurrent virtual users.
+    #[schemars(range(min = 1, max = 1000000))]
+    pub concurrent_users: u32,
+    pub ramp_up: DurationStr,
+    pub hold: DurationStr,
+    pub ramp_down: DurationStr,
+    /// Pause between iterations of a scenario (default `1s`).
+    pub think_time: Option<DurationStr>,
+    #[serde(default, rename = "scenario")]
+    pub scenarios: Vec<Scenario>,
+}
+
+/// A user journey; scenarios share the users by weight.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: Name,
+    /// Relative share of the users.
+    #[schemars(range(min = 1, max = 1000))]
+    pub weight: u32,
+    pub think_time: Option<DurationStr>,
+    #[schemars(length(min = 1))]
+    pub steps: Vec<Step>,
+}
+
+/// HTTP methods a step may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+}
+
+/// One request of a scenario.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Name shown in k6's checks (default: method and path).
+    pub name: Option<Text>,
+    pub method: Method,
+    pub path: UrlPath,
+    /// JSON body to send.
+    pub body: Option<serde_json::Value>,
+    /// Expected HTTP status.
+    #[schemars(range(min = 100, max = 599))]
+    pub expect: u16,
+}
+
+/// Automatic rollback after a deployment.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rollback {
+    /// How long the new version has to become healthy.
+    pub health_timeout: DurationStr,
+    /// Time between health checks (default `10s`).
+    pub check_interval: Option<DurationStr>,
+    /// A Slack receiver told about rollbacks.
+    pub notify: Option<Name>,
+}
+
+/// The platforms to generate files for; a table's presence turns one on.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Platforms {
+    pub compose: Option<Compose>,
+    pub kubernetes: Option<Kubernetes>,
+    pub digitalocean: Option<DigitalOcean>,
+}
+
+/// `docker-compose.yml` with the monitoring stack.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Compose {
+    /// Image tags of the monitoring stack.
+    pub prometheus_image: Option<Image>,
+    pub alertmanager_image: Option<Image>,
+    pub grafana_image: Option<Image>,
+}
+
+/// Kubernetes manifests under `k8s/`.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Kubernetes {
+    /// Namespace (default: the project name).
+    pub namespace: Option<Name>,
+    /// Also emit prometheus-operator `ServiceMonitor` and `PrometheusRule` objects (default false).
+    pub prometheus_operator: Option<bool>,
+}
+
+/// DigitalOcean App Platform spec `.do/app.yaml`.
+#[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DigitalOcean {
+    /// App name (default: the project name).
+    pub app: Option<Name>,
+    /// Instance size slug, such as `apps-d-1vcpu-1gb`.
+    pub instance_size: Option<Name>,
+}
+
+/// Strings with a syntax of their own: each is a JSON Schema definition
+/// with a pattern, and [`string_rule`] describes it in words.
+macro_rules! pattern_strings {
+    ($($(#[$doc:meta])* $ty:ident, $pattern:expr, $what:expr;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+            #[serde(transparent)]
+            pub struct $ty(pub String);
+
+            impl $ty {
+                pub fn as_str(&self) -> &str {
+                    &self.0
+                }
+            }
+
+            impl JsonSchema for $ty {
+                fn schema_name() -> Cow<'static, str> {
+                    stringify!($ty).into()
+                }
+                fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                    json_schema!({
+                        "type": "string",
+                        "pattern": $pattern,
+                        "description": $what,
+                    })
+                }
+            }
+        )*
+
+        /// The rule a patterned string follows, in words, by its schema name.
+        pub fn string_rule(schema_name: &str) -> Option<&'static str> {
+            match schema_name {
+                $(stringify!($ty) => Some($what),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+pattern_strings! {
+    /// A name usable as a file name, a label value and a DNS label.
+    Name, r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$",
+        "a lowercase DNS label: letters a-z, digits and '-', starting and ending with a letter or digit, at most 63 characters";
+    /// A Prometheus-style duration.
+    DurationStr, r"^([0-9]+(ms|s|m|h|d|w|y))+$", "a duration such as 30s, 5m, 1h30m or 30d";
+    /// A percentage with its sign.
+    PercentStr, r"^[0-9]+(\.[0-9]+)?%$", "a percentage such as \"99.9%\"";
+    /// A Kubernetes CPU quantity.
+    CpuStr, r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$", "a CPU quantity such as 500m or 2";
+    /// A Kubernetes memory quantity.
+    MemoryStr, r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$", "a memory quantity such as 512Mi or 1Gi";
+    /// An absolute URL path, optionally with a query.
+    UrlPath, r"^/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*$", "an absolute URL path such as /health, without spaces or quotes";
+    /// An http or https URL.
+    Url, r"^(https?|s3)://[A-Za-z0-9._~!$&()*+,;=:@%/?#\[\]-]+$", "a URL such as https://example.com, without spaces or quotes";
+    /// A container image reference.
+    Image, r"^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_.-]{1,128})?(@sha256:[a-f0-9]{64})?$",
+        "a container image such as registry.example.com/app/api:1.8.0";
+    /// `host:port`.
+    HostPort, r"^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]):[0-9]{1,5}$", "host:port, such as api:5001";
+    /// A Prometheus metric name.
+    MetricName, r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", "a Prometheus metric name such as http_requests_total";
+    /// A Prometheus label name.
+    LabelName, r"^[a-zA-Z_][a-zA-Z0-9_]*$", "a Prometheus label name such as status";
+    /// An environment variable's name.
+    EnvVar, r"^[A-Za-z_][A-Za-z0-9_]*$", "an environment variable name such as SLACK_WEBHOOK_URL";
+    /// An absolute file path.
+    AbsPath, r"^/[A-Za-z0-9._/-]+$", "an absolute path such as /etc/alertmanager/secrets/slack-url";
+    /// A relative path inside the project.
+    RelPath, r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$", "a relative path such as build/web";
+    /// An email address.
+    Email, r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", "an email address such as ops@example.com";
+    /// A Slack channel or user.
+    SlackChannel, r"^[#@][a-z0-9._-]{1,80}$", "a Slack channel such as #alerts";
+    /// A version string.
+    VersionStr, r"^[0-9]+(\.[0-9]+){0,2}$", "a version such as \"16\" or \"8.0\"";
+    /// A backup schedule.
+    Schedule, r"^(hourly|daily|weekly|([0-9*/,-]+ ){4}[0-9*/,-]+)$", "hourly, daily, weekly or a cron expression such as \"0 3 * * *\"";
+    /// A PromQL expression (checked by a PromQL parser).
+    PromQl, r"^[^\u0000-\u0008\u000b-\u001f\u007f]+$", "a PromQL expression";
+    /// Free text on one line.
+    Text, r"^[^\u0000-\u001f\u007f]{1,200}$", "text on one line, at most 200 characters";
+}
+
+/// A TCP port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(transparent)]
+pub struct Port(pub u16);
+
+impl JsonSchema for Port {
+    fn schema_name() -> Cow<'static, str> {
+        "Port".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "integer", "minimum": 1, "maximum": 65535, "description": "a TCP port number from 1 to 65535" })
+    }
+}
