@@ -122,9 +122,24 @@ fn schema_at<'s>(schema: &'s Value, pointer: &str) -> Option<&'s Value> {
 
 /// The definition name a schema location is inside, such as `Secret` for
 /// `/definitions/Secret/type`.
+/// Only for a keyword of the definition itself (`/definitions/Name/pattern`),
+/// not for one of its properties.
 fn definition_of(schema_path: &str) -> Option<&str> {
     let rest = schema_path.strip_prefix("/definitions/")?;
-    rest.split('/').next()
+    match rest.split('/').collect::<Vec<_>>().as_slice() {
+        [name, _keyword] => Some(name),
+        _ => None,
+    }
+}
+
+/// A schema description on one line, without its final full stop.
+fn one_line(description: &str) -> String {
+    description
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches('.')
+        .to_string()
 }
 
 fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> Vec<Problem> {
@@ -164,7 +179,7 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
             let what = schema_at(schema, schema_path.trim_end_matches("/required"))
                 .and_then(|s| s.pointer(&format!("/properties/{name}/description")))
                 .and_then(Value::as_str)
-                .map(|d| format!(" ({})", d.trim_end_matches('.')))
+                .map(|d| format!(" ({})", one_line(d)))
                 .unwrap_or_default();
             vec![
                 Problem::new("missing-key", format!("{path} needs the key `{name}`"))
@@ -180,11 +195,19 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
         }
         ValidationErrorKind::Type { kind } => {
             let expected = type_name(kind);
-            let rule = definition
-                .and_then(|d| schema.pointer(&format!("/definitions/{d}/description")))
+            // The value's own description: its definition's, or the property's.
+            let node = match definition {
+                Some(d) => format!("/definitions/{d}"),
+                None => schema_path.trim_end_matches("/type").to_string(),
+            };
+            let rule = match schema
+                .pointer(&format!("{node}/description"))
                 .and_then(Value::as_str)
-                .map(|r| format!("expected {r}"))
-                .unwrap_or_else(|| format!("expected {expected}"));
+            {
+                Some(d) if definition.is_some() => format!("expected {}", one_line(d)),
+                Some(d) => format!("expected {expected}: {}", one_line(d)),
+                None => format!("expected {expected}"),
+            };
             vec![
                 Problem::new(
                     "wrong-type",

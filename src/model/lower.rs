@@ -1264,8 +1264,9 @@ impl Lower {
             self.invalid(
                 "/load_test/concurrent_users",
                 format!(
-                    "{} users cannot run {} scenarios",
+                    "{} concurrent user{} cannot run {} scenarios",
                     l.concurrent_users,
+                    if l.concurrent_users == 1 { "" } else { "s" },
                     l.scenarios.len()
                 ),
                 "give every scenario at least one user",

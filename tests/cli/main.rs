@@ -1,0 +1,12 @@
+//! Integration tests: the `harden` binary run as a user runs it.
+//!
+//! One test binary (fast to link) with a module per area. Snapshots live in
+//! the top-level `snapshots/` folder; review every change to them.
+
+mod common;
+
+mod diagnostics;
+mod drift;
+mod examples;
+mod init_and_schema;
+mod validators;
