@@ -280,6 +280,35 @@ pub enum SecretRef {
     File(String),
 }
 
+/// Where platforms mount secrets that come from environment variables.
+pub const SECRETS_DIR: &str = "/run/secrets";
+
+impl SecretRef {
+    /// The file Alertmanager reads the secret from (its `*_file` fields):
+    /// the spec's own path, or `/run/secrets/<name>` for an environment
+    /// variable, which each platform delivers there (Compose secrets,
+    /// Kubernetes Secret volumes).
+    pub fn file_path(&self) -> String {
+        match self {
+            SecretRef::File(path) => path.clone(),
+            SecretRef::Env(_) => format!("{SECRETS_DIR}/{}", self.secret_name()),
+        }
+    }
+
+    /// The secret's name on platforms, valid as a Kubernetes object name
+    /// and a Compose secret: the variable's name in lower case with `-` for
+    /// `_` (`SLACK_WEBHOOK_URL` → `slack-webhook-url`), or the file's name.
+    pub fn secret_name(&self) -> String {
+        let raw = match self {
+            SecretRef::Env(var) => var.as_str(),
+            SecretRef::File(path) => path.rsplit('/').next().unwrap_or(path),
+        };
+        let name = raw.to_ascii_lowercase().replace('_', "-");
+        name.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+            .to_string()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Credential {
     Plain(String),
