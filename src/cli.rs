@@ -218,9 +218,10 @@ fn diff(target: &Target, format: Format) -> Result<ExitCode, Failure> {
     }
     if report.is_clean() {
         eprintln!(
-            "{}: {} files match {}",
+            "{}: {} file{} match {}",
             out.display(),
             set.len(),
+            plural(set.len()),
             spec.display()
         );
         return Ok(ExitCode::SUCCESS);

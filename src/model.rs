@@ -62,6 +62,26 @@ pub struct Service {
 }
 
 impl Service {
+    /// The uid of the service's Grafana dashboard, at most 40 characters
+    /// (Grafana's limit): `harden-<name>`, or a shortened name and a hash
+    /// of the whole name when that is too long. Alerts link to it.
+    pub fn dashboard_uid(&self) -> String {
+        let uid = format!("harden-{}", self.name);
+        if uid.len() <= 40 {
+            return uid;
+        }
+        // FNV-1a: stable across platforms and releases, unlike std's hasher.
+        let hash = self.name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        let prefix: String = self.name.chars().take(23).collect();
+        format!(
+            "harden-{}-{:08x}",
+            prefix.trim_end_matches('-'),
+            hash as u32
+        )
+    }
+
     /// The HTTP part of the service, if it is an HTTP service.
     pub fn http(&self) -> Option<&HttpService> {
         match &self.workload {
