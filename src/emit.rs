@@ -3,6 +3,7 @@
 //! what they share: the template engine, escaping, and the parse-back check
 //! every emitted file passes before it is accepted.
 
+mod alertmanager;
 mod escape;
 mod prometheus;
 mod templates;
@@ -45,6 +46,7 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
         set: OutputSet::new(),
     };
     prometheus::emit(model, &mut out)?;
+    alertmanager::emit(model, &mut out)?;
     Ok(out.set)
 }
 

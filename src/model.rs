@@ -264,6 +264,39 @@ pub struct Alerting {
     pub routes: Vec<Route>,
 }
 
+impl Alerting {
+    /// The receivers an alert with these labels reaches, in order: every
+    /// matching route's receivers until one that does not `continue`, else
+    /// the default receiver. The generated Alertmanager route tree behaves
+    /// exactly so; amtool's route test proves it for every example.
+    pub fn receivers_for(
+        &self,
+        severity: Severity,
+        service: Option<&str>,
+        team: Option<&str>,
+    ) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for route in &self.routes {
+            let matches = route.severity.is_none_or(|s| s == severity)
+                && route.service.as_deref().is_none_or(|s| Some(s) == service)
+                && route.team.as_deref().is_none_or(|t| Some(t) == team);
+            if !matches {
+                continue;
+            }
+            out.extend(route.receivers.iter().map(String::as_str));
+            if !route.continue_ {
+                return out;
+            }
+        }
+        if out.is_empty()
+            && let Some(default) = &self.default_receiver
+        {
+            out.push(default);
+        }
+        out
+    }
+}
+
 #[derive(Debug)]
 pub struct Receiver {
     pub name: String,
@@ -281,7 +314,7 @@ pub enum ReceiverChannel {
         to: String,
         from: String,
         smarthost: String,
-        username: Option<Credential>,
+        username: Option<String>,
         password: Option<SecretRef>,
         require_tls: bool,
     },
@@ -289,7 +322,9 @@ pub enum ReceiverChannel {
         routing_key: SecretRef,
     },
     Webhook {
-        url: SecretRef,
+        url: String,
+        /// Sent as a bearer token, read from a file.
+        token: Option<SecretRef>,
     },
 }
 
@@ -327,12 +362,6 @@ impl SecretRef {
         name.trim_matches(|c: char| !c.is_ascii_alphanumeric())
             .to_string()
     }
-}
-
-#[derive(Debug, Clone)]
-pub enum Credential {
-    Plain(String),
-    Secret(SecretRef),
 }
 
 #[derive(Debug)]

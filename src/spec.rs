@@ -277,6 +277,19 @@ pub enum Severity {
     Info,
 }
 
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::Critical, Severity::Warning, Severity::Info];
+
+    /// The label value, as alerts carry it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
 /// A business metric to chart, such as bookings per minute.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -372,7 +385,8 @@ pub struct Receiver {
     pub from: Option<Email>,
     /// Email: SMTP server `host:port`.
     pub smarthost: Option<HostPort>,
-    /// Email: SMTP user name, as text or named like a secret.
+    /// Email: SMTP user name. Alertmanager reads it only from its config
+    /// file, so it is written out: not a secret.
     pub username: Option<Credential>,
     /// Email: SMTP password (a secret).
     pub password: Option<Secret>,
@@ -380,8 +394,10 @@ pub struct Receiver {
     pub require_tls: Option<bool>,
     /// PagerDuty: Events API v2 routing key (a secret).
     pub routing_key: Option<Secret>,
-    /// Webhook: the URL to POST to (a secret, since such URLs often carry tokens).
-    pub url: Option<Secret>,
+    /// Webhook: the URL to POST to. Keep tokens out of it: use `token`.
+    pub url: Option<Url>,
+    /// Webhook: a bearer token sent as `Authorization: Bearer …` (a secret).
+    pub token: Option<Secret>,
 }
 
 /// A secret, named by where it is found at deploy time, never by value.
@@ -394,7 +410,8 @@ pub struct Secret {
     pub file: Option<AbsPath>,
 }
 
-/// A value that may be written out or, when sensitive, named like a secret.
+/// A value written out, or (refused, with a hint, where the consumer cannot
+/// read it from a file) named like a secret.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Credential {

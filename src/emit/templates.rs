@@ -12,10 +12,20 @@ use super::EmitError;
 use super::escape::{json_str, shell_word, yaml_str};
 
 /// Every template harden uses, by name, as compiled in.
-const BUILTIN: &[(&str, &str)] = &[(
-    "prometheus/prometheus.yml.j2",
-    include_str!("../../templates/prometheus/prometheus.yml.j2"),
-)];
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "prometheus/prometheus.yml.j2",
+        include_str!("../../templates/prometheus/prometheus.yml.j2"),
+    ),
+    (
+        "alertmanager/alertmanager.yml.j2",
+        include_str!("../../templates/alertmanager/alertmanager.yml.j2"),
+    ),
+    (
+        "alertmanager/templates/harden.tmpl.j2",
+        include_str!("../../templates/alertmanager/templates/harden.tmpl.j2"),
+    ),
+];
 
 /// A loaded template set.
 pub struct Templates {
@@ -154,9 +164,10 @@ fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<()
     };
     let text = match value.as_str() {
         Some(s) => escape(s),
-        None if value.is_number() || value.kind() == minijinja::value::ValueKind::Bool => {
-            value.to_string()
+        None if value.kind() == minijinja::value::ValueKind::Bool => {
+            if value.is_true() { "true" } else { "false" }.to_string()
         }
+        None if value.is_number() => value.to_string(),
         None if value.is_none() => "null".to_string(),
         // Sequences and maps go out as JSON, which is also valid YAML flow.
         None => serde_json::to_string(value).map_err(|e| {

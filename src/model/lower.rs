@@ -1042,7 +1042,7 @@ impl Lower {
 
     fn receiver(&mut self, pointer: &str, r: &spec::Receiver) -> Option<Receiver> {
         use ReceiverType::*;
-        let fields: [(&str, bool, ReceiverType); 10] = [
+        let fields: [(&str, bool, ReceiverType); 11] = [
             ("channel", r.channel.is_some(), Slack),
             ("webhook_url", r.webhook_url.is_some(), Slack),
             ("to", r.to.is_some(), Email),
@@ -1053,6 +1053,7 @@ impl Lower {
             ("require_tls", r.require_tls.is_some(), Email),
             ("routing_key", r.routing_key.is_some(), Pagerduty),
             ("url", r.url.is_some(), Webhook),
+            ("token", r.token.is_some(), Webhook),
         ];
         let type_name = |t: ReceiverType| match t {
             Slack => "slack receivers",
@@ -1113,12 +1114,20 @@ impl Lower {
                     .as_ref()
                     .and_then(|s| self.secret(&format!("{pointer}/password"), s));
                 let username = match &r.username {
-                    Some(spec::Credential::Plain(t)) => {
-                        Some(Credential::Plain(t.as_str().to_string()))
+                    Some(spec::Credential::Plain(t)) => Some(t.as_str().to_string()),
+                    Some(spec::Credential::Secret(_)) => {
+                        // Alertmanager has `auth_password_file` but no
+                        // `auth_username_file`, and expands no variables.
+                        self.report(
+                            Problem::new(
+                                "unreadable-secret",
+                                "Alertmanager cannot read the SMTP user name from the environment or a file",
+                            )
+                            .with_label(Label::value(format!("{pointer}/username"), "named, not written"))
+                            .with_help("write the user name itself, `username = \"alerts@example.com\"`; it is not a secret (the password stays one)"),
+                        );
+                        None
                     }
-                    Some(spec::Credential::Secret(s)) => self
-                        .secret(&format!("{pointer}/username"), s)
-                        .map(Credential::Secret),
                     None => None,
                 };
                 match (&r.to, &r.from, &r.smarthost) {
@@ -1146,11 +1155,20 @@ impl Lower {
                     .map(|routing_key| ReceiverChannel::Pagerduty { routing_key })
             }
             Webhook => {
-                need(self, "url", r.url.is_some(), "{ env = \"WEBHOOK_URL\" }");
-                r.url
+                need(
+                    self,
+                    "url",
+                    r.url.is_some(),
+                    "\"https://hooks.example.com/alerts\"",
+                );
+                let token = r
+                    .token
                     .as_ref()
-                    .and_then(|s| self.secret(&format!("{pointer}/url"), s))
-                    .map(|url| ReceiverChannel::Webhook { url })
+                    .and_then(|s| self.secret(&format!("{pointer}/token"), s));
+                r.url.as_ref().map(|url| ReceiverChannel::Webhook {
+                    url: url.as_str().to_string(),
+                    token,
+                })
             }
         };
         if !ok {

@@ -5,6 +5,7 @@
 
 mod common;
 
+mod alerting;
 mod diagnostics;
 mod drift;
 mod examples;
