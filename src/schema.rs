@@ -2,6 +2,8 @@
 //! `schema/hardening.schema.json`, and used to check a parsed spec so that
 //! every structural error comes out at once, each mapped back to its TOML key.
 
+use std::sync::OnceLock;
+
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
@@ -65,9 +67,8 @@ pub fn to_pretty_string(schema: &Value) -> String {
 
 /// Checks a parsed spec against the schema; every violation becomes a problem.
 pub fn check(document: &Value, index: &SpanIndex) -> Vec<Problem> {
-    let schema = json_schema();
-    let validator = match jsonschema::draft7::new(&schema) {
-        Ok(v) => v,
+    let (schema, validator) = match compiled() {
+        Ok(compiled) => compiled,
         Err(e) => {
             return vec![Problem::new(
                 "internal",
@@ -75,10 +76,24 @@ pub fn check(document: &Value, index: &SpanIndex) -> Vec<Problem> {
             )];
         }
     };
-    errors(&validator, document)
+    errors(validator, document)
         .iter()
-        .flat_map(|e| problems(e, &schema, index))
+        .flat_map(|e| problems(e, schema, index))
         .collect()
+}
+
+/// The schema and its validator, built once per process.
+fn compiled() -> Result<&'static (Value, Validator), &'static str> {
+    static COMPILED: OnceLock<Result<(Value, Validator), String>> = OnceLock::new();
+    COMPILED
+        .get_or_init(|| {
+            let schema = json_schema();
+            jsonschema::draft7::new(&schema)
+                .map(|validator| (schema, validator))
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(String::as_str)
 }
 
 fn errors<'a>(validator: &'a Validator, document: &'a Value) -> Vec<ValidationError<'a>> {
@@ -191,7 +206,29 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
             ]
         }
         ValidationErrorKind::Type { kind } if definition == Some("Secret") => {
+            let _ = kind;
             vec![secret_literal(&pointer, &key, found)]
+        }
+        // An integer beyond 64 bits reaches the schema as its digits.
+        ValidationErrorKind::Type { .. } if found == "integer" => {
+            vec![
+                Problem::new(
+                    "out-of-range",
+                    format!("`{path}` is too large for a 64-bit integer"),
+                )
+                .with_label(Label::value(pointer.clone(), "out of range"))
+                .with_help("use a value within this key's range; see schema/hardening.schema.json"),
+            ]
+        }
+        // Enums whose variants carry descriptions become `oneOf` consts.
+        ValidationErrorKind::OneOfNotValid { .. } if !consts(schema, &schema_path).is_empty() => {
+            let options = consts(schema, &schema_path);
+            vec![not_one_of(
+                &pointer,
+                &path,
+                error.instance().as_str(),
+                &options,
+            )]
         }
         ValidationErrorKind::Type { kind } => {
             let expected = type_name(kind);
@@ -236,19 +273,12 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
                 .as_array()
                 .map(|a| a.iter().filter_map(Value::as_str).collect())
                 .unwrap_or_default();
-            let given = error.instance().as_str().unwrap_or_default();
-            let help = match did_you_mean(given, options.iter().copied()) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("use one of: {}", options.join(", ")),
-            };
-            vec![
-                Problem::new(
-                    "invalid-value",
-                    format!("`{path}` must be one of {}", options.join(", ")),
-                )
-                .with_label(Label::value(pointer.clone(), "not one of the choices"))
-                .with_help(help),
-            ]
+            vec![not_one_of(
+                &pointer,
+                &path,
+                error.instance().as_str(),
+                &options,
+            )]
         }
         ValidationErrorKind::Minimum { limit }
         | ValidationErrorKind::ExclusiveMinimum { limit } => {
@@ -282,6 +312,35 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
                 .with_help("see schema/hardening.schema.json for what this key takes"),
         ],
     }
+}
+
+/// The `const` values of the `oneOf` at a schema location, if that is all it lists.
+fn consts<'s>(schema: &'s Value, schema_path: &str) -> Vec<&'s str> {
+    let Some(Value::Array(variants)) = schema.pointer(schema_path) else {
+        return Vec::new();
+    };
+    let options: Vec<&str> = variants
+        .iter()
+        .filter_map(|v| v.get("const").and_then(Value::as_str))
+        .collect();
+    if options.len() == variants.len() {
+        options
+    } else {
+        Vec::new()
+    }
+}
+
+fn not_one_of(pointer: &str, path: &str, given: Option<&str>, options: &[&str]) -> Problem {
+    let help = match given.and_then(|g| did_you_mean(g, options.iter().copied())) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("use one of: {}", options.join(", ")),
+    };
+    Problem::new(
+        "invalid-value",
+        format!("`{path}` must be one of {}", options.join(", ")),
+    )
+    .with_label(Label::value(pointer, "not one of the choices"))
+    .with_help(help)
 }
 
 /// A secret given as a literal string instead of a reference.

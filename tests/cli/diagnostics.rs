@@ -36,7 +36,7 @@ fn every_invalid_fixture_renders_its_diagnostics() {
     // cargo runs integration tests from the package root.
     let fixtures = fixtures();
     assert!(
-        fixtures.len() >= 15,
+        fixtures.len() >= 40,
         "the fixture corpus shrank to {}",
         fixtures.len()
     );

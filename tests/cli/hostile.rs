@@ -1,0 +1,165 @@
+//! Hostile input: property tests feeding arbitrary and mutated specs through
+//! validation and generation. Whatever the input: no panic, no hang, and
+//! either a model whose every output is generated and parses back, or a
+//! non-empty list of diagnostics whose every label lies inside the text.
+//!
+//! Case counts (`PROPTEST_CASES` overrides them): 256 arbitrary texts,
+//! 512 mutated examples, 256 hostile free-text values.
+
+use proptest::prelude::*;
+
+use harden::diagnostics::{Style, render};
+use harden::emit::{Templates, emit};
+use harden::source::SourceFile;
+
+use crate::common::*;
+
+/// Checks one spec text end to end and asserts the invariants above.
+fn check_text(text: &str) {
+    let file = SourceFile {
+        name: "hardening.toml".into(),
+        text: text.to_string(),
+    };
+    match harden::load::check(&file) {
+        Ok(model) => {
+            let templates = Templates::builtin().expect("builtin templates");
+            let set = emit(&model, &templates).unwrap_or_else(|e| {
+                panic!("a valid spec failed to generate: {e}\n--- spec ---\n{text}")
+            });
+            assert!(!set.is_empty());
+        }
+        Err(diagnostics) => {
+            assert!(
+                !diagnostics.is_empty(),
+                "an invalid spec without diagnostics"
+            );
+            let rendered = render(&diagnostics, Style::plain());
+            assert!(rendered.contains("harden::"), "{rendered}");
+        }
+    }
+}
+
+fn example_text() -> String {
+    std::fs::read_to_string(root().join("examples/app-oint/hardening.toml")).expect("example")
+}
+
+/// Strings that have broken templating tools: quotes, newlines, template
+/// and shell syntax, YAML indicators, unicode, very long values.
+fn hostile_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[a-z0-9-]{1,70}",
+        Just("{{ $labels.instance }}".to_string()),
+        Just("${HOME}".to_string()),
+        Just("a: b # c".to_string()),
+        Just("line\nbreak".to_string()),
+        Just("quote\"d 'and' \\back\\slash".to_string()),
+        Just("ünïcødé ✓ \u{202e}".to_string()),
+        Just("x".repeat(5000)),
+        Just("- item".to_string()),
+        Just("".to_string()),
+    ]
+}
+
+/// A TOML value of any type, hostile where it is a string.
+fn toml_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        hostile_string().prop_map(|s| toml::Value::String(s).to_string()),
+        any::<i64>().prop_map(|i| i.to_string()),
+        Just("99999999999999999999".to_string()),
+        any::<f64>().prop_map(|f| toml::Value::Float(f).to_string()),
+        any::<bool>().prop_map(|b| b.to_string()),
+        Just("[]".to_string()),
+        Just("{}".to_string()),
+        Just("1979-05-27T07:32:00Z".to_string()),
+        hostile_string().prop_map(|s| format!("{{ env = {} }}", toml::Value::String(s))),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Delete(usize),
+    Duplicate(usize),
+    ReplaceValue(usize, String),
+    Insert(usize, String),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        any::<usize>().prop_map(Mutation::Delete),
+        any::<usize>().prop_map(Mutation::Duplicate),
+        (any::<usize>(), toml_value()).prop_map(|(i, v)| Mutation::ReplaceValue(i, v)),
+        (any::<usize>(), ("[a-z_]{1,12}", toml_value()))
+            .prop_map(|(i, (k, v))| Mutation::Insert(i, format!("{k} = {v}"))),
+    ]
+}
+
+fn mutate(text: &str, mutations: &[Mutation]) -> String {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    for m in mutations {
+        if lines.is_empty() {
+            break;
+        }
+        let n = lines.len();
+        match m {
+            Mutation::Delete(i) => {
+                lines.remove(i % n);
+            }
+            Mutation::Duplicate(i) => {
+                let line = lines[i % n].clone();
+                lines.insert(i % n, line);
+            }
+            Mutation::ReplaceValue(i, value) => {
+                let line = &mut lines[i % n];
+                if let Some((key, _)) = line.split_once(" = ") {
+                    *line = format!("{key} = {value}");
+                }
+            }
+            Mutation::Insert(i, line) => lines.insert(i % n, line.clone()),
+        }
+    }
+    lines.join("\n")
+}
+
+fn cases(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+    #[test]
+    fn arbitrary_text_never_panics(text in any::<String>()) {
+        check_text(&text);
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(512))]
+    #[test]
+    fn mutated_examples_validate_or_explain(mutations in prop::collection::vec(mutation(), 1..5)) {
+        check_text(&mutate(&example_text(), &mutations));
+    }
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+    /// Free-text values (titles, commands, bodies) are accepted or refused,
+    /// and when accepted they come out escaped: every output parses back.
+    #[test]
+    fn hostile_free_text_is_escaped_or_refused(s in hostile_string()) {
+        let value = toml::Value::String(s).to_string();
+        let text = example_text()
+            .replace("title = \"Bookings per minute\"", &format!("title = {value}"))
+            .replace("command = \"flutter build web --release\"", &format!("command = {value}"))
+            .replace("body = { slot = \"next-available\" }", &format!("body = {{ slot = {value} }}"));
+        check_text(&text);
+    }
+}
