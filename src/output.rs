@@ -240,6 +240,9 @@ pub enum OutputError {
         path.display()
     )]
     CorruptManifest { path: PathBuf, reason: String },
+    /// The output directory is a file.
+    #[error("the output directory {} is not a directory; pass another --out", path.display())]
+    NotADirectory { path: PathBuf },
     /// A file-system operation failed.
     #[error("cannot {action} {}: {source}; check that the path is accessible and writable", path.display())]
     Io {
@@ -248,6 +251,17 @@ pub enum OutputError {
         #[source]
         source: io::Error,
     },
+}
+
+/// The output directory may be missing (it is created) but not anything
+/// other than a directory.
+fn check_dir(dir: &Path) -> Result<(), OutputError> {
+    match fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Err(OutputError::NotADirectory {
+            path: dir.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> OutputError {
@@ -493,6 +507,7 @@ fn prune_empty_parents(dir: &Path, rel: &str) {
 /// narrowed to `set`, so an interrupted run leaves every file old or new and owned, and the
 /// next run repairs the tree.
 pub fn write(set: &OutputSet, dir: &Path, opts: &WriteOptions) -> Result<WriteReport, OutputError> {
+    check_dir(dir)?;
     let old = match read_manifest(dir) {
         Err(OutputError::CorruptManifest { .. }) if opts.force => Manifest::new(),
         other => other?,
@@ -557,6 +572,7 @@ pub fn write(set: &OutputSet, dir: &Path, opts: &WriteOptions) -> Result<WriteRe
 /// nothing is `Stale`). A file whose contents and executable bit both differ yields a
 /// `Changed` and a `ModeChanged`.
 pub fn diff(set: &OutputSet, dir: &Path) -> Result<DiffReport, OutputError> {
+    check_dir(dir)?;
     let owned = read_manifest(dir)?;
     let mut drifts = Vec::new();
     for (path, file) in set.iter() {

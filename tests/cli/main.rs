@@ -9,6 +9,7 @@ mod alerting;
 mod diagnostics;
 mod drift;
 mod examples;
+mod filesystem;
 mod hostile;
 mod init_and_schema;
 mod validators;
