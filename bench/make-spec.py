@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Writes a synthetic hardening.toml with N http services, for benchmarks.
+
+Usage: make-spec.py N > hardening.toml
+
+Every service has the App-Oint example's shape: endpoints, resources,
+metric names, an SLO with two latency objectives, autoscaling and a
+business metric; the alerting has four receivers and per-severity routes.
+"""
+import sys
+
+n = int(sys.argv[1])
+out = [
+    '[project]',
+    'name = "bench"',
+    'environment = "production"',
+    'regions = ["fra1", "nyc1"]',
+    'runbook_url = "https://runbooks.example.com"',
+    '',
+    '[monitoring]',
+    'scrape_interval = "15s"',
+    'evaluation_interval = "15s"',
+]
+for i in range(n):
+    name = f"svc-{i:04d}"
+    out += [
+        '',
+        '[[service]]',
+        f'name = "{name}"',
+        f'image = "registry.example.com/bench/{name}:1.0.0"',
+        f'port = {20000 + i}',
+        'team = "backend"',
+        'endpoints = { health = "/health", liveness = "/liveness", readiness = "/readiness", metrics = "/metrics" }',
+        'resources = { cpu = "500m", memory = "512Mi" }',
+        'metrics = { requests = "http_requests_total", duration = "http_request_duration_seconds", status_label = "status" }',
+        '',
+        '[service.slo]',
+        'window = "30d"',
+        'availability = "99.9%"',
+        'latency = [{ percentile = 95, threshold = "500ms" }, { percentile = 99, threshold = "1500ms" }]',
+        'error_rate_5xx = "1%"',
+        '',
+        '[service.autoscaling]',
+        'min_replicas = 2',
+        'max_replicas = 20',
+        'cpu_percent = 80',
+        'memory_percent = 75',
+        '',
+        '[[service.business_metric]]',
+        'name = "orders-per-minute"',
+        'expr = "sum(rate(orders_total[5m])) * 60"',
+    ]
+out += [
+    '',
+    '[[alerting.receiver]]',
+    'name = "oncall"',
+    'type = "pagerduty"',
+    'routing_key = { env = "PAGERDUTY_ROUTING_KEY" }',
+    '',
+    '[[alerting.receiver]]',
+    'name = "team-slack"',
+    'type = "slack"',
+    'channel = "#alerts"',
+    'webhook_url = { env = "SLACK_WEBHOOK_URL" }',
+    '',
+    '[[alerting.receiver]]',
+    'name = "team-email"',
+    'type = "email"',
+    'to = "ops@example.com"',
+    'from = "alerts@example.com"',
+    'smarthost = "smtp.example.com:587"',
+    'password = { env = "SMTP_PASSWORD" }',
+    '',
+    '[[alerting.route]]',
+    'severity = "critical"',
+    'receivers = ["oncall", "team-slack"]',
+    '',
+    '[[alerting.route]]',
+    'severity = "warning"',
+    'receivers = ["team-slack", "team-email"]',
+    '',
+    '[platform.compose]',
+    '[platform.kubernetes]',
+    '[platform.digitalocean]',
+]
+print("\n".join(out))

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Benchmarks: validate, generate and diff for 1, 10, 100 and 1,000 services
+# (bench/make-spec.py), plus the App-Oint example. Times from hyperfine
+# (mean of repeated runs), peak memory (max RSS) from GNU time.
+# Usage: bench/run.sh [SIZES...]   (needs hyperfine and /usr/bin/time:
+#   apt-get install -y hyperfine time). Prints a Markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release --locked -q
+bin="$PWD/target/release/harden"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1 10 100 1000)
+
+mean_ms() { # hyperfine's mean, in milliseconds, of one command
+  hyperfine --style none --warmup 2 --min-runs 10 --export-json "$work/h.json" "$@" >/dev/null 2>&1
+  python3 -c "import json; print('%.1f' % (json.load(open('$work/h.json'))['results'][0]['mean'] * 1000))"
+}
+peak_mb() { # max RSS in MB of one run
+  /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'
+}
+
+echo "| spec | files | validate ms | generate ms (empty dir) | diff ms (unchanged) | diff -r ms | generate peak MB |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+run() { # name spec
+  local name=$1 spec=$2 out="$work/out-$1" ref="$work/ref-$1"
+  rm -rf "$out" "$ref"
+  "$bin" generate "$spec" --out "$ref" >/dev/null
+  local files; files=$(find "$ref" -type f | wc -l)
+  local v g d r m
+  v=$(mean_ms "$bin validate $spec")
+  g=$(mean_ms --prepare "rm -rf $out" "$bin generate $spec --out $out")
+  d=$(mean_ms "$bin diff $spec --out $ref")
+  cp -r "$ref" "$work/copy-$name"
+  r=$(mean_ms "diff -r $ref $work/copy-$name")
+  rm -rf "$out"
+  m=$(peak_mb "$bin" generate "$spec" --out "$out")
+  echo "| $name | $files | $v | $g | $d | $r | $m |"
+}
+run app-oint "$PWD/examples/app-oint/hardening.toml"
+for n in "${sizes[@]}"; do
+  python3 bench/make-spec.py "$n" > "$work/spec-$n.toml"
+  run "$n services" "$work/spec-$n.toml"
+done
