@@ -5,6 +5,7 @@
 
 mod escape;
 mod prometheus;
+mod rules;
 mod templates;
 
 pub use templates::Templates;
@@ -32,6 +33,12 @@ pub enum EmitError {
         format: &'static str,
         detail: String,
     },
+    #[error("rule `{rule}` in `{path}` is not valid PromQL: {detail}")]
+    PromQl {
+        path: String,
+        rule: String,
+        detail: String,
+    },
     #[error("cannot read template overrides in {}: {detail}", dir.display())]
     Overrides { dir: PathBuf, detail: String },
     #[error("{0}")]
@@ -45,6 +52,7 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
         set: OutputSet::new(),
     };
     prometheus::emit(model, &mut out)?;
+    rules::emit(model, &mut out)?;
     Ok(out.set)
 }
 

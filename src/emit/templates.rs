@@ -12,10 +12,20 @@ use super::EmitError;
 use super::escape::{json_str, shell_word, yaml_str};
 
 /// Every template harden uses, by name, as compiled in.
-const BUILTIN: &[(&str, &str)] = &[(
-    "prometheus/prometheus.yml.j2",
-    include_str!("../../templates/prometheus/prometheus.yml.j2"),
-)];
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "prometheus/prometheus.yml.j2",
+        include_str!("../../templates/prometheus/prometheus.yml.j2"),
+    ),
+    (
+        "prometheus/rules.yml.j2",
+        include_str!("../../templates/prometheus/rules.yml.j2"),
+    ),
+    (
+        "prometheus/rules.test.yml.j2",
+        include_str!("../../templates/prometheus/rules.test.yml.j2"),
+    ),
+];
 
 /// A loaded template set.
 pub struct Templates {
