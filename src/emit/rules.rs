@@ -1235,6 +1235,22 @@ mod tests {
     }
 
     #[test]
+    fn an_expression_that_does_not_parse_names_its_rule() {
+        let rule = Rule {
+            record: None,
+            alert: Some("HighErrorRate5xx".into()),
+            expr: "sum(rate(x[5m])".into(),
+            for_: None,
+            labels: Vec::new(),
+            annotations: Vec::new(),
+        };
+        let err = check_promql("prometheus/rules/api.yml", &rule).expect_err("unbalanced");
+        let message = err.to_string();
+        assert!(message.contains("`HighErrorRate5xx`"), "{message}");
+        assert!(message.contains("prometheus/rules/api.yml"), "{message}");
+    }
+
+    #[test]
     fn go_percent_g_formatting() {
         assert_eq!(go_g4(d("1.441")), "1.441");
         assert_eq!(go_g4(d("0.093331")), "0.09333");
