@@ -263,7 +263,7 @@ impl<'a> Builder<'a> {
         for (kind, o) in &self.http.alerts {
             if !o.enabled {
                 notes.push(format!(
-                    "Alerts `{}` are switched off in the spec.",
+                    "`{}` alerts are switched off in the spec ([service.alerts]).",
                     override_key(*kind)
                 ));
             }
@@ -600,8 +600,19 @@ impl<'a> Builder<'a> {
                         continue;
                     }
                     let errors = per(b.threshold, total) + 1;
+                    let also: Vec<String> = others
+                        .iter()
+                        .filter(|o| o.threshold < b.threshold)
+                        .map(|o| format!(" (the {}/{} tier fires too)", o.long, o.short))
+                        .collect();
                     cases.push(self.ratio_case(
-                        format!("fires at {}x burn over {}/{}", b.factor, b.long, b.short),
+                        format!(
+                            "fires at {}x burn over {}/{}{}",
+                            b.factor,
+                            b.long,
+                            b.short,
+                            also.concat()
+                        ),
                         '5',
                         errors,
                         total,
@@ -674,10 +685,10 @@ impl<'a> Builder<'a> {
                 let t = Decimal::from_parts(u128::from(objective.threshold.as_millis()), 3)?;
                 AlertDef {
                     expr: format!("{}{{{svc}}} > {t}", record::latency(objective.percentile)),
-                    summary: format!("{name}: {p} latency above {}", objective.threshold),
+                    summary: format!("{name}: {p} latency above {}", human(objective.threshold)),
                     description: format!(
                         "{p} latency of {name} is {{{{ $value | humanize }}}}s over the last 5m (threshold {}).",
-                        objective.threshold
+                        human(objective.threshold)
                     ),
                     cases: vec![
                         self.latency_case(Some(objective.quantile), t, true),
@@ -1099,6 +1110,18 @@ fn pair(name: &str, value: &str) -> Pair {
         name: name.to_string(),
         value: value.to_string(),
     }
+}
+
+/// A latency for people: `500ms`, `2s`, `1.5s` (not `1s500ms`).
+fn human(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 || d.whole_secs().is_some() {
+        return d.to_string();
+    }
+    format!(
+        "{}s",
+        Decimal::from_parts(u128::from(ms), 3).unwrap_or(Decimal::ZERO)
+    )
 }
 
 /// A duration in test steps, rounded up.

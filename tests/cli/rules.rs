@@ -261,7 +261,7 @@ fn a_variant_spec_gets_its_own_windows_names_and_overrides() {
     assert!(!text.contains("runbook_url"));
     assert!(!text.contains("team:"));
     assert!(text.contains("# No CPU, memory or replica alerts"));
-    assert!(text.contains("# Alerts `error_rate_4xx` are switched off in the spec."));
+    assert!(text.contains("# `error_rate_4xx` alerts are switched off in the spec"));
     let rules = yaml(&dir.path().join("prometheus/rules/checkout.yml"));
     let ticket = rules["groups"][2]["rules"]
         .as_array()
