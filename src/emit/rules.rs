@@ -1022,16 +1022,21 @@ impl<'a> Builder<'a> {
         })
     }
 
-    /// Histogram buckets at the threshold `t` and at `2t`: every request
-    /// lands above `t` (the quantile is `t × (1 + q)`) or below it (`t × q`).
+    /// Histogram buckets at `t/2`, the threshold `t` and `2t`. Every
+    /// request lands in (t, 2t], so the quantile is `t × (1 + q)`, just
+    /// above `t`'s bucket; or in (t/2, t], so it is `t × (1 + q) / 2`, just
+    /// under `t` (97.5% of it for p95). Both are exact, for the annotation.
     fn latency_case(&self, quantile: Option<Decimal>, t: Decimal, fires: bool) -> Case {
         let q = quantile.unwrap_or(Decimal::ZERO);
         let total = 100u32;
         let mut labels = self.target_labels(0);
         let bucket = format!("{}_bucket", self.http.metrics.duration);
+        let half = Decimal::from_parts(5, 1).unwrap_or(Decimal::ONE);
+        let half_t = t.checked_mul(half).unwrap_or(t);
         let two_t = t.checked_mul(Decimal::from_int(2)).unwrap_or(t);
         let mut series = Vec::new();
         for (le, count) in [
+            (half_t.to_string(), 0),
             (t.to_string(), if fires { 0 } else { total }),
             (two_t.to_string(), total),
             ("+Inf".to_string(), total),
@@ -1042,12 +1047,11 @@ impl<'a> Builder<'a> {
                 values: format!("0+{count}x{{n}}"),
             });
         }
-        let value = if fires {
-            Decimal::ONE.checked_add(q).and_then(|f| f.checked_mul(t))
-        } else {
-            q.checked_mul(t)
-        }
-        .unwrap_or(Decimal::ZERO);
+        let (low, width) = if fires { (t, t) } else { (half_t, half_t) };
+        let value = width
+            .checked_mul(q)
+            .and_then(|v| v.checked_add(low))
+            .unwrap_or(Decimal::ZERO);
         Case {
             name: format!(
                 "{} at {}s",
