@@ -929,7 +929,7 @@ impl Lower {
                 );
                 return None;
             }
-            Some(p)
+            self.alert_precision(&at, p)
         });
         let rate = |cx: &mut Self, key: &str, v: &Option<spec::PercentStr>| {
             let at = format!("{pointer}/{key}");
@@ -942,7 +942,7 @@ impl Lower {
                 );
                 return None;
             }
-            Some(p)
+            cx.alert_precision(&at, p)
         };
         let error_rate_5xx = rate(self, "error_rate_5xx", &s.error_rate_5xx);
         let error_rate_4xx = rate(self, "error_rate_4xx", &s.error_rate_4xx);
@@ -992,6 +992,20 @@ impl Lower {
             error_rate_4xx,
             burn_rates,
         })
+    }
+
+    /// Alert thresholds become request counts in the generated promtool
+    /// tests, which must stay exact as floats: at most four decimal places.
+    fn alert_precision(&mut self, pointer: &str, p: Percent) -> Option<Percent> {
+        if p.value().scale() > 4 {
+            self.invalid(
+                pointer,
+                format!("{p} has more decimal places than alerting can use"),
+                "use at most four decimal places, such as \"99.9999%\"",
+            );
+            return None;
+        }
+        Some(p)
     }
 
     fn alert_overrides(
