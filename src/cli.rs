@@ -48,6 +48,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Explain the alerts: error budgets, burn-rate tiers and when each fires.
+    Explain {
+        /// The spec (default ./hardening.toml).
+        spec: Option<PathBuf>,
+    },
     /// Print the spec's JSON Schema (draft-07).
     Schema,
     /// Write a commented starter spec.
@@ -83,6 +88,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate { spec } => validate(&spec_path(spec)),
         Command::Generate { target, force } => generate(&target, force),
         Command::Diff { target, format } => diff(&target, format),
+        Command::Explain { spec } => explain(&spec_path(spec)),
         Command::Schema => print_schema(),
         Command::Init { path } => init(&path.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC))),
     };
@@ -162,6 +168,12 @@ fn validate(spec: &Path) -> Result<ExitCode, Failure> {
         model.alerting.receivers.len(),
         plural(model.alerting.receivers.len()),
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(spec: &Path) -> Result<ExitCode, Failure> {
+    let model = load_model(spec)?;
+    print!("{}", crate::explain::render(&model));
     Ok(ExitCode::SUCCESS)
 }
 

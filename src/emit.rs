@@ -6,6 +6,7 @@
 mod alertmanager;
 mod escape;
 mod prometheus;
+mod rules;
 mod templates;
 
 pub use templates::Templates;
@@ -33,6 +34,12 @@ pub enum EmitError {
         format: &'static str,
         detail: String,
     },
+    #[error("rule `{rule}` in `{path}` is not valid PromQL: {detail}")]
+    PromQl {
+        path: String,
+        rule: String,
+        detail: String,
+    },
     #[error("cannot read template overrides in {}: {detail}", dir.display())]
     Overrides { dir: PathBuf, detail: String },
     #[error("{0}")]
@@ -46,6 +53,7 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
         set: OutputSet::new(),
     };
     prometheus::emit(model, &mut out)?;
+    rules::emit(model, &mut out)?;
     alertmanager::emit(model, &mut out)?;
     Ok(out.set)
 }

@@ -5,11 +5,13 @@
 //! [`schema`] (structural checks) → [`spec`] (the file as written) →
 //! [`model`] (resolved, with every derived number) → [`emit`] (templates →
 //! [`output::OutputSet`]) → [`output`] (write or diff). [`load`] runs the
-//! front half; [`cli`] is the command line. See ARCHITECTURE.md.
+//! front half; [`cli`] is the command line; [`explain`] prints what the
+//! alerts mean in numbers. See ARCHITECTURE.md.
 
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;
+pub mod explain;
 pub mod load;
 pub mod model;
 pub mod output;

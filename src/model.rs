@@ -110,7 +110,14 @@ pub struct HttpService {
     pub targets: Vec<Target>,
     pub probes: Probes,
     pub slo: Option<Slo>,
+    /// The spec's overrides, as written. Read [`HttpService::alert_rules`]
+    /// instead: it has them applied.
     pub alerts: BTreeMap<AlertKind, AlertOverride>,
+    /// Every alert harden generates for this service, overrides and
+    /// defaults applied, disabled ones left out, in a fixed order. The
+    /// rules, their tests, `harden explain`, Alertmanager and Grafana all
+    /// read this one list.
+    pub alert_rules: Vec<Alert>,
     pub business_metrics: Vec<BusinessMetric>,
 }
 
@@ -188,6 +195,170 @@ pub struct Slo {
     pub latency: Vec<LatencyObjective>,
     pub error_rate_5xx: Option<Percent>,
     pub error_rate_4xx: Option<Percent>,
+    /// The multiwindow multi-burn-rate tiers of the availability objective
+    /// (page first); empty without one.
+    pub burn_rates: Vec<BurnRate>,
+}
+
+impl Slo {
+    /// The error budget as a fraction (0.001 for 99.9%), if there is an
+    /// availability objective.
+    pub fn error_budget(&self) -> Option<Decimal> {
+        self.availability
+            .and_then(|a| Decimal::ONE.checked_sub(a.fraction()))
+    }
+
+    /// Every window an SLI error ratio is recorded over for the burn-rate
+    /// alerts, shortest first (5m, 30m, 1h, 2h, 6h, 1d, 3d).
+    pub fn burn_windows(&self) -> Vec<Duration> {
+        let mut windows: Vec<Duration> = self
+            .burn_rates
+            .iter()
+            .flat_map(|b| [b.long, b.short])
+            .collect();
+        windows.sort();
+        windows.dedup();
+        windows
+    }
+}
+
+/// Alert tiers of the burn-rate alerts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Tier {
+    Page,
+    Ticket,
+}
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Page => "page",
+            Tier::Ticket => "ticket",
+        }
+    }
+}
+
+/// One window pair of a burn-rate alert (Google SRE workbook, "Alerting on
+/// SLOs"): fire when the error ratio over both `long` and `short` is above
+/// `threshold`.
+#[derive(Debug, Clone)]
+pub struct BurnRate {
+    pub tier: Tier,
+    pub long: Duration,
+    pub short: Duration,
+    /// Share of the whole window's budget spent when the long window burns
+    /// at exactly `factor` (0.02 for the 1h page tier).
+    pub budget_consumed: Decimal,
+    /// `budget_consumed × SLO window ÷ long`: 14.4 / 6 / 3 / 1 for 30d.
+    /// A quotient with more than [`BURN_FACTOR_PLACES`] decimal places
+    /// (28d's 3d tier: 0.9333…) is rounded half up to that many.
+    pub factor: Decimal,
+    /// `factor × error budget`: the error ratio both windows must exceed.
+    pub threshold: Decimal,
+}
+
+/// Decimal places a non-terminating burn factor is rounded to.
+pub const BURN_FACTOR_PLACES: u32 = 4;
+
+/// What an SLO alert protects (its `slo` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SloKind {
+    Availability,
+    Latency,
+    Errors,
+}
+
+impl SloKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SloKind::Availability => "availability",
+            SloKind::Latency => "latency",
+            SloKind::Errors => "errors",
+        }
+    }
+}
+
+/// One generated alert of a service, resolved.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    pub kind: AlertKind,
+    /// The alert's name (`alertname`), the same for every service:
+    /// `SLOErrorBudgetBurnPage`, `HighLatencyP95`, `TargetDown`, …
+    pub name: String,
+    pub severity: Severity,
+    /// How long the condition must hold; zero means at once.
+    pub for_: Duration,
+    /// The `slo` label, for alerts on an objective.
+    pub slo: Option<SloKind>,
+    /// The `tier` label of burn-rate alerts.
+    pub tier: Option<Tier>,
+    /// The objective's percentile, for latency alerts (95 for p95).
+    pub percentile: Option<Decimal>,
+}
+
+impl AlertKind {
+    /// The severity an alert of this kind has unless the spec changes it.
+    pub fn default_severity(self) -> Severity {
+        use AlertKind::*;
+        match self {
+            SloBurnPage | ErrorRate5xx | TargetDown | RegionDown => Severity::Critical,
+            SloBurnTicket | ErrorRate4xx | Latency | MetricsAbsent | CpuHigh | MemoryHigh
+            | ReplicasAtMax => Severity::Warning,
+        }
+    }
+
+    /// The `for` an alert of this kind has unless the spec changes it.
+    pub fn default_for(self) -> Duration {
+        use AlertKind::*;
+        Duration::secs(match self {
+            SloBurnPage | TargetDown | RegionDown => 120,
+            ErrorRate5xx | Latency => 300,
+            ErrorRate4xx | MetricsAbsent => 600,
+            SloBurnTicket | CpuHigh | MemoryHigh | ReplicasAtMax => 900,
+        })
+    }
+}
+
+/// Names of the recording rules harden writes for each HTTP service, in
+/// `prometheus/rules/<service>.yml`. Every series has a `service` label
+/// (the service's name); the SLO series also `slo="availability"`.
+/// Grafana and the alerts query exactly these.
+///
+/// - `service:http_requests:rate5m`: requests per second
+/// - `service:http_requests_5xx:ratio_rate5m`, `service:http_requests_4xx:ratio_rate5m`
+/// - `service:http_request_duration_seconds:p50` and one per latency
+///   objective (`…:p95`, `…:p99`, `…:p99_9` for 99.9)
+/// - `slo:sli_error:ratio_rate<w>` for every burn window (5m, 30m, 1h, 2h,
+///   6h, 1d, 3d) and for the SLO window (`ratio_rate30d`), the latter from
+///   increases over the whole window
+/// - `slo:objective:ratio` (0.999) and `slo:error_budget:remaining`
+///   (1 − window error ratio ÷ budget; negative once overspent)
+pub mod record {
+    use crate::units::{Decimal, Duration};
+
+    pub const REQUEST_RATE: &str = "service:http_requests:rate5m";
+    pub const RATIO_5XX: &str = "service:http_requests_5xx:ratio_rate5m";
+    pub const RATIO_4XX: &str = "service:http_requests_4xx:ratio_rate5m";
+    pub const OBJECTIVE: &str = "slo:objective:ratio";
+    pub const BUDGET_REMAINING: &str = "slo:error_budget:remaining";
+
+    /// `service:http_request_duration_seconds:p95` for 95.
+    pub fn latency(percentile: Decimal) -> String {
+        format!(
+            "service:http_request_duration_seconds:{}",
+            percentile_name(percentile)
+        )
+    }
+
+    /// `p95`, `p99_9`: a percentile as a metric-name part.
+    pub fn percentile_name(percentile: Decimal) -> String {
+        format!("p{}", percentile.to_string().replace('.', "_"))
+    }
+
+    /// `slo:sli_error:ratio_rate1h` for 1h.
+    pub fn sli_error(window: Duration) -> String {
+        format!("slo:sli_error:ratio_rate{window}")
+    }
 }
 
 #[derive(Debug)]

@@ -25,6 +25,14 @@ const BUILTIN: &[(&str, &str)] = &[
         "alertmanager/templates/harden.tmpl.j2",
         include_str!("../../templates/alertmanager/templates/harden.tmpl.j2"),
     ),
+    (
+        "prometheus/rules.yml.j2",
+        include_str!("../../templates/prometheus/rules.yml.j2"),
+    ),
+    (
+        "prometheus/rules.test.yml.j2",
+        include_str!("../../templates/prometheus/rules.test.yml.j2"),
+    ),
 ];
 
 /// A loaded template set.

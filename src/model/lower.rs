@@ -518,6 +518,14 @@ impl Lower {
             .map(|a| self.alert_overrides(&format!("{pointer}/alerts"), a))
             .unwrap_or_default();
         let business_metrics = self.business_metrics(pointer, &s.business_metrics);
+        let alert_rules = self.alert_rules(
+            pointer,
+            &alerts,
+            slo.as_ref(),
+            scaling.as_ref(),
+            resources.is_some(),
+            &targets,
+        );
         Some(HttpService {
             image: image?,
             port: port?,
@@ -529,8 +537,152 @@ impl Lower {
             probes,
             slo,
             alerts,
+            alert_rules,
             business_metrics,
         })
+    }
+
+    /// The alerts of one HTTP service: every kind that applies, with the
+    /// spec's overrides applied and disabled ones left out.
+    fn alert_rules(
+        &mut self,
+        pointer: &str,
+        overrides: &BTreeMap<AlertKind, AlertOverride>,
+        slo: Option<&Slo>,
+        scaling: Option<&Scaling>,
+        has_resources: bool,
+        targets: &[Target],
+    ) -> Vec<Alert> {
+        let mut out = Vec::new();
+        let mut add = |kind: AlertKind,
+                       name: String,
+                       slo: Option<SloKind>,
+                       tier: Option<Tier>,
+                       percentile: Option<Decimal>| {
+            let o = overrides.get(&kind);
+            if o.is_some_and(|o| !o.enabled) {
+                return;
+            }
+            out.push(Alert {
+                kind,
+                name,
+                severity: o
+                    .and_then(|o| o.severity)
+                    .unwrap_or(kind.default_severity()),
+                for_: o.and_then(|o| o.for_).unwrap_or(kind.default_for()),
+                slo,
+                tier,
+                percentile,
+            });
+        };
+        if let Some(slo) = slo {
+            for (kind, tier, name) in [
+                (AlertKind::SloBurnPage, Tier::Page, "SLOErrorBudgetBurnPage"),
+                (
+                    AlertKind::SloBurnTicket,
+                    Tier::Ticket,
+                    "SLOErrorBudgetBurnTicket",
+                ),
+            ] {
+                if slo.burn_rates.iter().any(|b| b.tier == tier) {
+                    add(
+                        kind,
+                        name.to_string(),
+                        Some(SloKind::Availability),
+                        Some(tier),
+                        None,
+                    );
+                }
+            }
+            if slo.error_rate_5xx.is_some() {
+                add(
+                    AlertKind::ErrorRate5xx,
+                    "HighErrorRate5xx".into(),
+                    Some(SloKind::Errors),
+                    None,
+                    None,
+                );
+            }
+            if slo.error_rate_4xx.is_some() {
+                add(
+                    AlertKind::ErrorRate4xx,
+                    "HighErrorRate4xx".into(),
+                    Some(SloKind::Errors),
+                    None,
+                    None,
+                );
+            }
+            for l in &slo.latency {
+                let name = record::percentile_name(l.percentile).replacen('p', "P", 1);
+                add(
+                    AlertKind::Latency,
+                    format!("HighLatency{name}"),
+                    Some(SloKind::Latency),
+                    None,
+                    Some(l.percentile),
+                );
+            }
+        }
+        add(AlertKind::TargetDown, "TargetDown".into(), None, None, None);
+        add(
+            AlertKind::MetricsAbsent,
+            "MetricsAbsent".into(),
+            None,
+            None,
+            None,
+        );
+        if let Some(Scaling::Auto(a)) = scaling {
+            if has_resources && a.cpu_percent.is_some() {
+                add(AlertKind::CpuHigh, "HighCPUUsage".into(), None, None, None);
+            }
+            if has_resources && a.memory_percent.is_some() {
+                add(
+                    AlertKind::MemoryHigh,
+                    "HighMemoryUsage".into(),
+                    None,
+                    None,
+                    None,
+                );
+            }
+            add(
+                AlertKind::ReplicasAtMax,
+                "ReplicasAtMaximum".into(),
+                None,
+                None,
+                None,
+            );
+        }
+        let mut regions: Vec<&str> = targets.iter().filter_map(|t| t.region.as_deref()).collect();
+        regions.dedup();
+        if regions.len() >= 2 {
+            add(AlertKind::RegionDown, "RegionDown".into(), None, None, None);
+        }
+        // A burn tier whose threshold is 100% errors or more can never fire.
+        if let Some(slo) = slo {
+            for b in &slo.burn_rates {
+                let enabled = out.iter().any(|a| a.tier == Some(b.tier));
+                if enabled && b.threshold >= Decimal::ONE {
+                    let key = match b.tier {
+                        Tier::Page => "slo_burn_page",
+                        Tier::Ticket => "slo_burn_ticket",
+                    };
+                    self.invalid(
+                        &format!("{pointer}/slo/availability"),
+                        format!(
+                            "this objective leaves so much error budget that the {} tier's {}/{} threshold ({}× the budget) is {} of requests failing: the alert could never fire",
+                            b.tier.as_str(),
+                            b.long,
+                            b.short,
+                            b.factor,
+                            percent_of(b.threshold),
+                        ),
+                        format!("raise the objective, or set `alerts.{key}.enabled = false`"),
+                    );
+                    break;
+                }
+            }
+        }
+        out
     }
 
     fn resources(&mut self, pointer: &str, r: &spec::Resources) -> Option<Resources> {
@@ -777,7 +929,7 @@ impl Lower {
                 );
                 return None;
             }
-            Some(p)
+            self.alert_precision(&at, p)
         });
         let rate = |cx: &mut Self, key: &str, v: &Option<spec::PercentStr>| {
             let at = format!("{pointer}/{key}");
@@ -790,7 +942,7 @@ impl Lower {
                 );
                 return None;
             }
-            Some(p)
+            cx.alert_precision(&at, p)
         };
         let error_rate_5xx = rate(self, "error_rate_5xx", &s.error_rate_5xx);
         let error_rate_4xx = rate(self, "error_rate_4xx", &s.error_rate_4xx);
@@ -829,13 +981,31 @@ impl Lower {
             }
         }
         latency.sort_by_key(|o| o.percentile);
+        let burn_rates = availability
+            .and_then(|a| burn_rates(window, Decimal::ONE.checked_sub(a.fraction())?))
+            .unwrap_or_default();
         Some(Slo {
             window,
             availability,
             latency,
             error_rate_5xx,
             error_rate_4xx,
+            burn_rates,
         })
+    }
+
+    /// Alert thresholds become request counts in the generated promtool
+    /// tests, which must stay exact as floats: at most four decimal places.
+    fn alert_precision(&mut self, pointer: &str, p: Percent) -> Option<Percent> {
+        if p.value().scale() > 4 {
+            self.invalid(
+                pointer,
+                format!("{p} has more decimal places than alerting can use"),
+                "use at most four decimal places, such as \"99.9999%\"",
+            );
+            return None;
+        }
+        Some(p)
     }
 
     fn alert_overrides(
@@ -1400,6 +1570,61 @@ impl Lower {
     }
 }
 
+/// The SRE workbook's tiers: (tier, long window, short window, share of
+/// the budget spent when the long window burns at the tier's rate).
+const BURN_TIERS: [(Tier, u32, u32, u128); 4] = [
+    (Tier::Page, 3600, 300, 2),
+    (Tier::Page, 6 * 3600, 1800, 5),
+    (Tier::Ticket, 86_400, 2 * 3600, 10),
+    (Tier::Ticket, 3 * 86_400, 6 * 3600, 10),
+];
+
+/// The burn-rate tiers of an SLO window and error budget, factors derived
+/// exactly from the window (30d: 14.4, 6, 3, 1; 28d: 13.44, 5.6, 2.8,
+/// 0.9333). `None` only on arithmetic overflow.
+fn burn_rates(window: Duration, budget: Decimal) -> Option<Vec<BurnRate>> {
+    BURN_TIERS
+        .iter()
+        .map(|&(tier, long, short, percent)| {
+            let long = Duration::secs(long);
+            let consumed = Decimal::from_parts(percent, 2)?;
+            let factor = div_rounded(
+                consumed.checked_mul(Decimal::from_int(window.as_millis()))?,
+                long.as_millis(),
+                BURN_FACTOR_PLACES,
+            )?;
+            Some(BurnRate {
+                tier,
+                long,
+                short: Duration::secs(short),
+                budget_consumed: consumed,
+                factor,
+                threshold: factor.checked_mul(budget)?,
+            })
+        })
+        .collect()
+}
+
+/// A fraction as a percentage for messages: 1.44 → `144%`.
+fn percent_of(fraction: Decimal) -> String {
+    fraction
+        .checked_mul(Decimal::HUNDRED)
+        .map_or_else(|| fraction.to_string(), |p| format!("{p}%"))
+}
+
+/// `num ÷ den` rounded half up to `places` decimal places.
+fn div_rounded(num: Decimal, den: u64, places: u32) -> Option<Decimal> {
+    let n = num.digits().checked_mul(10u128.checked_pow(places)?)?;
+    let d = 10u128
+        .checked_pow(num.scale())?
+        .checked_mul(u128::from(den))?;
+    if d == 0 {
+        return None;
+    }
+    let q = n.checked_mul(2)?.checked_add(d)? / d.checked_mul(2)?;
+    Decimal::from_parts(q, places)
+}
+
 fn image_or(image: &Option<spec::Image>, default: &str) -> String {
     image.as_ref().map_or(default, |i| i.as_str()).to_string()
 }
@@ -1470,7 +1695,57 @@ fn split_users(total: u32, weights: &[u32]) -> Vec<u32> {
 
 #[cfg(test)]
 mod tests {
-    use super::split_users;
+    use super::*;
+
+    fn factors(window: &str, objective: &str) -> Vec<(String, String)> {
+        let budget = Decimal::ONE
+            .checked_sub(Percent::parse(objective).unwrap().fraction())
+            .unwrap();
+        burn_rates(Duration::parse(window).unwrap(), budget)
+            .unwrap()
+            .iter()
+            .map(|b| (b.factor.to_string(), b.threshold.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn burn_factors_come_exactly_from_the_window() {
+        let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+            v.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            factors("30d", "99.9%"),
+            pairs(&[
+                ("14.4", "0.0144"),
+                ("6", "0.006"),
+                ("3", "0.003"),
+                ("1", "0.001")
+            ])
+        );
+        assert_eq!(
+            factors("28d", "99.9%"),
+            pairs(&[
+                ("13.44", "0.01344"),
+                ("5.6", "0.0056"),
+                ("2.8", "0.0028"),
+                ("0.9333", "0.0009333")
+            ])
+        );
+        assert_eq!(
+            factors("30d", "99.5%")[0],
+            ("14.4".to_string(), "0.072".to_string())
+        );
+    }
+
+    #[test]
+    fn rounding_is_half_up() {
+        let d = |s: &str| Decimal::parse(s).unwrap();
+        assert_eq!(div_rounded(d("2"), 3, 4), Some(d("0.6667")));
+        assert_eq!(div_rounded(d("0.00005"), 1, 4), Some(d("0.0001")));
+        assert_eq!(div_rounded(d("1"), 0, 4), None);
+    }
 
     #[test]
     fn users_are_split_by_weight_and_add_up() {

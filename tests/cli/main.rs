@@ -12,4 +12,5 @@ mod examples;
 mod filesystem;
 mod hostile;
 mod init_and_schema;
+mod rules;
 mod validators;

@@ -1,0 +1,199 @@
+//! `harden explain`: what the generated alerts mean in numbers, read from
+//! the model. For every availability objective: the error budget over the
+//! window and, per burn-rate tier, the windows, burn factor, threshold, the
+//! budget a burn at that rate spends before the alert fires, and how soon it
+//! fires when every request fails. Then every alert of every HTTP service.
+
+use std::fmt::Write as _;
+
+use crate::model::{Alert, Model, Severity, Slo, Tier};
+use crate::units::{Decimal, Duration};
+
+/// The whole explanation, as plain aligned text.
+pub fn render(model: &Model) -> String {
+    let mut out = String::new();
+    let mut first = true;
+    for service in &model.services {
+        let Some(http) = service.http() else { continue };
+        if !first {
+            out.push('\n');
+        }
+        first = false;
+        let _ = writeln!(out, "service {}", service.name);
+        match http.slo.as_ref().filter(|s| s.availability.is_some()) {
+            Some(slo) => burn_table(&mut out, slo, &http.alert_rules),
+            None => out.push_str("  no availability objective: no burn-rate alerts\n"),
+        }
+        out.push('\n');
+        alert_table(&mut out, &http.alert_rules);
+    }
+    if first {
+        out.push_str("no http services: harden generates no alerts\n");
+    }
+    out
+}
+
+fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
+    let (Some(availability), Some(budget)) = (slo.availability, slo.error_budget()) else {
+        return;
+    };
+    let window_ms = u128::from(slo.window.as_millis());
+    let budget_minutes = scaled(
+        window_ms * budget.digits(),
+        10u128.pow(budget.scale()) * 60_000,
+        2,
+    );
+    let _ = writeln!(
+        out,
+        "  availability {availability} over {}: error budget {} of requests, {budget_minutes} minutes of total outage",
+        slo.window,
+        percent(budget),
+    );
+    out.push('\n');
+    let mut rows = vec![
+        [
+            "tier",
+            "long",
+            "short",
+            "burn",
+            "threshold",
+            "budget spent",
+            "for",
+            "fires at 100% errors",
+            "budget spent by then",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for b in &slo.burn_rates {
+        let alert = alerts.iter().find(|a| a.tier == Some(b.tier));
+        let mut row = vec![
+            b.tier.as_str().to_string(),
+            b.long.to_string(),
+            b.short.to_string(),
+            format!("{}x", b.factor),
+            percent(b.threshold),
+            percent(b.budget_consumed),
+        ];
+        match alert {
+            Some(a) => {
+                // At 100% errors the long window's ratio grows by one per
+                // window length: it passes the threshold after threshold ×
+                // long (the short window sooner), then `for` must pass.
+                let crossing_ms = scaled(
+                    u128::from(b.long.as_millis()) * b.threshold.digits(),
+                    10u128.pow(b.threshold.scale()),
+                    0,
+                );
+                let crossing = crossing_ms
+                    .to_u64()
+                    .map(|ms| Duration::from_millis(ms.div_ceil(1000) * 1000))
+                    .unwrap_or_default();
+                let fires = crossing.checked_add(a.for_).unwrap_or(crossing);
+                // Every request failing burns budget at 1/budget the allowed rate.
+                let spent = scaled(
+                    u128::from(fires.as_millis()) * 100 * 10u128.pow(budget.scale()),
+                    window_ms * budget.digits(),
+                    2,
+                );
+                row.push(a.for_.to_string());
+                row.push(fires.to_string());
+                row.push(format!("{spent}%"));
+            }
+            None => {
+                row.push("-".into());
+                row.push(format!("off ({} alerts disabled)", tier_key(b.tier)));
+                row.push("-".into());
+            }
+        }
+        rows.push(row);
+    }
+    table(out, &rows);
+    out.push_str(concat!(
+        "\n",
+        "  burn: times faster than the budget allows; the alert fires when both windows'\n",
+        "    error ratios are above the threshold (burn x budget), for `for`.\n",
+        "  budget spent: the window's budget a burn at exactly that rate uses in the long window.\n",
+        "  fires at 100% errors: after good traffic, once every request fails; add up to a\n",
+        "    scrape and an evaluation interval.\n",
+    ));
+}
+
+fn alert_table(out: &mut String, alerts: &[Alert]) {
+    let mut rows = vec![vec![
+        "alert".to_string(),
+        "severity".to_string(),
+        "for".to_string(),
+        "labels".to_string(),
+    ]];
+    for a in alerts {
+        let mut labels = Vec::new();
+        if let Some(slo) = a.slo {
+            labels.push(format!("slo={}", slo.as_str()));
+        }
+        if let Some(tier) = a.tier {
+            labels.push(format!("tier={}", tier.as_str()));
+        }
+        rows.push(vec![
+            a.name.clone(),
+            severity(a.severity).to_string(),
+            a.for_.to_string(),
+            labels.join(" "),
+        ]);
+    }
+    table(out, &rows);
+}
+
+/// Rows as columns padded to their widest cell, two spaces indented.
+fn table(out: &mut String, rows: &[Vec<String>]) {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in rows {
+        let mut line = String::from(" ");
+        for (cell, width) in row.iter().zip(&widths) {
+            let _ = write!(line, " {cell:<width$} ");
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+/// `num ÷ den` rounded half up to `places` decimal places.
+fn scaled(num: u128, den: u128, places: u32) -> Decimal {
+    let unit = 10u128.pow(places);
+    let q = if den == 0 {
+        0
+    } else {
+        (num.saturating_mul(unit).saturating_mul(2) + den) / den.saturating_mul(2)
+    };
+    Decimal::from_parts(q, places).unwrap_or(Decimal::ZERO)
+}
+
+fn percent(fraction: Decimal) -> String {
+    fraction
+        .checked_mul(Decimal::HUNDRED)
+        .map_or_else(|| fraction.to_string(), |p| format!("{p}%"))
+}
+
+fn severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "critical",
+        Severity::Warning => "warning",
+        Severity::Info => "info",
+    }
+}
+
+fn tier_key(t: Tier) -> &'static str {
+    match t {
+        Tier::Page => "slo_burn_page",
+        Tier::Ticket => "slo_burn_ticket",
+    }
+}
