@@ -4,7 +4,9 @@
 //! every emitted file passes before it is accepted.
 
 mod escape;
+mod loadtest;
 mod prometheus;
+mod scripts;
 mod templates;
 
 pub use templates::Templates;
@@ -45,6 +47,8 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
         set: OutputSet::new(),
     };
     prometheus::emit(model, &mut out)?;
+    loadtest::emit(model, &mut out)?;
+    scripts::emit(model, &mut out)?;
     Ok(out.set)
 }
 

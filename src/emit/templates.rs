@@ -12,10 +12,32 @@ use super::EmitError;
 use super::escape::{json_str, shell_word, yaml_str};
 
 /// Every template harden uses, by name, as compiled in.
-const BUILTIN: &[(&str, &str)] = &[(
-    "prometheus/prometheus.yml.j2",
-    include_str!("../../templates/prometheus/prometheus.yml.j2"),
-)];
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "prometheus/prometheus.yml.j2",
+        include_str!("../../templates/prometheus/prometheus.yml.j2"),
+    ),
+    (
+        "load-tests/load-test.js.j2",
+        include_str!("../../templates/load-tests/load-test.js.j2"),
+    ),
+    (
+        "load-tests/run-load-test.sh.j2",
+        include_str!("../../templates/load-tests/run-load-test.sh.j2"),
+    ),
+    (
+        "scripts/notify.sh.j2",
+        include_str!("../../templates/scripts/notify.sh.j2"),
+    ),
+    (
+        "scripts/auto-rollback.sh.j2",
+        include_str!("../../templates/scripts/auto-rollback.sh.j2"),
+    ),
+    (
+        "scripts/auto-scaling-monitor.sh.j2",
+        include_str!("../../templates/scripts/auto-scaling-monitor.sh.j2"),
+    ),
+];
 
 /// A loaded template set.
 pub struct Templates {
