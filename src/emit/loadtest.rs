@@ -202,7 +202,13 @@ fn objectives(slo: &Slo) -> Vec<String> {
     let mut out: Vec<String> = slo
         .latency
         .iter()
-        .map(|l| format!("p{} latency below {}", l.percentile, l.threshold))
+        .map(|l| {
+            format!(
+                "p{} latency below {}ms",
+                l.percentile,
+                l.threshold.as_millis()
+            )
+        })
         .collect();
     if let Some(rate) = slo.error_rate_5xx {
         out.push(format!("5xx error rate below {rate}"));

@@ -237,4 +237,22 @@ mod tests {
         assert_eq!(whole_secs(Duration::from_millis(1500)), 2);
         assert_eq!(whole_secs(Duration::parse("5m").expect("duration")), 300);
     }
+
+    #[test]
+    fn monitor_queries_are_promql() {
+        let file = crate::source::SourceFile {
+            name: "hardening.toml".into(),
+            text: include_str!("../../examples/app-oint/hardening.toml").into(),
+        };
+        let model = crate::load::check(&file).expect("the example is valid");
+        let context = monitor(&model).expect("app-oint autoscales on kubernetes");
+        let api = &context.services[0];
+        let queries = [&api.replicas_query, &api.max_query]
+            .into_iter()
+            .chain(api.resources.iter().map(|r| &r.query));
+        for query in queries {
+            assert!(promql_parser::parser::parse(query).is_ok(), "{query}");
+        }
+        assert_eq!(api.resources.len(), 2);
+    }
 }

@@ -9,4 +9,6 @@ mod diagnostics;
 mod drift;
 mod examples;
 mod init_and_schema;
+mod loadtest;
+mod scripts;
 mod validators;
