@@ -127,7 +127,8 @@ export function setup() {
   if (!BASE_URL) {
     throw new Error('BASE_URL is not set: k6 run -e BASE_URL=https://... load-test.js');
   }
-  const missing = [...neededEnv(SCENARIOS, new Set())].filter((name) => !__ENV[name]);
+  const bodies = Object.values(SCENARIOS).flatMap((s) => s.steps.map((step) => step.body));
+  const missing = [...neededEnv(bodies, new Set())].filter((name) => !__ENV[name]);
   if (missing.length > 0) {
     throw new Error(`the request bodies need these environment variables: ${missing.join(', ')}`);
   }

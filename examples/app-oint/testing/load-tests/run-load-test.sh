@@ -13,7 +13,7 @@
 #
 #   --smoke           one user per scenario for a few seconds instead of the full load
 #   --base-url URL    test this URL instead of the environment's
-# Results (summary.json, junit.xml) go to $RESULTS_DIR (default: results/ beside this script).
+# Results (summary.json, junit.xml) go to $RESULTS_DIR (default: ./load-test-results).
 #
 # Exit codes: 0 every SLO threshold held · 99 a threshold was crossed · 2 bad arguments ·
 # 3 k6 is not installed · anything else: k6 could not run the test (k6's own exit code).
@@ -62,7 +62,7 @@ if ! command -v k6 >/dev/null 2>&1; then
 fi
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-results=${RESULTS_DIR:-$here/results}
+results=${RESULTS_DIR:-load-test-results}
 mkdir -p "$results"
 
 if [ "$smoke" = 1 ]; then
