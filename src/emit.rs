@@ -5,8 +5,10 @@
 
 mod alertmanager;
 mod escape;
+mod loadtest;
 mod prometheus;
 mod rules;
+mod scripts;
 mod templates;
 
 pub use templates::Templates;
@@ -55,6 +57,8 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
     prometheus::emit(model, &mut out)?;
     rules::emit(model, &mut out)?;
     alertmanager::emit(model, &mut out)?;
+    loadtest::emit(model, &mut out)?;
+    scripts::emit(model, &mut out)?;
     Ok(out.set)
 }
 

@@ -33,6 +33,26 @@ const BUILTIN: &[(&str, &str)] = &[
         "prometheus/rules.test.yml.j2",
         include_str!("../../templates/prometheus/rules.test.yml.j2"),
     ),
+    (
+        "load-tests/load-test.js.j2",
+        include_str!("../../templates/load-tests/load-test.js.j2"),
+    ),
+    (
+        "load-tests/run-load-test.sh.j2",
+        include_str!("../../templates/load-tests/run-load-test.sh.j2"),
+    ),
+    (
+        "scripts/notify.sh.j2",
+        include_str!("../../templates/scripts/notify.sh.j2"),
+    ),
+    (
+        "scripts/auto-rollback.sh.j2",
+        include_str!("../../templates/scripts/auto-rollback.sh.j2"),
+    ),
+    (
+        "scripts/auto-scaling-monitor.sh.j2",
+        include_str!("../../templates/scripts/auto-scaling-monitor.sh.j2"),
+    ),
 ];
 
 /// A loaded template set.

@@ -1461,6 +1461,13 @@ impl Lower {
             );
             return None;
         }
+        for (i, scenario) in l.scenarios.iter().enumerate() {
+            for (j, step) in scenario.steps.iter().enumerate() {
+                if let Some(body) = &step.body {
+                    self.placeholders(&format!("/load_test/scenario/{i}/steps/{j}/body"), body);
+                }
+            }
+        }
         let weights: Vec<u32> = l.scenarios.iter().map(|s| s.weight).collect();
         let shares = split_users(l.concurrent_users, &weights);
         let scenarios = l
@@ -1509,6 +1516,32 @@ impl Lower {
             ramp_down: ramp_down?,
             scenarios,
         })
+    }
+
+    /// Every `${...}` in a request body must be one the k6 script fills in.
+    fn placeholders(&mut self, pointer: &str, value: &serde_json::Value) {
+        match value {
+            serde_json::Value::String(text) => {
+                if let Some(bad) = unknown_placeholder(text) {
+                    self.invalid(
+                        pointer,
+                        format!("`{bad}` is not a placeholder the load test knows"),
+                        "use ${vu}, ${iter}, ${run} or ${env:NAME} (an environment variable read when the test runs)",
+                    );
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    self.placeholders(&push_pointer(pointer, &i.to_string()), item);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (key, item) in map {
+                    self.placeholders(&push_pointer(pointer, key), item);
+                }
+            }
+            _ => {}
+        }
     }
 
     fn rollback(&mut self, r: &spec::Rollback, alerting: &Alerting) -> Option<Rollback> {
@@ -1655,6 +1688,29 @@ fn method_name(m: Method) -> &'static str {
     }
 }
 
+/// The first `${...}` in `text` that is not `${vu}`, `${iter}`, `${run}` or
+/// `${env:NAME}`, as written.
+fn unknown_placeholder(text: &str) -> Option<String> {
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            return Some(rest[start..].to_string());
+        };
+        let name = &after[..end];
+        let known = matches!(name, "vu" | "iter" | "run")
+            || name.strip_prefix("env:").is_some_and(|var| {
+                var.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            });
+        if !known {
+            return Some(format!("${{{name}}}"));
+        }
+        rest = &after[end + 1..];
+    }
+    None
+}
+
 /// Splits `total` users by weight so the shares add up to exactly `total`
 /// (largest remainder, ties to the earlier scenario), then gives any
 /// scenario left with none one user from the largest share.
@@ -1745,6 +1801,17 @@ mod tests {
         assert_eq!(div_rounded(d("2"), 3, 4), Some(d("0.6667")));
         assert_eq!(div_rounded(d("0.00005"), 1, 4), Some(d("0.0001")));
         assert_eq!(div_rounded(d("1"), 0, 4), None);
+    }
+
+    #[test]
+    fn only_known_placeholders_pass() {
+        use super::unknown_placeholder;
+        assert_eq!(unknown_placeholder("load-${run}-${vu}-${iter}@x"), None);
+        assert_eq!(unknown_placeholder("${env:LOAD_TEST_PASSWORD}"), None);
+        assert_eq!(unknown_placeholder("$vu {vu} $"), None);
+        assert_eq!(unknown_placeholder("${user}"), Some("${user}".into()));
+        assert_eq!(unknown_placeholder("${env:1X}"), Some("${env:1X}".into()));
+        assert_eq!(unknown_placeholder("a ${vu"), Some("${vu".into()));
     }
 
     #[test]

@@ -12,5 +12,7 @@ mod examples;
 mod filesystem;
 mod hostile;
 mod init_and_schema;
+mod loadtest;
 mod rules;
+mod scripts;
 mod validators;

@@ -1,0 +1,252 @@
+//! `testing/load-tests/`: the k6 script (one `ramping-vus` scenario per spec
+//! scenario, thresholds from the service's SLOs, a smoke mode) and the
+//! runner that picks an environment's base URL and reports pass or fail.
+
+use serde::Serialize;
+
+use super::{EmitError, Emitter};
+use crate::model::{LoadTest, Method, Model, Slo};
+use crate::output::FileMode;
+use crate::units::{Decimal, Duration};
+
+pub const SCRIPT: &str = "testing/load-tests/load-test.js";
+pub const RUNNER: &str = "testing/load-tests/run-load-test.sh";
+
+/// The smoke run's shape: one user per scenario for a few seconds, enough
+/// to exercise every step and threshold.
+const SMOKE: [Duration; 3] = [Duration::secs(1), Duration::secs(3), Duration::secs(1)];
+
+#[derive(Serialize)]
+struct Context {
+    project: String,
+    service: String,
+    concurrent_users: u32,
+    stages: Stages,
+    smoke: Stages,
+    scenarios: Vec<ScenarioCx>,
+    thresholds: Vec<Threshold>,
+    /// k6's `summaryTrendStats`: its defaults and every SLO percentile, so
+    /// the summary shows the value each threshold was judged on.
+    trend_stats: Vec<String>,
+    /// The SLOs in words, for the runner's verdict.
+    objectives: Vec<String>,
+    environments: Vec<Environment>,
+}
+
+/// k6 stage durations.
+#[derive(Serialize)]
+struct Stages {
+    ramp_up: String,
+    hold: String,
+    ramp_down: String,
+}
+
+#[derive(Serialize)]
+struct ScenarioCx {
+    name: String,
+    weight: u32,
+    users: u32,
+    think_time_ms: u64,
+    steps: Vec<StepCx>,
+}
+
+#[derive(Serialize)]
+struct StepCx {
+    name: String,
+    method: Method,
+    path: String,
+    body: Option<serde_json::Value>,
+    expect: u16,
+}
+
+/// One k6 threshold: a metric (maybe with a tag filter) and its conditions.
+#[derive(Serialize)]
+struct Threshold {
+    metric: String,
+    conditions: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Environment {
+    name: String,
+    url: String,
+}
+
+pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    let Some(load) = &model.load_test else {
+        return Ok(());
+    };
+    let slo = model
+        .services
+        .iter()
+        .find(|s| s.name == load.service)
+        .and_then(|s| s.http())
+        .and_then(|h| h.slo.as_ref());
+    let context = context(model, load, slo);
+    out.render(
+        SCRIPT,
+        "load-tests/load-test.js.j2",
+        &context,
+        FileMode::Regular,
+    )?;
+    out.render(
+        RUNNER,
+        "load-tests/run-load-test.sh.j2",
+        &context,
+        FileMode::Executable,
+    )
+}
+
+fn context(model: &Model, load: &LoadTest, slo: Option<&Slo>) -> Context {
+    let conditions = slo.map(conditions).unwrap_or_default();
+    let mut thresholds = Vec::new();
+    let filters = std::iter::once(String::new()).chain(
+        load.scenarios
+            .iter()
+            .map(|s| format!("{{scenario:{}}}", s.name)),
+    );
+    for filter in filters {
+        for (metric, conds) in &conditions {
+            thresholds.push(Threshold {
+                metric: format!("{metric}{filter}"),
+                conditions: conds.clone(),
+            });
+        }
+    }
+    Context {
+        project: model.project.name.clone(),
+        service: load.service.clone(),
+        concurrent_users: load.concurrent_users,
+        stages: Stages {
+            ramp_up: load.ramp_up.to_string(),
+            hold: load.hold.to_string(),
+            ramp_down: load.ramp_down.to_string(),
+        },
+        smoke: Stages {
+            ramp_up: SMOKE[0].to_string(),
+            hold: SMOKE[1].to_string(),
+            ramp_down: SMOKE[2].to_string(),
+        },
+        scenarios: load
+            .scenarios
+            .iter()
+            .map(|s| ScenarioCx {
+                name: s.name.clone(),
+                weight: s.weight,
+                users: s.users,
+                think_time_ms: s.think_time.as_millis(),
+                steps: s
+                    .steps
+                    .iter()
+                    .map(|st| StepCx {
+                        name: st.name.clone(),
+                        method: st.method,
+                        path: st.path.clone(),
+                        body: st.body.clone(),
+                        expect: st.expect,
+                    })
+                    .collect(),
+            })
+            .collect(),
+        thresholds,
+        trend_stats: ["avg", "min", "med", "max", "p(90)", "p(95)"]
+            .into_iter()
+            .map(String::from)
+            .chain(
+                slo.into_iter()
+                    .flat_map(|s| s.latency.iter().map(|l| format!("p({})", l.percentile))),
+            )
+            .fold(Vec::new(), |mut acc, stat| {
+                if !acc.contains(&stat) {
+                    acc.push(stat);
+                }
+                acc
+            }),
+        objectives: slo.map(objectives).unwrap_or_default(),
+        environments: load
+            .environments
+            .iter()
+            .map(|(name, url)| Environment {
+                name: name.clone(),
+                url: url.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// k6 threshold conditions for the SLO, by metric: every latency objective
+/// on `http_req_duration` (milliseconds), the 5xx error rate on
+/// `http_req_failed` (the script counts only 5xx and transport errors as
+/// failed), and the same rate as the share of failed checks allowed.
+fn conditions(slo: &Slo) -> Vec<(&'static str, Vec<String>)> {
+    let mut out = Vec::new();
+    let latency: Vec<String> = slo
+        .latency
+        .iter()
+        .map(|l| format!("p({})<{}", l.percentile, l.threshold.as_millis()))
+        .collect();
+    if !latency.is_empty() {
+        out.push(("http_req_duration", latency));
+    }
+    if let Some(rate) = slo.error_rate_5xx {
+        let fraction = rate.fraction();
+        out.push(("http_req_failed", vec![format!("rate<{fraction}")]));
+        if let Some(pass) = Decimal::ONE.checked_sub(fraction) {
+            out.push(("checks", vec![format!("rate>{pass}")]));
+        }
+    }
+    out
+}
+
+fn objectives(slo: &Slo) -> Vec<String> {
+    let mut out: Vec<String> = slo
+        .latency
+        .iter()
+        .map(|l| {
+            format!(
+                "p{} latency below {}ms",
+                l.percentile,
+                l.threshold.as_millis()
+            )
+        })
+        .collect();
+    if let Some(rate) = slo.error_rate_5xx {
+        out.push(format!("5xx error rate below {rate}"));
+        if let Some(pass) = Decimal::HUNDRED.checked_sub(rate.value()) {
+            out.push(format!("at least {pass}% of checks passing"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LatencyObjective;
+    use crate::units::Percent;
+
+    #[test]
+    fn thresholds_are_the_slo_in_k6_units() {
+        let slo = Slo {
+            window: Duration::parse("30d").expect("duration"),
+            availability: None,
+            latency: vec![LatencyObjective {
+                percentile: Decimal::parse("99.9").expect("decimal"),
+                quantile: Decimal::parse("0.999").expect("decimal"),
+                threshold: Duration::parse("1s500ms").expect("duration"),
+            }],
+            error_rate_5xx: Some(Percent::parse("0.5%").expect("percent")),
+            error_rate_4xx: None,
+            burn_rates: Vec::new(),
+        };
+        let got = conditions(&slo);
+        assert_eq!(
+            got,
+            vec![
+                ("http_req_duration", vec!["p(99.9)<1500".to_string()]),
+                ("http_req_failed", vec!["rate<0.005".to_string()]),
+                ("checks", vec!["rate>0.995".to_string()]),
+            ]
+        );
+    }
+}
