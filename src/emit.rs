@@ -3,7 +3,10 @@
 //! what they share: the template engine, escaping, and the parse-back check
 //! every emitted file passes before it is accepted.
 
+mod compose;
+mod digitalocean;
 mod escape;
+mod kubernetes;
 mod prometheus;
 mod templates;
 
@@ -45,6 +48,9 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
         set: OutputSet::new(),
     };
     prometheus::emit(model, &mut out)?;
+    kubernetes::emit(model, &mut out)?;
+    compose::emit(model, &mut out)?;
+    digitalocean::emit(model, &mut out)?;
     Ok(out.set)
 }
 

@@ -9,4 +9,5 @@ mod diagnostics;
 mod drift;
 mod examples;
 mod init_and_schema;
+mod platforms;
 mod validators;
