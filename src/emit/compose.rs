@@ -4,6 +4,8 @@
 //! generated configuration. Receiver secrets come from the environment
 //! variables the spec names, as Compose secrets under `/run/secrets`.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
@@ -28,6 +30,8 @@ struct Context<'a> {
     file_secrets: Vec<String>,
     /// Every variable the file reads from the environment, in order.
     env_vars: Vec<String>,
+    /// The top-level secrets, each from an environment variable, by name.
+    secrets: Vec<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -136,8 +140,24 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     for db in &databases {
         env_vars.extend(db.password.iter().map(|(_, _, var)| var.clone()));
     }
+    // Receivers and databases may name the same variable: one secret each.
+    let top: BTreeMap<String, String> = secrets
+        .iter()
+        .filter_map(|s| match s {
+            SecretRef::Env(var) => Some((s.secret_name(), var.clone())),
+            SecretRef::File(_) => None,
+        })
+        .chain(databases.iter().filter_map(|db| {
+            db.password
+                .as_ref()
+                .map(|(_, name, var)| (name.clone(), var.clone()))
+        }))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    env_vars.retain(|v| seen.insert(v.clone()));
     let m = &model.monitoring;
     let context = Context {
+        secrets: top.into_iter().collect(),
         env_vars,
         apps,
         databases,

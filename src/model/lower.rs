@@ -1559,6 +1559,13 @@ impl Lower {
                 region: None,
             });
         }
+        if !app.starts_with(|c: char| c.is_ascii_lowercase()) {
+            self.invalid(
+                app_pointer,
+                format!("App Platform cannot name an app `{app}`"),
+                "App Platform app names start with a letter; set `app` in [platform.digitalocean]",
+            );
+        }
         if let Some(long) = apps.iter().find(|a| a.name.len() > 32) {
             self.report(
                 Problem::new(
@@ -1654,10 +1661,7 @@ impl Lower {
                 if value > max {
                     self.invalid(
                         &format!("{at}/probes/{key}"),
-                        format!(
-                            "App Platform health checks allow a {} of at most {shown}",
-                            key.replace('_', " ")
-                        ),
+                        format!("App Platform health checks allow at most {shown} for `{key}`"),
                         format!("lower `{key}` to {shown} or less"),
                     );
                 }

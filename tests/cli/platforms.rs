@@ -447,3 +447,51 @@ fn a_fixed_count_has_no_autoscaler_on_any_platform() {
     );
     assert!(compose.get("secrets").is_none());
 }
+
+/// A variable named by a receiver, a service and a database is one secret.
+#[test]
+fn a_shared_variable_is_one_compose_secret() {
+    let out = generate_spec(
+        r#"
+[project]
+name = "shop"
+
+[[service]]
+name = "api"
+image = "shop/api:1"
+port = 8080
+secrets = ["POSTGRES_PASSWORD"]
+
+[[service]]
+name = "postgres"
+kind = "database"
+engine = "postgres"
+
+[alerting]
+default_receiver = "hook"
+
+[[alerting.receiver]]
+name = "hook"
+type = "webhook"
+url = { env = "POSTGRES_PASSWORD" }
+
+[platform.compose]
+"#,
+    );
+    let text = std::fs::read_to_string(out.path().join("docker-compose.yml")).expect("compose");
+    assert_eq!(
+        text.matches("\n    environment: POSTGRES_PASSWORD\n")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        text.contains("# Needs in the environment: POSTGRES_PASSWORD\n"),
+        "{text}"
+    );
+    let compose = yaml(&out.path().join("docker-compose.yml"));
+    assert_eq!(
+        compose["services"]["alertmanager"]["secrets"],
+        serde_json::json!(["postgres-password"])
+    );
+}
