@@ -4,7 +4,10 @@
 //! every emitted file passes before it is accepted.
 
 mod alertmanager;
+mod compose;
+mod digitalocean;
 mod escape;
+mod kubernetes;
 mod loadtest;
 mod prometheus;
 mod rules;
@@ -59,6 +62,9 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
     alertmanager::emit(model, &mut out)?;
     loadtest::emit(model, &mut out)?;
     scripts::emit(model, &mut out)?;
+    kubernetes::emit(model, &mut out)?;
+    compose::emit(model, &mut out)?;
+    digitalocean::emit(model, &mut out)?;
     Ok(out.set)
 }
 

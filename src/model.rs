@@ -119,6 +119,18 @@ pub struct HttpService {
     /// read this one list.
     pub alert_rules: Vec<Alert>,
     pub business_metrics: Vec<BusinessMetric>,
+    /// How many pods a voluntary disruption (a node drain) may take down.
+    pub disruption: Disruption,
+    /// Environment variables holding the service's secrets, by name only.
+    pub secrets: Vec<String>,
+}
+
+/// A service's pod disruption budget. Either form leaves drains possible:
+/// `MinAvailable` is always below the minimum replica count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disruption {
+    MaxUnavailable(u32),
+    MinAvailable(u32),
 }
 
 #[derive(Debug)]
@@ -162,7 +174,9 @@ pub struct Resources {
     pub memory: String,
     pub memory_bytes: u64,
     pub cpu_limit: Option<String>,
+    pub cpu_limit_millis: Option<u64>,
     pub memory_limit: String,
+    pub memory_limit_bytes: u64,
 }
 
 #[derive(Debug)]
@@ -186,6 +200,16 @@ pub struct Probes {
     pub startup_grace: Duration,
     /// The in-container health check command, for Compose.
     pub command: Vec<String>,
+    /// `interval` in whole seconds (rounded up, at least 1), as Kubernetes
+    /// and DigitalOcean take it.
+    pub interval_secs: u64,
+    /// `timeout` in whole seconds (rounded up, at least 1).
+    pub timeout_secs: u64,
+    /// `startup_grace` in whole seconds (rounded up).
+    pub startup_grace_secs: u64,
+    /// Failures a startup probe allows so that failures × interval covers
+    /// `startup_grace`: at least `failure_threshold`.
+    pub startup_failure_threshold: u64,
 }
 
 #[derive(Debug)]
@@ -592,6 +616,34 @@ pub struct Platforms {
     pub digitalocean: Option<DigitalOcean>,
 }
 
+impl Alerting {
+    /// Every secret the receivers read, once each (by platform name), in
+    /// name order: what Compose and Kubernetes deliver to Alertmanager.
+    pub fn secrets(&self) -> Vec<SecretRef> {
+        let mut out: BTreeMap<String, SecretRef> = BTreeMap::new();
+        let mut add = |s: &SecretRef| {
+            out.entry(s.secret_name()).or_insert_with(|| s.clone());
+        };
+        for r in &self.receivers {
+            match &r.channel {
+                ReceiverChannel::Slack { webhook_url, .. } => add(webhook_url),
+                ReceiverChannel::Email { password, .. } => {
+                    if let Some(s) = password {
+                        add(s);
+                    }
+                }
+                ReceiverChannel::Pagerduty { routing_key } => add(routing_key),
+                ReceiverChannel::Webhook { token, .. } => {
+                    if let Some(s) = token {
+                        add(s);
+                    }
+                }
+            }
+        }
+        out.into_values().collect()
+    }
+}
+
 #[derive(Debug)]
 pub struct Compose {
     pub prometheus_image: String,
@@ -603,6 +655,8 @@ pub struct Compose {
 pub struct Kubernetes {
     pub namespace: String,
     pub prometheus_operator: bool,
+    /// The Alertmanager image (the Compose one when both are on).
+    pub alertmanager_image: String,
 }
 
 #[derive(Debug)]
@@ -611,4 +665,34 @@ pub struct DigitalOcean {
     pub instance_size: String,
     /// App Platform's region slug, such as `fra` for `fra1`.
     pub region: Option<String>,
+    /// One app spec per project region (one without a region when the
+    /// project names none), primary first.
+    pub apps: Vec<DoApp>,
+    /// Where App Platform pulls each http service's image, by service name.
+    pub images: BTreeMap<String, DoImage>,
+}
+
+/// One App Platform app: a spec file for one region.
+#[derive(Debug)]
+pub struct DoApp {
+    /// Relative output path: `.do/app.yaml`, or `.do/app-<region>.yaml`
+    /// (the project's region name, such as `fra1`) when there are several.
+    pub path: String,
+    /// The app's name: the configured one, suffixed `-<region>` when there
+    /// are several regions (app names are unique per account).
+    pub name: String,
+    /// App Platform's short slug, such as `fra`.
+    pub region: Option<String>,
+}
+
+/// An image reference split the way App Platform's `image` source takes it.
+#[derive(Debug, Clone)]
+pub struct DoImage {
+    /// `DOCR`, `DOCKER_HUB` or `GHCR`.
+    pub registry_type: &'static str,
+    /// The Docker Hub or GHCR namespace; none for DOCR.
+    pub registry: Option<String>,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
 }

@@ -373,7 +373,6 @@ fn suggested_env(key: &str) -> &'static str {
     match key {
         "webhook_url" => "SLACK_WEBHOOK_URL",
         "routing_key" => "PAGERDUTY_ROUTING_KEY",
-        "username" => "SMTP_USERNAME",
         "password" => "SMTP_PASSWORD",
         _ => "WEBHOOK_URL",
     }

@@ -117,6 +117,15 @@ pub struct Service {
     pub slo: Option<Slo>,
     /// Horizontal autoscaling.
     pub autoscaling: Option<Autoscaling>,
+    /// Pods that must stay up during voluntary disruptions such as node drains
+    /// (http services; default: at most one pod down at a time). Must be below
+    /// the minimum replica count, or no node can ever be drained.
+    #[schemars(range(min = 1, max = 1000))]
+    pub min_available: Option<u32>,
+    /// Environment variables the service reads secrets from (http services).
+    /// Platforms pass them by name (Kubernetes Secret, Compose environment,
+    /// DigitalOcean `SECRET` env); their values never enter the spec.
+    pub secrets: Option<Vec<EnvVar>>,
     /// Per-alert switches and overrides.
     pub alerts: Option<AlertOverrides>,
     /// Business metrics to chart, each a PromQL expression.

@@ -53,6 +53,46 @@ const BUILTIN: &[(&str, &str)] = &[
         "scripts/auto-scaling-monitor.sh.j2",
         include_str!("../../templates/scripts/auto-scaling-monitor.sh.j2"),
     ),
+    (
+        "kubernetes/namespace.yaml.j2",
+        include_str!("../../templates/kubernetes/namespace.yaml.j2"),
+    ),
+    (
+        "kubernetes/deployment.yaml.j2",
+        include_str!("../../templates/kubernetes/deployment.yaml.j2"),
+    ),
+    (
+        "kubernetes/service.yaml.j2",
+        include_str!("../../templates/kubernetes/service.yaml.j2"),
+    ),
+    (
+        "kubernetes/hpa.yaml.j2",
+        include_str!("../../templates/kubernetes/hpa.yaml.j2"),
+    ),
+    (
+        "kubernetes/pdb.yaml.j2",
+        include_str!("../../templates/kubernetes/pdb.yaml.j2"),
+    ),
+    (
+        "kubernetes/alertmanager-deployment.yaml.j2",
+        include_str!("../../templates/kubernetes/alertmanager-deployment.yaml.j2"),
+    ),
+    (
+        "kubernetes/alertmanager-service.yaml.j2",
+        include_str!("../../templates/kubernetes/alertmanager-service.yaml.j2"),
+    ),
+    (
+        "kubernetes/kustomization.yaml.j2",
+        include_str!("../../templates/kubernetes/kustomization.yaml.j2"),
+    ),
+    (
+        "compose/docker-compose.yml.j2",
+        include_str!("../../templates/compose/docker-compose.yml.j2"),
+    ),
+    (
+        "digitalocean/app.yaml.j2",
+        include_str!("../../templates/digitalocean/app.yaml.j2"),
+    ),
 ];
 
 /// A loaded template set.

@@ -35,7 +35,7 @@ pub fn lower(spec: &spec::Spec) -> Result<Model, Vec<Problem>> {
         .rollback
         .as_ref()
         .and_then(|r| cx.rollback(r, &alerting));
-    let platforms = cx.platforms(&spec.platform, &project);
+    let platforms = cx.platforms(&spec.platform, &project, &spec.services, &services);
     if !cx.problems.is_empty() {
         return Err(cx.problems);
     }
@@ -356,7 +356,7 @@ impl Lower {
         };
         let _ = kind_name;
         // Keys that only some kinds take.
-        let keyed: [(&str, bool, &[ServiceKind], &str); 14] = [
+        let keyed: [(&str, bool, &[ServiceKind], &str); 16] = [
             ("image", s.image.is_some(), &[Http], "http services"),
             (
                 "port",
@@ -378,6 +378,13 @@ impl Lower {
                 "http services",
             ),
             ("alerts", s.alerts.is_some(), &[Http], "http services"),
+            (
+                "min_available",
+                s.min_available.is_some(),
+                &[Http],
+                "http services",
+            ),
+            ("secrets", s.secrets.is_some(), &[Http], "http services"),
             (
                 "business_metric",
                 !s.business_metrics.is_empty(),
@@ -526,6 +533,44 @@ impl Lower {
             resources.is_some(),
             &targets,
         );
+        let disruption = match (s.min_available, &scaling) {
+            (None, _) => Disruption::MaxUnavailable(1),
+            (Some(n), Some(scaling)) if n >= scaling.min_replicas() => {
+                let min = scaling.min_replicas();
+                let (label, help) = match scaling {
+                    Scaling::Auto(_) => (
+                        format!("{pointer}/autoscaling/min_replicas"),
+                        "the autoscaler may run this few replicas",
+                    ),
+                    Scaling::Fixed { .. } => (
+                        format!("{pointer}/replicas"),
+                        "the service runs this many replicas",
+                    ),
+                };
+                let mut problem = Problem::new(
+                    "pdb-blocks-drains",
+                    format!("min_available ({n}) is not below the minimum replica count ({min}): no node running this service could ever be drained"),
+                )
+                .with_label(Label::value(format!("{pointer}/min_available"), "pods that must stay up"));
+                if s.replicas.is_some() || s.autoscaling.is_some() {
+                    problem = problem.with_label(Label::value(label, help));
+                }
+                self.report(problem.with_help(format!(
+                    "set min_available to at most {}, raise the minimum replicas, or remove min_available (at most one pod down at a time)",
+                    min.saturating_sub(1)
+                )));
+                Disruption::MinAvailable(n)
+            }
+            (Some(n), _) => Disruption::MinAvailable(n),
+        };
+        let secrets: Vec<String> = s
+            .secrets
+            .iter()
+            .flatten()
+            .map(|v| v.as_str().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         Some(HttpService {
             image: image?,
             port: port?,
@@ -539,6 +584,8 @@ impl Lower {
             alerts,
             alert_rules,
             business_metrics,
+            disruption,
+            secrets,
         })
     }
 
@@ -730,7 +777,9 @@ impl Lower {
             cpu: cpu.to_string(),
             memory_bytes: memory.bytes(),
             memory: memory.to_string(),
+            cpu_limit_millis: cpu_limit.as_ref().map(|c| c.millicores()),
             cpu_limit: cpu_limit.map(|c| c.to_string()),
+            memory_limit_bytes: memory_limit.as_ref().unwrap_or(&memory).bytes(),
             memory_limit: memory_limit.unwrap_or(memory).to_string(),
         })
     }
@@ -900,12 +949,21 @@ impl Lower {
                 format!("http://localhost:{}{health}", port.unwrap_or(0)),
             ],
         };
+        let failure_threshold = p.and_then(|p| p.failure_threshold).unwrap_or(3);
+        let interval_secs = ceil_secs(interval).max(1);
+        let startup_grace_secs = ceil_secs(startup_grace);
         Probes {
             interval,
             timeout,
-            failure_threshold: p.and_then(|p| p.failure_threshold).unwrap_or(3),
+            failure_threshold,
             startup_grace,
             command,
+            interval_secs,
+            timeout_secs: ceil_secs(timeout).max(1),
+            startup_grace_secs,
+            startup_failure_threshold: startup_grace_secs
+                .div_ceil(interval_secs)
+                .max(u64::from(failure_threshold)),
         }
     }
 
@@ -1569,38 +1627,364 @@ impl Lower {
         })
     }
 
-    fn platforms(&mut self, p: &spec::Platforms, project: &Project) -> Platforms {
+    fn platforms(
+        &mut self,
+        p: &spec::Platforms,
+        project: &Project,
+        specs: &[spec::Service],
+        services: &[Service],
+    ) -> Platforms {
+        let compose = p.compose.as_ref().map(|c| Compose {
+            prometheus_image: image_or(&c.prometheus_image, DEFAULT_PROMETHEUS_IMAGE),
+            alertmanager_image: image_or(&c.alertmanager_image, DEFAULT_ALERTMANAGER_IMAGE),
+            grafana_image: image_or(&c.grafana_image, DEFAULT_GRAFANA_IMAGE),
+        });
+        let kubernetes = p.kubernetes.as_ref().map(|k| Kubernetes {
+            namespace: k
+                .namespace
+                .as_ref()
+                .map_or(project.name.as_str(), |n| n.as_str())
+                .to_string(),
+            prometheus_operator: k.prometheus_operator.unwrap_or(false),
+            alertmanager_image: compose.as_ref().map_or_else(
+                || DEFAULT_ALERTMANAGER_IMAGE.to_string(),
+                |c| c.alertmanager_image.clone(),
+            ),
+        });
+        if compose.is_some() || kubernetes.is_some() {
+            for (i, spec_service) in specs.iter().enumerate() {
+                let name = spec_service.name.as_str();
+                if MONITORING_NAMES.contains(&name) {
+                    self.report(
+                        Problem::new(
+                            "reserved-name",
+                            format!("the service name `{name}` is taken by the monitoring stack"),
+                        )
+                        .with_label(Label::value(format!("/service/{i}/name"), "taken by the monitoring stack"))
+                        .with_help("Compose and Kubernetes run Prometheus, Alertmanager and Grafana beside the services under these names; rename the service"),
+                    );
+                }
+            }
+        }
+        if kubernetes.is_some() {
+            for (i, spec_service) in specs.iter().enumerate() {
+                let Some(Scaling::Auto(a)) = services
+                    .iter()
+                    .find(|s| s.name == spec_service.name.as_str())
+                    .and_then(Service::http)
+                    .map(|h| &h.scaling)
+                else {
+                    continue;
+                };
+                if a.scale_down_window > Duration::secs(3600) {
+                    self.invalid(
+                        &format!("/service/{i}/autoscaling/scale_down_window"),
+                        "Kubernetes allows a scale-down stabilization window of at most 1h",
+                        "use a window of 1h or less",
+                    );
+                }
+            }
+        }
+        let digitalocean = p
+            .digitalocean
+            .as_ref()
+            .map(|d| self.digitalocean(d, project, specs, services));
         Platforms {
-            compose: p.compose.as_ref().map(|c| Compose {
-                prometheus_image: image_or(&c.prometheus_image, "prom/prometheus:v2.53.0"),
-                alertmanager_image: image_or(&c.alertmanager_image, "prom/alertmanager:v0.27.0"),
-                grafana_image: image_or(&c.grafana_image, "grafana/grafana:11.1.0"),
-            }),
-            kubernetes: p.kubernetes.as_ref().map(|k| Kubernetes {
-                namespace: k
-                    .namespace
-                    .as_ref()
-                    .map_or(project.name.as_str(), |n| n.as_str())
-                    .to_string(),
-                prometheus_operator: k.prometheus_operator.unwrap_or(false),
-            }),
-            digitalocean: p.digitalocean.as_ref().map(|d| DigitalOcean {
-                app: d
-                    .app
-                    .as_ref()
-                    .map_or(project.name.as_str(), |a| a.as_str())
-                    .to_string(),
-                instance_size: d
-                    .instance_size
-                    .as_ref()
-                    .map_or("apps-s-1vcpu-1gb", |s| s.as_str())
-                    .to_string(),
-                region: project
-                    .primary_region()
-                    .map(|r| r.trim_end_matches(|c: char| c.is_ascii_digit()).to_string()),
-            }),
+            compose,
+            kubernetes,
+            digitalocean,
         }
     }
+
+    /// The App Platform apps, and the checks App Platform would otherwise
+    /// fail at deploy time.
+    fn digitalocean(
+        &mut self,
+        d: &spec::DigitalOcean,
+        project: &Project,
+        specs: &[spec::Service],
+        services: &[Service],
+    ) -> DigitalOcean {
+        let app = d
+            .app
+            .as_ref()
+            .map_or(project.name.as_str(), |a| a.as_str())
+            .to_string();
+        let app_pointer = if d.app.is_some() {
+            "/platform/digitalocean/app"
+        } else {
+            "/project/name"
+        };
+        let instance_size = d
+            .instance_size
+            .as_ref()
+            .map_or(DEFAULT_DO_INSTANCE_SIZE, |s| s.as_str())
+            .to_string();
+        if let Some(size) = &d.instance_size
+            && !DO_INSTANCE_SIZES.contains(&size.as_str())
+        {
+            let help = match did_you_mean(size.as_str(), DO_INSTANCE_SIZES.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("use one of: {}", DO_INSTANCE_SIZES.join(", ")),
+            };
+            self.report(
+                Problem::new(
+                    "unknown-instance-size",
+                    format!(
+                        "App Platform has no instance size `{size}`",
+                        size = size.as_str()
+                    ),
+                )
+                .with_label(Label::value(
+                    "/platform/digitalocean/instance_size",
+                    "not an App Platform size",
+                ))
+                .with_help(help),
+            );
+        }
+        let several = project.regions.len() > 1;
+        let mut apps = Vec::new();
+        for (i, region) in project.regions.iter().enumerate() {
+            let slug = region.trim_end_matches(|c: char| c.is_ascii_digit());
+            if !DO_REGIONS.contains(&slug) {
+                self.report(
+                    Problem::new(
+                        "unknown-region",
+                        format!("App Platform has no region for `{region}`"),
+                    )
+                    .with_label(Label::value(
+                        format!("/project/regions/{i}"),
+                        "not an App Platform region",
+                    ))
+                    .with_help(format!(
+                        "App Platform runs in {}; name a datacenter in one of them, such as fra1",
+                        DO_REGIONS.join(", ")
+                    )),
+                );
+            }
+            let (path, name) = if several {
+                (format!(".do/app-{region}.yaml"), format!("{app}-{region}"))
+            } else {
+                (".do/app.yaml".to_string(), app.clone())
+            };
+            apps.push(DoApp {
+                path,
+                name,
+                region: Some(slug.to_string()),
+            });
+        }
+        if apps.is_empty() {
+            apps.push(DoApp {
+                path: ".do/app.yaml".to_string(),
+                name: app.clone(),
+                region: None,
+            });
+        }
+        if !app.starts_with(|c: char| c.is_ascii_lowercase()) {
+            self.invalid(
+                app_pointer,
+                format!("App Platform cannot name an app `{app}`"),
+                "App Platform app names start with a letter; set `app` in [platform.digitalocean]",
+            );
+        }
+        if let Some(long) = apps.iter().find(|a| a.name.len() > 32) {
+            self.report(
+                Problem::new(
+                    "name-too-long",
+                    format!("the App Platform app name `{}` is longer than 32 characters", long.name),
+                )
+                .with_label(Label::value(app_pointer, "the app name"))
+                .with_help("set a shorter `app` in [platform.digitalocean]; with several regions harden appends `-<region>`"),
+            );
+        }
+        let dedicated = instance_size.starts_with("apps-d-");
+        let mut images = BTreeMap::new();
+        for (i, spec_service) in specs.iter().enumerate() {
+            let at = format!("/service/{i}");
+            let name = spec_service.name.as_str();
+            if name.len() > 32 || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+                self.invalid(
+                    &format!("{at}/name"),
+                    format!("App Platform cannot name a component `{name}`"),
+                    "App Platform component names start with a letter and have at most 32 characters",
+                );
+            }
+            let Some(http) = services
+                .iter()
+                .find(|s| s.name == spec_service.name.as_str())
+                .and_then(Service::http)
+            else {
+                continue;
+            };
+            match do_image(&http.image) {
+                Some(image) => {
+                    images.insert(spec_service.name.as_str().to_string(), image);
+                }
+                None => self.report(
+                    Problem::new("unsupported-registry", "App Platform cannot pull this image")
+                        .with_label(Label::value(format!("{at}/image"), "not in DOCR, Docker Hub or GHCR"))
+                        .with_help("App Platform pulls from registry.digitalocean.com, Docker Hub or ghcr.io; push the image there"),
+                ),
+            }
+            if let Scaling::Auto(a) = &http.scaling {
+                if !dedicated {
+                    let mut problem = Problem::new(
+                        "shared-instance-autoscaling",
+                        format!("App Platform autoscales only dedicated-CPU instances, and `{instance_size}` is shared"),
+                    )
+                    .with_label(Label::key(format!("{at}/autoscaling"), "autoscaling asked for here"));
+                    problem = if d.instance_size.is_some() {
+                        problem.with_label(Label::value(
+                            "/platform/digitalocean/instance_size",
+                            "a shared-CPU size",
+                        ))
+                    } else {
+                        problem.with_label(Label::key(
+                            "/platform/digitalocean",
+                            "no instance_size: the default is shared",
+                        ))
+                    };
+                    self.report(problem.with_help("set `instance_size` to a dedicated size such as \"apps-d-1vcpu-1gb\", or use fixed `replicas`"));
+                }
+                if a.cpu_percent.is_none() {
+                    self.report(
+                        Problem::new(
+                            "missing-key",
+                            "App Platform autoscales on CPU, and this autoscaler has no CPU target",
+                        )
+                        .with_label(Label::key(format!("{at}/autoscaling"), "memory only"))
+                        .with_help(
+                            "add `cpu_percent = 80` (memory stays covered by the memory alert)",
+                        ),
+                    );
+                }
+                if a.max_replicas > 250 {
+                    self.invalid(
+                        &format!("{at}/autoscaling/max_replicas"),
+                        "App Platform runs at most 250 instances of a component",
+                        "lower max_replicas to 250 or less, or use a larger instance size",
+                    );
+                }
+            }
+            let probes = &http.probes;
+            let limits = [
+                ("interval", probes.interval_secs, 300, "5m"),
+                ("timeout", probes.timeout_secs, 120, "2m"),
+                ("startup_grace", probes.startup_grace_secs, 3600, "1h"),
+                (
+                    "failure_threshold",
+                    u64::from(probes.failure_threshold),
+                    50,
+                    "50",
+                ),
+            ];
+            for (key, value, max, shown) in limits {
+                if value > max {
+                    self.invalid(
+                        &format!("{at}/probes/{key}"),
+                        format!("App Platform health checks allow at most {shown} for `{key}`"),
+                        format!("lower `{key}` to {shown} or less"),
+                    );
+                }
+            }
+        }
+        DigitalOcean {
+            region: apps.first().and_then(|a| a.region.clone()),
+            app,
+            instance_size,
+            apps,
+            images,
+        }
+    }
+}
+
+/// Services Compose and Kubernetes run beside the project's own.
+const MONITORING_NAMES: &[&str] = &["prometheus", "alertmanager", "grafana"];
+
+const DEFAULT_PROMETHEUS_IMAGE: &str = "prom/prometheus:v2.53.0";
+const DEFAULT_ALERTMANAGER_IMAGE: &str = "prom/alertmanager:v0.27.0";
+const DEFAULT_GRAFANA_IMAGE: &str = "grafana/grafana:11.1.0";
+const DEFAULT_DO_INSTANCE_SIZE: &str = "apps-s-1vcpu-1gb";
+
+/// App Platform's regions (`app_spec.yml`, `region`).
+const DO_REGIONS: &[&str] = &[
+    "atl", "nyc", "sfo", "tor", "ams", "fra", "lon", "blr", "sgp", "syd",
+];
+
+/// App Platform's current instance sizes (`app_component_instance_base.yml`).
+const DO_INSTANCE_SIZES: &[&str] = &[
+    "apps-s-1vcpu-0.5gb",
+    "apps-s-1vcpu-1gb-fixed",
+    "apps-s-1vcpu-1gb",
+    "apps-s-1vcpu-2gb",
+    "apps-s-2vcpu-4gb",
+    "apps-d-1vcpu-0.5gb",
+    "apps-d-1vcpu-1gb",
+    "apps-d-1vcpu-2gb",
+    "apps-d-1vcpu-4gb",
+    "apps-d-2vcpu-4gb",
+    "apps-d-2vcpu-8gb",
+    "apps-d-4vcpu-8gb",
+    "apps-d-4vcpu-16gb",
+    "apps-d-8vcpu-32gb",
+];
+
+/// Splits an image reference for App Platform's `image` source: DOCR
+/// (`registry.digitalocean.com/<registry>/<repo>`), GHCR
+/// (`ghcr.io/<owner>/<repo>`) or Docker Hub (no host, or `docker.io`).
+fn do_image(image: &str) -> Option<DoImage> {
+    let (name, digest) = match image.split_once('@') {
+        Some((n, d)) => (n, Some(d.to_string())),
+        None => (image, None),
+    };
+    let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+    let (name, tag) = match name[last_slash..].rfind(':') {
+        Some(i) => (
+            &name[..last_slash + i],
+            Some(name[last_slash + i + 1..].to_string()),
+        ),
+        None => (name, None),
+    };
+    let (host, path) = match name.split_once('/') {
+        Some((h, rest)) if h.contains('.') || h.contains(':') || h == "localhost" => {
+            (Some(h), rest)
+        }
+        _ => (None, name),
+    };
+    let split_namespace = |path: &str| -> Option<(String, String)> {
+        let (ns, repo) = path.split_once('/')?;
+        Some((ns.to_string(), repo.to_string()))
+    };
+    let (registry_type, registry, repository) = match host {
+        Some("registry.digitalocean.com") => {
+            let (_, repo) = split_namespace(path)?;
+            ("DOCR", None, repo)
+        }
+        Some("ghcr.io") => {
+            let (owner, repo) = split_namespace(path)?;
+            ("GHCR", Some(owner), repo)
+        }
+        None | Some("docker.io" | "index.docker.io" | "registry.hub.docker.com") => {
+            let (ns, repo) =
+                split_namespace(path).unwrap_or(("library".to_string(), path.to_string()));
+            ("DOCKER_HUB", Some(ns), repo)
+        }
+        Some(_) => return None,
+    };
+    // The model's tag and digest are exclusive: a digest pins the image.
+    let tag = if digest.is_some() { None } else { tag };
+    Some(DoImage {
+        registry_type,
+        registry,
+        repository,
+        tag,
+        digest,
+    })
+}
+
+/// Whole seconds, rounded up.
+fn ceil_secs(d: Duration) -> u64 {
+    d.as_millis().div_ceil(1000)
 }
 
 /// The SRE workbook's tiers: (tier, long window, short window, share of
@@ -1812,6 +2196,52 @@ mod tests {
         assert_eq!(unknown_placeholder("${user}"), Some("${user}".into()));
         assert_eq!(unknown_placeholder("${env:1X}"), Some("${env:1X}".into()));
         assert_eq!(unknown_placeholder("a ${vu"), Some("${vu".into()));
+    }
+
+    #[test]
+    fn images_split_for_app_platform() {
+        let i = do_image("registry.digitalocean.com/app-oint/api:1.8.0").expect("DOCR");
+        assert_eq!(
+            (
+                i.registry_type,
+                i.registry,
+                i.repository.as_str(),
+                i.tag.as_deref()
+            ),
+            ("DOCR", None, "api", Some("1.8.0"))
+        );
+        let i = do_image("nginx").expect("Docker Hub");
+        assert_eq!(
+            (
+                i.registry_type,
+                i.registry.as_deref(),
+                i.repository.as_str(),
+                i.tag
+            ),
+            ("DOCKER_HUB", Some("library"), "nginx", None)
+        );
+        let i = do_image("docker.io/acme/web:2@sha256:abc").expect("Docker Hub");
+        assert_eq!(
+            (
+                i.registry.as_deref(),
+                i.repository.as_str(),
+                i.tag,
+                i.digest.as_deref()
+            ),
+            (Some("acme"), "web", None, Some("sha256:abc"))
+        );
+        let i = do_image("ghcr.io/owner/tools/api:1").expect("GHCR");
+        assert_eq!(
+            (
+                i.registry_type,
+                i.registry.as_deref(),
+                i.repository.as_str()
+            ),
+            ("GHCR", Some("owner"), "tools/api")
+        );
+        assert!(do_image("localhost:5000/api:1").is_none());
+        assert!(do_image("quay.io/acme/api").is_none());
+        assert!(do_image("registry.digitalocean.com/api").is_none());
     }
 
     #[test]

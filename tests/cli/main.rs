@@ -13,6 +13,7 @@ mod filesystem;
 mod hostile;
 mod init_and_schema;
 mod loadtest;
+mod platforms;
 mod rules;
 mod scripts;
 mod validators;

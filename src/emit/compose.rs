@@ -1,0 +1,306 @@
+//! `docker-compose.yml`: the http services with health checks, resource
+//! limits and restart policies, the databases they wait for, and the
+//! monitoring stack (Prometheus, Alertmanager, Grafana) mounting the
+//! generated configuration. Receiver secrets come from the environment
+//! variables the spec names, as Compose secrets under `/run/secrets`.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{EmitError, Emitter};
+use crate::model::{DatabaseEngine, Model, Resources, SecretRef, Workload};
+use crate::output::FileMode;
+use crate::units::Decimal;
+
+pub const PATH: &str = "docker-compose.yml";
+
+#[derive(Serialize)]
+struct Context<'a> {
+    apps: Vec<App<'a>>,
+    databases: Vec<Db>,
+    prometheus: Monitor<'a>,
+    alertmanager: Monitor<'a>,
+    grafana: Monitor<'a>,
+    retention: String,
+    grafana_url: &'a str,
+    /// Receiver secrets from the environment: (name, variable).
+    env_secrets: Vec<(String, String)>,
+    /// Receiver secrets read from files on the host, mounted at the same path.
+    file_secrets: Vec<String>,
+    /// Every variable the file reads from the environment, in order.
+    env_vars: Vec<String>,
+    /// The top-level secrets, each from an environment variable, by name.
+    secrets: Vec<(String, String)>,
+}
+
+#[derive(Serialize)]
+struct Monitor<'a> {
+    image: &'a str,
+    port: u16,
+}
+
+#[derive(Serialize)]
+struct App<'a> {
+    name: &'a str,
+    image: &'a str,
+    port: u16,
+    secrets: &'a [String],
+    healthcheck: Healthcheck,
+    limits: Option<Limits>,
+    depends_on: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Healthcheck {
+    test: Vec<String>,
+    interval: String,
+    timeout: String,
+    retries: u32,
+    start_period: String,
+}
+
+#[derive(Serialize)]
+struct Limits {
+    cpus: Option<String>,
+    memory: String,
+    reserved_cpus: String,
+    reserved_memory: String,
+}
+
+#[derive(Serialize)]
+struct Db {
+    name: String,
+    image: String,
+    port: u16,
+    /// Variables the container needs, with the host variable each comes from.
+    password: Option<(String, String, String)>,
+    healthcheck: Vec<String>,
+    /// The server command, on the model's port.
+    command: Vec<String>,
+    data_dir: &'static str,
+}
+
+pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    let Some(compose) = &model.platforms.compose else {
+        return Ok(());
+    };
+    let databases: Vec<Db> = model
+        .services
+        .iter()
+        .filter_map(|s| match &s.workload {
+            Workload::Database(d) => {
+                Some(database(&s.name, d.engine, d.version.as_deref(), d.port))
+            }
+            _ => None,
+        })
+        .collect();
+    let db_names: Vec<&str> = model
+        .services
+        .iter()
+        .filter(|s| matches!(s.workload, Workload::Database(_)))
+        .map(|s| s.name.as_str())
+        .collect();
+    let apps: Vec<App<'_>> = model
+        .services
+        .iter()
+        .filter_map(|s| {
+            let http = s.http()?;
+            let p = &http.probes;
+            let mut test = vec!["CMD".to_string()];
+            test.extend(p.command.iter().cloned());
+            Some(App {
+                name: &s.name,
+                image: &http.image,
+                port: http.port,
+                secrets: &http.secrets,
+                healthcheck: Healthcheck {
+                    test,
+                    interval: p.interval.go_string(),
+                    timeout: p.timeout.go_string(),
+                    retries: p.failure_threshold,
+                    start_period: p.startup_grace.go_string(),
+                },
+                limits: http.resources.as_ref().map(limits),
+                depends_on: db_names.clone(),
+            })
+        })
+        .collect();
+    let secrets = model.alerting.secrets();
+    let mut env_vars: Vec<String> = secrets
+        .iter()
+        .filter_map(|s| match s {
+            SecretRef::Env(var) => Some(var.clone()),
+            SecretRef::File(_) => None,
+        })
+        .collect();
+    for app in &apps {
+        env_vars.extend(app.secrets.iter().cloned());
+    }
+    for db in &databases {
+        env_vars.extend(db.password.iter().map(|(_, _, var)| var.clone()));
+    }
+    // Receivers and databases may name the same variable: one secret each.
+    let top: BTreeMap<String, String> = secrets
+        .iter()
+        .filter_map(|s| match s {
+            SecretRef::Env(var) => Some((s.secret_name(), var.clone())),
+            SecretRef::File(_) => None,
+        })
+        .chain(databases.iter().filter_map(|db| {
+            db.password
+                .as_ref()
+                .map(|(_, name, var)| (name.clone(), var.clone()))
+        }))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    env_vars.retain(|v| seen.insert(v.clone()));
+    let m = &model.monitoring;
+    let context = Context {
+        secrets: top.into_iter().collect(),
+        env_vars,
+        apps,
+        databases,
+        prometheus: Monitor {
+            image: &compose.prometheus_image,
+            port: m.prometheus_port,
+        },
+        alertmanager: Monitor {
+            image: &compose.alertmanager_image,
+            port: m.alertmanager_port,
+        },
+        grafana: Monitor {
+            image: &compose.grafana_image,
+            port: m.grafana_port,
+        },
+        retention: m.retention.to_string(),
+        grafana_url: &m.grafana_url,
+        env_secrets: secrets
+            .iter()
+            .filter_map(|s| match s {
+                SecretRef::Env(var) => Some((s.secret_name(), var.clone())),
+                SecretRef::File(_) => None,
+            })
+            .collect(),
+        file_secrets: secrets
+            .iter()
+            .filter_map(|s| match s {
+                SecretRef::File(path) => Some(path.clone()),
+                SecretRef::Env(_) => None,
+            })
+            .collect(),
+    };
+    out.render(
+        PATH,
+        "compose/docker-compose.yml.j2",
+        &context,
+        FileMode::Regular,
+    )
+}
+
+fn limits(r: &Resources) -> Limits {
+    Limits {
+        cpus: r.cpu_limit_millis.map(cpus),
+        memory: bytes(r.memory_limit_bytes),
+        reserved_cpus: cpus(r.cpu_millis),
+        reserved_memory: bytes(r.memory_bytes),
+    }
+}
+
+/// Millicores as Compose's decimal CPU count: 500 → `0.5`.
+fn cpus(millis: u64) -> String {
+    Decimal::from_parts(u128::from(millis), 3).map_or_else(|| millis.to_string(), |d| d.to_string())
+}
+
+/// Bytes in the largest binary unit that divides them exactly. Compose
+/// (and docker-compose 1.x) read `k`, `m` and `g` as powers of 1024.
+fn bytes(n: u64) -> String {
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "g"), (1 << 20, "m"), (1 << 10, "k")];
+    for (size, unit) in UNITS {
+        if n >= size && n.is_multiple_of(size) {
+            return format!("{}{unit}", n / size);
+        }
+    }
+    format!("{n}b")
+}
+
+fn database(name: &str, engine: DatabaseEngine, version: Option<&str>, port: u16) -> Db {
+    let port_s = port.to_string();
+    let (image, password, healthcheck, command, data_dir) = match engine {
+        DatabaseEngine::Postgres => (
+            "postgres",
+            Some(("POSTGRES_PASSWORD_FILE", "POSTGRES_PASSWORD")),
+            vec![
+                "CMD".into(),
+                "pg_isready".into(),
+                "-U".into(),
+                "postgres".into(),
+                "-p".into(),
+                port_s.clone(),
+            ],
+            vec!["postgres".into(), "-p".into(), port_s],
+            "/var/lib/postgresql/data",
+        ),
+        DatabaseEngine::Mysql => (
+            "mysql",
+            Some(("MYSQL_ROOT_PASSWORD_FILE", "MYSQL_ROOT_PASSWORD")),
+            vec![
+                "CMD".into(),
+                "mysqladmin".into(),
+                "ping".into(),
+                "-h".into(),
+                "127.0.0.1".into(),
+                "-P".into(),
+                port_s.clone(),
+            ],
+            vec!["mysqld".into(), format!("--port={port_s}")],
+            "/var/lib/mysql",
+        ),
+        DatabaseEngine::Redis => (
+            "redis",
+            None,
+            vec![
+                "CMD".into(),
+                "redis-cli".into(),
+                "-p".into(),
+                port_s.clone(),
+                "ping".into(),
+            ],
+            vec!["redis-server".into(), "--port".into(), port_s],
+            "/data",
+        ),
+    };
+    Db {
+        name: name.to_string(),
+        image: match version {
+            Some(v) => format!("{image}:{v}"),
+            None => image.to_string(),
+        },
+        port,
+        password: password.map(|(file_var, env)| {
+            (
+                file_var.to_string(),
+                format!("{name}-password"),
+                env.to_string(),
+            )
+        }),
+        healthcheck,
+        command,
+        data_dir,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_are_exact() {
+        assert_eq!(cpus(500), "0.5");
+        assert_eq!(cpus(2000), "2");
+        assert_eq!(cpus(1250), "1.25");
+        assert_eq!(bytes(512 << 20), "512m");
+        assert_eq!(bytes(1 << 30), "1g");
+        assert_eq!(bytes(1_000_000_000), "1000000000b");
+    }
+}

@@ -1,0 +1,201 @@
+//! `.do/app.yaml` (or `.do/app-<region>.yaml`, one per project region, when
+//! there are several): App Platform services with readiness and liveness
+//! health checks, CPU autoscaling or a fixed count, secret envs without
+//! values, the static sites, the databases, and app and component alerts.
+
+use serde::Serialize;
+
+use super::{EmitError, Emitter};
+use crate::model::{DatabaseEngine, DoImage, Model, Scaling, Workload};
+use crate::output::FileMode;
+
+#[derive(Serialize)]
+struct Context<'a> {
+    name: &'a str,
+    region: Option<&'a str>,
+    services: Vec<Service<'a>>,
+    static_sites: Vec<StaticSite<'a>>,
+    databases: Vec<Database<'a>>,
+}
+
+#[derive(Serialize)]
+struct Service<'a> {
+    name: &'a str,
+    image: &'a DoImageCx,
+    http_port: u16,
+    instance_size: &'a str,
+    instance_count: Option<u32>,
+    autoscaling: Option<Autoscaling>,
+    readiness: HealthCheck<'a>,
+    liveness: HealthCheck<'a>,
+    secrets: &'a [String],
+    alerts: Vec<Alert>,
+}
+
+#[derive(Serialize)]
+struct DoImageCx {
+    registry_type: &'static str,
+    registry: Option<String>,
+    repository: String,
+    tag: Option<String>,
+    digest: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Autoscaling {
+    min: u32,
+    max: u32,
+    cpu_percent: u32,
+}
+
+#[derive(Serialize)]
+struct HealthCheck<'a> {
+    path: &'a str,
+    initial_delay: u64,
+    period: u64,
+    timeout: u64,
+    failure_threshold: u32,
+}
+
+#[derive(Serialize)]
+struct Alert {
+    rule: &'static str,
+    value: u32,
+    window: &'static str,
+}
+
+#[derive(Serialize)]
+struct StaticSite<'a> {
+    name: &'a str,
+    build_command: Option<&'a str>,
+    output_dir: &'a str,
+}
+
+#[derive(Serialize)]
+struct Database<'a> {
+    name: &'a str,
+    engine: &'static str,
+    version: Option<&'a str>,
+}
+
+/// Restarts within five minutes that mean a crash loop rather than a
+/// one-off restart.
+const RESTARTS_ALERT: u32 = 3;
+
+pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    let Some(d) = &model.platforms.digitalocean else {
+        return Ok(());
+    };
+    let images: Vec<(&str, DoImageCx)> = d
+        .images
+        .iter()
+        .map(|(name, i)| (name.as_str(), image(i)))
+        .collect();
+    for app in &d.apps {
+        let mut services = Vec::new();
+        let mut static_sites = Vec::new();
+        let mut databases = Vec::new();
+        for s in &model.services {
+            match &s.workload {
+                Workload::Http(http) => {
+                    // The model has an image for every http service when
+                    // App Platform is on; lowering reports any it cannot pull.
+                    let Some((_, image)) = images.iter().find(|(n, _)| *n == s.name) else {
+                        continue;
+                    };
+                    let p = &http.probes;
+                    let check = |path| HealthCheck {
+                        path,
+                        initial_delay: p.startup_grace_secs,
+                        period: p.interval_secs,
+                        timeout: p.timeout_secs,
+                        failure_threshold: p.failure_threshold,
+                    };
+                    let (instance_count, autoscaling) = match &http.scaling {
+                        Scaling::Fixed { replicas } => (Some(*replicas), None),
+                        Scaling::Auto(a) => (
+                            None,
+                            a.cpu_percent.map(|cpu_percent| Autoscaling {
+                                min: a.min_replicas,
+                                max: a.max_replicas,
+                                cpu_percent,
+                            }),
+                        ),
+                    };
+                    let mut alerts = Vec::new();
+                    if let Scaling::Auto(a) = &http.scaling {
+                        if let Some(v) = a.cpu_percent {
+                            alerts.push(Alert {
+                                rule: "CPU_UTILIZATION",
+                                value: v,
+                                window: "FIVE_MINUTES",
+                            });
+                        }
+                        if let Some(v) = a.memory_percent {
+                            alerts.push(Alert {
+                                rule: "MEM_UTILIZATION",
+                                value: v,
+                                window: "FIVE_MINUTES",
+                            });
+                        }
+                    }
+                    alerts.push(Alert {
+                        rule: "RESTART_COUNT",
+                        value: RESTARTS_ALERT,
+                        window: "FIVE_MINUTES",
+                    });
+                    services.push(Service {
+                        name: &s.name,
+                        image,
+                        http_port: http.port,
+                        instance_size: &d.instance_size,
+                        instance_count,
+                        autoscaling,
+                        readiness: check(&http.endpoints.readiness),
+                        liveness: check(&http.endpoints.liveness),
+                        secrets: &http.secrets,
+                        alerts,
+                    });
+                }
+                Workload::Static(site) => static_sites.push(StaticSite {
+                    name: &s.name,
+                    build_command: site.build_command.as_deref(),
+                    output_dir: &site.output_dir,
+                }),
+                Workload::Database(db) => databases.push(Database {
+                    name: &s.name,
+                    engine: match db.engine {
+                        DatabaseEngine::Postgres => "PG",
+                        DatabaseEngine::Mysql => "MYSQL",
+                        DatabaseEngine::Redis => "REDIS",
+                    },
+                    version: db.version.as_deref(),
+                }),
+            }
+        }
+        let context = Context {
+            name: &app.name,
+            region: app.region.as_deref(),
+            services,
+            static_sites,
+            databases,
+        };
+        out.render(
+            &app.path,
+            "digitalocean/app.yaml.j2",
+            &context,
+            FileMode::Regular,
+        )?;
+    }
+    Ok(())
+}
+
+fn image(i: &DoImage) -> DoImageCx {
+    DoImageCx {
+        registry_type: i.registry_type,
+        registry: i.registry.clone(),
+        repository: i.repository.clone(),
+        tag: i.tag.clone(),
+        digest: i.digest.clone(),
+    }
+}

@@ -1,0 +1,262 @@
+//! `k8s/`: a Namespace; per http service a Deployment (startup, liveness and
+//! readiness probes, requests and limits, rolling updates), a Service, an
+//! `autoscaling/v2` HorizontalPodAutoscaler when it autoscales and a
+//! `policy/v1` PodDisruptionBudget; an Alertmanager that reads the receiver
+//! secrets from a Secret volume at `/run/secrets`; and a `kustomization.yaml`
+//! listing every manifest.
+
+use serde::Serialize;
+
+use super::{EmitError, Emitter};
+use crate::model::{Disruption, Model, SECRETS_DIR, Scaling, SecretRef};
+use crate::output::FileMode;
+
+#[derive(Serialize)]
+struct Common<'a> {
+    namespace: &'a str,
+    project: &'a str,
+}
+
+#[derive(Serialize)]
+struct App<'a> {
+    #[serde(flatten)]
+    common: &'a Common<'a>,
+    name: &'a str,
+    image: &'a str,
+    port: u16,
+    /// Only for a fixed count: an HPA owns the count otherwise.
+    replicas: Option<u32>,
+    resources: Option<Resources<'a>>,
+    probes: Probes,
+    /// The Secret holding the service's own secrets, and its keys.
+    secret_name: String,
+    secrets: &'a [String],
+    metrics_path: &'a str,
+}
+
+#[derive(Serialize)]
+struct Resources<'a> {
+    cpu: &'a str,
+    memory: &'a str,
+    cpu_limit: Option<&'a str>,
+    memory_limit: &'a str,
+}
+
+#[derive(Serialize)]
+struct Probes {
+    startup: Probe,
+    liveness: Probe,
+    readiness: Probe,
+}
+
+#[derive(Serialize)]
+struct Probe {
+    path: String,
+    period: u64,
+    timeout: u64,
+    failure_threshold: u64,
+}
+
+#[derive(Serialize)]
+struct Hpa<'a> {
+    #[serde(flatten)]
+    common: &'a Common<'a>,
+    name: &'a str,
+    min_replicas: u32,
+    max_replicas: u32,
+    cpu_percent: Option<u32>,
+    memory_percent: Option<u32>,
+    scale_down_window: u64,
+}
+
+#[derive(Serialize)]
+struct Pdb<'a> {
+    #[serde(flatten)]
+    common: &'a Common<'a>,
+    name: &'a str,
+    max_unavailable: Option<u32>,
+    min_available: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct Alertmanager<'a> {
+    #[serde(flatten)]
+    common: &'a Common<'a>,
+    image: &'a str,
+    port: u16,
+    secret_name: String,
+    secrets_dir: &'static str,
+    /// Receiver secrets from environment variables: (key, variable).
+    env_secrets: Vec<(String, String)>,
+    /// Receiver secrets read from files the user provides.
+    file_secrets: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Kustomization {
+    resources: Vec<String>,
+}
+
+pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    let Some(k8s) = &model.platforms.kubernetes else {
+        return Ok(());
+    };
+    let common = Common {
+        namespace: &k8s.namespace,
+        project: &model.project.name,
+    };
+    let mut resources = vec!["namespace.yaml".to_string()];
+    let mut render =
+        |out: &mut Emitter<'_>, file: String, template: &str, cx: &dyn ErasedContext| {
+            let result = cx.render_into(out, &format!("k8s/{file}"), template);
+            resources.push(file);
+            result
+        };
+    out.render(
+        "k8s/namespace.yaml",
+        "kubernetes/namespace.yaml.j2",
+        &common,
+        FileMode::Regular,
+    )?;
+    for service in &model.services {
+        let Some(http) = service.http() else { continue };
+        let name = service.name.as_str();
+        let p = &http.probes;
+        let probe = |path: &str, failure_threshold: u64| Probe {
+            path: path.to_string(),
+            period: p.interval_secs,
+            timeout: p.timeout_secs,
+            failure_threshold,
+        };
+        let app = App {
+            common: &common,
+            name,
+            image: &http.image,
+            port: http.port,
+            replicas: match &http.scaling {
+                Scaling::Fixed { replicas } => Some(*replicas),
+                Scaling::Auto(_) => None,
+            },
+            resources: http.resources.as_ref().map(|r| Resources {
+                cpu: &r.cpu,
+                memory: &r.memory,
+                cpu_limit: r.cpu_limit.as_deref(),
+                memory_limit: &r.memory_limit,
+            }),
+            probes: Probes {
+                startup: probe(&http.endpoints.liveness, p.startup_failure_threshold),
+                liveness: probe(&http.endpoints.liveness, u64::from(p.failure_threshold)),
+                readiness: probe(&http.endpoints.readiness, u64::from(p.failure_threshold)),
+            },
+            secret_name: format!("{}-{name}", model.project.name),
+            secrets: &http.secrets,
+            metrics_path: &http.endpoints.metrics,
+        };
+        render(
+            out,
+            format!("{name}/deployment.yaml"),
+            "kubernetes/deployment.yaml.j2",
+            &app,
+        )?;
+        render(
+            out,
+            format!("{name}/service.yaml"),
+            "kubernetes/service.yaml.j2",
+            &app,
+        )?;
+        if let Scaling::Auto(a) = &http.scaling {
+            let hpa = Hpa {
+                common: &common,
+                name,
+                min_replicas: a.min_replicas,
+                max_replicas: a.max_replicas,
+                cpu_percent: a.cpu_percent,
+                memory_percent: a.memory_percent,
+                scale_down_window: a.scale_down_window.as_millis().div_ceil(1000),
+            };
+            render(
+                out,
+                format!("{name}/hpa.yaml"),
+                "kubernetes/hpa.yaml.j2",
+                &hpa,
+            )?;
+        }
+        let (max_unavailable, min_available) = match http.disruption {
+            Disruption::MaxUnavailable(n) => (Some(n), None),
+            Disruption::MinAvailable(n) => (None, Some(n)),
+        };
+        let pdb = Pdb {
+            common: &common,
+            name,
+            max_unavailable,
+            min_available,
+        };
+        render(
+            out,
+            format!("{name}/pdb.yaml"),
+            "kubernetes/pdb.yaml.j2",
+            &pdb,
+        )?;
+    }
+    let secrets = model.alerting.secrets();
+    let alertmanager = Alertmanager {
+        common: &common,
+        image: &k8s.alertmanager_image,
+        port: model.monitoring.alertmanager_port,
+        secret_name: format!("{}-alertmanager", model.project.name),
+        secrets_dir: SECRETS_DIR,
+        env_secrets: secrets
+            .iter()
+            .filter_map(|s| match s {
+                SecretRef::Env(var) => Some((s.secret_name(), var.clone())),
+                SecretRef::File(_) => None,
+            })
+            .collect(),
+        file_secrets: secrets
+            .iter()
+            .filter_map(|s| match s {
+                SecretRef::File(path) => Some(path.clone()),
+                SecretRef::Env(_) => None,
+            })
+            .collect(),
+    };
+    render(
+        out,
+        "alertmanager/deployment.yaml".to_string(),
+        "kubernetes/alertmanager-deployment.yaml.j2",
+        &alertmanager,
+    )?;
+    render(
+        out,
+        "alertmanager/service.yaml".to_string(),
+        "kubernetes/alertmanager-service.yaml.j2",
+        &alertmanager,
+    )?;
+    out.render(
+        "k8s/kustomization.yaml",
+        "kubernetes/kustomization.yaml.j2",
+        &Kustomization { resources },
+        FileMode::Regular,
+    )
+}
+
+/// A render context of any type, so one closure renders them all.
+trait ErasedContext {
+    fn render_into(
+        &self,
+        out: &mut Emitter<'_>,
+        path: &str,
+        template: &str,
+    ) -> Result<(), EmitError>;
+}
+
+impl<T: Serialize> ErasedContext for T {
+    fn render_into(
+        &self,
+        out: &mut Emitter<'_>,
+        path: &str,
+        template: &str,
+    ) -> Result<(), EmitError> {
+        out.render(path, template, self, FileMode::Regular)
+    }
+}
