@@ -5,6 +5,7 @@
 
 mod alertmanager;
 mod escape;
+mod grafana;
 mod prometheus;
 mod templates;
 
@@ -47,6 +48,7 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
     };
     prometheus::emit(model, &mut out)?;
     alertmanager::emit(model, &mut out)?;
+    grafana::emit(model, &mut out)?;
     Ok(out.set)
 }
 

@@ -25,6 +25,18 @@ const BUILTIN: &[(&str, &str)] = &[
         "alertmanager/templates/harden.tmpl.j2",
         include_str!("../../templates/alertmanager/templates/harden.tmpl.j2"),
     ),
+    (
+        "grafana/dashboard.json.j2",
+        include_str!("../../templates/grafana/dashboard.json.j2"),
+    ),
+    (
+        "grafana/provisioning/datasources/prometheus.yml.j2",
+        include_str!("../../templates/grafana/provisioning/datasources/prometheus.yml.j2"),
+    ),
+    (
+        "grafana/provisioning/dashboards/harden.yml.j2",
+        include_str!("../../templates/grafana/provisioning/dashboards/harden.yml.j2"),
+    ),
 ];
 
 /// A loaded template set.

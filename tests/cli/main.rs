@@ -9,5 +9,6 @@ mod alerting;
 mod diagnostics;
 mod drift;
 mod examples;
+mod grafana;
 mod init_and_schema;
 mod validators;
