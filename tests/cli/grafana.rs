@@ -71,6 +71,50 @@ const PRELUDE: &str = "import { Dashboard } from '@grafana/schema';\n\
 type Json<T> = T extends string ? `${T}` : T extends number | boolean | null | undefined ? T : \
 T extends Array<infer U> ? Array<Json<U>> : T extends object ? { [K in keyof T]: Json<T[K]> } : T;\n";
 
+/// Panel plugins whose `options` and `fieldConfig.defaults.custom` are
+/// checked against their own types in `@grafana/schema` (as `Partial`:
+/// Grafana fills in what a dashboard leaves out). A panel of any other
+/// type fails the test, so none goes unchecked.
+const PANEL_TYPES: &[(&str, &str)] = &[
+    ("stat", "Stat"),
+    ("gauge", "Gauge"),
+    ("timeseries", "TimeSeries"),
+];
+
+/// The TypeScript that type-checks one dashboard: the whole JSON as
+/// `Dashboard`, then each panel's plugin options and custom field config.
+fn typescript_for(board: &Value) -> String {
+    let mut ts = String::from(PRELUDE);
+    for (plugin, module) in PANEL_TYPES {
+        ts.push_str(&format!(
+            "import * as {module} from '@grafana/schema/dist/esm/raw/composable/{plugin}/panelcfg/x/{module}PanelCfg_types.gen';\n"
+        ));
+    }
+    let json = serde_json::to_string_pretty(board).expect("json");
+    ts.push_str(&format!(
+        "export const dashboard: Json<Dashboard> = {json};\n"
+    ));
+    for panel in panels(board) {
+        let id = &panel["id"];
+        let module = PANEL_TYPES
+            .iter()
+            .find(|(plugin, _)| panel["type"] == *plugin)
+            .map(|(_, module)| module)
+            .unwrap_or_else(|| panic!("panel type {} has no type check here", panel["type"]));
+        ts.push_str(&format!(
+            "export const options{id}: Json<Partial<{module}.Options>> = {};\n",
+            panel["options"]
+        ));
+        let custom = &panel["fieldConfig"]["defaults"]["custom"];
+        if !custom.is_null() {
+            ts.push_str(&format!(
+                "export const custom{id}: Json<Partial<{module}.FieldConfig>> = {custom};\n"
+            ));
+        }
+    }
+    ts
+}
+
 /// `node` and the TypeScript compiler `npm ci` installs under
 /// tests/grafana-types, or None (skip) when they are missing and not required.
 fn typescript() -> Option<(PathBuf, PathBuf)> {
@@ -101,12 +145,7 @@ fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool, Str
     let mut files = Vec::new();
     for (name, board) in boards {
         let file = format!("{}.ts", name.trim_end_matches(".json"));
-        let json = serde_json::to_string_pretty(board).expect("json");
-        std::fs::write(
-            dir.path().join(&file),
-            format!("{PRELUDE}export const dashboard: Json<Dashboard> = {json};\n"),
-        )
-        .expect("write ts");
+        std::fs::write(dir.path().join(&file), typescript_for(board)).expect("write ts");
         files.push(file);
     }
     let output = Command::new(node)
@@ -146,8 +185,8 @@ fn every_dashboard_type_checks_against_grafana_schema() {
     }
 }
 
-/// The check is not vacuous: a misspelt field, a wrong type and a value
-/// outside an enum each fail it.
+/// The check is not vacuous: a misspelt field, a wrong type, a value
+/// outside an enum and a misspelt panel option each fail it.
 #[test]
 fn the_type_check_rejects_a_wrong_field() {
     let Some((node, tsc)) = typescript() else {
@@ -156,7 +195,7 @@ fn the_type_check_rejects_a_wrong_field() {
     let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
     let board = read_json(&out.path().join("grafana/dashboards/api.json"));
     type Breakage = fn(&mut Value);
-    let breakages: [(&str, Breakage); 3] = [
+    let breakages: [(&str, Breakage); 5] = [
         ("gridpos", |b| {
             let panel = &mut b["panels"][1];
             let pos = panel["gridPos"].take();
@@ -168,6 +207,15 @@ fn the_type_check_rejects_a_wrong_field() {
         }),
         ("absolut", |b| {
             b["panels"][1]["fieldConfig"]["defaults"]["thresholds"]["mode"] = Value::from("absolut")
+        }),
+        ("colourMode", |b| {
+            b["panels"][1]["options"]["colourMode"] = Value::from("value")
+        }),
+        ("\"dash\"", |b| {
+            let panel = &mut b["panels"][3];
+            assert_eq!(panel["type"], "timeseries");
+            panel["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] =
+                Value::from("dash")
         }),
     ];
     for (expected, breakage) in breakages {
