@@ -26,8 +26,9 @@ pub const PROVIDER_PATH: &str = "grafana/provisioning/dashboards/harden.yml";
 pub const DASHBOARDS_MOUNT: &str = "/var/lib/grafana/dashboards";
 /// The provisioned datasource's uid, which every panel names.
 pub const DATASOURCE_UID: &str = "harden-prometheus";
-/// The dashboard JSON schema version harden writes: what Grafana 10.4 to
-/// 11.2 save; later versions migrate it forward when they load it.
+/// The dashboard JSON schema version harden writes: what Grafana 11.0 to
+/// 11.2 save (the compose default is 11.1); later versions migrate a
+/// dashboard forward from its schema version when they load it.
 pub const SCHEMA_VERSION: u32 = 39;
 /// The uid of the overview dashboard.
 pub const OVERVIEW_UID: &str = "harden-overview";
