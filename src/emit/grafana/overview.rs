@@ -102,13 +102,14 @@ pub fn dashboard(
         }
 
         // The headline percentile: p95 when the spec has it, else its
-        // first latency objective, else the median the rules always record.
+        // highest objective percentile (objectives are sorted), else the
+        // median the rules always record.
         let objectives = slo.map(|s| s.latency.as_slice()).unwrap_or_default();
         let ninety_five = Decimal::from_int(95);
         let headline = objectives
             .iter()
             .find(|o| o.percentile == ninety_five)
-            .or_else(|| objectives.first());
+            .or_else(|| objectives.last());
         let (percentile, steps) = match headline {
             Some(o) => {
                 let secs = seconds(o.threshold)
