@@ -117,6 +117,15 @@ impl Link {
         }
     }
 
+    /// A panel's link to another dashboard by uid. Panel links ignore
+    /// `keepTime`, so the time range travels in the URL.
+    pub fn panel_to_dashboard(title: String, uid: &str) -> Self {
+        Link {
+            url: format!("/d/{uid}?${{__url_time_range}}"),
+            ..Link::to_dashboard(title, uid)
+        }
+    }
+
     /// A dropdown of every dashboard with `tag`.
     pub fn tagged(title: &str, tag: &str) -> Self {
         Link {

@@ -27,7 +27,7 @@ pub fn dashboard(
     for (svc, http) in services {
         let name = &svc.name;
         let link = || {
-            vec![Link::to_dashboard(
+            vec![Link::panel_to_dashboard(
                 format!("{name} dashboard"),
                 &svc.dashboard_uid(),
             )]
