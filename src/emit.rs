@@ -7,6 +7,7 @@ mod alertmanager;
 mod compose;
 mod digitalocean;
 mod escape;
+mod grafana;
 mod kubernetes;
 mod loadtest;
 mod prometheus;
@@ -65,6 +66,7 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
     kubernetes::emit(model, &mut out)?;
     compose::emit(model, &mut out)?;
     digitalocean::emit(model, &mut out)?;
+    grafana::emit(model, &mut out)?;
     Ok(out.set)
 }
 

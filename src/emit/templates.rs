@@ -93,6 +93,18 @@ const BUILTIN: &[(&str, &str)] = &[
         "digitalocean/app.yaml.j2",
         include_str!("../../templates/digitalocean/app.yaml.j2"),
     ),
+    (
+        "grafana/dashboard.json.j2",
+        include_str!("../../templates/grafana/dashboard.json.j2"),
+    ),
+    (
+        "grafana/provisioning/datasources/prometheus.yml.j2",
+        include_str!("../../templates/grafana/provisioning/datasources/prometheus.yml.j2"),
+    ),
+    (
+        "grafana/provisioning/dashboards/harden.yml.j2",
+        include_str!("../../templates/grafana/provisioning/dashboards/harden.yml.j2"),
+    ),
 ];
 
 /// A loaded template set.

@@ -10,6 +10,7 @@ mod diagnostics;
 mod drift;
 mod examples;
 mod filesystem;
+mod grafana;
 mod hostile;
 mod init_and_schema;
 mod loadtest;

@@ -1,0 +1,549 @@
+//! One HTTP service's dashboard: objectives, traffic and errors, latency,
+//! saturation against the autoscaler, health, and the spec's business
+//! metrics. Thresholds come from the model: the objective, the error-rate
+//! and latency thresholds, the burn-rate tiers, the autoscaling targets.
+
+use serde_json::json;
+
+use super::dashboard::{
+    Dashboard, FieldConfig, Layout, Link, PanelSpec, Target, Thresholds, Variable, number,
+};
+use super::{
+    BuildError, OVERVIEW_UID, human, percentile_series, promql_str, seconds, sli_error_series,
+};
+use crate::model::{HttpService, Model, Scaling, Service, Slo, Tier};
+use crate::units::{Decimal, Duration};
+
+/// The short windows the burn-rate panel draws, with the SLO window itself.
+const BURN_WINDOWS: [u32; 7] = [300, 1800, 3600, 7200, 6 * 3600, 86_400, 3 * 86_400];
+
+pub fn dashboard(
+    model: &Model,
+    svc: &Service,
+    http: &HttpService,
+) -> Result<Dashboard, BuildError> {
+    let name = &svc.name;
+    let mut board = Dashboard::new(
+        svc.dashboard_uid(),
+        format!("{} / {name}", model.project.name),
+        vec!["harden".into(), model.project.name.clone(), name.clone()],
+    );
+    board.links = vec![
+        Link::to_dashboard(format!("{} overview", model.project.name), OVERVIEW_UID),
+        Link::tagged("Dashboards", "harden"),
+    ];
+    let has_regions = http.targets.iter().any(|t| t.region.is_some());
+    let job = format!("job=\"{}\"", promql_str(name));
+    let mut filter = String::new();
+    if has_regions {
+        board.templating.list.push(Variable::label_values(
+            "region",
+            "Region",
+            format!("up{{{job}}}"),
+        ));
+        filter.push_str(", region=~\"$region\"");
+    }
+    let instance_selector = format!("up{{{job}{filter}}}");
+    board.templating.list.push(Variable::label_values(
+        "instance",
+        "Instance",
+        instance_selector,
+    ));
+    filter.push_str(", instance=~\"$instance\"");
+    let service = format!("service=\"{}\"", promql_str(name));
+    // Recorded request series of this service, narrowed by the variables.
+    let traffic = format!("{{{service}{filter}}}");
+    let legend = if has_regions {
+        "{{region}} {{instance}}"
+    } else {
+        "{{instance}}"
+    };
+
+    let mut layout = Layout::new();
+    if let Some(slo) = &http.slo {
+        objectives(&mut layout, slo, &service)?;
+    }
+
+    layout.row("Traffic and errors");
+    layout.add(
+        8,
+        8,
+        timeseries(
+            "Request rate",
+            "Requests per second (service:http_requests:rate5m).",
+            vec![Target::new(
+                format!("{}{traffic}", crate::model::record::REQUEST_RATE),
+                legend,
+            )],
+            "reqps",
+            Thresholds::new("green", &[])?,
+        ),
+    );
+    let slo = http.slo.as_ref();
+    for (class, threshold) in [
+        ("5xx", slo.and_then(|s| s.error_rate_5xx)),
+        ("4xx", slo.and_then(|s| s.error_rate_4xx)),
+    ] {
+        let (title, description, steps) = match threshold {
+            Some(t) => (
+                format!("{class} ratio (alert above {t})"),
+                format!(
+                    "Share of requests answered {class}; the dashed line is the {t} alert threshold."
+                ),
+                vec![(t.fraction(), "red")],
+            ),
+            None => (
+                format!("{class} ratio"),
+                format!("Share of requests answered {class}."),
+                Vec::new(),
+            ),
+        };
+        let mut panel = timeseries(
+            &title,
+            &description,
+            vec![Target::new(
+                format!("service:http_requests_{class}:ratio_rate5m{traffic}"),
+                legend,
+            )],
+            "percentunit",
+            Thresholds::new("green", &steps)?,
+        );
+        panel.field.min = Some(number(Decimal::ZERO)?);
+        layout.add(8, 8, panel);
+    }
+
+    layout.row("Latency");
+    layout.add(24, 9, latency(slo, &traffic, legend)?);
+
+    saturation(&mut layout, model, name, http)?;
+
+    layout.row("Health");
+    let up = format!("up{{{job}{filter}}}");
+    let mut targets_up = stat(
+        "Targets up",
+        "Whether Prometheus scrapes each target (up).",
+        vec![Target::new(up, legend).instant()],
+        "none",
+        Thresholds::new("red", &[(Decimal::ONE, "green")])?,
+    );
+    targets_up.field.mappings = vec![json!({
+        "type": "value",
+        "options": {
+            "0": { "text": "DOWN", "color": "red", "index": 0 },
+            "1": { "text": "UP", "color": "green", "index": 1 },
+        },
+    })];
+    targets_up.options["colorMode"] = json!("background");
+    layout.add(12, 6, targets_up);
+    let firing = format!("ALERTS{{{service}, alertstate=\"firing\"}}");
+    layout.add(
+        4,
+        6,
+        stat(
+            "Firing alerts",
+            "Alerts firing for this service now.",
+            vec![Target::new(format!("count({firing}) or vector(0)"), "firing").instant()],
+            "none",
+            Thresholds::new("green", &[(Decimal::ONE, "red")])?,
+        ),
+    );
+    let mut by_name = stat(
+        "Firing now",
+        "Each firing alert of this service, by name and severity.",
+        vec![
+            Target::new(
+                format!("sum by (alertname, severity) ({firing})"),
+                "{{alertname}} ({{severity}})",
+            )
+            .instant(),
+        ],
+        "none",
+        Thresholds::new("red", &[])?,
+    );
+    by_name.field.no_value = Some("None".into());
+    by_name.options["textMode"] = json!("name");
+    layout.add(8, 6, by_name);
+
+    if !http.business_metrics.is_empty() {
+        layout.row("Business");
+        for m in &http.business_metrics {
+            layout.add(
+                12,
+                8,
+                timeseries(
+                    &m.title,
+                    &format!("Business metric `{}` as the spec defines it.", m.name),
+                    vec![Target::new(m.expr.clone(), &m.title)],
+                    &m.unit,
+                    Thresholds::new("green", &[])?,
+                ),
+            );
+        }
+    }
+    board.panels = layout.finish();
+    Ok(board)
+}
+
+/// The SLO row: availability against the objective, error budget left,
+/// and the burn rate per window against the alerting tiers.
+fn objectives(layout: &mut Layout, slo: &Slo, service: &str) -> Result<(), BuildError> {
+    let Some(objective) = slo.availability else {
+        return Ok(());
+    };
+    let window = slo.window;
+    layout.row(&format!("Objectives ({window} window)"));
+    let fraction = objective.fraction();
+    let mut availability = stat(
+        &format!("Availability ({window}, objective {objective})"),
+        &format!(
+            "Share of requests that were not errors over the last {window} (1 - {}); green at or above the {objective} objective.",
+            sli_error_series(window)
+        ),
+        vec![
+            Target::new(
+                format!("1 - {}{{{service}}}", sli_error_series(window)),
+                "availability",
+            )
+            .instant(),
+        ],
+        "percentunit",
+        Thresholds::new("red", &[(fraction, "green")])?,
+    );
+    availability.field.decimals = Some(objective.value().scale() + 1);
+    layout.add(6, 8, availability);
+
+    let mut budget = gauge(
+        &format!("Error budget remaining ({window})"),
+        "The share of the window's error budget not yet spent (slo:error_budget:remaining): orange below 50%, red below 25%.",
+        vec![
+            Target::new(
+                format!("{}{{{service}}}", crate::model::record::BUDGET_REMAINING),
+                "remaining",
+            )
+            .instant(),
+        ],
+        "percentunit",
+        Thresholds::new(
+            "red",
+            &[
+                (
+                    Decimal::from_parts(25, 2).unwrap_or(Decimal::ZERO),
+                    "orange",
+                ),
+                (Decimal::from_parts(5, 1).unwrap_or(Decimal::ZERO), "green"),
+            ],
+        )?,
+    );
+    budget.field.min = Some(number(Decimal::ZERO)?);
+    budget.field.max = Some(number(Decimal::ONE)?);
+    layout.add(6, 8, budget);
+
+    // Burn rate = error ratio ÷ error budget (1 − objective).
+    let Some(allowed) = Decimal::ONE.checked_sub(fraction) else {
+        return Ok(());
+    };
+    let tiers = &slo.burn_rates;
+    let mut windows: Vec<Duration> = BURN_WINDOWS.iter().map(|s| Duration::secs(*s)).collect();
+    if !windows.contains(&window) {
+        windows.push(window);
+    }
+    let targets = windows
+        .iter()
+        .map(|w| {
+            Target::new(
+                format!("{}{{{service}}} / {allowed}", sli_error_series(*w)),
+                &w.to_string(),
+            )
+        })
+        .collect();
+    let mut steps: Vec<(Decimal, &str)> = Vec::new();
+    for tier in tiers {
+        let color = if tier.tier == Tier::Page {
+            "red"
+        } else {
+            "orange"
+        };
+        if !steps.iter().any(|(v, _)| *v == tier.factor) {
+            steps.push((tier.factor, color));
+        }
+    }
+    steps.sort_by_key(|(v, _)| *v);
+    let described: Vec<String> = tiers
+        .iter()
+        .map(|t| {
+            format!(
+                "{} when {} and {} burn above {}×",
+                t.tier.as_str(),
+                t.long,
+                t.short,
+                t.factor
+            )
+        })
+        .collect();
+    layout.add(
+        12,
+        8,
+        timeseries(
+            "Burn rate",
+            &format!(
+                "How fast each window spends the error budget (1 = exactly the budget over {window}). Dashed lines are the alerting tiers: {}.",
+                described.join("; ")
+            ),
+            targets,
+            "suffix:×",
+            Thresholds::new("green", &steps)?,
+        ),
+    );
+    Ok(())
+}
+
+/// p50 and every objective's percentile, with each objective's threshold
+/// drawn.
+fn latency(slo: Option<&Slo>, traffic: &str, legend: &str) -> Result<PanelSpec, BuildError> {
+    let objectives = slo.map(|s| s.latency.as_slice()).unwrap_or_default();
+    let fifty = Decimal::from_int(50);
+    let mut percentiles = vec![fifty];
+    percentiles.extend(
+        objectives
+            .iter()
+            .map(|o| o.percentile)
+            .filter(|p| *p != fifty),
+    );
+    let targets = percentiles
+        .iter()
+        .map(|p| {
+            Target::new(
+                format!("{}{traffic}", percentile_series(*p)),
+                &format!("p{p} {legend}"),
+            )
+        })
+        .collect();
+    let mut steps: Vec<(Decimal, &str)> = Vec::new();
+    let mut said = Vec::new();
+    for o in objectives {
+        let secs = seconds(o.threshold)
+            .ok_or_else(|| BuildError::number(format!("{} in seconds", o.threshold)))?;
+        if !steps.iter().any(|(v, _)| *v == secs) {
+            steps.push((secs, "red"));
+        }
+        said.push(format!("p{} ≤ {}", o.percentile, human(o.threshold)));
+    }
+    steps.sort_by_key(|(v, _)| *v);
+    let (title, description) = if said.is_empty() {
+        (
+            "Latency".to_string(),
+            "Request latency percentiles.".to_string(),
+        )
+    } else {
+        (
+            format!("Latency (objectives {})", said.join(", ")),
+            format!(
+                "Request latency percentiles; dashed lines are the objectives: {}.",
+                said.join(", ")
+            ),
+        )
+    };
+    let mut panel = timeseries(
+        &title,
+        &description,
+        targets,
+        "s",
+        Thresholds::new("green", &steps)?,
+    );
+    panel.field.min = Some(number(Decimal::ZERO)?);
+    Ok(panel)
+}
+
+/// CPU and memory as a share of the requests (what the autoscaler's
+/// utilization targets mean), and replicas against the maximum.
+fn saturation(
+    layout: &mut Layout,
+    model: &Model,
+    name: &str,
+    http: &HttpService,
+) -> Result<(), BuildError> {
+    let autoscaling = match &http.scaling {
+        Scaling::Auto(a) => Some(a),
+        Scaling::Fixed { .. } => None,
+    };
+    if http.resources.is_none() && autoscaling.is_none() {
+        return Ok(());
+    }
+    layout.row("Saturation");
+    let mut container = String::new();
+    if let Some(k8s) = &model.platforms.kubernetes {
+        container.push_str(&format!("namespace=\"{}\", ", promql_str(&k8s.namespace)));
+    }
+    container.push_str(&format!("container=\"{}\"", promql_str(name)));
+    if http.resources.is_some() {
+        let cpu = format!(
+            "sum by (pod) (rate(container_cpu_usage_seconds_total{{{container}}}[5m])) / sum by (pod) (kube_pod_container_resource_requests{{{container}, resource=\"cpu\"}})"
+        );
+        let memory = format!(
+            "sum by (pod) (container_memory_working_set_bytes{{{container}}}) / sum by (pod) (kube_pod_container_resource_requests{{{container}, resource=\"memory\"}})"
+        );
+        for (what, expr, target) in [
+            ("CPU", cpu, autoscaling.and_then(|a| a.cpu_percent)),
+            ("Memory", memory, autoscaling.and_then(|a| a.memory_percent)),
+        ] {
+            let (title, description, steps) = match target {
+                Some(p) => (
+                    format!("{what} of request (autoscaling target {p}%)"),
+                    format!(
+                        "{what} use per pod as a share of its request; the dashed line is the autoscaler's {p}% target."
+                    ),
+                    vec![(percent_fraction(p), "orange")],
+                ),
+                None => (
+                    format!("{what} of request"),
+                    format!("{what} use per pod as a share of its request."),
+                    Vec::new(),
+                ),
+            };
+            let mut panel = timeseries(
+                &title,
+                &description,
+                vec![Target::new(expr, "{{pod}}")],
+                "percentunit",
+                Thresholds::new("green", &steps)?,
+            );
+            panel.field.min = Some(number(Decimal::ZERO)?);
+            layout.add(8, 8, panel);
+        }
+    }
+    if let Some(a) = autoscaling {
+        let mut hpa = String::new();
+        if let Some(k8s) = &model.platforms.kubernetes {
+            hpa.push_str(&format!("namespace=\"{}\", ", promql_str(&k8s.namespace)));
+        }
+        hpa.push_str(&format!("horizontalpodautoscaler=\"{}\"", promql_str(name)));
+        let mut panel = timeseries(
+            &format!("Replicas (max {})", a.max_replicas),
+            &format!(
+                "Current replicas against the autoscaler's maximum of {} (minimum {}).",
+                a.max_replicas, a.min_replicas
+            ),
+            vec![
+                Target::new(
+                    format!("kube_horizontalpodautoscaler_status_current_replicas{{{hpa}}}"),
+                    "current",
+                ),
+                Target::new(
+                    format!("kube_horizontalpodautoscaler_spec_max_replicas{{{hpa}}}"),
+                    "maximum",
+                ),
+            ],
+            "none",
+            Thresholds::new(
+                "green",
+                &[(Decimal::from_int(u64::from(a.max_replicas)), "red")],
+            )?,
+        );
+        panel.field.min = Some(number(Decimal::ZERO)?);
+        panel.field.decimals = Some(0);
+        layout.add(8, 8, panel);
+    }
+    Ok(())
+}
+
+/// `80` → `0.8`.
+fn percent_fraction(p: u32) -> Decimal {
+    Decimal::from_parts(u128::from(p), 2).unwrap_or(Decimal::ZERO)
+}
+
+pub fn timeseries(
+    title: &str,
+    description: &str,
+    targets: Vec<Target>,
+    unit: &str,
+    thresholds: Thresholds,
+) -> PanelSpec {
+    let lines = if thresholds.steps.len() > 1 {
+        "dashed"
+    } else {
+        "off"
+    };
+    PanelSpec {
+        type_: "timeseries",
+        title: title.to_string(),
+        description: Some(description.to_string()),
+        targets,
+        field: FieldConfig {
+            unit: unit.to_string(),
+            color: json!({ "mode": "palette-classic" }),
+            thresholds,
+            custom: Some(json!({
+                "drawStyle": "line",
+                "lineWidth": 1,
+                "fillOpacity": 10,
+                "showPoints": "never",
+                "spanNulls": false,
+                "thresholdsStyle": { "mode": lines },
+            })),
+            ..FieldConfig::default()
+        },
+        options: json!({
+            "legend": { "displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": [] },
+            "tooltip": { "mode": "multi", "sort": "desc" },
+        }),
+        links: Vec::new(),
+    }
+}
+
+pub fn stat(
+    title: &str,
+    description: &str,
+    targets: Vec<Target>,
+    unit: &str,
+    thresholds: Thresholds,
+) -> PanelSpec {
+    PanelSpec {
+        type_: "stat",
+        title: title.to_string(),
+        description: Some(description.to_string()),
+        targets,
+        field: FieldConfig {
+            unit: unit.to_string(),
+            color: json!({ "mode": "thresholds" }),
+            thresholds,
+            ..FieldConfig::default()
+        },
+        options: json!({
+            "reduceOptions": { "calcs": ["lastNotNull"], "fields": "", "values": false },
+            "colorMode": "value",
+            "graphMode": "none",
+            "justifyMode": "auto",
+            "orientation": "auto",
+            "textMode": "auto",
+        }),
+        links: Vec::new(),
+    }
+}
+
+pub fn gauge(
+    title: &str,
+    description: &str,
+    targets: Vec<Target>,
+    unit: &str,
+    thresholds: Thresholds,
+) -> PanelSpec {
+    PanelSpec {
+        type_: "gauge",
+        title: title.to_string(),
+        description: Some(description.to_string()),
+        targets,
+        field: FieldConfig {
+            unit: unit.to_string(),
+            color: json!({ "mode": "thresholds" }),
+            thresholds,
+            ..FieldConfig::default()
+        },
+        options: json!({
+            "reduceOptions": { "calcs": ["lastNotNull"], "fields": "", "values": false },
+            "orientation": "auto",
+            "showThresholdLabels": false,
+            "showThresholdMarkers": true,
+        }),
+        links: Vec::new(),
+    }
+}

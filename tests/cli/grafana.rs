@@ -1,0 +1,526 @@
+//! Grafana: every dashboard type-checks against `@grafana/schema`, queries
+//! only series that exist, and shows every number the spec promises.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use harden::model::{Model, Scaling};
+use harden::units::{Decimal, Duration};
+use promql_parser::parser::Expr;
+use promql_parser::util::{ExprVisitor, walk_expr};
+use serde_json::Value;
+
+use crate::common::*;
+
+/// The examples, and a fixture with the shapes they lack (no regions, a
+/// 28d window, p99.9, fixed replicas, a service without objectives).
+fn specs() -> Vec<PathBuf> {
+    let mut specs = example_specs();
+    specs.push(root().join("tests/fixtures/grafana/shapes.toml"));
+    specs
+}
+
+fn model(spec: &Path) -> Model {
+    harden::load::load(spec).unwrap_or_else(|_| panic!("{} is valid", spec.display()))
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every dashboard of a generated tree: (file name, JSON).
+fn dashboards(out: &Path) -> Vec<(String, Value)> {
+    let dir = out.join("grafana/dashboards");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p.file_name().expect("name").to_string_lossy().into_owned();
+            (name, read_json(&p))
+        })
+        .collect()
+}
+
+/// Every non-row panel, with rows' nested panels too.
+fn panels(board: &Value) -> Vec<&Value> {
+    let mut out = Vec::new();
+    for p in board["panels"].as_array().expect("panels") {
+        if p["type"] == "row" {
+            out.extend(p["panels"].as_array().into_iter().flatten());
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn exprs(panel: &Value) -> Vec<&str> {
+    panel["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| t["expr"].as_str().expect("expr"))
+        .collect()
+}
+
+// --- @grafana/schema type check ----------------------------------------------
+
+/// The JSON view of a TypeScript type: a string enum (`ThresholdsMode`)
+/// becomes the union of its values (`"absolute" | "percentage"`), which is
+/// all JSON can spell; everything else, including excess-property checks,
+/// stays as `@grafana/schema` declares it.
+const PRELUDE: &str = "import { Dashboard } from '@grafana/schema';\n\
+type Json<T> = T extends string ? `${T}` : T extends number | boolean | null | undefined ? T : \
+T extends Array<infer U> ? Array<Json<U>> : T extends object ? { [K in keyof T]: Json<T[K]> } : T;\n";
+
+/// Panel plugins whose `options` and `fieldConfig.defaults.custom` are
+/// checked against their own types in `@grafana/schema` (as `Partial`:
+/// Grafana fills in what a dashboard leaves out). A panel of any other
+/// type fails the test, so none goes unchecked.
+const PANEL_TYPES: &[(&str, &str)] = &[
+    ("stat", "Stat"),
+    ("gauge", "Gauge"),
+    ("timeseries", "TimeSeries"),
+];
+
+/// The TypeScript that type-checks one dashboard: the whole JSON as
+/// `Dashboard`, then each panel's plugin options and custom field config.
+fn typescript_for(board: &Value) -> String {
+    let mut ts = String::from(PRELUDE);
+    for (plugin, module) in PANEL_TYPES {
+        ts.push_str(&format!(
+            "import * as {module} from '@grafana/schema/dist/esm/raw/composable/{plugin}/panelcfg/x/{module}PanelCfg_types.gen';\n"
+        ));
+    }
+    let json = serde_json::to_string_pretty(board).expect("json");
+    ts.push_str(&format!(
+        "export const dashboard: Json<Dashboard> = {json};\n"
+    ));
+    for panel in panels(board) {
+        let id = &panel["id"];
+        let module = PANEL_TYPES
+            .iter()
+            .find(|(plugin, _)| panel["type"] == *plugin)
+            .map(|(_, module)| module)
+            .unwrap_or_else(|| panic!("panel type {} has no type check here", panel["type"]));
+        ts.push_str(&format!(
+            "export const options{id}: Json<Partial<{module}.Options>> = {};\n",
+            panel["options"]
+        ));
+        let custom = &panel["fieldConfig"]["defaults"]["custom"];
+        if !custom.is_null() {
+            ts.push_str(&format!(
+                "export const custom{id}: Json<Partial<{module}.FieldConfig>> = {custom};\n"
+            ));
+        }
+    }
+    ts
+}
+
+/// `node` and the TypeScript compiler `npm ci` installs under
+/// tests/grafana-types, or None (skip) when they are missing and not required.
+fn typescript() -> Option<(PathBuf, PathBuf)> {
+    let node = validator("node")?;
+    let types = root().join("tests/grafana-types/node_modules");
+    let tsc = types.join("typescript/bin/tsc");
+    if !tsc.is_file() || !types.join("@grafana/schema").is_dir() {
+        let required = std::env::var("HARDEN_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "typescript and @grafana/schema are required: run `npm ci` in tests/grafana-types"
+        );
+        eprintln!("skipping: run `npm ci` in tests/grafana-types to type-check dashboards");
+        return None;
+    }
+    Some((node, tsc))
+}
+
+/// Type-checks each dashboard as `Dashboard` with `tsc --noEmit --strict`;
+/// returns whether it passed and tsc's output.
+fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(
+        root().join("tests/grafana-types/node_modules"),
+        dir.path().join("node_modules"),
+    )
+    .expect("symlink node_modules");
+    let mut files = Vec::new();
+    for (name, board) in boards {
+        let file = format!("{}.ts", name.trim_end_matches(".json"));
+        std::fs::write(dir.path().join(&file), typescript_for(board)).expect("write ts");
+        files.push(file);
+    }
+    let output = Command::new(node)
+        .arg(tsc)
+        .args([
+            "--noEmit",
+            "--strict",
+            "--skipLibCheck",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+        ])
+        .args(&files)
+        .current_dir(dir.path())
+        .output()
+        .expect("tsc runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn every_dashboard_type_checks_against_grafana_schema() {
+    let Some((node, tsc)) = typescript() else {
+        return;
+    };
+    for spec in specs() {
+        let out = generate_example(&spec);
+        let boards = dashboards(out.path());
+        assert!(!boards.is_empty(), "{}: no dashboards", spec.display());
+        let (ok, text) = type_check(&node, &tsc, &boards);
+        assert!(ok, "{}: tsc rejected a dashboard:\n{text}", spec.display());
+    }
+}
+
+/// The check is not vacuous: a misspelt field, a wrong type, a value
+/// outside an enum and a misspelt panel option each fail it.
+#[test]
+fn the_type_check_rejects_a_wrong_field() {
+    let Some((node, tsc)) = typescript() else {
+        return;
+    };
+    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
+    let board = read_json(&out.path().join("grafana/dashboards/api.json"));
+    type Breakage = fn(&mut Value);
+    let breakages: [(&str, Breakage); 5] = [
+        ("gridpos", |b| {
+            let panel = &mut b["panels"][1];
+            let pos = panel["gridPos"].take();
+            panel["gridpos"] = pos;
+            panel.as_object_mut().expect("panel").remove("gridPos");
+        }),
+        ("not assignable to type 'number'", |b| {
+            b["panels"][1]["gridPos"]["w"] = Value::from("6")
+        }),
+        ("absolut", |b| {
+            b["panels"][1]["fieldConfig"]["defaults"]["thresholds"]["mode"] = Value::from("absolut")
+        }),
+        ("colourMode", |b| {
+            b["panels"][1]["options"]["colourMode"] = Value::from("value")
+        }),
+        ("\"dash\"", |b| {
+            let panel = &mut b["panels"][3];
+            assert_eq!(panel["type"], "timeseries");
+            panel["fieldConfig"]["defaults"]["custom"]["thresholdsStyle"]["mode"] =
+                Value::from("dash")
+        }),
+    ];
+    for (expected, breakage) in breakages {
+        let mut broken = board.clone();
+        breakage(&mut broken);
+        let (ok, text) = type_check(&node, &tsc, &[("broken.json".into(), broken)]);
+        assert!(!ok, "tsc accepted a broken dashboard ({expected})");
+        assert!(text.contains(expected), "expected `{expected}` in:\n{text}");
+    }
+}
+
+// --- Every queried series exists ---------------------------------------------
+
+/// Series that exporters expose, not harden's rules: Prometheus's own `up`
+/// and `ALERTS`, cAdvisor and kube-state-metrics.
+const RAW_SERIES: &[&str] = &[
+    "up",
+    "ALERTS",
+    "container_cpu_usage_seconds_total",
+    "container_memory_working_set_bytes",
+    "kube_pod_container_resource_requests",
+    "kube_horizontalpodautoscaler_status_current_replicas",
+    "kube_horizontalpodautoscaler_spec_max_replicas",
+];
+
+struct Names(BTreeSet<String>);
+
+impl ExprVisitor for Names {
+    type Error = ();
+    fn pre_visit(&mut self, expr: &Expr) -> Result<bool, ()> {
+        let selector = match expr {
+            Expr::VectorSelector(vs) => Some(vs),
+            Expr::MatrixSelector(ms) => Some(&ms.vs),
+            _ => None,
+        };
+        if let Some(vs) = selector {
+            let name = vs.name.clone().or_else(|| {
+                vs.matchers
+                    .matchers
+                    .iter()
+                    .find(|m| m.name == "__name__")
+                    .map(|m| m.value.clone())
+            });
+            self.0
+                .insert(name.expect("every selector names its metric"));
+        }
+        Ok(true)
+    }
+}
+
+fn metric_names(expr: &str) -> BTreeSet<String> {
+    let parsed = promql_parser::parser::parse(expr).unwrap_or_else(|e| panic!("{expr}: {e}"));
+    let mut names = Names(BTreeSet::new());
+    walk_expr(&mut names, &parsed).expect("walk");
+    names.0
+}
+
+/// The `record:` names of every generated rule file.
+fn recorded(out: &Path) -> BTreeSet<String> {
+    let dir = out.join("prometheus/rules");
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}. The dashboards query series the recording rules record; \
+             this test needs the rules emitter (issue 3) merged.",
+            dir.display()
+        )
+    });
+    let mut names = BTreeSet::new();
+    for entry in entries {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("rules file");
+        let rules: Value = serde_saphyr::from_str(&text).expect("rules YAML");
+        for group in rules["groups"].as_array().into_iter().flatten() {
+            for rule in group["rules"].as_array().into_iter().flatten() {
+                if let Some(record) = rule["record"].as_str() {
+                    names.insert(record.to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// No panel queries a series that nothing produces: each metric is one the
+/// service exposes (its request and duration metrics, the metrics its
+/// business expressions read), a raw exporter series, or recorded by a rule
+/// in the generated `prometheus/rules/*.yml`.
+#[test]
+fn every_panel_queries_a_series_that_exists() {
+    for spec in specs() {
+        let model = model(&spec);
+        let out = generate_example(&spec);
+        let mut known: BTreeSet<String> = RAW_SERIES.iter().map(|s| s.to_string()).collect();
+        for http in model.services.iter().filter_map(|s| s.http()) {
+            let m = &http.metrics;
+            known.insert(m.requests.clone());
+            for suffix in ["", "_bucket", "_count", "_sum"] {
+                known.insert(format!("{}{suffix}", m.duration));
+            }
+            for b in &http.business_metrics {
+                known.extend(metric_names(&b.expr));
+            }
+        }
+        known.extend(recorded(out.path()));
+        let mut queried = 0;
+        for (file, board) in dashboards(out.path()) {
+            for panel in panels(&board) {
+                for expr in exprs(panel) {
+                    for name in metric_names(expr) {
+                        queried += 1;
+                        assert!(
+                            known.contains(&name),
+                            "{file}: panel `{}` queries `{name}`, which nothing produces:\n  {expr}",
+                            panel["title"]
+                        );
+                    }
+                }
+            }
+        }
+        assert!(queried > 0, "no queries found");
+    }
+}
+
+// --- Every number the spec promises is on a panel ----------------------------
+
+/// The threshold values of every panel whose title contains `title`.
+fn thresholds(board: &Value, title: &str) -> Vec<String> {
+    let matching: Vec<&Value> = panels(board)
+        .into_iter()
+        .filter(|p| p["title"].as_str().is_some_and(|t| t.contains(title)))
+        .collect();
+    assert!(!matching.is_empty(), "no panel titled `{title}`");
+    matching
+        .iter()
+        .flat_map(|p| {
+            p["fieldConfig"]["defaults"]["thresholds"]["steps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|s| !s["value"].is_null())
+                .map(|s| s["value"].to_string())
+        })
+        .collect()
+}
+
+fn seconds(d: Duration) -> String {
+    Decimal::from_parts(u128::from(d.as_millis()), 3)
+        .expect("seconds")
+        .to_string()
+}
+
+fn fraction(percent: u32) -> String {
+    Decimal::from_parts(u128::from(percent), 2)
+        .expect("fraction")
+        .to_string()
+}
+
+#[test]
+fn every_objective_threshold_and_target_appears_on_a_panel() {
+    let mut checked = 0;
+    for spec in specs() {
+        let model = model(&spec);
+        let out = generate_example(&spec);
+        let overview = read_json(&out.path().join("grafana/dashboards/overview.json"));
+        for svc in &model.services {
+            let Some(http) = svc.http() else { continue };
+            let board = read_json(
+                &out.path()
+                    .join(format!("grafana/dashboards/{}.json", svc.name)),
+            );
+            assert_eq!(board["uid"], svc.dashboard_uid());
+            let mut expect = |board: &Value, title: &str, value: String| {
+                let found = thresholds(board, title);
+                assert!(
+                    found.contains(&value),
+                    "{}: `{title}` should draw {value}, draws {found:?}",
+                    svc.name
+                );
+                checked += 1;
+            };
+            if let Some(slo) = &http.slo {
+                if let Some(a) = slo.availability {
+                    expect(&board, "Availability", a.fraction().to_string());
+                    expect(&overview, "Availability", a.fraction().to_string());
+                    // The 30d page tier burns at 14.4×, and so on.
+                    for factor in burn_factors(slo.window) {
+                        expect(&board, "Burn rate", factor);
+                    }
+                }
+                for o in &slo.latency {
+                    expect(&board, "Latency", seconds(o.threshold));
+                }
+                if let Some(t) = slo.error_rate_5xx {
+                    expect(&board, "5xx ratio", t.fraction().to_string());
+                    expect(&overview, "5xx ratio", t.fraction().to_string());
+                }
+                if let Some(t) = slo.error_rate_4xx {
+                    expect(&board, "4xx ratio", t.fraction().to_string());
+                }
+            }
+            if let Scaling::Auto(a) = &http.scaling {
+                if let Some(p) = a.cpu_percent {
+                    expect(&board, "CPU", fraction(p));
+                }
+                if let Some(p) = a.memory_percent {
+                    expect(&board, "Memory", fraction(p));
+                }
+                expect(&board, "Replicas", a.max_replicas.to_string());
+            }
+            for b in &http.business_metrics {
+                let found = panels(&board)
+                    .into_iter()
+                    .any(|p| p["title"] == b.title.as_str() && exprs(p) == [b.expr.as_str()]);
+                assert!(
+                    found,
+                    "{}: no panel for business metric {}",
+                    svc.name, b.name
+                );
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} numbers checked");
+}
+
+/// The workbook's factors for the window, written out independently of
+/// harden's computation: 2%, 5%, 10%, 10% of the budget over 1h, 6h, 1d, 3d
+/// (28d's 0.9333 is rounded to four places).
+fn burn_factors(window: Duration) -> Vec<String> {
+    let factors = match window.as_secs() / 86_400 {
+        30 => ["14.4", "6", "3", "1"],
+        28 => ["13.44", "5.6", "2.8", "0.9333"],
+        days => panic!("this test knows the 28d and 30d factors, not {days}d"),
+    };
+    factors.map(String::from).to_vec()
+}
+
+// --- Layout and provisioning ------------------------------------------------
+
+#[test]
+fn panels_have_unique_ids_and_do_not_overlap() {
+    for spec in specs() {
+        let out = generate_example(&spec);
+        for (file, board) in dashboards(out.path()) {
+            let all = board["panels"].as_array().expect("panels");
+            let mut ids = BTreeSet::new();
+            let mut cells = BTreeSet::new();
+            for p in all {
+                assert!(
+                    ids.insert(p["id"].as_u64().expect("id")),
+                    "{file}: duplicate id"
+                );
+                let g = &p["gridPos"];
+                let [h, w, x, y] = ["h", "w", "x", "y"].map(|k| g[k].as_u64().expect("gridPos"));
+                assert!(
+                    x + w <= 24,
+                    "{file}: panel {} is wider than the grid",
+                    p["id"]
+                );
+                for cx in x..x + w {
+                    for cy in y..y + h {
+                        assert!(cells.insert((cx, cy)), "{file}: panel {} overlaps", p["id"]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn provisioning_loads_the_dashboards_with_the_datasource_they_name() {
+    for spec in specs() {
+        let model = model(&spec);
+        let out = generate_example(&spec);
+        let yaml = |p: &str| -> Value {
+            let text = std::fs::read_to_string(out.path().join(p)).expect(p);
+            serde_saphyr::from_str(&text).expect("YAML")
+        };
+        let sources = yaml("grafana/provisioning/datasources/prometheus.yml");
+        let source = &sources["datasources"][0];
+        let uid = source["uid"].as_str().expect("uid");
+        assert_eq!(
+            source["url"],
+            format!("http://prometheus:{}", model.monitoring.prometheus_port)
+        );
+        let providers = yaml("grafana/provisioning/dashboards/harden.yml");
+        assert_eq!(
+            providers["providers"][0]["options"]["path"],
+            "/var/lib/grafana/dashboards"
+        );
+        for (file, board) in dashboards(out.path()) {
+            assert_eq!(board["schemaVersion"], 39);
+            for p in panels(&board) {
+                assert_eq!(p["datasource"]["uid"], uid, "{file}: {}", p["title"]);
+                for t in p["targets"].as_array().expect("targets") {
+                    assert_eq!(t["datasource"]["uid"], uid, "{file}: {}", p["title"]);
+                }
+            }
+        }
+    }
+}
