@@ -654,7 +654,6 @@ pub struct Compose {
 #[derive(Debug)]
 pub struct Kubernetes {
     pub namespace: String,
-    pub prometheus_operator: bool,
     /// The Alertmanager image (the Compose one when both are on).
     pub alertmanager_image: String,
 }

@@ -543,7 +543,8 @@ pub struct Compose {
 pub struct Kubernetes {
     /// Namespace (default: the project name).
     pub namespace: Option<Name>,
-    /// Also emit prometheus-operator `ServiceMonitor` and `PrometheusRule` objects (default false).
+    /// Reserved for prometheus-operator `ServiceMonitor` and `PrometheusRule`
+    /// objects, which are not generated yet: `true` is refused.
     pub prometheus_operator: Option<bool>,
 }
 

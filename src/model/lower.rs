@@ -1639,13 +1639,25 @@ impl Lower {
             alertmanager_image: image_or(&c.alertmanager_image, DEFAULT_ALERTMANAGER_IMAGE),
             grafana_image: image_or(&c.grafana_image, DEFAULT_GRAFANA_IMAGE),
         });
+        if let Some(true) = p.kubernetes.as_ref().and_then(|k| k.prometheus_operator) {
+            self.report(
+                Problem::new(
+                    "not-supported",
+                    "prometheus-operator objects are not generated yet",
+                )
+                .with_label(Label::value(
+                    "/platform/kubernetes/prometheus_operator",
+                    "would generate nothing",
+                ))
+                .with_help("remove `prometheus_operator`; the rule files in prometheus/rules/ can be wrapped in a PrometheusRule by hand meanwhile"),
+            );
+        }
         let kubernetes = p.kubernetes.as_ref().map(|k| Kubernetes {
             namespace: k
                 .namespace
                 .as_ref()
                 .map_or(project.name.as_str(), |n| n.as_str())
                 .to_string(),
-            prometheus_operator: k.prometheus_operator.unwrap_or(false),
             alertmanager_image: compose.as_ref().map_or_else(
                 || DEFAULT_ALERTMANAGER_IMAGE.to_string(),
                 |c| c.alertmanager_image.clone(),
