@@ -65,13 +65,13 @@ enum Command {
         /// A service's base URL for the live checks (default http://localhost:<port>); repeatable.
         #[arg(long = "base-url", value_name = "SERVICE=URL")]
         base_urls: Vec<String>,
-        /// Prometheus's base URL (default http://localhost:<prometheus_port>).
+        /// Prometheus's base URL (default http://localhost:<prometheus_port>; `off` skips its checks).
         #[arg(long, value_name = "URL")]
         prometheus: Option<String>,
-        /// Alertmanager's base URL (default http://localhost:<alertmanager_port>).
+        /// Alertmanager's base URL (default http://localhost:<alertmanager_port>; `off` skips it).
         #[arg(long, value_name = "URL")]
         alertmanager: Option<String>,
-        /// Grafana's base URL (default http://localhost:<grafana_port>).
+        /// Grafana's base URL (default http://localhost:<grafana_port>; `off` skips it).
         #[arg(long, value_name = "URL")]
         grafana: Option<String>,
         /// Report format.

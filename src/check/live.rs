@@ -22,6 +22,9 @@ pub struct Endpoints {
     pub grafana: Option<String>,
 }
 
+/// The URL value that turns a monitoring component's checks off (skipped).
+pub const OFF: &str = "off";
+
 fn base(url: &str) -> &str {
     url.trim_end_matches('/')
 }
@@ -73,25 +76,53 @@ pub fn checks(model: &Model, at: &Endpoints, rule_groups: &BTreeSet<String>) -> 
         .grafana
         .clone()
         .unwrap_or_else(|| format!("http://localhost:{}", m.grafana_port));
-    out.push(answers_2xx(
-        "Prometheus is ready".into(),
-        &format!("{}/-/ready", base(&prometheus)),
-        "start Prometheus, or pass --prometheus URL",
-    ));
-    if !model.alerting.receivers.is_empty() {
+    let off = |url: &str| url == OFF;
+    let skipped = |name: &str, flag: &str| {
+        Check::skip(
+            L,
+            name,
+            format!("not checked (--{flag} {OFF})"),
+            format!("pass --{flag} URL to check it"),
+        )
+    };
+    if off(&prometheus) {
+        for name in [
+            "Prometheus is ready",
+            "Prometheus reports every target up",
+            "Prometheus has every rule group loaded",
+        ] {
+            out.push(skipped(name, "prometheus"));
+        }
+    } else {
+        out.push(answers_2xx(
+            "Prometheus is ready".into(),
+            &format!("{}/-/ready", base(&prometheus)),
+            "start Prometheus, or pass --prometheus URL",
+        ));
+    }
+    let has_receivers = !model.alerting.receivers.is_empty();
+    if has_receivers && off(&alertmanager) {
+        out.push(skipped("Alertmanager is ready", "alertmanager"));
+    } else if has_receivers {
         out.push(answers_2xx(
             "Alertmanager is ready".into(),
             &format!("{}/-/ready", base(&alertmanager)),
             "start Alertmanager, or pass --alertmanager URL",
         ));
     }
-    out.push(answers_2xx(
-        "Grafana is healthy".into(),
-        &format!("{}/api/health", base(&grafana)),
-        "start Grafana, or pass --grafana URL",
-    ));
-    out.push(targets_up(base(&prometheus)));
-    out.push(rules_loaded(base(&prometheus), rule_groups));
+    if off(&grafana) {
+        out.push(skipped("Grafana is healthy", "grafana"));
+    } else {
+        out.push(answers_2xx(
+            "Grafana is healthy".into(),
+            &format!("{}/api/health", base(&grafana)),
+            "start Grafana, or pass --grafana URL",
+        ));
+    }
+    if !off(&prometheus) {
+        out.push(targets_up(base(&prometheus)));
+        out.push(rules_loaded(base(&prometheus), rule_groups));
+    }
     out
 }
 
