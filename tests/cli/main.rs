@@ -9,6 +9,7 @@ mod alerting;
 mod check;
 mod diagnostics;
 mod drift;
+mod e2e;
 mod examples;
 mod filesystem;
 mod grafana;
