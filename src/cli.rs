@@ -195,8 +195,14 @@ fn load_model(path: &Path) -> Result<Model, Failure> {
     })
 }
 
-/// The spec, its model and the output set it compiles to.
+/// The spec, its output directory and the output set it compiles to.
 fn compile(target: &Target) -> Result<(PathBuf, PathBuf, OutputSet), Failure> {
+    let (spec, _, out, set) = compile_model(target)?;
+    Ok((spec, out, set))
+}
+
+/// [`compile`], keeping the model.
+fn compile_model(target: &Target) -> Result<(PathBuf, Model, PathBuf, OutputSet), Failure> {
     let spec = spec_path(target.spec.clone());
     let model = load_model(&spec)?;
     let templates = Templates::with_overrides(target.templates.as_deref())?;
@@ -206,7 +212,7 @@ fn compile(target: &Target) -> Result<(PathBuf, PathBuf, OutputSet), Failure> {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     });
-    Ok((spec, out, set))
+    Ok((spec, model, out, set))
 }
 
 fn validate(spec: &Path) -> Result<ExitCode, Failure> {
@@ -319,9 +325,7 @@ fn check(
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
-    let spec = spec_path(target.spec.clone());
-    let model = load_model(&spec)?;
-    let (_, out, set) = compile(target)?;
+    let (spec, model, out, set) = compile_model(target)?;
     let mut endpoints = endpoints;
     if let Some(at) = endpoints.as_mut() {
         for pair in base_urls {

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// The whole exchange, however slowly the server trickles bytes.
 pub const DEADLINE: Duration = Duration::from_secs(5);
-/// Tries per request: a refused connection is retried after a short pause.
+/// Tries per request: a failed connection is retried after a short pause
+/// (a service may be restarting); a server that accepted and then stalled
+/// is not, so one endpoint costs at most two connect timeouts or one
+/// deadline.
 pub const ATTEMPTS: u32 = 2;
 const PAUSE: Duration = Duration::from_millis(250);
 /// Bodies larger than this are cut off (an error).
@@ -32,16 +35,23 @@ pub fn get(url: &str) -> Result<Response, String> {
         }
         match get_once(url) {
             Ok(r) => return Ok(r),
-            Err(e) => last = e,
+            Err(Failed::Connect(e)) => last = e,
+            Err(Failed::Other(e)) => return Err(e),
         }
     }
     Err(last)
 }
 
-fn get_once(url: &str) -> Result<Response, String> {
+/// Why one attempt failed: before a connection (worth retrying) or after.
+enum Failed {
+    Connect(String),
+    Other(String),
+}
+
+fn get_once(url: &str) -> Result<Response, Failed> {
     let rest = url
         .strip_prefix("http://")
-        .ok_or_else(|| format!("{url}: only http:// URLs are checked"))?;
+        .ok_or_else(|| Failed::Other(format!("{url}: only http:// URLs are checked")))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -57,7 +67,7 @@ fn get_once(url: &str) -> Result<Response, String> {
     let started = Instant::now();
     let addrs: Vec<_> = address
         .to_socket_addrs()
-        .map_err(|e| format!("{url}: cannot resolve {address}: {e}"))?
+        .map_err(|e| Failed::Connect(format!("{url}: cannot resolve {address}: {e}")))?
         .collect();
     let mut stream = None;
     let mut error = format!("{url}: {address} has no address");
@@ -70,7 +80,17 @@ fn get_once(url: &str) -> Result<Response, String> {
             Err(e) => error = format!("{url}: cannot connect to {addr}: {e}"),
         }
     }
-    let mut stream = stream.ok_or(error)?;
+    let mut stream = stream.ok_or(Failed::Connect(error))?;
+    exchange(&mut stream, url, authority, path, started).map_err(Failed::Other)
+}
+
+fn exchange(
+    stream: &mut TcpStream,
+    url: &str,
+    authority: &str,
+    path: &str,
+    started: Instant,
+) -> Result<Response, String> {
     let io = |e: std::io::Error| format!("{url}: {e}");
     stream.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
     stream.set_write_timeout(Some(TIMEOUT)).map_err(io)?;

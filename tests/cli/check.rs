@@ -163,6 +163,23 @@ fn the_committed_example_passes_every_static_check_in_junit() {
 }
 
 #[test]
+fn the_starter_spec_passes_its_static_checks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("hardening.toml");
+    let spec_arg = spec.to_string_lossy().into_owned();
+    harden(&["init", &spec_arg]).success();
+    harden(&["generate", &spec_arg]).success();
+    let run = check(&[&spec_arg, "--format", "json"], &[]).success();
+    let report = json(&run);
+    assert!(failed(&report).is_empty(), "{}", run.stdout);
+    assert!(
+        report["summary"]["passed"].as_u64().unwrap_or(0) > 10,
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn the_report_goes_to_a_file_with_output() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("report.md");
