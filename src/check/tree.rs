@@ -86,6 +86,12 @@ pub fn checks(model: &Model, tree: &Tree<'_>) -> Vec<Check> {
         }
     }
     for service in http_services(model) {
+        out.extend(probes(model, service, tree));
+    }
+    if let Some(check) = compose_monitoring(model, tree) {
+        out.push(check);
+    }
+    for service in http_services(model) {
         if let Some(check) = hpa(model, service, tree) {
             out.push(check);
         }
@@ -247,13 +253,16 @@ fn scrapes(model: &Model, tree: &Tree<'_>) -> Check {
             problems.push(format!("rule_files does not load {rules}"));
         }
     }
-    let n = http_services(model).count();
+    let names: Vec<&str> = http_services(model).map(|s| s.name.as_str()).collect();
     Check::from_problems(
         S,
         name,
         format!(
-            "{PROMETHEUS} scrapes {n} http service{} at their targets and loads their rule files",
-            super::plural(n)
+            "{PROMETHEUS} scrapes {} at {} targets and metrics paths, and loads {} rule file{}",
+            names.join(", "),
+            if names.len() == 1 { "its" } else { "their" },
+            if names.len() == 1 { "its" } else { "their" },
+            if names.len() == 1 { "" } else { "s" }
         ),
         problems,
         tree.fix(),
@@ -396,7 +405,8 @@ fn routing(model: &Model, tree: &Tree<'_>) -> Check {
         .filter_map(|r| r["name"].as_str())
         .collect();
     let mut problems = Vec::new();
-    let mut routed = BTreeSet::new();
+    let mut routed: std::collections::BTreeMap<crate::model::Severity, Vec<&str>> =
+        Default::default();
     for service in http_services(model) {
         for alert in service
             .http()
@@ -420,7 +430,10 @@ fn routing(model: &Model, tree: &Tree<'_>) -> Check {
                 if !defined.contains(r) {
                     problems.push(format!("{ALERTMANAGER} does not define receiver `{r}`"));
                 }
-                routed.insert(format!("{} → {r}", alert.severity.as_str()));
+                let to = routed.entry(alert.severity).or_default();
+                if !to.contains(&r) {
+                    to.push(r);
+                }
             }
         }
     }
@@ -432,7 +445,11 @@ fn routing(model: &Model, tree: &Tree<'_>) -> Check {
         if routed.is_empty() {
             "no alerts".to_string()
         } else {
-            routed.into_iter().collect::<Vec<_>>().join(", ")
+            routed
+                .iter()
+                .map(|(sev, to)| format!("{} → {}", sev.as_str(), to.join(", ")))
+                .collect::<Vec<_>>()
+                .join("; ")
         },
         problems,
         "add a route or a default receiver for the severity in [alerting]",
@@ -498,7 +515,7 @@ fn slo_covered(service: &Service, tree: &Tree<'_>) -> Check {
     }
     for l in &slo.latency {
         wanted.push((
-            format!("p{} latency {}", l.percentile, l.threshold),
+            format!("p{} latency {}ms", l.percentile, l.threshold.as_millis()),
             vec![alert_of(AlertKind::Latency, Some(l.percentile))],
             record::latency(l.percentile),
         ));
@@ -644,6 +661,152 @@ fn compare(problems: &mut Vec<String>, what: String, found: &Value, expected: u6
         Some(n) => problems.push(format!("{what} is {n}, the spec says {expected}")),
         None => problems.push(format!("{what} is not set, the spec says {expected}")),
     }
+}
+
+/// Every platform's health checks call the service's endpoints: the
+/// Kubernetes probes, the Compose health check, App Platform's checks.
+fn probes(model: &Model, service: &Service, tree: &Tree<'_>) -> Option<Check> {
+    let http = service.http()?;
+    let p = &model.platforms;
+    if p.kubernetes.is_none() && p.compose.is_none() && p.digitalocean.is_none() {
+        return None;
+    }
+    let name = format!("Health checks of {} use its endpoints", service.name);
+    let e = &http.endpoints;
+    let mut problems = Vec::new();
+    let mut said = Vec::new();
+    let expect = |problems: &mut Vec<String>, what: String, found: &Value, wanted: &str| match found
+        .as_str()
+    {
+        Some(f) if f == wanted => {}
+        Some(f) => problems.push(format!("{what} is {f}, the spec says {wanted}")),
+        None => problems.push(format!("{what} is not set, the spec says {wanted}")),
+    };
+    if p.kubernetes.is_some() {
+        let path = format!("k8s/{}/deployment.yaml", service.name);
+        match tree.parsed(&path) {
+            Err(e) => problems.push(e),
+            Ok(d) => {
+                let containers = items(&d["spec"]["template"]["spec"]["containers"]);
+                match containers
+                    .iter()
+                    .find(|c| c["name"] == service.name.as_str())
+                    .or(containers.first())
+                {
+                    None => problems.push(format!("{path} has no container")),
+                    Some(c) => {
+                        for (probe, wanted) in [
+                            ("livenessProbe", &e.liveness),
+                            ("readinessProbe", &e.readiness),
+                        ] {
+                            expect(
+                                &mut problems,
+                                format!("{path} {probe} path"),
+                                &c[probe]["httpGet"]["path"],
+                                wanted,
+                            );
+                        }
+                        said.push("Kubernetes liveness and readiness probes".to_string());
+                    }
+                }
+            }
+        }
+    }
+    if p.compose.is_some() {
+        let path = "docker-compose.yml";
+        match tree.parsed(path) {
+            Err(e) => problems.push(e),
+            Ok(d) => {
+                // Compose's exec form: `CMD` then the command.
+                let test = strings(&d["services"][service.name.as_str()]["healthcheck"]["test"]);
+                let found = test.strip_prefix(&["CMD"]).unwrap_or(&test);
+                let wanted: Vec<&str> = http.probes.command.iter().map(String::as_str).collect();
+                if found != wanted {
+                    problems.push(format!(
+                        "{path} health check of {} is {found:?}, the spec implies {wanted:?}",
+                        service.name
+                    ));
+                }
+                said.push(format!("Compose health check ({})", e.health));
+            }
+        }
+    }
+    if let Some(d) = &p.digitalocean {
+        for app in &d.apps {
+            match tree.parsed(&app.path) {
+                Err(e) => problems.push(e),
+                Ok(spec) => {
+                    let s = items(&spec["services"])
+                        .iter()
+                        .find(|s| s["name"] == service.name.as_str())
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    expect(
+                        &mut problems,
+                        format!("{} health_check path", app.path),
+                        &s["health_check"]["http_path"],
+                        &e.readiness,
+                    );
+                    expect(
+                        &mut problems,
+                        format!("{} liveness_health_check path", app.path),
+                        &s["liveness_health_check"]["http_path"],
+                        &e.liveness,
+                    );
+                }
+            }
+        }
+        said.push(format!(
+            "{} App Platform spec{}",
+            d.apps.len(),
+            super::plural(d.apps.len())
+        ));
+    }
+    Some(Check::from_problems(
+        S,
+        name,
+        format!(
+            "liveness {}, readiness {}, health {}: {}",
+            e.liveness,
+            e.readiness,
+            e.health,
+            said.join(", ")
+        ),
+        problems,
+        tree.fix(),
+    ))
+}
+
+/// Compose runs Prometheus, Alertmanager (with receivers) and Grafana,
+/// each with a health check.
+fn compose_monitoring(model: &Model, tree: &Tree<'_>) -> Option<Check> {
+    model.platforms.compose.as_ref()?;
+    let path = "docker-compose.yml";
+    let name = "Compose runs the monitoring stack with health checks";
+    let d = match tree.parsed(path) {
+        Ok(d) => d,
+        Err(e) => return Some(Check::fail(S, name, e, tree.fix())),
+    };
+    let mut wanted = vec!["prometheus", "grafana"];
+    if !model.alerting.receivers.is_empty() {
+        wanted.insert(1, "alertmanager");
+    }
+    let mut problems = Vec::new();
+    for svc in &wanted {
+        let s = &d["services"][*svc];
+        if s.is_null() {
+            problems.push(format!("{path} has no {svc} service"));
+        } else if s["healthcheck"].is_null() {
+            problems.push(format!("{path}: {svc} has no health check"));
+        }
+    }
+    Some(Check::from_problems(
+        S,
+        name,
+        format!("{path}: {}, each with a health check", wanted.join(", ")),
+        problems,
+        tree.fix(),
+    ))
 }
 
 /// The HorizontalPodAutoscaler's bounds and targets are the spec's.

@@ -116,6 +116,8 @@ fn the_committed_example_passes_every_static_check_in_json() {
         "Every alert severity routes to a receiver",
         "SLO of api has alerts and dashboard panels",
         "SLO of api is a load-test threshold",
+        "Health checks of api use its endpoints",
+        "Compose runs the monitoring stack with health checks",
         "HPA thresholds of api equal the spec",
         "DigitalOcean thresholds in .do/app-fra1.yaml equal the spec",
         "DigitalOcean thresholds in .do/app-nyc1.yaml equal the spec",
@@ -258,6 +260,27 @@ fn a_removed_alert_test_and_scrape_target_fail_by_name() {
     assert!(
         find("Every alert of api has a unit test")
             .contains("no test in prometheus/tests/api.test.yml expects TargetDown to fire")
+    );
+}
+
+#[test]
+fn a_probe_on_the_wrong_path_fails_naming_file_and_path() {
+    let (out, a) = fresh();
+    let deployment = out.path().join("k8s/api/deployment.yaml");
+    let text = fs::read_to_string(&deployment).expect("read");
+    fs::write(
+        &deployment,
+        text.replacen("path: /readiness", "path: /healthz", 1),
+    )
+    .expect("write");
+    let fails = failed(&json(&check(&args(&a), &[]).code(1)));
+    let (_, detail) = fails
+        .iter()
+        .find(|(n, _)| n == "Health checks of api use its endpoints")
+        .unwrap_or_else(|| panic!("{fails:?}"));
+    assert_eq!(
+        detail,
+        "k8s/api/deployment.yaml readinessProbe path is /healthz, the spec says /readiness"
     );
 }
 
