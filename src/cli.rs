@@ -1,6 +1,6 @@
 //! The command line: arguments (clap) and one function per command.
 //!
-//! Exit codes: 0 success; 1 drift (`diff`); 2 an invalid spec, bad
+//! Exit codes: 0 success; 1 drift (`diff`) or a failed check (`check`); 2 an invalid spec, bad
 //! arguments, or an error that stopped harden (nothing half-written).
 
 use std::io::Write;
@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::check;
 use crate::diagnostics::{self, Style};
 use crate::emit::{self, Templates};
 use crate::load::{self, LoadError};
@@ -53,6 +54,33 @@ enum Command {
         /// The spec (default ./hardening.toml).
         spec: Option<PathBuf>,
     },
+    /// Report whether the files on disk (and, with --live, the running
+    /// system) are what the spec says; exit 1 if any check fails.
+    Check {
+        #[command(flatten)]
+        target: Target,
+        /// Also check the running services, Prometheus, Alertmanager and Grafana.
+        #[arg(long)]
+        live: bool,
+        /// A service's base URL for the live checks (default http://localhost:<port>); repeatable.
+        #[arg(long = "base-url", value_name = "SERVICE=URL")]
+        base_urls: Vec<String>,
+        /// Prometheus's base URL (default http://localhost:<prometheus_port>; `off` skips its checks).
+        #[arg(long, value_name = "URL")]
+        prometheus: Option<String>,
+        /// Alertmanager's base URL (default http://localhost:<alertmanager_port>; `off` skips it).
+        #[arg(long, value_name = "URL")]
+        alertmanager: Option<String>,
+        /// Grafana's base URL (default http://localhost:<grafana_port>; `off` skips it).
+        #[arg(long, value_name = "URL")]
+        grafana: Option<String>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+        format: ReportFormat,
+        /// Write the report here instead of to standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Print the spec's JSON Schema (draft-07).
     Schema,
     /// Write a commented starter spec.
@@ -75,6 +103,13 @@ struct Target {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
     Text,
     Json,
@@ -89,6 +124,24 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Generate { target, force } => generate(&target, force),
         Command::Diff { target, format } => diff(&target, format),
         Command::Explain { spec } => explain(&spec_path(spec)),
+        Command::Check {
+            target,
+            live,
+            base_urls,
+            prometheus,
+            alertmanager,
+            grafana,
+            format,
+            output,
+        } => {
+            let endpoints = live.then_some(()).map(|()| check::Endpoints {
+                services: Default::default(),
+                prometheus,
+                alertmanager,
+                grafana,
+            });
+            check(&target, endpoints, &base_urls, format, output.as_deref())
+        }
         Command::Schema => print_schema(),
         Command::Init { path } => init(&path.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC))),
     };
@@ -142,8 +195,14 @@ fn load_model(path: &Path) -> Result<Model, Failure> {
     })
 }
 
-/// The spec, its model and the output set it compiles to.
+/// The spec, its output directory and the output set it compiles to.
 fn compile(target: &Target) -> Result<(PathBuf, PathBuf, OutputSet), Failure> {
+    let (spec, _, out, set) = compile_model(target)?;
+    Ok((spec, out, set))
+}
+
+/// [`compile`], keeping the model.
+fn compile_model(target: &Target) -> Result<(PathBuf, Model, PathBuf, OutputSet), Failure> {
     let spec = spec_path(target.spec.clone());
     let model = load_model(&spec)?;
     let templates = Templates::with_overrides(target.templates.as_deref())?;
@@ -153,7 +212,7 @@ fn compile(target: &Target) -> Result<(PathBuf, PathBuf, OutputSet), Failure> {
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     });
-    Ok((spec, out, set))
+    Ok((spec, model, out, set))
 }
 
 fn validate(spec: &Path) -> Result<ExitCode, Failure> {
@@ -257,6 +316,73 @@ fn diff(target: &Target, format: Format) -> Result<ExitCode, Failure> {
         out.display()
     );
     Ok(ExitCode::from(1))
+}
+
+fn check(
+    target: &Target,
+    endpoints: Option<check::Endpoints>,
+    base_urls: &[String],
+    format: ReportFormat,
+    output: Option<&Path>,
+) -> Result<ExitCode, Failure> {
+    let (spec, model, out, set) = compile_model(target)?;
+    let mut endpoints = endpoints;
+    if let Some(at) = endpoints.as_mut() {
+        for pair in base_urls {
+            let Some((name, url)) = pair.split_once('=') else {
+                return Err(Failure::Error(format!(
+                    "--base-url {pair}: expected SERVICE=URL, such as api=http://localhost:5001"
+                )));
+            };
+            if !model
+                .services
+                .iter()
+                .any(|s| s.name == name && s.http().is_some())
+            {
+                return Err(Failure::Error(format!(
+                    "--base-url {pair}: the spec has no http service `{name}`"
+                )));
+            }
+            at.services.insert(name.to_string(), url.to_string());
+        }
+    } else if !base_urls.is_empty() {
+        return Err(Failure::Error(
+            "--base-url is for the live checks: add --live".into(),
+        ));
+    }
+    let report = check::run(
+        &model,
+        &set,
+        &check::Options {
+            spec: &spec,
+            out: &out,
+            live: endpoints.as_ref(),
+        },
+    );
+    let text = match format {
+        ReportFormat::Markdown => report.to_markdown(),
+        ReportFormat::Json => report.to_json(),
+        ReportFormat::Junit => report.to_junit(),
+    };
+    match output {
+        Some(path) => std::fs::write(path, &text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => std::io::stdout().lock().write_all(text.as_bytes())?,
+    }
+    let s = &report.summary;
+    eprintln!(
+        "{} check{}: {} passed, {} failed, {} skipped",
+        s.total,
+        plural(s.total),
+        s.passed,
+        s.failed,
+        s.skipped
+    );
+    Ok(if report.has_failures() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn drift_json(drift: &Drift) -> serde_json::Value {

@@ -4,10 +4,12 @@
 //! The pipeline, in module order: [`source`] (TOML → JSON + spans) →
 //! [`schema`] (structural checks) → [`spec`] (the file as written) →
 //! [`model`] (resolved, with every derived number) → [`emit`] (templates →
-//! [`output::OutputSet`]) → [`output`] (write or diff). [`load`] runs the
+//! [`output::OutputSet`]) → [`output`] (write or diff); [`check`] reports whether a tree and a
+//! running system are what the spec says. [`load`] runs the
 //! front half; [`cli`] is the command line; [`explain`] prints what the
 //! alerts mean in numbers. See ARCHITECTURE.md.
 
+pub mod check;
 pub mod cli;
 pub mod diagnostics;
 pub mod emit;

@@ -6,8 +6,10 @@
 mod common;
 
 mod alerting;
+mod check;
 mod diagnostics;
 mod drift;
+mod e2e;
 mod examples;
 mod filesystem;
 mod grafana;
