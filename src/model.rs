@@ -642,6 +642,20 @@ impl Alerting {
         }
         out.into_values().collect()
     }
+
+    /// [`Self::secrets`] split by source: `(platform name, variable)` for
+    /// those from the environment, and the paths of those in files.
+    pub fn secret_sources(&self) -> (Vec<(String, String)>, Vec<String>) {
+        let mut env = Vec::new();
+        let mut files = Vec::new();
+        for s in self.secrets() {
+            match &s {
+                SecretRef::Env(var) => env.push((s.secret_name(), var.clone())),
+                SecretRef::File(path) => files.push(path.clone()),
+            }
+        }
+        (env, files)
+    }
 }
 
 #[derive(Debug)]

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{DatabaseEngine, Model, Resources, SecretRef, Workload};
+use crate::model::{DatabaseEngine, Model, Resources, Workload};
 use crate::output::FileMode;
 use crate::units::Decimal;
 
@@ -126,14 +126,8 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             })
         })
         .collect();
-    let secrets = model.alerting.secrets();
-    let mut env_vars: Vec<String> = secrets
-        .iter()
-        .filter_map(|s| match s {
-            SecretRef::Env(var) => Some(var.clone()),
-            SecretRef::File(_) => None,
-        })
-        .collect();
+    let (env_secrets, file_secrets) = model.alerting.secret_sources();
+    let mut env_vars: Vec<String> = env_secrets.iter().map(|(_, var)| var.clone()).collect();
     for app in &apps {
         env_vars.extend(app.secrets.iter().cloned());
     }
@@ -141,12 +135,9 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         env_vars.extend(db.password.iter().map(|(_, _, var)| var.clone()));
     }
     // Receivers and databases may name the same variable: one secret each.
-    let top: BTreeMap<String, String> = secrets
+    let top: BTreeMap<String, String> = env_secrets
         .iter()
-        .filter_map(|s| match s {
-            SecretRef::Env(var) => Some((s.secret_name(), var.clone())),
-            SecretRef::File(_) => None,
-        })
+        .cloned()
         .chain(databases.iter().filter_map(|db| {
             db.password
                 .as_ref()
@@ -175,20 +166,8 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         },
         retention: m.retention.to_string(),
         grafana_url: &m.grafana_url,
-        env_secrets: secrets
-            .iter()
-            .filter_map(|s| match s {
-                SecretRef::Env(var) => Some((s.secret_name(), var.clone())),
-                SecretRef::File(_) => None,
-            })
-            .collect(),
-        file_secrets: secrets
-            .iter()
-            .filter_map(|s| match s {
-                SecretRef::File(path) => Some(path.clone()),
-                SecretRef::Env(_) => None,
-            })
-            .collect(),
+        env_secrets,
+        file_secrets,
     };
     out.render(
         PATH,

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{Disruption, Model, SECRETS_DIR, Scaling, SecretRef};
+use crate::model::{Disruption, Model, SECRETS_DIR, Scaling};
 use crate::output::FileMode;
 
 #[derive(Serialize)]
@@ -198,27 +198,15 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             &pdb,
         )?;
     }
-    let secrets = model.alerting.secrets();
+    let (env_secrets, file_secrets) = model.alerting.secret_sources();
     let alertmanager = Alertmanager {
         common: &common,
         image: &k8s.alertmanager_image,
         port: model.monitoring.alertmanager_port,
         secret_name: format!("{}-alertmanager", model.project.name),
         secrets_dir: SECRETS_DIR,
-        env_secrets: secrets
-            .iter()
-            .filter_map(|s| match s {
-                SecretRef::Env(var) => Some((s.secret_name(), var.clone())),
-                SecretRef::File(_) => None,
-            })
-            .collect(),
-        file_secrets: secrets
-            .iter()
-            .filter_map(|s| match s {
-                SecretRef::File(path) => Some(path.clone()),
-                SecretRef::Env(_) => None,
-            })
-            .collect(),
+        env_secrets,
+        file_secrets,
     };
     render(
         out,
