@@ -4,8 +4,8 @@
 
 use serde_json::json;
 
-use super::dashboard::{Dashboard, Layout, Link, PanelSpec, Target, Thresholds, number};
-use super::service::{gauge, stat};
+use super::dashboard::{Dashboard, Layout, Link, PanelSpec, Target, Thresholds};
+use super::service::stat;
 use super::{
     BuildError, OVERVIEW_UID, human, percentile_series, promql_str, seconds, sli_error_series,
 };
@@ -54,32 +54,13 @@ pub fn dashboard(
                 );
                 panel.field.decimals = Some(objective.value().scale() + 1);
                 add(&mut layout, 5, panel, link());
-                let mut budget = gauge(
+                let budget = super::service::budget_gauge(
                     "Error budget remaining",
                     &format!(
                         "Share of the {window} error budget not yet spent: orange below 50%, red below 25%."
                     ),
-                    vec![
-                        Target::new(
-                            format!("{}{{{service}}}", crate::model::record::BUDGET_REMAINING),
-                            "remaining",
-                        )
-                        .instant(),
-                    ],
-                    "percentunit",
-                    Thresholds::new(
-                        "red",
-                        &[
-                            (
-                                Decimal::from_parts(25, 2).unwrap_or(Decimal::ZERO),
-                                "orange",
-                            ),
-                            (Decimal::from_parts(5, 1).unwrap_or(Decimal::ZERO), "green"),
-                        ],
-                    )?,
-                );
-                budget.field.min = Some(number(Decimal::ZERO)?);
-                budget.field.max = Some(number(Decimal::ONE)?);
+                    &service,
+                )?;
                 add(&mut layout, 5, budget, link());
             }
             None => {

@@ -212,30 +212,11 @@ fn objectives(layout: &mut Layout, slo: &Slo, service: &str) -> Result<(), Build
     availability.field.decimals = Some(objective.value().scale() + 1);
     layout.add(6, 8, availability);
 
-    let mut budget = gauge(
+    let budget = budget_gauge(
         &format!("Error budget remaining ({window})"),
         "The share of the window's error budget not yet spent (slo:error_budget:remaining): orange below 50%, red below 25%.",
-        vec![
-            Target::new(
-                format!("{}{{{service}}}", crate::model::record::BUDGET_REMAINING),
-                "remaining",
-            )
-            .instant(),
-        ],
-        "percentunit",
-        Thresholds::new(
-            "red",
-            &[
-                (
-                    Decimal::from_parts(25, 2).unwrap_or(Decimal::ZERO),
-                    "orange",
-                ),
-                (Decimal::from_parts(5, 1).unwrap_or(Decimal::ZERO), "green"),
-            ],
-        )?,
-    );
-    budget.field.min = Some(number(Decimal::ZERO)?);
-    budget.field.max = Some(number(Decimal::ONE)?);
+        service,
+    )?;
     layout.add(6, 8, budget);
 
     // Burn rate = error ratio ÷ error budget (1 − objective).
@@ -546,4 +527,38 @@ pub fn gauge(
         }),
         links: Vec::new(),
     }
+}
+
+/// The error budget left as a 0–100% gauge: red below 25%, orange below
+/// 50%. `service` is the selector's label matcher.
+pub(super) fn budget_gauge(
+    title: &str,
+    description: &str,
+    service: &str,
+) -> Result<PanelSpec, BuildError> {
+    let mut budget = gauge(
+        title,
+        description,
+        vec![
+            Target::new(
+                format!("{}{{{service}}}", crate::model::record::BUDGET_REMAINING),
+                "remaining",
+            )
+            .instant(),
+        ],
+        "percentunit",
+        Thresholds::new(
+            "red",
+            &[
+                (
+                    Decimal::from_parts(25, 2).unwrap_or(Decimal::ZERO),
+                    "orange",
+                ),
+                (Decimal::from_parts(5, 1).unwrap_or(Decimal::ZERO), "green"),
+            ],
+        )?,
+    );
+    budget.field.min = Some(number(Decimal::ZERO)?);
+    budget.field.max = Some(number(Decimal::ONE)?);
+    Ok(budget)
 }
