@@ -480,6 +480,18 @@ impl Lower {
             readiness: path(e.and_then(|e| e.readiness.as_ref()), "/readiness"),
             metrics: path(e.and_then(|e| e.metrics.as_ref()), "/metrics"),
         };
+        // Prometheus escapes a `?` in `metrics_path` (query parameters go in
+        // `params`), so a query there would scrape a path that does not exist.
+        if endpoints.metrics.contains('?') {
+            self.invalid(
+                &format!("{pointer}/endpoints/metrics"),
+                format!(
+                    "the metrics path `{}` has a query, which Prometheus would send as part of the path",
+                    endpoints.metrics
+                ),
+                "expose the metrics on a path without `?`, such as /metrics",
+            );
+        }
         if endpoints.liveness == endpoints.readiness {
             self.report(
                 Problem::new("probe-overlap", "liveness and readiness use the same endpoint")
@@ -940,7 +952,7 @@ impl Lower {
                 self.invalid(&format!("{pointer}/command"), "the health-check command is empty", "give the command and its arguments, such as [\"wget\", \"-qO-\", \"http://localhost:8080/health\"]");
                 Vec::new()
             }
-            Some(c) => c.clone(),
+            Some(c) => c.iter().map(|a| a.as_str().to_string()).collect(),
             None => vec![
                 "wget".into(),
                 "-q".into(),
