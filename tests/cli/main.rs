@@ -13,6 +13,7 @@ mod filesystem;
 mod grafana;
 mod hostile;
 mod init_and_schema;
+mod injection;
 mod loadtest;
 mod platforms;
 mod rules;
