@@ -61,6 +61,18 @@ impl Lower {
     }
 
     /// A problem with the value at `pointer`.
+    /// A URL that outputs extend with a path: a query or fragment would
+    /// swallow that path.
+    fn base_url(&mut self, pointer: &str, url: &str, suffix: &str) {
+        if url.contains(['?', '#']) {
+            self.invalid(
+                pointer,
+                format!("`{url}` has a query or fragment, but links append {suffix} to it"),
+                "give the base URL only, without `?` or `#`",
+            );
+        }
+    }
+
     fn invalid(&mut self, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
         self.report(
             Problem::new("invalid-value", message)
@@ -219,6 +231,9 @@ impl Lower {
                 );
             }
         }
+        if let Some(url) = &p.runbook_url {
+            self.base_url("/project/runbook_url", url.as_str(), "`/<alert name>`");
+        }
         Project {
             name: p.name.as_str().to_string(),
             environment: p
@@ -284,6 +299,9 @@ impl Lower {
                 .max(Duration::secs(15 * 86_400)),
         };
         let grafana_port = m.grafana_port.map_or(3000, |p| p.0);
+        if let Some(url) = &m.grafana_url {
+            self.base_url("/monitoring/grafana_url", url.as_str(), "`/d/<dashboard>`");
+        }
         Monitoring {
             prometheus_port: m.prometheus_port.map_or(9090, |p| p.0),
             grafana_port,
