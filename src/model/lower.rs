@@ -53,6 +53,10 @@ pub fn lower(spec: &spec::Spec) -> Result<Model, Vec<Problem>> {
 #[derive(Default)]
 struct Lower {
     problems: Vec<Problem>,
+    /// Receiver secrets from variables by their platform name
+    /// (`SecretRef::secret_name`), with where each was first named: two
+    /// variables may not share one.
+    secret_names: BTreeMap<String, (SecretRef, String)>,
 }
 
 impl Lower {
@@ -1440,9 +1444,15 @@ impl Lower {
     }
 
     fn secret(&mut self, pointer: &str, s: &spec::Secret) -> Option<SecretRef> {
-        match (&s.env, &s.file) {
-            (Some(env), None) => Some(SecretRef::Env(env.as_str().to_string())),
-            (None, Some(file)) => Some(SecretRef::File(file.as_str().to_string())),
+        let (found, at) = match (&s.env, &s.file) {
+            (Some(env), None) => (
+                SecretRef::Env(env.as_str().to_string()),
+                format!("{pointer}/env"),
+            ),
+            (None, Some(file)) => (
+                SecretRef::File(file.as_str().to_string()),
+                format!("{pointer}/file"),
+            ),
             (Some(_), Some(_)) => {
                 self.report(
                     Problem::new(
@@ -1452,7 +1462,7 @@ impl Lower {
                     .with_label(Label::value(pointer, "two sources"))
                     .with_help("keep one: `{ env = \"NAME\" }` or `{ file = \"/path\" }`"),
                 );
-                None
+                return None;
             }
             (None, None) => {
                 self.report(
@@ -1460,9 +1470,44 @@ impl Lower {
                         .with_label(Label::value(pointer, "names no source"))
                         .with_help("write `{ env = \"NAME\" }` or `{ file = \"/path\" }`"),
                 );
-                None
+                return None;
+            }
+        };
+        // Platforms deliver a variable's secret under a name made of its
+        // letters and digits: it must have some, and no other variable may
+        // make the same. (Files are mounted at their own paths.)
+        if matches!(found, SecretRef::File(_)) {
+            return Some(found);
+        }
+        let name = found.secret_name();
+        if name.is_empty() {
+            self.invalid(
+                &at,
+                "this variable has no letter or digit to name its secret by on the platforms",
+                "use a name with letters or digits, such as SLACK_WEBHOOK_URL",
+            );
+            return None;
+        }
+        match self.secret_names.get(&name) {
+            Some((other, first)) if *other != found => {
+                let first = first.clone();
+                self.report(
+                    Problem::new(
+                        "duplicate-name",
+                        format!("two different variables would both be delivered as secret `{name}`"),
+                    )
+                    .with_label(Label::value(at.clone(), "this one"))
+                    .with_label(Label::value(first, "and this one"))
+                    .with_help("rename one: /run/secrets/<name> and Kubernetes Secret keys are the variable's name in lower case, `_` as `-`"),
+                );
+                return None;
+            }
+            Some(_) => {}
+            None => {
+                self.secret_names.insert(name, (found.clone(), at));
             }
         }
+        Some(found)
     }
 
     fn load_test(&mut self, l: &spec::LoadTest, services: &[Service]) -> Option<LoadTest> {

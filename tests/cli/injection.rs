@@ -263,6 +263,15 @@ fn docker_compose_interpolates_nothing_in_hostile_values() {
             assert_eq!(got, want, "{printed}");
         }
     }
+    // Two secret files of the same name in different directories are
+    // both mounted.
+    let volumes = resolved["services"]["alertmanager"]["volumes"].to_string();
+    for path in ["/etc/am/smtp-pass._-", "/etc/other/smtp-pass._-"] {
+        assert!(
+            volumes.contains(&format!("{path}:{path}:ro")),
+            "{path} not mounted: {volumes}"
+        );
+    }
     assert_eq!(
         resolved["services"]["grafana"]["environment"]["GF_SERVER_ROOT_URL"],
         dollars(&tree.str(&["monitoring", "grafana_url"]))
