@@ -1726,6 +1726,23 @@ impl Lower {
                 |c| c.alertmanager_image.clone(),
             ),
         });
+        if kubernetes.is_some() {
+            // A Service's name is an RFC 1035 label: the API server refuses
+            // one that starts with a digit (a schema check does not).
+            for (i, spec_service) in specs.iter().enumerate() {
+                let name = spec_service.name.as_str();
+                let http = services
+                    .iter()
+                    .any(|s| s.name == name && s.http().is_some());
+                if http && name.starts_with(|c: char| c.is_ascii_digit()) {
+                    self.invalid(
+                        &format!("/service/{i}/name"),
+                        format!("Kubernetes cannot name a Service `{name}`"),
+                        "Kubernetes Service names start with a letter",
+                    );
+                }
+            }
+        }
         if compose.is_some() || kubernetes.is_some() {
             for (i, spec_service) in specs.iter().enumerate() {
                 let name = spec_service.name.as_str();

@@ -29,9 +29,12 @@ struct Hostile {
 
 impl Hostile {
     fn generate() -> Hostile {
+        Hostile::generate_from(FIXTURE)
+    }
+
+    fn generate_from(fixture: &str) -> Hostile {
         let dir = tempfile::tempdir().expect("tempdir");
-        let text = std::fs::read_to_string(root().join(FIXTURE)).expect("fixture");
-        assert!(text.contains("/tmp/harden-canary"));
+        let text = std::fs::read_to_string(root().join(fixture)).expect("fixture");
         let canary = dir.path().join("canary");
         let text = text.replace("/tmp/harden-canary", &canary.to_string_lossy());
         std::fs::write(dir.path().join("hardening.toml"), &text).expect("spec written");
@@ -75,6 +78,8 @@ impl Hostile {
 
 #[test]
 fn the_hostile_spec_is_valid_and_reaches_every_output() {
+    let text = std::fs::read_to_string(root().join(FIXTURE)).expect("fixture");
+    assert!(text.contains("/tmp/harden-canary"), "the canary moved");
     let tree = Hostile::generate();
     let files: Vec<String> = read_tree(tree.path()).into_iter().map(|(p, _)| p).collect();
     for expected in [
@@ -520,5 +525,52 @@ fn yaml_1_1_and_1_2_readers_agree_on_every_hostile_yaml_file() {
             pyyaml, saphyr,
             "{file}: YAML 1.1 and 1.2 read it differently"
         );
+    }
+}
+
+/// The longest names the schema allows, 1000 replicas and a million users
+/// pass every validator of the platforms they reach (App Platform's own
+/// 32-character limit is a diagnostic, so the spec has no DigitalOcean).
+#[test]
+fn the_longest_names_pass_every_validator() {
+    const LONG: &str = "tests/fixtures/injection/long-names.toml";
+    let tree = Hostile::generate_from(LONG);
+    let dir = tree.path();
+    crate::rules::promtool_accepts(dir);
+    if let Some(amtool) = validator("amtool") {
+        let (ok, text) = crate::alerting::amtool(
+            &amtool,
+            &dir.join("alertmanager"),
+            &["check-config", "alertmanager.yml"],
+        );
+        assert!(ok, "{text}");
+    }
+    if let Some(tool) = validator("kubernetes-validate") {
+        crate::platforms::kubernetes_validate(&tool, LONG, dir);
+    }
+    if let Some(tool) = validator("check-jsonschema") {
+        crate::platforms::compose_schema(&tool, LONG, dir);
+    }
+    if let Some(tool) = validator("docker-compose") {
+        crate::platforms::docker_compose_config(&tool, LONG, dir, &["config", "-q"]);
+    }
+    if let Some(shellcheck) = validator("shellcheck") {
+        crate::scripts::shellcheck_clean(&shellcheck, LONG, dir);
+    }
+    if let Some(k6) = validator("k6") {
+        let plan = crate::loadtest::inspect(&k6, &dir.join("testing/load-tests/load-test.js"));
+        assert_eq!(plan["maxVUs"], 1_000_000, "{plan:#}");
+    }
+    let boards = crate::grafana::dashboards(dir);
+    for (file, board) in &boards {
+        let uid = board["uid"].as_str().expect("uid");
+        assert!(
+            uid.len() <= 40,
+            "{file}: uid {uid} is longer than Grafana allows"
+        );
+    }
+    if let Some((node, tsc)) = crate::grafana::typescript() {
+        let (ok, text) = crate::grafana::type_check(&node, &tsc, &boards);
+        assert!(ok, "tsc rejected a dashboard:\n{text}");
     }
 }
