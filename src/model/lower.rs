@@ -502,16 +502,17 @@ impl Lower {
             readiness: path(e.and_then(|e| e.readiness.as_ref()), "/readiness"),
             metrics: path(e.and_then(|e| e.metrics.as_ref()), "/metrics"),
         };
-        // Prometheus escapes a `?` in `metrics_path` (query parameters go in
-        // `params`), so a query there would scrape a path that does not exist.
-        if endpoints.metrics.contains('?') {
+        // Prometheus takes `metrics_path` as a decoded path and escapes it:
+        // a `?` (query parameters go in `params`) or a `%` escape would
+        // scrape a path that does not exist.
+        if endpoints.metrics.contains(['?', '%']) {
             self.invalid(
                 &format!("{pointer}/endpoints/metrics"),
                 format!(
-                    "the metrics path `{}` has a query, which Prometheus would send as part of the path",
+                    "the metrics path `{}` has a query or a %-escape, which Prometheus would escape again as part of the path",
                     endpoints.metrics
                 ),
-                "expose the metrics on a path without `?`, such as /metrics",
+                "expose the metrics on a plain path without `?` or `%`, such as /metrics",
             );
         }
         if endpoints.liveness == endpoints.readiness {
