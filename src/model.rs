@@ -617,12 +617,17 @@ pub struct Platforms {
 }
 
 impl Alerting {
-    /// Every secret the receivers read, once each (by platform name), in
-    /// name order: what Compose and Kubernetes deliver to Alertmanager.
+    /// Every secret the receivers read, once each (variables by platform
+    /// name, which `lower` keeps unique; files by path), in that order:
+    /// what Compose and Kubernetes deliver to Alertmanager.
     pub fn secrets(&self) -> Vec<SecretRef> {
         let mut out: BTreeMap<String, SecretRef> = BTreeMap::new();
         let mut add = |s: &SecretRef| {
-            out.entry(s.secret_name()).or_insert_with(|| s.clone());
+            let key = match s {
+                SecretRef::Env(_) => s.secret_name(),
+                SecretRef::File(path) => path.clone(),
+            };
+            out.entry(key).or_insert_with(|| s.clone());
         };
         for r in &self.receivers {
             match &r.channel {

@@ -196,8 +196,10 @@ pub struct Probes {
     pub failure_threshold: Option<u32>,
     /// Time the service may take to start before failures count (default `30s`).
     pub startup_grace: Option<DurationStr>,
-    /// The health-check command inside the container, for Compose (default: `wget` on the health endpoint).
-    pub command: Option<Vec<String>>,
+    /// The health-check command inside the container, for Compose (default:
+    /// `wget` on the health endpoint): the program and its arguments, or
+    /// `["CMD-SHELL", "a shell command"]`.
+    pub command: Option<Vec<CommandArg>>,
 }
 
 /// A service's objectives.
@@ -639,6 +641,9 @@ pattern_strings! {
     Schedule, r"^(hourly|daily|weekly|([0-9*/,-]+ ){4}[0-9*/,-]+)$", "hourly, daily, weekly or a cron expression such as \"0 3 * * *\"";
     /// A PromQL expression (checked by a PromQL parser).
     PromQl, r"^[^\u0000-\u0008\u000b-\u001f\u007f]+$", "a PromQL expression";
+    /// One argument of a command run in a container: any text but control
+    /// characters (tabs and newlines aside), which no exec or shell passes on.
+    CommandArg, r"^[^\u0000-\u0008\u000b-\u001f\u007f]*$", "a command argument without control characters";
     /// Free text on one line.
     Text, r"^[^\u0000-\u001f\u007f]{1,200}$", "text on one line, at most 200 characters";
 }

@@ -107,7 +107,17 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         .filter_map(|s| {
             let http = s.http()?;
             let p = &http.probes;
-            let mut test = vec!["CMD".to_string()];
+            // Compose's exec form, unless the spec already says `CMD` or
+            // `CMD-SHELL` itself.
+            let explicit = matches!(
+                p.command.first().map(String::as_str),
+                Some("CMD" | "CMD-SHELL")
+            );
+            let mut test = if explicit {
+                Vec::new()
+            } else {
+                vec!["CMD".to_string()]
+            };
             test.extend(p.command.iter().cloned());
             Some(App {
                 name: &s.name,

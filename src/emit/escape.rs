@@ -7,15 +7,64 @@
 pub fn yaml_str(s: &str) -> String {
     if is_plain_safe(s) {
         s.to_string()
-    } else if s.chars().all(|c| is_printable(c) && c != '\n') && !s.is_empty() {
+    } else if s.chars().all(|c| is_printable(c) && !is_break(c)) && !s.is_empty() {
         format!("'{}'", s.replace('\'', "''"))
     } else {
         json_str(s)
     }
 }
 
+/// A string as a YAML scalar in a Compose file: Compose interpolates `$VAR`
+/// and `${VAR}` in every value (and refuses `$(`), so each `$` is doubled
+/// (`$$` is Compose's literal dollar) before YAML escaping.
+pub fn compose_str(s: &str) -> String {
+    yaml_str(&s.replace('$', "$$"))
+}
+
+/// Every string inside a JSON value (keys aside) passed through `f`.
+pub fn escape_strings(value: serde_json::Value, f: &dyn Fn(&str) -> String) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(f(&s)),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| escape_strings(v, f)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, escape_strings(v, f)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Any JSON value as JSON text whose strings (keys too) are [`json_str`]
+/// literals, so a sequence or map is as safe in YAML and JavaScript as a
+/// single string (serde_json leaves U+2028, U+0085 and DEL raw).
+pub fn json_literal(value: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => json_str(s),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(json_literal).collect();
+            format!("[{}]", items.join(","))
+        }
+        Value::Object(map) => {
+            let entries: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{}:{}", json_str(k), json_literal(v)))
+                .collect();
+            format!("{{{}}}", entries.join(","))
+        }
+        other => other.to_string(),
+    }
+}
+
 /// A string as a JSON (and JavaScript) string literal, escaping every
-/// character that is not printable, and U+2028/U+2029 for JavaScript.
+/// character that is not printable, and the line breaks YAML 1.1 knows
+/// beyond `\n` and `\r` (U+0085, U+2028, U+2029: a YAML 1.1 reader such as
+/// PyYAML or go-yaml would fold them; JavaScript before ES2019 refuses
+/// U+2028 and U+2029 in strings).
 pub fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -26,7 +75,7 @@ pub fn json_str(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            c if !is_printable(c) || c == '\u{2028}' || c == '\u{2029}' => {
+            c if !is_printable(c) || is_break(c) => {
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
                     out.push_str(&format!("\\u{unit:04x}"));
@@ -39,16 +88,37 @@ pub fn json_str(s: &str) -> String {
     out
 }
 
-/// A string as one POSIX shell word.
+/// A string as one POSIX shell word: as it is when that is safe, else
+/// single-quoted, or double-quoted with `\$`, `` \` ``, `\"` and `\\`
+/// escaped when it holds `$` or a backtick (which shellcheck would take
+/// for a forgotten expansion inside single quotes, SC2016). Either way no
+/// expansion happens.
 pub fn shell_word(s: &str) -> String {
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_-./:=@%+,".contains(&b))
     {
         s.to_string()
+    } else if s.contains(['$', '`']) {
+        let mut out = String::with_capacity(s.len() + 8);
+        out.push('"');
+        for c in s.chars() {
+            if matches!(c, '$' | '`' | '"' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+        out
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
     }
+}
+
+/// Line breaks in YAML 1.1 besides `\n` and `\r`, which no scalar may
+/// hold raw without being folded by a YAML 1.1 reader.
+fn is_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}')
 }
 
 /// YAML's printable set (c-printable), minus the byte-order mark.
@@ -160,6 +230,8 @@ mod tests {
             "ünïcødé ✓",
             "\u{7f}del",
             "\u{feff}bom",
+            "nel \u{85} ls \u{2028} ps \u{2029} end",
+            "cr\rlf",
             "sum(rate(http_requests_total{status=~\"5..\"}[5m]))",
             "2001-12-14",
             "1:20",
@@ -185,6 +257,22 @@ mod tests {
     }
 
     #[test]
+    fn yaml_never_holds_a_raw_yaml_1_1_line_break() {
+        for s in ["a \u{85} b", "a \u{2028} b", "a \u{2029} b", "a\rb"] {
+            let out = yaml_str(s);
+            assert!(
+                !out.contains(['\u{85}', '\u{2028}', '\u{2029}', '\r']),
+                "{out}"
+            );
+        }
+        let v = serde_json::json!({ "k\u{2028}": ["a \u{85} b", 1, null, { "x": "\u{7f}" }] });
+        let lit = json_literal(&v);
+        assert!(!lit.contains(['\u{85}', '\u{2028}', '\u{7f}']), "{lit}");
+        let back: serde_json::Value = serde_json::from_str(&lit).expect("valid JSON");
+        assert_eq!(back, v);
+    }
+
+    #[test]
     fn json_strings_escape_everything_unprintable() {
         let s = "a\"b\\c\nd\u{1}\u{7f}\u{2028}";
         let lit = json_str(s);
@@ -196,7 +284,44 @@ mod tests {
     #[test]
     fn shell_words_are_quoted_when_needed() {
         assert_eq!(shell_word("api"), "api");
-        assert_eq!(shell_word("it's $HOME"), r"'it'\''s $HOME'");
+        assert_eq!(shell_word("it's a"), r"'it'\''s a'");
+        assert_eq!(shell_word("it's $HOME"), r#""it's \$HOME""#);
         assert_eq!(shell_word(""), "''");
+    }
+
+    /// bash reads every quoted word back as the exact string, running nothing.
+    #[test]
+    fn shell_words_read_back_unchanged_in_bash() {
+        let hostile = [
+            "$(touch /nonexistent/harden-canary)",
+            "`touch /nonexistent/harden-canary`",
+            "${HOME} $HOME $$ $1 $@ \\$ \\ !! !x",
+            "it's \"quoted\" 'both' $x",
+            "line\nbreak\ttab",
+            "!bang !! ; & | < > * ? [a] ~ # {a,b}",
+            "ünïcødé ✓ \u{202e}",
+            "",
+            "-n",
+        ];
+        let script: String = hostile
+            .iter()
+            .map(|s| format!("printf '%s\\0' {}\n", shell_word(s)))
+            .collect();
+        let Ok(out) = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output()
+        else {
+            return; // no bash on this machine
+        };
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let words: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .split_terminator('\0')
+            .map(str::to_string)
+            .collect();
+        assert_eq!(words, hostile);
     }
 }

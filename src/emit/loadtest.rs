@@ -56,7 +56,22 @@ struct StepCx {
     method: Method,
     path: String,
     body: Option<serde_json::Value>,
+    /// The body as JSON text, for `JSON.parse`, when an object literal
+    /// would lose part of it: a `__proto__` key there sets the prototype
+    /// instead of making a key, so the request would go without it.
+    body_json: Option<String>,
     expect: u16,
+}
+
+/// Whether a JSON value has an object key `__proto__` anywhere.
+fn has_proto_key(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .any(|(k, v)| k == "__proto__" || has_proto_key(v)),
+        serde_json::Value::Array(items) => items.iter().any(has_proto_key),
+        _ => false,
+    }
 }
 
 /// One k6 threshold: a metric (maybe with a tag filter) and its conditions.
@@ -143,6 +158,11 @@ fn context(model: &Model, load: &LoadTest, slo: Option<&Slo>) -> Context {
                         method: st.method,
                         path: st.path.clone(),
                         body: st.body.clone(),
+                        body_json: st
+                            .body
+                            .as_ref()
+                            .filter(|b| has_proto_key(b))
+                            .map(|b| b.to_string()),
                         expect: st.expect,
                     })
                     .collect(),

@@ -894,7 +894,8 @@ impl<'a> Builder<'a> {
                         fires: if fires {
                             vec![Firing {
                                 labels: labels.clone(),
-                                value: current.to_string(),
+                                // As `humanize` prints it: 1000 is `1k`.
+                                value: humanize(Decimal::from_int(u64::from(current))),
                             }]
                         } else {
                             Vec::new()

@@ -9,7 +9,7 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, Undefi
 use serde::Serialize;
 
 use super::EmitError;
-use super::escape::{json_str, shell_word, yaml_str};
+use super::escape::{compose_str, escape_strings, json_literal, json_str, shell_word, yaml_str};
 
 /// Every template harden uses, by name, as compiled in.
 const BUILTIN: &[(&str, &str)] = &[
@@ -218,8 +218,13 @@ fn check_overrides(dir: &Path) -> Result<(), EmitError> {
 }
 
 /// The escaping of a template, from the extension of the file it renders.
+/// Compose files are YAML in which Compose also interpolates `$VAR`, so
+/// their values have every `$` doubled as well.
 fn auto_escape_for(name: &str) -> AutoEscape {
     let target = name.strip_suffix(".j2").unwrap_or(name);
+    if target.starts_with("compose/") {
+        return AutoEscape::Custom("compose".into());
+    }
     match target.rsplit('.').next() {
         Some("yml" | "yaml") => AutoEscape::Custom("yaml".into()),
         Some("json" | "js") => AutoEscape::Custom("json".into()),
@@ -238,6 +243,7 @@ fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<()
     let escape: fn(&str) -> String = match state.auto_escape() {
         _ if value.is_safe() => return write!(out, "{value}").map_err(Error::from),
         AutoEscape::Custom(c) if c == "yaml" => yaml_str,
+        AutoEscape::Custom(c) if c == "compose" => compose_str,
         AutoEscape::Custom(c) if c == "json" => json_str,
         AutoEscape::Custom(c) if c == "shell" => shell_word,
         _ => return write!(out, "{value}").map_err(Error::from),
@@ -249,10 +255,21 @@ fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<()
         }
         None if value.is_number() => value.to_string(),
         None if value.is_none() => "null".to_string(),
-        // Sequences and maps go out as JSON, which is also valid YAML flow.
-        None => serde_json::to_string(value).map_err(|e| {
-            Error::new(ErrorKind::BadSerialization, "cannot serialize value").with_source(e)
-        })?,
+        // Sequences and maps go out as JSON, which is also valid YAML flow;
+        // their strings get the format's own escaping first (Compose's `$$`),
+        // then JSON escapes for everything YAML or JavaScript may misread.
+        None => {
+            let json = serde_json::to_value(value).map_err(|e| {
+                Error::new(ErrorKind::BadSerialization, "cannot serialize value").with_source(e)
+            })?;
+            let json = match state.auto_escape() {
+                AutoEscape::Custom(c) if c == "compose" => {
+                    escape_strings(json, &|s| s.replace('$', "$$"))
+                }
+                _ => json,
+            };
+            json_literal(&json)
+        }
     };
     out.write_str(&text).map_err(Error::from)
 }
@@ -279,6 +296,20 @@ mod tests {
             .and_then(|t| t.render(minijinja::context! { v => "a: b\n# c" }))
             .expect("renders");
         assert_eq!(out, "k: \"a: b\\n# c\"\n");
+    }
+
+    #[test]
+    fn compose_templates_double_every_dollar() {
+        let mut env = environment().expect("environment");
+        env.add_template("compose/t.yml.j2", "k: {{ v }}\nl: {{ l }}\n")
+            .expect("template");
+        let out = env
+            .get_template("compose/t.yml.j2")
+            .and_then(|t| {
+                t.render(minijinja::context! { v => "$HOME ${X} $(id)", l => vec!["a$b", "$$"] })
+            })
+            .expect("renders");
+        assert_eq!(out, "k: '$$HOME $${X} $$(id)'\nl: [\"a$$b\",\"$$$$\"]\n");
     }
 
     #[test]

@@ -53,6 +53,10 @@ pub fn lower(spec: &spec::Spec) -> Result<Model, Vec<Problem>> {
 #[derive(Default)]
 struct Lower {
     problems: Vec<Problem>,
+    /// Receiver secrets from variables by their platform name
+    /// (`SecretRef::secret_name`), with where each was first named: two
+    /// variables may not share one.
+    secret_names: BTreeMap<String, (SecretRef, String)>,
 }
 
 impl Lower {
@@ -61,6 +65,18 @@ impl Lower {
     }
 
     /// A problem with the value at `pointer`.
+    /// A URL that outputs extend with a path: a query or fragment would
+    /// swallow that path.
+    fn base_url(&mut self, pointer: &str, url: &str, suffix: &str) {
+        if url.contains(['?', '#']) {
+            self.invalid(
+                pointer,
+                format!("`{url}` has a query or fragment, but links append {suffix} to it"),
+                "give the base URL only, without `?` or `#`",
+            );
+        }
+    }
+
     fn invalid(&mut self, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
         self.report(
             Problem::new("invalid-value", message)
@@ -219,6 +235,9 @@ impl Lower {
                 );
             }
         }
+        if let Some(url) = &p.runbook_url {
+            self.base_url("/project/runbook_url", url.as_str(), "`/<alert name>`");
+        }
         Project {
             name: p.name.as_str().to_string(),
             environment: p
@@ -284,6 +303,9 @@ impl Lower {
                 .max(Duration::secs(15 * 86_400)),
         };
         let grafana_port = m.grafana_port.map_or(3000, |p| p.0);
+        if let Some(url) = &m.grafana_url {
+            self.base_url("/monitoring/grafana_url", url.as_str(), "`/d/<dashboard>`");
+        }
         Monitoring {
             prometheus_port: m.prometheus_port.map_or(9090, |p| p.0),
             grafana_port,
@@ -480,6 +502,19 @@ impl Lower {
             readiness: path(e.and_then(|e| e.readiness.as_ref()), "/readiness"),
             metrics: path(e.and_then(|e| e.metrics.as_ref()), "/metrics"),
         };
+        // Prometheus takes `metrics_path` as a decoded path and escapes it:
+        // a `?` (query parameters go in `params`) or a `%` escape would
+        // scrape a path that does not exist.
+        if endpoints.metrics.contains(['?', '%']) {
+            self.invalid(
+                &format!("{pointer}/endpoints/metrics"),
+                format!(
+                    "the metrics path `{}` has a query or a %-escape, which Prometheus would escape again as part of the path",
+                    endpoints.metrics
+                ),
+                "expose the metrics on a plain path without `?` or `%`, such as /metrics",
+            );
+        }
         if endpoints.liveness == endpoints.readiness {
             self.report(
                 Problem::new("probe-overlap", "liveness and readiness use the same endpoint")
@@ -940,7 +975,7 @@ impl Lower {
                 self.invalid(&format!("{pointer}/command"), "the health-check command is empty", "give the command and its arguments, such as [\"wget\", \"-qO-\", \"http://localhost:8080/health\"]");
                 Vec::new()
             }
-            Some(c) => c.clone(),
+            Some(c) => c.iter().map(|a| a.as_str().to_string()).collect(),
             None => vec![
                 "wget".into(),
                 "-q".into(),
@@ -1410,9 +1445,15 @@ impl Lower {
     }
 
     fn secret(&mut self, pointer: &str, s: &spec::Secret) -> Option<SecretRef> {
-        match (&s.env, &s.file) {
-            (Some(env), None) => Some(SecretRef::Env(env.as_str().to_string())),
-            (None, Some(file)) => Some(SecretRef::File(file.as_str().to_string())),
+        let (found, at) = match (&s.env, &s.file) {
+            (Some(env), None) => (
+                SecretRef::Env(env.as_str().to_string()),
+                format!("{pointer}/env"),
+            ),
+            (None, Some(file)) => (
+                SecretRef::File(file.as_str().to_string()),
+                format!("{pointer}/file"),
+            ),
             (Some(_), Some(_)) => {
                 self.report(
                     Problem::new(
@@ -1422,7 +1463,7 @@ impl Lower {
                     .with_label(Label::value(pointer, "two sources"))
                     .with_help("keep one: `{ env = \"NAME\" }` or `{ file = \"/path\" }`"),
                 );
-                None
+                return None;
             }
             (None, None) => {
                 self.report(
@@ -1430,9 +1471,44 @@ impl Lower {
                         .with_label(Label::value(pointer, "names no source"))
                         .with_help("write `{ env = \"NAME\" }` or `{ file = \"/path\" }`"),
                 );
-                None
+                return None;
+            }
+        };
+        // Platforms deliver a variable's secret under a name made of its
+        // letters and digits: it must have some, and no other variable may
+        // make the same. (Files are mounted at their own paths.)
+        if matches!(found, SecretRef::File(_)) {
+            return Some(found);
+        }
+        let name = found.secret_name();
+        if name.is_empty() {
+            self.invalid(
+                &at,
+                "this variable has no letter or digit to name its secret by on the platforms",
+                "use a name with letters or digits, such as SLACK_WEBHOOK_URL",
+            );
+            return None;
+        }
+        match self.secret_names.get(&name) {
+            Some((other, first)) if *other != found => {
+                let first = first.clone();
+                self.report(
+                    Problem::new(
+                        "duplicate-name",
+                        format!("two different variables would both be delivered as secret `{name}`"),
+                    )
+                    .with_label(Label::value(at.clone(), "this one"))
+                    .with_label(Label::value(first, "and this one"))
+                    .with_help("rename one: /run/secrets/<name> and Kubernetes Secret keys are the variable's name in lower case, `_` as `-`"),
+                );
+                return None;
+            }
+            Some(_) => {}
+            None => {
+                self.secret_names.insert(name, (found.clone(), at));
             }
         }
+        Some(found)
     }
 
     fn load_test(&mut self, l: &spec::LoadTest, services: &[Service]) -> Option<LoadTest> {
@@ -1663,6 +1739,23 @@ impl Lower {
                 |c| c.alertmanager_image.clone(),
             ),
         });
+        if kubernetes.is_some() {
+            // A Service's name is an RFC 1035 label: the API server refuses
+            // one that starts with a digit (a schema check does not).
+            for (i, spec_service) in specs.iter().enumerate() {
+                let name = spec_service.name.as_str();
+                let http = services
+                    .iter()
+                    .any(|s| s.name == name && s.http().is_some());
+                if http && name.starts_with(|c: char| c.is_ascii_digit()) {
+                    self.invalid(
+                        &format!("/service/{i}/name"),
+                        format!("Kubernetes cannot name a Service `{name}`"),
+                        "Kubernetes Service names start with a letter",
+                    );
+                }
+            }
+        }
         if compose.is_some() || kubernetes.is_some() {
             for (i, spec_service) in specs.iter().enumerate() {
                 let name = spec_service.name.as_str();

@@ -8,7 +8,7 @@ use harden::model::Severity;
 
 use crate::common::*;
 
-fn amtool(amtool: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
+pub(crate) fn amtool(amtool: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
     let output = Command::new(amtool)
         .args(args)
         .current_dir(dir)

@@ -31,7 +31,7 @@ fn read_json(path: &Path) -> Value {
 }
 
 /// Every dashboard of a generated tree: (file name, JSON).
-fn dashboards(out: &Path) -> Vec<(String, Value)> {
+pub(crate) fn dashboards(out: &Path) -> Vec<(String, Value)> {
     let dir = out.join("grafana/dashboards");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -125,7 +125,7 @@ fn typescript_for(board: &Value) -> String {
 
 /// `node` and the TypeScript compiler `npm ci` installs under
 /// tests/grafana-types, or None (skip) when they are missing and not required.
-fn typescript() -> Option<(PathBuf, PathBuf)> {
+pub(crate) fn typescript() -> Option<(PathBuf, PathBuf)> {
     let node = validator("node")?;
     let types = root().join("tests/grafana-types/node_modules");
     let tsc = types.join("typescript/bin/tsc");
@@ -143,7 +143,7 @@ fn typescript() -> Option<(PathBuf, PathBuf)> {
 
 /// Type-checks each dashboard as `Dashboard` with `tsc --noEmit --strict`;
 /// returns whether it passed and tsc's output.
-fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool, String) {
+pub(crate) fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::os::unix::fs::symlink(
         root().join("tests/grafana-types/node_modules"),

@@ -17,7 +17,7 @@ fn app_oint() -> std::path::PathBuf {
     root().join("examples/app-oint/hardening.toml")
 }
 
-fn inspect(k6: &Path, script: &Path) -> serde_json::Value {
+pub(crate) fn inspect(k6: &Path, script: &Path) -> serde_json::Value {
     let result = Command::new(k6)
         .args(["inspect", "--execution-requirements"])
         .arg(script)
@@ -122,15 +122,15 @@ fn app_oint_plans_ten_thousand_users_with_its_slos_as_thresholds() {
 /// A tiny HTTP service on 127.0.0.1 answering App-Oint's scenario paths
 /// with their expected statuses, or 500 to everything when `failing`. It
 /// records each request line and body. Dropped, it stops accepting.
-struct Service {
-    url: String,
+pub(crate) struct Service {
+    pub(crate) url: String,
     stop: Arc<AtomicBool>,
-    requests: Arc<std::sync::Mutex<Vec<String>>>,
+    pub(crate) requests: Arc<std::sync::Mutex<Vec<String>>>,
     accept: Option<thread::JoinHandle<()>>,
 }
 
 impl Service {
-    fn start(failing: bool) -> Service {
+    pub(crate) fn start(failing: bool) -> Service {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let stop = Arc::new(AtomicBool::new(false));

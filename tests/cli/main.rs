@@ -15,6 +15,7 @@ mod filesystem;
 mod grafana;
 mod hostile;
 mod init_and_schema;
+mod injection;
 mod loadtest;
 mod platforms;
 mod rules;

@@ -19,7 +19,7 @@ fn manifests(out: &Path) -> Vec<String> {
         .collect()
 }
 
-fn yaml(path: &Path) -> Value {
+pub(crate) fn yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -113,22 +113,27 @@ fn kubernetes_validate_accepts_every_manifest_without_warnings() {
         return;
     };
     for (name, out) in outputs() {
-        let files = manifests(out.path());
-        assert!(files.len() >= 4, "{name}: too few manifests: {files:?}");
-        let result = Command::new(&tool)
-            .arg("--strict")
-            .args(&files)
-            .current_dir(out.path())
-            .output()
-            .expect("kubernetes-validate runs");
-        let text = assert_ok(&format!("kubernetes-validate ({name})"), &result);
-        assert!(!text.contains("WARN"), "{name}: a manifest warned:\n{text}");
-        for file in &files {
-            assert!(
-                text.lines().any(|l| l.contains(&format!("{file} passed"))),
-                "{name}: {file} did not pass:\n{text}"
-            );
-        }
+        kubernetes_validate(&tool, &name, out.path());
+    }
+}
+
+/// `kubernetes-validate --strict` passes every manifest of a tree, without a warning.
+pub(crate) fn kubernetes_validate(tool: &Path, name: &str, out: &Path) {
+    let files = manifests(out);
+    assert!(files.len() >= 4, "{name}: too few manifests: {files:?}");
+    let result = Command::new(tool)
+        .arg("--strict")
+        .args(&files)
+        .current_dir(out)
+        .output()
+        .expect("kubernetes-validate runs");
+    let text = assert_ok(&format!("kubernetes-validate ({name})"), &result);
+    assert!(!text.contains("WARN"), "{name}: a manifest warned:\n{text}");
+    for file in &files {
+        assert!(
+            text.lines().any(|l| l.contains(&format!("{file} passed"))),
+            "{name}: {file} did not pass:\n{text}"
+        );
     }
 }
 
@@ -174,17 +179,22 @@ fn compose_file_passes_the_compose_spec_schema() {
         return;
     };
     for (name, out) in outputs() {
-        let result = Command::new(&tool)
-            .args([
-                "--builtin-schema",
-                "vendor.compose-spec",
-                "docker-compose.yml",
-            ])
-            .current_dir(out.path())
-            .output()
-            .expect("check-jsonschema runs");
-        assert_ok(&format!("check-jsonschema ({name})"), &result);
+        compose_schema(&tool, &name, out.path());
     }
+}
+
+/// `check-jsonschema` accepts a tree's `docker-compose.yml` as the compose spec.
+pub(crate) fn compose_schema(tool: &Path, name: &str, out: &Path) {
+    let result = Command::new(tool)
+        .args([
+            "--builtin-schema",
+            "vendor.compose-spec",
+            "docker-compose.yml",
+        ])
+        .current_dir(out)
+        .output()
+        .expect("check-jsonschema runs");
+    assert_ok(&format!("check-jsonschema ({name})"), &result);
 }
 
 /// docker-compose 1.29 (Debian's) predates secrets taken from the
@@ -196,36 +206,45 @@ fn docker_compose_config_accepts_the_compose_file() {
         return;
     };
     for (name, out) in outputs() {
-        let file = out.path().join("docker-compose.yml");
-        let mut compose = yaml(&file);
-        let mut vars = Vec::new();
-        if let Some(secrets) = compose.get_mut("secrets").and_then(Value::as_object_mut) {
-            for (key, secret) in secrets.iter_mut() {
-                let var = secret["environment"]
-                    .as_str()
-                    .expect("from the environment")
-                    .to_string();
-                vars.push(var);
-                *secret = serde_json::json!({ "file": format!("./secrets/{key}") });
-            }
-        }
-        let copy = out.path().join("docker-compose.v1.yml");
-        std::fs::write(&copy, serde_json::to_string(&compose).expect("json")).expect("written");
-        let mut command = Command::new(&tool);
-        command
-            .args(["-f", "docker-compose.v1.yml", "config", "-q"])
-            .current_dir(out.path());
-        for var in &vars {
-            command.env(var, "dummy");
-        }
-        let result = command.output().expect("docker-compose runs");
-        assert_ok(&format!("docker-compose config ({name})"), &result);
+        docker_compose_config(&tool, &name, out.path(), &["config", "-q"]);
     }
+}
+
+/// Runs `docker-compose -f <copy> ARGS` on a tree's compose file (as
+/// above: secrets read from files in the copy) and returns its output.
+pub(crate) fn docker_compose_config(tool: &Path, name: &str, out: &Path, args: &[&str]) -> String {
+    let file = out.join("docker-compose.yml");
+    let mut compose = yaml(&file);
+    let mut vars = Vec::new();
+    if let Some(secrets) = compose.get_mut("secrets").and_then(Value::as_object_mut) {
+        for (key, secret) in secrets.iter_mut() {
+            let var = secret["environment"]
+                .as_str()
+                .expect("from the environment")
+                .to_string();
+            vars.push(var);
+            *secret = serde_json::json!({ "file": format!("./secrets/{key}") });
+        }
+    }
+    let copy = out.join("docker-compose.v1.yml");
+    std::fs::write(&copy, serde_json::to_string(&compose).expect("json")).expect("written");
+    let mut command = Command::new(tool);
+    command
+        .args(["-f", "docker-compose.v1.yml"])
+        .args(args)
+        .current_dir(out);
+    for var in &vars {
+        command.env(var, "dummy");
+    }
+    let result = command.output().expect("docker-compose runs");
+    let text = assert_ok(&format!("docker-compose config ({name})"), &result);
+    std::fs::remove_file(&copy).expect("copy removed");
+    text
 }
 
 /// `../shared` beside the repository (as in CI), or None (skip, or fail when
 /// validators are required).
-fn shared() -> Option<PathBuf> {
+pub(crate) fn shared() -> Option<PathBuf> {
     let dir = root().join("../shared");
     if dir.join("tools/do_validate.py").is_file() {
         return Some(dir);
@@ -245,21 +264,26 @@ fn every_app_spec_conforms_to_digitaloceans_models() {
         return;
     };
     for (name, out) in outputs() {
-        let specs: Vec<String> = read_tree(out.path())
-            .into_iter()
-            .map(|(p, _)| p)
-            .filter(|p| p.starts_with(".do/"))
-            .collect();
-        assert!(!specs.is_empty(), "{name}: no app spec");
-        let result = Command::new(&python)
-            .arg(shared.join("tools/do_validate.py"))
-            .arg(shared.join("reference/digitalocean-app-spec"))
-            .args(&specs)
-            .current_dir(out.path())
-            .output()
-            .expect("do_validate.py runs");
-        assert_ok(&format!("do_validate.py ({name})"), &result);
+        do_validate(&python, &shared, &name, out.path());
     }
+}
+
+/// `do_validate.py` accepts every app spec of a tree.
+pub(crate) fn do_validate(python: &Path, shared: &Path, name: &str, out: &Path) {
+    let specs: Vec<String> = read_tree(out)
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.starts_with(".do/"))
+        .collect();
+    assert!(!specs.is_empty(), "{name}: no app spec");
+    let result = Command::new(python)
+        .arg(shared.join("tools/do_validate.py"))
+        .arg(shared.join("reference/digitalocean-app-spec"))
+        .args(&specs)
+        .current_dir(out)
+        .output()
+        .expect("do_validate.py runs");
+    assert_ok(&format!("do_validate.py ({name})"), &result);
 }
 
 /// The CPU and memory targets, replica bounds, ports and health paths are

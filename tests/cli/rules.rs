@@ -99,7 +99,7 @@ fn promtool(promtool: &Path, args: &[&str], file: &Path) {
 
 /// `promtool check config`, `check rules --lint-fatal` and `test rules` on
 /// one generated tree.
-fn promtool_accepts(tree: &Path) {
+pub(crate) fn promtool_accepts(tree: &Path) {
     let Some(tool) = validator("promtool") else {
         return;
     };

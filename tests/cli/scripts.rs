@@ -19,24 +19,28 @@ fn shellcheck_is_clean_on_every_generated_script() {
     };
     for spec in example_specs() {
         let out = generate_example(&spec);
-        let scripts: Vec<PathBuf> = read_tree(out.path())
-            .into_iter()
-            .filter(|(path, _)| path.ends_with(".sh"))
-            .map(|(path, _)| out.path().join(path))
-            .collect();
-        assert!(!scripts.is_empty());
-        let result = Command::new(&shellcheck)
-            .args(["--severity=style", "--shell=bash"])
-            .args(&scripts)
-            .output()
-            .expect("shellcheck runs");
-        assert!(
-            result.status.success(),
-            "shellcheck on {}:\n{}",
-            spec.display(),
-            String::from_utf8_lossy(&result.stdout)
-        );
+        shellcheck_clean(&shellcheck, &spec.display().to_string(), out.path());
     }
+}
+
+/// shellcheck, down to style notes, finds nothing in any script of a tree.
+pub(crate) fn shellcheck_clean(shellcheck: &Path, name: &str, out: &Path) {
+    let scripts: Vec<PathBuf> = read_tree(out)
+        .into_iter()
+        .filter(|(path, _)| path.ends_with(".sh"))
+        .map(|(path, _)| out.join(path))
+        .collect();
+    assert!(!scripts.is_empty());
+    let result = Command::new(shellcheck)
+        .args(["--severity=style", "--shell=bash"])
+        .args(&scripts)
+        .output()
+        .expect("shellcheck runs");
+    assert!(
+        result.status.success(),
+        "shellcheck on {name}:\n{}",
+        String::from_utf8_lossy(&result.stdout)
+    );
 }
 
 #[test]
@@ -70,12 +74,12 @@ fn scripts_are_executable_and_a_mode_change_is_drift() {
 }
 
 /// A temporary PATH directory of fake CLIs and the log they write.
-struct Fakes {
+pub(crate) struct Fakes {
     dir: tempfile::TempDir,
 }
 
 impl Fakes {
-    fn new() -> Fakes {
+    pub(crate) fn new() -> Fakes {
         let dir = tempfile::tempdir().expect("tempdir");
         fs::create_dir(dir.path().join("bin")).expect("bin");
         let fakes = Fakes { dir };
@@ -135,19 +139,19 @@ esac"#,
         fakes
     }
 
-    fn script(&self, name: &str, body: &str) {
+    pub(crate) fn script(&self, name: &str, body: &str) {
         let path = self.dir.path().join("bin").join(name);
         fs::write(&path, format!("#!/usr/bin/env bash\nset -u\n{body}\n")).expect("write fake");
         fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
     }
 
     /// Runs a generated script with the fakes first on PATH, bounded by
     /// `timeout`, and returns its exit code and stderr.
-    fn run(&self, script: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    pub(crate) fn run(&self, script: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         let path = format!(
             "{}:{}",
             self.dir.path().join("bin").display(),

@@ -102,11 +102,8 @@ function fill(value, ids) {
     return value.map((item) => fill(item, ids));
   }
   if (value !== null && typeof value === 'object') {
-    const out = {};
-    for (const key of Object.keys(value)) {
-      out[key] = fill(value[key], ids);
-    }
-    return out;
+    // fromEntries makes every key its own, `__proto__` included.
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fill(item, ids)]));
   }
   return value;
 }
