@@ -27,7 +27,7 @@ for i in range(n):
         '',
         '[[service]]',
         f'name = "{name}"',
-        f'image = "registry.example.com/bench/{name}:1.0.0"',
+        f'image = "registry.digitalocean.com/bench/{name}:1.0.0"',
         f'port = {20000 + i}',
         'team = "backend"',
         'endpoints = { health = "/health", liveness = "/liveness", readiness = "/readiness", metrics = "/metrics" }',
@@ -82,5 +82,6 @@ out += [
     '[platform.compose]',
     '[platform.kubernetes]',
     '[platform.digitalocean]',
+    'instance_size = "apps-d-1vcpu-1gb"',
 ]
 print("\n".join(out))

@@ -14,7 +14,7 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1 10 100 1000)
 
 mean_ms() { # hyperfine's mean, in milliseconds, of one command
-  hyperfine --style none --warmup 2 --min-runs 10 --export-json "$work/h.json" "$@" >/dev/null 2>&1
+  hyperfine --style none --warmup 1 --min-runs 3 --export-json "$work/h.json" "$@" >/dev/null 2>&1
   python3 -c "import json; print('%.1f' % (json.load(open('$work/h.json'))['results'][0]['mean'] * 1000))"
 }
 peak_mb() { # max RSS in MB of one run
@@ -23,8 +23,8 @@ peak_mb() { # max RSS in MB of one run
 
 echo "| spec | files | validate ms | generate ms (empty dir) | diff ms (unchanged) | diff -r ms | generate peak MB |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
-run() { # name spec
-  local name=$1 spec=$2 out="$work/out-$1" ref="$work/ref-$1"
+run() { # name slug spec
+  local name=$1 slug=$2 spec=$3 out="$work/out-$2" ref="$work/ref-$2"
   rm -rf "$out" "$ref"
   "$bin" generate "$spec" --out "$ref" >/dev/null
   local files; files=$(find "$ref" -type f | wc -l)
@@ -32,14 +32,14 @@ run() { # name spec
   v=$(mean_ms "$bin validate $spec")
   g=$(mean_ms --prepare "rm -rf $out" "$bin generate $spec --out $out")
   d=$(mean_ms "$bin diff $spec --out $ref")
-  cp -r "$ref" "$work/copy-$name"
-  r=$(mean_ms "diff -r $ref $work/copy-$name")
+  cp -r "$ref" "$work/copy-$slug"
+  r=$(mean_ms "diff -r $ref $work/copy-$slug")
   rm -rf "$out"
   m=$(peak_mb "$bin" generate "$spec" --out "$out")
   echo "| $name | $files | $v | $g | $d | $r | $m |"
 }
-run app-oint "$PWD/examples/app-oint/hardening.toml"
+run app-oint app-oint "$PWD/examples/app-oint/hardening.toml"
 for n in "${sizes[@]}"; do
   python3 bench/make-spec.py "$n" > "$work/spec-$n.toml"
-  run "$n services" "$work/spec-$n.toml"
+  run "$n services" "n$n" "$work/spec-$n.toml"
 done
