@@ -103,10 +103,10 @@ fn check_parses(path: &str, template: &str, text: &str) -> Result<(), EmitError>
         detail,
     };
     if path.ends_with(".yml") || path.ends_with(".yaml") {
-        serde_saphyr::from_str::<serde_json::Value>(text)
+        serde_saphyr::from_str::<serde::de::IgnoredAny>(text)
             .map_err(|e| invalid("YAML", e.to_string()))?;
     } else if path.ends_with(".json") {
-        serde_json::from_str::<serde_json::Value>(text)
+        serde_json::from_str::<serde::de::IgnoredAny>(text)
             .map_err(|e| invalid("JSON", e.to_string()))?;
     }
     Ok(())
