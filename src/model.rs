@@ -385,6 +385,44 @@ pub mod record {
     }
 }
 
+/// The cAdvisor and kube-state-metrics series that measure a service's
+/// saturation on Kubernetes, and the queries the alerts and the autoscaling
+/// monitor share (the dashboards break the same series down by pod).
+pub mod saturation {
+    pub const CPU_USAGE: &str = "container_cpu_usage_seconds_total";
+    pub const MEMORY_USAGE: &str = "container_memory_working_set_bytes";
+    pub const REQUESTS: &str = "kube_pod_container_resource_requests";
+    pub const REPLICAS: &str = "kube_horizontalpodautoscaler_status_current_replicas";
+    pub const MAX_REPLICAS: &str = "kube_horizontalpodautoscaler_spec_max_replicas";
+
+    fn selector(label: &str, service: &str, namespace: Option<&str>) -> String {
+        match namespace {
+            Some(ns) => format!("{label}=\"{service}\",namespace=\"{ns}\""),
+            None => format!("{label}=\"{service}\""),
+        }
+    }
+
+    /// `container="api",namespace="app-oint"`.
+    pub fn container(service: &str, namespace: Option<&str>) -> String {
+        selector("container", service, namespace)
+    }
+
+    /// `horizontalpodautoscaler="api",namespace="app-oint"`.
+    pub fn hpa(service: &str, namespace: Option<&str>) -> String {
+        selector("horizontalpodautoscaler", service, namespace)
+    }
+
+    /// Use of `resource` (`cpu` or `memory`) as a ratio of its request.
+    pub fn utilization(resource: &str, container: &str) -> String {
+        let usage = if resource == "cpu" {
+            format!("sum(rate({CPU_USAGE}{{{container}}}[5m]))")
+        } else {
+            format!("sum({MEMORY_USAGE}{{{container}}})")
+        };
+        format!("{usage} / sum({REQUESTS}{{{container},resource=\"{resource}\"}})")
+    }
+}
+
 #[derive(Debug)]
 pub struct LatencyObjective {
     /// 95 for p95.

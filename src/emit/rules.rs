@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{EmitError, Emitter};
 use crate::model::{
-    Alert, AlertKind, BurnRate, HttpService, Model, Scaling, Service, Severity, record,
+    Alert, AlertKind, BurnRate, HttpService, Model, Scaling, Service, Severity, record, saturation,
 };
 use crate::output::FileMode;
 use crate::units::{Decimal, Duration};
@@ -546,14 +546,13 @@ impl<'a> Builder<'a> {
         let name = self.name();
         let svc = format!("service=\"{name}\"");
         let slo = self.http.slo.as_ref();
-        let ns = self
+        let namespace = self
             .model
             .platforms
             .kubernetes
             .as_ref()
-            .map(|k| format!(",namespace=\"{}\"", k.namespace))
-            .unwrap_or_default();
-        let container = format!("container=\"{name}\"{ns}");
+            .map(|k| k.namespace.as_str());
+        let container = saturation::container(name, namespace);
         Some(match alert.kind {
             AlertKind::SloBurnPage | AlertKind::SloBurnTicket => {
                 let slo = slo?;
@@ -775,20 +774,14 @@ impl<'a> Builder<'a> {
                 } else {
                     a.memory_percent?
                 };
-                let (usage, resource, request, what) = if cpu {
+                let (resource, request, what) = if cpu {
                     (
-                        format!("sum(rate(container_cpu_usage_seconds_total{{{container}}}[5m]))"),
                         "cpu",
                         Decimal::from_parts(u128::from(r.cpu_millis), 3)?,
                         "CPU",
                     )
                 } else {
-                    (
-                        format!("sum(container_memory_working_set_bytes{{{container}}})"),
-                        "memory",
-                        Decimal::from_int(r.memory_bytes),
-                        "memory",
-                    )
+                    ("memory", Decimal::from_int(r.memory_bytes), "memory")
                 };
                 let threshold = Decimal::from_parts(u128::from(target), 2)?;
                 let case = |pct: u32, fires: bool| -> Option<Case> {
@@ -803,7 +796,7 @@ impl<'a> Builder<'a> {
                     let used = ratio.checked_mul(request)?;
                     let usage = if cpu {
                         Series {
-                            series: Self::series_of("container_cpu_usage_seconds_total", &labels),
+                            series: Self::series_of(saturation::CPU_USAGE, &labels),
                             values: format!(
                                 "0+{}x{{n}}",
                                 used.checked_mul(Decimal::from_int(STEP_SECS))?
@@ -811,13 +804,13 @@ impl<'a> Builder<'a> {
                         }
                     } else {
                         Series {
-                            series: Self::series_of("container_memory_working_set_bytes", &labels),
+                            series: Self::series_of(saturation::MEMORY_USAGE, &labels),
                             values: format!("{used}x{{n}}"),
                         }
                     };
                     labels.insert("resource".into(), resource.into());
                     let requests = Series {
-                        series: Self::series_of("kube_pod_container_resource_requests", &labels),
+                        series: Self::series_of(saturation::REQUESTS, &labels),
                         values: format!("{request}x{{n}}"),
                     };
                     Some(Case {
@@ -841,7 +834,8 @@ impl<'a> Builder<'a> {
                 };
                 AlertDef {
                     expr: format!(
-                        "{usage} / sum(kube_pod_container_resource_requests{{{container},resource=\"{resource}\"}}) >= {threshold}"
+                        "{} >= {threshold}",
+                        saturation::utilization(resource, &container)
                     ),
                     summary: format!(
                         "{name}: {what} at {{{{ $value | humanizePercentage }}}} of its request"
@@ -865,7 +859,7 @@ impl<'a> Builder<'a> {
                 if let Some(k) = &self.model.platforms.kubernetes {
                     labels.insert("namespace".into(), k.namespace.clone());
                 }
-                let hpa = format!("horizontalpodautoscaler=\"{name}\"{ns}");
+                let hpa = saturation::hpa(name, namespace);
                 let case = |current: u32| -> Case {
                     let fires = current >= a.max_replicas;
                     Case {
@@ -876,17 +870,11 @@ impl<'a> Builder<'a> {
                         ),
                         series: vec![
                             Series {
-                                series: Self::series_of(
-                                    "kube_horizontalpodautoscaler_status_current_replicas",
-                                    &labels,
-                                ),
+                                series: Self::series_of(saturation::REPLICAS, &labels),
                                 values: format!("{current}x{{n}}"),
                             },
                             Series {
-                                series: Self::series_of(
-                                    "kube_horizontalpodautoscaler_spec_max_replicas",
-                                    &labels,
-                                ),
+                                series: Self::series_of(saturation::MAX_REPLICAS, &labels),
                                 values: format!("{}x{{n}}", a.max_replicas),
                             },
                         ],
@@ -904,7 +892,9 @@ impl<'a> Builder<'a> {
                 };
                 AlertDef {
                     expr: format!(
-                        "kube_horizontalpodautoscaler_status_current_replicas{{{hpa}}} >= kube_horizontalpodautoscaler_spec_max_replicas{{{hpa}}}"
+                        "{}{{{hpa}}} >= {}{{{hpa}}}",
+                        saturation::REPLICAS,
+                        saturation::MAX_REPLICAS
                     ),
                     summary: format!(
                         "{name}: autoscaler at its maximum of {} replicas",

@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{Model, ReceiverChannel, Scaling, SecretRef};
+use crate::model::{Model, ReceiverChannel, Scaling, SecretRef, saturation};
 use crate::output::FileMode;
 use crate::units::Duration;
 
@@ -144,35 +144,23 @@ fn monitor(model: &Model) -> Option<MonitorCx> {
             let Scaling::Auto(auto) = &s.http()?.scaling else {
                 return None;
             };
-            let selector = format!("namespace=\"{namespace}\", container=\"{}\"", s.name);
-            let hpa = format!(
-                "namespace=\"{namespace}\", horizontalpodautoscaler=\"{}\"",
-                s.name
-            );
+            let container = saturation::container(&s.name, Some(&namespace));
+            let hpa = saturation::hpa(&s.name, Some(&namespace));
             let mut resources = Vec::new();
-            if let Some(target) = auto.cpu_percent {
-                resources.push(ResourceCx {
-                    resource: "cpu",
-                    target_percent: target,
-                    query: format!(
-                        "100 * sum(rate(container_cpu_usage_seconds_total{{{selector}}}[5m])) / sum(kube_pod_container_resource_requests{{{selector}, resource=\"cpu\"}})"
-                    ),
-                });
-            }
-            if let Some(target) = auto.memory_percent {
-                resources.push(ResourceCx {
-                    resource: "memory",
-                    target_percent: target,
-                    query: format!(
-                        "100 * sum(container_memory_working_set_bytes{{{selector}}}) / sum(kube_pod_container_resource_requests{{{selector}, resource=\"memory\"}})"
-                    ),
-                });
+            for (resource, target) in [("cpu", auto.cpu_percent), ("memory", auto.memory_percent)] {
+                if let Some(target) = target {
+                    resources.push(ResourceCx {
+                        resource,
+                        target_percent: target,
+                        query: format!("100 * {}", saturation::utilization(resource, &container)),
+                    });
+                }
             }
             Some(ScaledCx {
                 name: s.name.clone(),
                 max_replicas: auto.max_replicas,
-                replicas_query: format!("kube_horizontalpodautoscaler_status_current_replicas{{{hpa}}}"),
-                max_query: format!("kube_horizontalpodautoscaler_spec_max_replicas{{{hpa}}}"),
+                replicas_query: format!("{}{{{hpa}}}", saturation::REPLICAS),
+                max_query: format!("{}{{{hpa}}}", saturation::MAX_REPLICAS),
                 resources,
             })
         })

@@ -152,12 +152,12 @@ check_resource() {
 
 for ((round = 1; round <= count; round++)); do
   check_replicas api 20 \
-    'kube_horizontalpodautoscaler_status_current_replicas{namespace="app-oint", horizontalpodautoscaler="api"}' \
-    'kube_horizontalpodautoscaler_spec_max_replicas{namespace="app-oint", horizontalpodautoscaler="api"}'
+    'kube_horizontalpodautoscaler_status_current_replicas{horizontalpodautoscaler="api",namespace="app-oint"}' \
+    'kube_horizontalpodautoscaler_spec_max_replicas{horizontalpodautoscaler="api",namespace="app-oint"}'
   check_resource api cpu 80 \
-    '100 * sum(rate(container_cpu_usage_seconds_total{namespace="app-oint", container="api"}[5m])) / sum(kube_pod_container_resource_requests{namespace="app-oint", container="api", resource="cpu"})'
+    '100 * sum(rate(container_cpu_usage_seconds_total{container="api",namespace="app-oint"}[5m])) / sum(kube_pod_container_resource_requests{container="api",namespace="app-oint",resource="cpu"})'
   check_resource api memory 75 \
-    '100 * sum(container_memory_working_set_bytes{namespace="app-oint", container="api"}) / sum(kube_pod_container_resource_requests{namespace="app-oint", container="api", resource="memory"})'
+    '100 * sum(container_memory_working_set_bytes{container="api",namespace="app-oint"}) / sum(kube_pod_container_resource_requests{container="api",namespace="app-oint",resource="memory"})'
   if ((round < count)); then
     sleep "$interval"
   fi

@@ -11,7 +11,7 @@ use super::dashboard::{
 use super::{
     BuildError, OVERVIEW_UID, human, percentile_series, promql_str, seconds, sli_error_series,
 };
-use crate::model::{HttpService, Model, Scaling, Service, Slo, Tier};
+use crate::model::{HttpService, Model, Scaling, Service, Slo, Tier, saturation};
 use crate::units::{Decimal, Duration};
 
 /// The short windows the burn-rate panel draws, with the SLO window itself.
@@ -358,10 +358,14 @@ fn saturation(
     container.push_str(&format!("container=\"{}\"", promql_str(name)));
     if http.resources.is_some() {
         let cpu = format!(
-            "sum by (pod) (rate(container_cpu_usage_seconds_total{{{container}}}[5m])) / sum by (pod) (kube_pod_container_resource_requests{{{container}, resource=\"cpu\"}})"
+            "sum by (pod) (rate({}{{{container}}}[5m])) / sum by (pod) ({}{{{container}, resource=\"cpu\"}})",
+            saturation::CPU_USAGE,
+            saturation::REQUESTS
         );
         let memory = format!(
-            "sum by (pod) (container_memory_working_set_bytes{{{container}}}) / sum by (pod) (kube_pod_container_resource_requests{{{container}, resource=\"memory\"}})"
+            "sum by (pod) ({}{{{container}}}) / sum by (pod) ({}{{{container}, resource=\"memory\"}})",
+            saturation::MEMORY_USAGE,
+            saturation::REQUESTS
         );
         for (what, expr, target) in [
             ("CPU", cpu, autoscaling.and_then(|a| a.cpu_percent)),
@@ -405,14 +409,8 @@ fn saturation(
                 a.max_replicas, a.min_replicas
             ),
             vec![
-                Target::new(
-                    format!("kube_horizontalpodautoscaler_status_current_replicas{{{hpa}}}"),
-                    "current",
-                ),
-                Target::new(
-                    format!("kube_horizontalpodautoscaler_spec_max_replicas{{{hpa}}}"),
-                    "maximum",
-                ),
+                Target::new(format!("{}{{{hpa}}}", saturation::REPLICAS), "current"),
+                Target::new(format!("{}{{{hpa}}}", saturation::MAX_REPLICAS), "maximum"),
             ],
             "none",
             Thresholds::new(
