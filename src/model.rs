@@ -423,6 +423,20 @@ pub mod saturation {
     }
 }
 
+/// redis_exporter's series (oliver006/redis_exporter) that the cache
+/// alerts and dashboards read.
+pub mod redis_series {
+    pub const UP: &str = "redis_up";
+    pub const MEMORY_USED: &str = "redis_memory_used_bytes";
+    pub const MEMORY_MAX: &str = "redis_memory_max_bytes";
+    pub const CLIENTS: &str = "redis_connected_clients";
+    pub const MAX_CLIENTS: &str = "redis_config_maxclients";
+    pub const REJECTED: &str = "redis_rejected_connections_total";
+    pub const EVICTED: &str = "redis_evicted_keys_total";
+    pub const HITS: &str = "redis_keyspace_hits_total";
+    pub const MISSES: &str = "redis_keyspace_misses_total";
+}
+
 #[derive(Debug)]
 pub struct LatencyObjective {
     /// 95 for p95.
