@@ -326,10 +326,7 @@ fn redis(name: &str, port: u16, r: &Redis) -> Db {
             args = vec![
                 "sh".into(),
                 "-c".into(),
-                format!(
-                    "exec {} --requirepass \"$(cat {file})\"",
-                    words.join(" ")
-                ),
+                format!("exec {} --requirepass \"$(cat {file})\"", words.join(" ")),
             ];
             (
                 args,

@@ -228,16 +228,15 @@ fn cache<'a>(app: &str, region: Option<&str>, name: &'a str, r: &Redis) -> Datab
                 "  doctl databases create {cluster} --engine valkey --region {} --size <slug> --num-nodes 1",
                 region.unwrap_or("<region>")
             ),
-            format!(
-                "then set its eviction policy to {policy} in the cluster's settings. Its plan"
-            ),
+            format!("then set its eviction policy to {policy} in the cluster's settings. Its plan"),
             format!(
                 "size sets maxmemory ({} on Compose and Kubernetes).",
                 r.maxmemory
             ),
             "App Platform cannot run redis_exporter beside a managed cluster, so".to_string(),
             "Prometheus does not scrape it and the Redis alerts do not cover it here:".to_string(),
-            "watch it with the cluster's own metrics and alert policies in DigitalOcean.".to_string(),
+            "watch it with the cluster's own metrics and alert policies in DigitalOcean."
+                .to_string(),
         ],
         cluster_name: Some(cluster),
     }

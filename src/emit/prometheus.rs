@@ -74,7 +74,9 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     }
     // Each Redis cache through its exporter.
     for service in &model.services {
-        let Some(redis) = service.redis() else { continue };
+        let Some(redis) = service.redis() else {
+            continue;
+        };
         jobs.push(Job {
             name: service.name.clone(),
             metrics_path: "/metrics".to_string(),

@@ -442,12 +442,7 @@ impl Lower {
                 &[Database],
                 "databases (kind = \"database\")",
             ),
-            (
-                "maxmemory",
-                s.maxmemory.is_some(),
-                &[Database],
-                REDIS_ONLY,
-            ),
+            ("maxmemory", s.maxmemory.is_some(), &[Database], REDIS_ONLY),
             (
                 "eviction_policy",
                 s.eviction_policy.is_some(),
@@ -1242,7 +1237,16 @@ impl Lower {
                 ("persistence", s.persistence.is_some()),
             ] {
                 if set {
-                    self.not_applicable(pointer, key, REDIS_ONLY);
+                    self.report(
+                        Problem::new("key-not-applicable", format!("`{key}` does not apply here"))
+                            .with_label(Label::key(
+                                push_pointer(pointer, key),
+                                format!("only for {REDIS_ONLY}"),
+                            ))
+                            .with_help(format!(
+                                "remove `{key}`: this database's engine is not Redis"
+                            )),
+                    );
                     ok = false;
                 }
             }
@@ -1397,7 +1401,9 @@ impl Lower {
         Some(Redis {
             image: format!(
                 "redis:{}",
-                s.version.as_ref().map_or(DEFAULT_REDIS_VERSION, |v| v.as_str())
+                s.version
+                    .as_ref()
+                    .map_or(DEFAULT_REDIS_VERSION, |v| v.as_str())
             ),
             exporter_image: REDIS_EXPORTER_IMAGE.to_string(),
             maxmemory: MemoryQuantity::parse(&maxmemory_bytes.to_string())
