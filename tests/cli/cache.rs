@@ -169,3 +169,129 @@ fn the_exporter_of_a_real_redis_has_every_series_the_rules_and_dashboard_query()
     let (status, _) = get(metrics_port, "/health").expect("/health answers");
     assert!(status.contains(" 200"), "/health: {status}");
 }
+
+/// A session store rather than a cache: `noeviction` with persistence and
+/// only a memory request to size from.
+const STORE: &str = r#"
+[project]
+name = "shop"
+regions = ["ams3"]
+runbook_url = "https://runbooks.example.com"
+
+[[service]]
+name = "api"
+image = "ghcr.io/shop/api:1.0"
+port = 8080
+
+[[service]]
+name = "sessions"
+kind = "database"
+engine = "redis"
+eviction_policy = "noeviction"
+persistence = true
+password = { env = "SESSIONS_PASSWORD" }
+resources = { cpu = "250m", memory = "1Gi" }
+
+[[service]]
+name = "lookups"
+kind = "database"
+engine = "redis"
+maxmemory = "100Mi"
+
+[platform.compose]
+[platform.kubernetes]
+[platform.digitalocean]
+"#;
+
+fn generate(spec: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("hardening.toml"), spec).expect("spec written");
+    harden_in(dir.path(), &["generate"]).success();
+    dir
+}
+
+fn alerts(tree: &std::path::Path, name: &str) -> Vec<String> {
+    let rules = crate::platforms::yaml(&tree.join(format!("prometheus/rules/{name}.yml")));
+    rules["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["rules"].as_array().expect("rules").iter())
+        .filter_map(|r| r["alert"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_store_that_must_not_evict_gets_a_memory_alert_a_volume_and_half_its_limit() {
+    let out = generate(STORE);
+    let dir = out.path();
+    // A full noeviction store refuses writes: it has the memory alert; a
+    // full allkeys-lru cache evicts by design: it has none.
+    assert_eq!(
+        alerts(dir, "sessions"),
+        [
+            "RedisDown",
+            "RedisMemoryHigh",
+            "RedisTooManyClients",
+            "RedisRejectedConnections"
+        ]
+    );
+    assert_eq!(
+        alerts(dir, "lookups"),
+        [
+            "RedisDown",
+            "RedisTooManyClients",
+            "RedisRejectedConnections"
+        ]
+    );
+    // With persistence maxmemory defaults to half the limit (a rewrite
+    // forks); without, 100Mi needs a 192Mi limit (64Mi steps, ≥ 4/3).
+    let deployment =
+        |name: &str| crate::platforms::yaml(&dir.join(format!("k8s/{name}/deployment.yaml")));
+    let sessions = deployment("sessions");
+    let redis = &sessions["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<&str> = redis["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("arg"))
+        .collect();
+    let after = |flag: &str| args[args.iter().position(|a| *a == flag).expect(flag) + 1];
+    assert_eq!(after("--maxmemory"), (512u64 << 20).to_string());
+    assert_eq!(after("--maxmemory-policy"), "noeviction");
+    assert_eq!(after("--appendonly"), "yes");
+    assert_eq!(after("--requirepass"), "$(REDIS_PASSWORD)");
+    assert_eq!(sessions["spec"]["strategy"]["type"], "Recreate");
+    let pvc = crate::platforms::yaml(&dir.join("k8s/sessions/pvc.yaml"));
+    assert_eq!(pvc["spec"]["resources"]["requests"]["storage"], "2Gi");
+    let lookups = deployment("lookups");
+    let limits = &lookups["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"];
+    assert_eq!(limits["memory"], "192Mi");
+    assert!(!dir.join("k8s/lookups/pvc.yaml").exists());
+    // Compose: a volume for the store only, and no secret value anywhere.
+    let compose = crate::platforms::yaml(&dir.join("docker-compose.yml"));
+    assert!(compose["volumes"].get("sessions-data").is_some());
+    assert!(compose["volumes"].get("lookups-data").is_none());
+    assert_eq!(
+        compose["services"]["sessions-exporter"]["network_mode"],
+        "service:sessions"
+    );
+    assert_eq!(
+        compose["secrets"]["sessions-password"]["environment"],
+        "SESSIONS_PASSWORD"
+    );
+    // Every validator accepts the tree.
+    crate::rules::promtool_accepts(dir);
+    if let Some(tool) = validator("kubernetes-validate") {
+        crate::platforms::kubernetes_validate(&tool, "the store spec", dir);
+    }
+    if let Some(tool) = validator("docker-compose") {
+        crate::platforms::docker_compose_config(&tool, "the store spec", dir, &["config", "-q"]);
+    }
+    if let Some(tool) = validator("check-jsonschema") {
+        crate::platforms::compose_schema(&tool, "the store spec", dir);
+    }
+    if let (Some(python), Some(shared)) = (validator("python3"), crate::platforms::shared()) {
+        crate::platforms::do_validate(&python, &shared, "the store spec", dir);
+    }
+}

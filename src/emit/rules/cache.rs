@@ -326,9 +326,7 @@ impl CacheRules<'_> {
                         "{name}: Redis clients above {} of maxclients",
                         super::percent(threshold)
                     ),
-                    description: format!(
-                        "Redis at {{{{ $labels.instance }}}} has {{{{ $value | humanizePercentage }}}} of its maxclients connected: at the limit it refuses new connections. Look for a connection leak or an undersized pool."
-                    ),
+                    description: "Redis at {{ $labels.instance }} has {{ $value | humanizePercentage }} of its maxclients connected: at the limit it refuses new connections. Look for a connection leak or an undersized pool.".to_string(),
                     cases: vec![
                         self.ratio_case(
                             (series::CLIENTS, series::MAX_CLIENTS),
