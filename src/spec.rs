@@ -105,7 +105,7 @@ pub struct Service {
     /// Fixed replica count, for a service without `autoscaling` (default 1).
     #[schemars(range(min = 1, max = 1000))]
     pub replicas: Option<u32>,
-    /// Container resource requests and limits.
+    /// Container resource requests and limits (http services and Redis).
     pub resources: Option<Resources>,
     /// Names of the metrics the service exposes (client libraries differ).
     pub metrics: Option<MetricNames>,
@@ -139,6 +139,18 @@ pub struct Service {
     pub version: Option<VersionStr>,
     /// Backups (databases).
     pub backup: Option<Backup>,
+    /// Redis only: the most memory the cache holds before it evicts, such as
+    /// `256Mi` (default: three quarters of the memory limit, or `256Mi`).
+    pub maxmemory: Option<MemoryStr>,
+    /// Redis only: which keys go when `maxmemory` is reached (default
+    /// `allkeys-lru`, right for a cache; `noeviction` makes writes fail instead).
+    pub eviction_policy: Option<EvictionPolicy>,
+    /// Redis only: the password clients authenticate with, named by
+    /// environment variable (`{ env = "REDIS_PASSWORD" }`), never written here.
+    pub password: Option<Secret>,
+    /// Redis only: keep the data across restarts in a volume, with an
+    /// append-only file (default false: a cache starts empty).
+    pub persistence: Option<bool>,
     /// The team that owns the service; alerts carry it as a `team` label for routing.
     pub team: Option<Name>,
 }
@@ -331,6 +343,52 @@ pub enum DatabaseEngine {
     Postgres,
     Mysql,
     Redis,
+}
+
+/// Redis's `maxmemory-policy`: what goes when the cache is full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum EvictionPolicy {
+    /// Evict the least recently used key (the usual cache).
+    AllkeysLru,
+    /// Evict the least frequently used key.
+    AllkeysLfu,
+    /// Evict a random key.
+    AllkeysRandom,
+    /// Evict the least recently used key that has a TTL.
+    VolatileLru,
+    /// Evict the least frequently used key that has a TTL.
+    VolatileLfu,
+    /// Evict a random key that has a TTL.
+    VolatileRandom,
+    /// Evict the key with the nearest expiry.
+    VolatileTtl,
+    /// Evict nothing: writes fail with an OOM error once full.
+    Noeviction,
+}
+
+impl EvictionPolicy {
+    /// The value Redis's `maxmemory-policy` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvictionPolicy::AllkeysLru => "allkeys-lru",
+            EvictionPolicy::AllkeysLfu => "allkeys-lfu",
+            EvictionPolicy::AllkeysRandom => "allkeys-random",
+            EvictionPolicy::VolatileLru => "volatile-lru",
+            EvictionPolicy::VolatileLfu => "volatile-lfu",
+            EvictionPolicy::VolatileRandom => "volatile-random",
+            EvictionPolicy::VolatileTtl => "volatile-ttl",
+            EvictionPolicy::Noeviction => "noeviction",
+        }
+    }
+
+    /// Whether any key may be evicted: a full cache then stays writable.
+    pub fn evicts_any_key(self) -> bool {
+        matches!(
+            self,
+            EvictionPolicy::AllkeysLru | EvictionPolicy::AllkeysLfu | EvictionPolicy::AllkeysRandom
+        )
+    }
 }
 
 /// Database backups.

@@ -1078,6 +1078,9 @@ fn secret_vars(model: &Model) -> Vec<String> {
         if let Some(h) = service.http() {
             vars.extend(h.secrets.iter().cloned());
         }
+        if let Some(SecretRef::Env(v)) = service.redis().and_then(|r| r.password.as_ref()) {
+            vars.insert(v.clone());
+        }
     }
     if let Some(lt) = &model.load_test {
         for step in lt.scenarios.iter().flat_map(|s| &s.steps) {

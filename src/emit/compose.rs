@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{DatabaseEngine, Model, Resources, Workload};
+use crate::model::{DatabaseEngine, Model, Redis, Resources, SECRETS_DIR, SecretRef, Workload};
 use crate::output::FileMode;
 use crate::units::Decimal;
 
@@ -79,6 +79,24 @@ struct Db {
     /// The server command, on the model's port.
     command: Vec<String>,
     data_dir: &'static str,
+    /// A named volume for the data (not for a cache without persistence).
+    volume: bool,
+    limits: Option<Limits>,
+    /// A secret file the server reads its password from: (secret, variable).
+    secret: Option<(String, String)>,
+    exporter: Option<Exporter>,
+}
+
+/// redis_exporter beside a Redis cache.
+#[derive(Serialize)]
+struct Exporter {
+    name: String,
+    image: String,
+    /// `redis://localhost:<port>`: the exporter shares the cache's network.
+    address: String,
+    /// The variable holding the password; the exporter's image has no
+    /// shell to read a secret file, so it takes the variable itself.
+    password_var: Option<String>,
 }
 
 pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
@@ -89,9 +107,10 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         .services
         .iter()
         .filter_map(|s| match &s.workload {
-            Workload::Database(d) => {
-                Some(database(&s.name, d.engine, d.version.as_deref(), d.port))
-            }
+            Workload::Database(d) => Some(match d.redis.as_deref() {
+                Some(r) => redis(&s.name, d.port, r),
+                None => database(&s.name, d.engine, d.version.as_deref(), d.port),
+            }),
             _ => None,
         })
         .collect();
@@ -143,6 +162,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     }
     for db in &databases {
         env_vars.extend(db.password.iter().map(|(_, _, var)| var.clone()));
+        env_vars.extend(db.secret.iter().map(|(_, var)| var.clone()));
     }
     // Receivers and databases may name the same variable: one secret each.
     let top: BTreeMap<String, String> = env_secrets
@@ -153,6 +173,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                 .as_ref()
                 .map(|(_, name, var)| (name.clone(), var.clone()))
         }))
+        .chain(databases.iter().filter_map(|db| db.secret.clone()))
         .collect();
     let mut seen = std::collections::BTreeSet::new();
     env_vars.retain(|v| seen.insert(v.clone()));
@@ -276,6 +297,76 @@ fn database(name: &str, engine: DatabaseEngine, version: Option<&str>, port: u16
         healthcheck,
         command,
         data_dir,
+        volume: true,
+        limits: None,
+        secret: None,
+        exporter: None,
+    }
+}
+
+/// A Redis cache: bounded by `maxmemory` with its eviction policy, no
+/// snapshots unless persistence is on, the password (if any) read from a
+/// Compose secret at start, and redis_exporter in its network namespace.
+fn redis(name: &str, port: u16, r: &Redis) -> Db {
+    let mut args = vec!["redis-server".to_string()];
+    args.extend(r.server_args(port));
+    let secret = r.password.as_ref().map(|p| {
+        let var = match p {
+            SecretRef::Env(v) | SecretRef::File(v) => v.clone(),
+        };
+        (p.secret_name(), var)
+    });
+    let ping = format!("redis-cli -p {port} ping | grep -q PONG");
+    let (command, healthcheck) = match &secret {
+        Some((secret_name, _)) => {
+            // The password is read from the secret file when the container
+            // starts; this file holds only its path.
+            let file = format!("{SECRETS_DIR}/{secret_name}");
+            let words: Vec<String> = args.iter().map(|a| shell_word(a)).collect();
+            args = vec![
+                "sh".into(),
+                "-c".into(),
+                format!("exec {} --requirepass \"$(cat {file})\"", words.join(" ")),
+            ];
+            (
+                args,
+                vec![
+                    "CMD-SHELL".into(),
+                    format!("REDISCLI_AUTH=\"$(cat {file})\" {ping}"),
+                ],
+            )
+        }
+        None => (args, vec!["CMD-SHELL".into(), ping]),
+    };
+    Db {
+        name: name.to_string(),
+        image: r.image.clone(),
+        port,
+        password: None,
+        healthcheck,
+        command,
+        data_dir: "/data",
+        volume: r.persistence,
+        limits: Some(limits(&r.resources)),
+        exporter: Some(Exporter {
+            name: format!("{name}-exporter"),
+            image: r.exporter_image.clone(),
+            address: format!("redis://localhost:{port}"),
+            password_var: secret.as_ref().map(|(_, var)| var.clone()),
+        }),
+        secret,
+    }
+}
+
+/// A word for `sh -c`: as it is when it is plain, single-quoted otherwise.
+fn shell_word(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 

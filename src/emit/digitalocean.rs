@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{DatabaseEngine, DoImage, Model, Scaling, Workload};
+use crate::model::{DatabaseEngine, DoImage, Model, Redis, Scaling, Workload};
 use crate::output::FileMode;
 
 #[derive(Serialize)]
@@ -76,6 +76,11 @@ struct Database<'a> {
     name: &'a str,
     engine: &'static str,
     version: Option<&'a str>,
+    /// A managed cluster the app attaches (required for every engine but
+    /// PostgreSQL dev databases).
+    cluster_name: Option<String>,
+    /// Comment lines above the component.
+    notes: Vec<String>,
 }
 
 /// Restarts within five minutes that mean a crash loop rather than a
@@ -91,7 +96,9 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         .iter()
         .map(|(name, i)| (name.as_str(), image(i)))
         .collect();
-    for app in &d.apps {
+    // Apps are one per project region, in the project's order.
+    for (i, app) in d.apps.iter().enumerate() {
+        let project_region = model.project.regions.get(i).map(String::as_str);
         let mut services = Vec::new();
         let mut static_sites = Vec::new();
         let mut databases = Vec::new();
@@ -162,14 +169,19 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                     build_command: site.build_command.as_deref(),
                     output_dir: &site.output_dir,
                 }),
-                Workload::Database(db) => databases.push(Database {
-                    name: &s.name,
-                    engine: match db.engine {
-                        DatabaseEngine::Postgres => "PG",
-                        DatabaseEngine::Mysql => "MYSQL",
-                        DatabaseEngine::Redis => "REDIS",
+                Workload::Database(db) => databases.push(match db.redis.as_deref() {
+                    Some(r) => cache(&app.name, project_region, &s.name, r),
+                    None => Database {
+                        name: &s.name,
+                        engine: match db.engine {
+                            DatabaseEngine::Postgres => "PG",
+                            DatabaseEngine::Mysql => "MYSQL",
+                            DatabaseEngine::Redis => "VALKEY",
+                        },
+                        version: db.version.as_deref(),
+                        cluster_name: None,
+                        notes: Vec::new(),
                     },
-                    version: db.version.as_deref(),
                 }),
             }
         }
@@ -197,5 +209,35 @@ fn image(i: &DoImage) -> DoImageCx {
         repository: i.repository.clone(),
         tag: i.tag.clone(),
         digest: i.digest.clone(),
+    }
+}
+
+/// A Redis cache on App Platform: DigitalOcean's managed caching engine is
+/// Valkey (Redis-compatible; Managed Caching for Redis was retired), which
+/// App Platform attaches as an existing cluster, one per regional app.
+fn cache<'a>(app: &str, region: Option<&str>, name: &'a str, r: &Redis) -> Database<'a> {
+    let cluster = format!("{app}-{name}");
+    let policy = r.eviction_policy.as_str();
+    Database {
+        name,
+        engine: "VALKEY",
+        version: None,
+        notes: vec![
+            format!("A managed Valkey (Redis-compatible) cluster, created before the app:"),
+            format!(
+                "  doctl databases create {cluster} --engine valkey --region {} --size <slug> --num-nodes 1",
+                region.unwrap_or("<region>")
+            ),
+            format!("then set its eviction policy to {policy} in the cluster's settings. Its plan"),
+            format!(
+                "size sets maxmemory ({} on Compose and Kubernetes).",
+                r.maxmemory
+            ),
+            "App Platform cannot run redis_exporter beside a managed cluster, so".to_string(),
+            "Prometheus does not scrape it and the Redis alerts do not cover it here:".to_string(),
+            "watch it with the cluster's own metrics and alert policies in DigitalOcean."
+                .to_string(),
+        ],
+        cluster_name: Some(cluster),
     }
 }

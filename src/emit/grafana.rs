@@ -1,5 +1,5 @@
 //! Grafana: a dashboard per HTTP service (`grafana/dashboards/<service>.json`),
-//! a project overview, and the provisioning that loads both with a fixed
+//! one per Redis cache (`cache.rs`), a project overview, and the provisioning that loads both with a fixed
 //! Prometheus datasource.
 //!
 //! Dashboards are deeply nested and repetitive, so they are built as typed
@@ -9,6 +9,7 @@
 //! is accepted, and queries only what harden's own rules record (the
 //! `service:…` and `slo:…` series) or raw series that exporters expose.
 
+mod cache;
 mod dashboard;
 mod overview;
 mod service;
@@ -88,6 +89,12 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     for (svc, http) in &services {
         let path = dashboard_path(&svc.name);
         let board = service::dashboard(model, svc, http).map_err(|e| e.at(&path))?;
+        render_dashboard(out, &path, &board)?;
+    }
+    for svc in &model.services {
+        let Some(redis) = svc.redis() else { continue };
+        let path = dashboard_path(&svc.name);
+        let board = cache::dashboard(model, svc, redis).map_err(|e| e.at(&path))?;
         render_dashboard(out, &path, &board)?;
     }
     let path = dashboard_path("overview");

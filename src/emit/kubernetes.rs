@@ -2,13 +2,15 @@
 //! readiness probes, requests and limits, rolling updates), a Service, an
 //! `autoscaling/v2` HorizontalPodAutoscaler when it autoscales and a
 //! `policy/v1` PodDisruptionBudget; an Alertmanager that reads the receiver
-//! secrets from a Secret volume at `/run/secrets`; and a `kustomization.yaml`
+//! secrets from a Secret volume at `/run/secrets`; per Redis cache a
+//! Deployment with redis_exporter as a sidecar, a Service for both ports and,
+//! with persistence, a PersistentVolumeClaim; and a `kustomization.yaml`
 //! listing every manifest.
 
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{Disruption, Model, SECRETS_DIR, Scaling};
+use crate::model::{Disruption, Model, REDIS_EXPORTER_PORT, SECRETS_DIR, Scaling, SecretRef};
 use crate::output::FileMode;
 
 #[derive(Serialize)]
@@ -90,6 +92,27 @@ struct Alertmanager<'a> {
     env_secrets: Vec<(String, String)>,
     /// Receiver secrets read from files the user provides.
     file_secrets: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct RedisCx<'a> {
+    #[serde(flatten)]
+    common: &'a Common<'a>,
+    name: &'a str,
+    image: &'a str,
+    exporter_image: &'a str,
+    port: u16,
+    exporter_port: u16,
+    args: Vec<String>,
+    maxmemory: &'a str,
+    policy: &'static str,
+    resources: Resources<'a>,
+    /// The variable (and Secret key) holding the password.
+    password: Option<&'a str>,
+    secret_name: String,
+    /// The PersistentVolumeClaim's size, with persistence.
+    storage: Option<&'a str>,
+    ping: String,
 }
 
 #[derive(Serialize)]
@@ -196,6 +219,60 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             format!("{name}/pdb.yaml"),
             "kubernetes/pdb.yaml.j2",
             &pdb,
+        )?;
+    }
+    for service in &model.services {
+        let (Some(db), Some(r)) = (service.database(), service.redis()) else {
+            continue;
+        };
+        let name = service.name.as_str();
+        let password = r.password.as_ref().map(|p| match p {
+            SecretRef::Env(v) | SecretRef::File(v) => v.as_str(),
+        });
+        let mut args = r.server_args(db.port);
+        if password.is_some() {
+            args.extend(["--requirepass".to_string(), "$(REDIS_PASSWORD)".to_string()]);
+        }
+        let cx = RedisCx {
+            common: &common,
+            name,
+            image: &r.image,
+            exporter_image: &r.exporter_image,
+            port: db.port,
+            exporter_port: REDIS_EXPORTER_PORT,
+            args,
+            maxmemory: &r.maxmemory,
+            policy: r.eviction_policy.as_str(),
+            resources: Resources {
+                cpu: &r.resources.cpu,
+                memory: &r.resources.memory,
+                cpu_limit: r.resources.cpu_limit.as_deref(),
+                memory_limit: &r.resources.memory_limit,
+            },
+            password,
+            secret_name: format!("{}-{name}", model.project.name),
+            storage: r.storage.as_deref(),
+            ping: format!("redis-cli -p {} ping | grep -q PONG", db.port),
+        };
+        if r.storage.is_some() {
+            render(
+                out,
+                format!("{name}/pvc.yaml"),
+                "kubernetes/redis-pvc.yaml.j2",
+                &cx,
+            )?;
+        }
+        render(
+            out,
+            format!("{name}/deployment.yaml"),
+            "kubernetes/redis-deployment.yaml.j2",
+            &cx,
+        )?;
+        render(
+            out,
+            format!("{name}/service.yaml"),
+            "kubernetes/redis-service.yaml.j2",
+            &cx,
         )?;
     }
     let (env_secrets, file_secrets) = model.alerting.secret_sources();

@@ -1,6 +1,6 @@
 //! `prometheus/prometheus.yml`: global intervals, external labels, rule
-//! files, the Alertmanager, and a scrape job for Prometheus, Alertmanager and
-//! every service that exposes metrics.
+//! files, the Alertmanager, and a scrape job for Prometheus, Alertmanager,
+//! every service that exposes metrics, and every Redis cache's exporter.
 
 use serde::Serialize;
 
@@ -70,6 +70,17 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             name: service.name.clone(),
             metrics_path: http.endpoints.metrics.clone(),
             groups: groups_by_region(&service.name, &http.targets),
+        });
+    }
+    // Each Redis cache through its exporter.
+    for service in &model.services {
+        let Some(redis) = service.redis() else {
+            continue;
+        };
+        jobs.push(Job {
+            name: service.name.clone(),
+            metrics_path: "/metrics".to_string(),
+            groups: groups_by_region(&service.name, std::slice::from_ref(&redis.target)),
         });
     }
     let context = Context {

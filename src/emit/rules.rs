@@ -6,6 +6,8 @@
 //! The recording rules' names are documented in [`crate::model::record`].
 //! Every expression is parsed with promql-parser before it is written.
 
+mod cache;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -112,7 +114,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             FileMode::Regular,
         )?;
     }
-    Ok(())
+    cache::emit(model, out)
 }
 
 fn check_promql(path: &str, rule: &Rule) -> Result<(), EmitError> {

@@ -26,6 +26,18 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/alertmanager/templates/harden.tmpl.j2"),
     ),
     (
+        "kubernetes/redis-deployment.yaml.j2",
+        include_str!("../../templates/kubernetes/redis-deployment.yaml.j2"),
+    ),
+    (
+        "kubernetes/redis-service.yaml.j2",
+        include_str!("../../templates/kubernetes/redis-service.yaml.j2"),
+    ),
+    (
+        "kubernetes/redis-pvc.yaml.j2",
+        include_str!("../../templates/kubernetes/redis-pvc.yaml.j2"),
+    ),
+    (
         "prometheus/rules.yml.j2",
         include_str!("../../templates/prometheus/rules.yml.j2"),
     ),

@@ -93,6 +93,7 @@ fn app_oint_prometheus_scrapes_every_service_and_the_stack() {
             ("prometheus", vec!["localhost:9090"]),
             ("alertmanager", vec!["alertmanager:9093"]),
             ("api", vec!["api:5001"]),
+            ("cache", vec!["cache:9121"]),
         ]
     );
     assert_eq!(config["global"]["external_labels"]["project"], "app-oint");

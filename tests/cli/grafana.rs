@@ -247,6 +247,16 @@ const RAW_SERIES: &[&str] = &[
     "kube_pod_container_resource_requests",
     "kube_horizontalpodautoscaler_status_current_replicas",
     "kube_horizontalpodautoscaler_spec_max_replicas",
+    // redis_exporter, for Redis caches.
+    "redis_up",
+    "redis_memory_used_bytes",
+    "redis_memory_max_bytes",
+    "redis_connected_clients",
+    "redis_config_maxclients",
+    "redis_rejected_connections_total",
+    "redis_evicted_keys_total",
+    "redis_keyspace_hits_total",
+    "redis_keyspace_misses_total",
 ];
 
 struct Names(BTreeSet<String>);

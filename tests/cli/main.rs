@@ -6,6 +6,7 @@
 mod common;
 
 mod alerting;
+mod cache;
 mod check;
 mod diagnostics;
 mod drift;

@@ -218,6 +218,10 @@ fn app_oint_has_every_alert_the_seed_report_asks_for() {
             "HighCPUUsage",
             "HighMemoryUsage",
             "ReplicasAtMaximum",
+            // The Redis cache (allkeys-lru: no memory alert, it evicts).
+            "RedisDown",
+            "RedisTooManyClients",
+            "RedisRejectedConnections",
         ]
     );
     let rules = yaml(&out.path().join("prometheus/rules/api.yml"));
