@@ -507,7 +507,7 @@ impl<'a> Builder<'a> {
             );
         };
         format!(
-            "{down} If it is {primary}, {provider} answers {fqdn} with {secondary} once its health check of {path} on {host} fails (within {secs}s: {n} checks {interval}s apart, then the {ttl}s TTL; see {file}): check that `dig +short {fqdn}` returns {secondary_host}. If it is {secondary}, {fqdn} has no standby until it is back.",
+            "{down} {primary} (primary) down: {provider} answers {fqdn} with {secondary} once its health check of {path} on {host} fails (within {secs}s: {n} checks {interval}s apart, then the {ttl}s TTL; see {file}); check that `dig +short {fqdn}` returns {secondary_host}. {secondary} (secondary) down: {fqdn} stays on {primary}, without a standby until {secondary} is back.",
             primary = r.primary.region,
             secondary = r.secondary.region,
             provider = dns.provider_name(),

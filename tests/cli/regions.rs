@@ -68,10 +68,11 @@ fn region_down_is_generated_tested_and_routed_to_oncall() {
     assert_eq!(alert["labels"]["severity"], "critical");
     let description = alert["annotations"]["description"].as_str().expect("text");
     for part in [
-        "If it is fra1, Route 53 answers api.app-oint.com with nyc1",
+        "fra1 (primary) down: Route 53 answers api.app-oint.com with nyc1",
         "health check of /health",
         "within 150s: 3 checks 30s apart, then the 60s TTL; see dns/route53.json",
         "`dig +short api.app-oint.com` returns app-oint-nyc1-m4t9p.ondigitalocean.app",
+        "nyc1 (secondary) down: api.app-oint.com stays on fra1, without a standby",
     ] {
         assert!(description.contains(part), "{part:?} not in {description}");
     }

@@ -218,6 +218,7 @@ fn app_oint_has_every_alert_the_seed_report_asks_for() {
             "HighCPUUsage",
             "HighMemoryUsage",
             "ReplicasAtMaximum",
+            "RegionDown",
         ]
     );
     let rules = yaml(&out.path().join("prometheus/rules/api.yml"));
