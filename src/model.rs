@@ -741,6 +741,8 @@ pub struct DoApp {
     pub name: String,
     /// App Platform's short slug, such as `fra`.
     pub region: Option<String>,
+    /// The project's region the app runs in, such as `fra1`.
+    pub project_region: Option<String>,
 }
 
 /// An image reference split the way App Platform's `image` source takes it.

@@ -2032,6 +2032,7 @@ impl Lower {
                 path,
                 name,
                 region: Some(slug.to_string()),
+                project_region: Some(region.clone()),
             });
         }
         if apps.is_empty() {
@@ -2039,6 +2040,7 @@ impl Lower {
                 path: ".do/app.yaml".to_string(),
                 name: app.clone(),
                 region: None,
+                project_region: None,
             });
         }
         if !app.starts_with(|c: char| c.is_ascii_lowercase()) {

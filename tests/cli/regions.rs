@@ -316,6 +316,21 @@ fn route53_template_fails_api_over_from_fra1_to_nyc1_with_ttl_60() {
     }
 }
 
+/// Each region's app answers for the failover name, or a failover would
+/// land on an app that does not serve it.
+#[test]
+fn both_regions_apps_serve_the_failover_name() {
+    let out = app_oint();
+    for region in ["fra1", "nyc1"] {
+        let app = yaml(&out.path().join(format!(".do/app-{region}.yaml")));
+        assert_eq!(
+            app["domains"],
+            serde_json::json!([{ "domain": "api.app-oint.com", "type": "ALIAS" }]),
+            "{region}"
+        );
+    }
+}
+
 #[test]
 fn route53_template_passes_cfn_lint_and_a_misspelt_property_does_not() {
     let Some(lint) = validator("cfn-lint") else {
