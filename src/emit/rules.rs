@@ -267,8 +267,21 @@ impl<'a> Builder<'a> {
             .any(|a| a.kind == AlertKind::RegionDown)
             && let Some(primary) = self.model.project.primary_region()
         {
+            let failover = match self
+                .model
+                .dns
+                .as_ref()
+                .and_then(|d| d.record_for(self.name()))
+            {
+                Some(r) => format!(
+                    "the DNS health checks of {}, not this alert, are what fail traffic over",
+                    r.fqdn
+                ),
+                None => "only a check from outside the region (such as a DNS health check) notices"
+                    .to_string(),
+            };
             notes.push(format!(
-                "RegionDown runs in this Prometheus, in {primary}: when all of {primary} is lost, Prometheus goes with it and the DNS health checks, not this alert, are what fail traffic over."
+                "RegionDown runs in this Prometheus, in {primary}: when all of {primary} is lost, Prometheus goes with it and {failover}."
             ));
         }
         for (kind, o) in &self.http.alerts {
