@@ -6,6 +6,7 @@
 mod alertmanager;
 mod compose;
 mod digitalocean;
+mod dns;
 mod escape;
 mod grafana;
 mod kubernetes;
@@ -66,6 +67,7 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
     kubernetes::emit(model, &mut out)?;
     compose::emit(model, &mut out)?;
     digitalocean::emit(model, &mut out)?;
+    dns::emit(model, &mut out)?;
     grafana::emit(model, &mut out)?;
     Ok(out.set)
 }

@@ -2,6 +2,8 @@
 //! there are several): App Platform services with readiness and liveness
 //! health checks, CPU autoscaling or a fixed count, secret envs without
 //! values, the static sites, the databases, and app and component alerts.
+//! A DNS failover name whose origin is the app is one of its `domains`, so
+//! the app answers requests for it once DNS points there.
 
 use serde::Serialize;
 
@@ -13,6 +15,10 @@ use crate::output::FileMode;
 struct Context<'a> {
     name: &'a str,
     region: Option<&'a str>,
+    /// Failover names this app serves, as `ALIAS` domains (the app's
+    /// primary domain stays the user's choice).
+    domains: Vec<&'a str>,
+    dns_file: Option<&'static str>,
     services: Vec<Service<'a>>,
     static_sites: Vec<StaticSite<'a>>,
     databases: Vec<Database<'a>>,
@@ -185,9 +191,22 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                 }),
             }
         }
+        let domains: Vec<&str> = model
+            .dns
+            .iter()
+            .flat_map(|d| &d.records)
+            .filter(|r| {
+                app.project_region
+                    .as_deref()
+                    .is_some_and(|pr| r.primary.region == pr || r.secondary.region == pr)
+            })
+            .map(|r| r.fqdn.as_str())
+            .collect();
         let context = Context {
             name: &app.name,
             region: app.region.as_deref(),
+            dns_file: model.dns.as_ref().map(|d| d.path()),
+            domains,
             services,
             static_sites,
             databases,

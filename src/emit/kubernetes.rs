@@ -5,7 +5,12 @@
 //! secrets from a Secret volume at `/run/secrets`; per Redis cache a
 //! Deployment with redis_exporter as a sidecar, a Service for both ports and,
 //! with persistence, a PersistentVolumeClaim; and a `kustomization.yaml`
-//! listing every manifest.
+//! listing every manifest. With several regions, one cluster per region (a
+//! cluster does not span regions): `k8s-regions/<region>/kustomization.yaml`
+//! applies `k8s/` there with a `region` label on every object and pod. A
+//! sibling of `k8s/`, not inside it: kustomize refuses an overlay inside
+//! its base's directory (a cycle). No node selector: every node of a
+//! regional cluster is in its region.
 
 use serde::Serialize;
 
@@ -118,6 +123,12 @@ struct RedisCx<'a> {
 #[derive(Serialize)]
 struct Kustomization {
     resources: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Overlay<'a> {
+    region: &'a str,
+    path: String,
 }
 
 pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
@@ -302,7 +313,24 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         "kubernetes/kustomization.yaml.j2",
         &Kustomization { resources },
         FileMode::Regular,
-    )
+    )?;
+    if model.project.regions.len() > 1 {
+        for region in &model.project.regions {
+            let path = overlay_dir(region);
+            out.render(
+                &format!("{path}/kustomization.yaml"),
+                "kubernetes/overlay-kustomization.yaml.j2",
+                &Overlay { region, path },
+                FileMode::Regular,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `k8s-regions/<region>`: the kustomization of one region's cluster.
+pub fn overlay_dir(region: &str) -> String {
+    format!("k8s-regions/{region}")
 }
 
 /// A render context of any type, so one closure renders them all.

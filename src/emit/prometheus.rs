@@ -1,6 +1,9 @@
 //! `prometheus/prometheus.yml`: global intervals, external labels, rule
 //! files, the Alertmanager, and a scrape job for Prometheus, Alertmanager,
 //! every service that exposes metrics, and every Redis cache's exporter.
+//! When the project names regions, every target carries a `region` label
+//! (the monitoring stack's own targets the primary's), so a federated or
+//! global view tells them apart.
 
 use serde::Serialize;
 
@@ -60,9 +63,16 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         });
     }
     let alertmanager = format!("alertmanager:{}", m.alertmanager_port);
+    // The monitoring stack runs in the primary region: its own targets say
+    // so, like every service target, so a global view tells regions apart.
+    let primary = model.project.primary_region();
     let mut jobs = vec![
-        plain_job("prometheus", format!("localhost:{}", m.prometheus_port)),
-        plain_job("alertmanager", alertmanager.clone()),
+        plain_job(
+            "prometheus",
+            format!("localhost:{}", m.prometheus_port),
+            primary,
+        ),
+        plain_job("alertmanager", alertmanager.clone(), primary),
     ];
     for service in &model.services {
         let Some(http) = service.http() else { continue };
@@ -100,13 +110,19 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     )
 }
 
-fn plain_job(name: &str, target: String) -> Job {
+fn plain_job(name: &str, target: String, region: Option<&str>) -> Job {
     Job {
         name: name.to_string(),
         metrics_path: "/metrics".to_string(),
         groups: vec![Group {
             targets: vec![target],
-            labels: Vec::new(),
+            labels: region
+                .map(|r| Label {
+                    name: "region",
+                    value: r.to_string(),
+                })
+                .into_iter()
+                .collect(),
         }],
     }
 }

@@ -262,6 +262,30 @@ impl<'a> Builder<'a> {
                     .to_string(),
             );
         }
+        if self
+            .http
+            .alert_rules
+            .iter()
+            .any(|a| a.kind == AlertKind::RegionDown)
+            && let Some(primary) = self.model.project.primary_region()
+        {
+            let failover = match self
+                .model
+                .dns
+                .as_ref()
+                .and_then(|d| d.record_for(self.name()))
+            {
+                Some(r) => format!(
+                    "the DNS health checks of {}, not this alert, are what fail traffic over",
+                    r.fqdn
+                ),
+                None => "only a check from outside the region (such as a DNS health check) notices"
+                    .to_string(),
+            };
+            notes.push(format!(
+                "RegionDown runs in this Prometheus, in {primary}: when all of {primary} is lost, Prometheus goes with it and {failover}."
+            ));
+        }
         for (kind, o) in &self.http.alerts {
             if !o.enabled {
                 notes.push(format!(
@@ -477,6 +501,41 @@ impl<'a> Builder<'a> {
                 .collect(),
             checks,
         }
+    }
+
+    /// What RegionDown says, and what to do: where the spec has a DNS
+    /// failover record for the service, which name moves where and how
+    /// long that takes.
+    fn region_down_description(&self) -> String {
+        let name = self.name();
+        let down = format!(
+            "All targets of {name} in region {{{{ $labels.region }}}} are down while other regions still serve."
+        );
+        let Some((dns, r)) = self
+            .model
+            .dns
+            .as_ref()
+            .and_then(|d| d.record_for(name).map(|r| (d, r)))
+        else {
+            return format!(
+                "{down} Traffic must fail over: {name} has no DNS failover record in the spec."
+            );
+        };
+        format!(
+            "{down} {primary} (primary) down: {provider} answers {fqdn} with {secondary} once its health check of {path} on {host} fails (within {secs}s: {n} checks {interval}s apart, then the {ttl}s TTL; see {file}); check that `dig +short {fqdn}` returns {secondary_host}. {secondary} (secondary) down: {fqdn} stays on {primary}, without a standby until {secondary} is back.",
+            primary = r.primary.region,
+            secondary = r.secondary.region,
+            provider = dns.provider_name(),
+            fqdn = r.fqdn,
+            path = r.health_path,
+            host = r.primary.host,
+            secondary_host = r.secondary.host,
+            secs = dns.failover_secs(),
+            n = dns.failure_threshold,
+            interval = dns.health_check_interval,
+            ttl = dns.ttl,
+            file = dns.path(),
+        )
     }
 
     /// The first scrape target's labels, as prometheus.yml gives them.
@@ -932,9 +991,7 @@ impl<'a> Builder<'a> {
                         sel = self.sel("")
                     ),
                     summary: format!("{name}: every target in {{{{ $labels.region }}}} is down"),
-                    description: format!(
-                        "All targets of {name} in region {{{{ $labels.region }}}} are down while other regions still serve: traffic must fail over."
-                    ),
+                    description: self.region_down_description(),
                     cases: vec![
                         Case {
                             name: format!("fires when all of {first} is down"),

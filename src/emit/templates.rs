@@ -14,6 +14,14 @@ use super::escape::{compose_str, escape_strings, json_literal, json_str, shell_w
 /// Every template harden uses, by name, as compiled in.
 const BUILTIN: &[(&str, &str)] = &[
     (
+        "kubernetes/overlay-kustomization.yaml.j2",
+        include_str!("../../templates/kubernetes/overlay-kustomization.yaml.j2"),
+    ),
+    (
+        "dns/route53.json.j2",
+        include_str!("../../templates/dns/route53.json.j2"),
+    ),
+    (
         "prometheus/prometheus.yml.j2",
         include_str!("../../templates/prometheus/prometheus.yml.j2"),
     ),

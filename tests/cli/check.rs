@@ -121,6 +121,7 @@ fn the_committed_example_passes_every_static_check_in_json() {
         "HPA thresholds of api equal the spec",
         "DigitalOcean thresholds in .do/app-fra1.yaml equal the spec",
         "DigitalOcean thresholds in .do/app-nyc1.yaml equal the spec",
+        "DNS failover in dns/route53.json matches the spec",
         "Load test is configured for 10000 concurrent users",
         "Scripts are executable",
         "No secret value in the tree",
@@ -260,6 +261,51 @@ fn a_removed_alert_test_and_scrape_target_fail_by_name() {
     assert!(
         find("Every alert of api has a unit test")
             .contains("no test in prometheus/tests/api.test.yml expects TargetDown to fire")
+    );
+}
+
+#[test]
+fn an_edited_dns_ttl_or_health_path_fails_naming_both() {
+    let (out, a) = fresh();
+    let dns = out.path().join("dns/route53.json");
+    let text = fs::read_to_string(&dns).expect("read");
+    fs::write(
+        &dns,
+        text.replacen("\"TTL\": \"60\"", "\"TTL\": \"300\"", 1)
+            .replacen(
+                "\"ResourcePath\": \"/health\"",
+                "\"ResourcePath\": \"/\"",
+                1,
+            ),
+    )
+    .expect("write");
+    let fails = failed(&json(&check(&args(&a), &[]).code(1)));
+    let detail = fails
+        .iter()
+        .find(|(n, _)| n == "DNS failover in dns/route53.json matches the spec")
+        .map(|(_, d)| d.clone())
+        .unwrap_or_else(|| panic!("the DNS check passed: {fails:?}"));
+    assert!(
+        detail.contains("api.app-oint.com PRIMARY has TTL \"300\", the spec 60"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("health check requests \"/\", the service's health endpoint is /health"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_target_without_its_region_label_fails() {
+    let (out, a) = fresh();
+    let prom = out.path().join("prometheus/prometheus.yml");
+    let text = fs::read_to_string(&prom).expect("read");
+    fs::write(&prom, text.replace("region: nyc1", "region: sfo1")).expect("write");
+    let fails = failed(&json(&check(&args(&a), &[]).code(1)));
+    assert!(
+        fails.iter().any(|(n, d)| n == "Prometheus scrapes every service"
+            && d.contains("job `api` has targets without a region label of the project's regions (api.nyc1.app-oint.internal:5001)")),
+        "{fails:?}"
     );
 }
 

@@ -92,7 +92,7 @@ fn app_oint_prometheus_scrapes_every_service_and_the_stack() {
         vec![
             ("prometheus", vec!["localhost:9090"]),
             ("alertmanager", vec!["alertmanager:9093"]),
-            ("api", vec!["api:5001"]),
+            ("api", vec!["api:5001", "api.nyc1.app-oint.internal:5001"]),
             ("cache", vec!["cache:9121"]),
         ]
     );

@@ -92,6 +92,8 @@ fn the_hostile_spec_is_valid_and_reaches_every_output() {
         "k8s/api/deployment.yaml",
         "docker-compose.yml",
         ".do/app-fra1.yaml",
+        "dns/route53.json",
+        "k8s-regions/nyc1/kustomization.yaml",
         "testing/load-tests/load-test.js",
         "testing/load-tests/run-load-test.sh",
         "scripts/auto-rollback.sh",
@@ -300,6 +302,30 @@ fn do_validate_accepts_the_hostile_app_specs() {
         app["services"][0]["health_check"]["http_path"],
         tree.str(&["service", "0", "endpoints", "readiness"])
     );
+}
+
+#[test]
+fn cfn_lint_accepts_the_hostile_dns_template() {
+    let tree = Hostile::generate();
+    let text = std::fs::read_to_string(tree.path().join("dns/route53.json")).expect("dns");
+    let template: Value = serde_json::from_str(&text).expect("JSON");
+    let health = tree.str(&["service", "0", "endpoints", "health"]);
+    let check = &template["Resources"]["ApiFra1HealthCheck"]["Properties"]["HealthCheckConfig"];
+    assert_eq!(check["ResourcePath"], health.as_str());
+    let Some(lint) = validator("cfn-lint") else {
+        return;
+    };
+    let result = Command::new(lint)
+        .arg("dns/route53.json")
+        .current_dir(tree.path())
+        .output()
+        .expect("cfn-lint runs");
+    assert!(
+        result.status.success(),
+        "cfn-lint rejected the hostile template:\n{}",
+        String::from_utf8_lossy(&result.stdout)
+    );
+    tree.assert_no_command_ran();
 }
 
 #[test]

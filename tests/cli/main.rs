@@ -19,6 +19,7 @@ mod init_and_schema;
 mod injection;
 mod loadtest;
 mod platforms;
+mod regions;
 mod rules;
 mod scripts;
 mod validators;

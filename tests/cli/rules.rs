@@ -218,6 +218,7 @@ fn app_oint_has_every_alert_the_seed_report_asks_for() {
             "HighCPUUsage",
             "HighMemoryUsage",
             "ReplicasAtMaximum",
+            "RegionDown",
             // The Redis cache (allkeys-lru: no memory alert, it evicts).
             "RedisDown",
             "RedisTooManyClients",
