@@ -4,14 +4,17 @@
 //! every emitted file passes before it is accepted.
 
 mod alertmanager;
+mod catalog;
 mod compose;
 mod digitalocean;
 mod escape;
 mod grafana;
 mod kubernetes;
 mod loadtest;
+mod operations;
 mod prometheus;
 mod rules;
+mod runbooks;
 mod scripts;
 mod templates;
 
@@ -59,7 +62,10 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
         set: OutputSet::new(),
     };
     prometheus::emit(model, &mut out)?;
-    rules::emit(model, &mut out)?;
+    let rule_files = catalog::rule_files(model);
+    rules::emit(&rule_files, &mut out)?;
+    runbooks::emit(model, &rule_files, &mut out)?;
+    operations::emit(model, &rule_files, &mut out)?;
     alertmanager::emit(model, &mut out)?;
     loadtest::emit(model, &mut out)?;
     scripts::emit(model, &mut out)?;

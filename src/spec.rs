@@ -46,7 +46,11 @@ pub struct Project {
     /// Regions the project runs in, primary first (DigitalOcean slugs such as `fra1`, `nyc1`).
     #[schemars(length(min = 1))]
     pub regions: Option<Vec<Name>>,
-    /// Base URL of the runbooks; alerts link to `<runbook_url>/<alert name>`.
+    /// Where the generated `runbooks/` directory is published, such as
+    /// `https://github.com/org/repo/blob/main/deploy/runbooks`: each alert's
+    /// `runbook_url` is `<runbook_url>/<alert name>.md`, its generated runbook.
+    /// Without it, alerts carry the runbook's path in the generated tree
+    /// (`runbooks/<alert name>.md`).
     pub runbook_url: Option<Url>,
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::catalog::{self, About, Pair, Rule, RuleFile, RuleGroup, Topic, pair};
 use super::{EmitError, Emitter};
 use crate::model::{
     Alert, AlertKind, BurnRate, HttpService, Model, Scaling, Service, Severity, record, saturation,
@@ -21,44 +22,21 @@ use crate::units::{Decimal, Duration};
 const STEP_SECS: u64 = 60;
 
 #[derive(Serialize)]
-struct RulesContext {
-    notes: Vec<String>,
-    groups: Vec<Group>,
+struct RulesContext<'a> {
+    notes: &'a [String],
+    groups: &'a [RuleGroup],
 }
 
 #[derive(Serialize)]
-struct Group {
-    name: String,
-    interval: Option<String>,
-    rules: Vec<Rule>,
-}
-
-#[derive(Serialize)]
-struct Rule {
-    record: Option<String>,
-    alert: Option<String>,
-    expr: String,
-    #[serde(rename = "for")]
-    for_: Option<String>,
-    labels: Vec<Pair>,
-    annotations: Vec<Pair>,
-}
-
-#[derive(Serialize, Clone)]
-struct Pair {
-    name: String,
-    value: String,
-}
-
-#[derive(Serialize)]
-struct TestContext {
+struct TestContext<'a> {
     rule_file: String,
     group_eval_order: Vec<String>,
-    tests: Vec<TestGroup>,
+    tests: &'a [TestGroup],
 }
 
+/// One promtool test group.
 #[derive(Serialize)]
-struct TestGroup {
+pub struct TestGroup {
     name: String,
     input_series: Vec<Series>,
     checks: Vec<Check>,
@@ -83,31 +61,44 @@ struct ExpAlert {
     annotations: Vec<Pair>,
 }
 
-pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
-    for service in &model.services {
-        let Some(http) = service.http() else { continue };
-        let b = Builder::new(model, service, http);
-        let rules_path = format!("prometheus/rules/{}.yml", service.name);
-        let (context, tests) = b.build();
-        for group in &context.groups {
+/// The rule files of the HTTP services, one per service.
+pub fn http_rule_files(model: &Model) -> Vec<RuleFile> {
+    model
+        .services
+        .iter()
+        .filter_map(|service| {
+            let http = service.http()?;
+            Some(Builder::new(model, service, http).build())
+        })
+        .collect()
+}
+
+/// Writes every rule file of the catalog and its promtool test.
+pub fn emit(files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    for file in files {
+        for group in &file.groups {
             for rule in &group.rules {
-                check_promql(&rules_path, rule)?;
+                check_promql(&file.path, rule)?;
             }
         }
-        let group_eval_order = context.groups.iter().map(|g| g.name.clone()).collect();
+        let group_eval_order = file.groups.iter().map(|g| g.name.clone()).collect();
         out.render(
-            &rules_path,
+            &file.path,
             "prometheus/rules.yml.j2",
-            &context,
+            &RulesContext {
+                notes: &file.notes,
+                groups: &file.groups,
+            },
             FileMode::Regular,
         )?;
+        let rule_name = file.path.rsplit('/').next().unwrap_or(&file.path);
         out.render(
-            &format!("prometheus/tests/{}.test.yml", service.name),
+            &file.test_path,
             "prometheus/rules.test.yml.j2",
             &TestContext {
-                rule_file: format!("../rules/{}.yml", service.name),
+                rule_file: format!("../rules/{rule_name}"),
                 group_eval_order,
-                tests,
+                tests: &file.tests,
             },
             FileMode::Regular,
         )?;
@@ -140,6 +131,8 @@ struct Builder<'a> {
 /// What one alert needs besides its resolved settings.
 struct AlertDef {
     expr: String,
+    /// The threshold in words, for the runbook.
+    threshold: String,
     summary: String,
     description: String,
     cases: Vec<Case>,
@@ -175,8 +168,8 @@ impl<'a> Builder<'a> {
         &self.service.name
     }
 
-    fn build(&self) -> (RulesContext, Vec<TestGroup>) {
-        let mut groups = vec![Group {
+    fn build(&self) -> RuleFile {
+        let mut groups = vec![RuleGroup {
             name: format!("{}-recording", self.name()),
             interval: None,
             rules: self.recording_rules(),
@@ -192,6 +185,14 @@ impl<'a> Builder<'a> {
             };
             let labels = self.rule_labels(alert);
             let annotations = self.annotations(alert, &def);
+            let about = About {
+                topic: Topic::Http(alert.kind),
+                service: self.name().to_string(),
+                team: self.service.team.clone(),
+                severity: alert.severity,
+                threshold: def.threshold.clone(),
+                dashboard_url: self.dashboard_url(),
+            };
             for case in &def.cases {
                 tests.push(self.test_group(alert, &labels, &annotations, case));
             }
@@ -202,21 +203,30 @@ impl<'a> Builder<'a> {
                 for_: (!alert.for_.is_zero()).then(|| alert.for_.to_string()),
                 labels,
                 annotations,
+                about: Some(about),
             });
         }
         if !alerts.is_empty() {
-            groups.push(Group {
+            groups.push(RuleGroup {
                 name: format!("{}-alerts", self.name()),
                 interval: None,
                 rules: alerts,
             });
         }
-        (
-            RulesContext {
-                notes: self.notes(),
-                groups,
-            },
+        RuleFile {
+            path: format!("prometheus/rules/{}.yml", self.name()),
+            test_path: format!("prometheus/tests/{}.test.yml", self.name()),
+            notes: self.notes(),
+            groups,
             tests,
+        }
+    }
+
+    fn dashboard_url(&self) -> String {
+        format!(
+            "{}/d/{}",
+            self.model.monitoring.grafana_url,
+            self.service.dashboard_uid()
         )
     }
 
@@ -304,6 +314,7 @@ impl<'a> Builder<'a> {
             for_: None,
             labels,
             annotations: Vec::new(),
+            about: None,
         }
     }
 
@@ -354,12 +365,12 @@ impl<'a> Builder<'a> {
     /// The SLO window's own ratio, from increases over the whole window
     /// (not an average of short ratios), the objective and the budget left.
     /// Evaluated every 5m: a window-long range is expensive and changes slowly.
-    fn slo_window_rules(&self) -> Option<Group> {
+    fn slo_window_rules(&self) -> Option<RuleGroup> {
         let slo = self.http.slo.as_ref()?;
         let objective = slo.availability?.fraction();
         let budget = slo.error_budget()?;
         let window_ratio = record::sli_error(slo.window);
-        Some(Group {
+        Some(RuleGroup {
             name: format!("{}-slo-window", self.name()),
             interval: Some("5m".to_string()),
             rules: vec![
@@ -403,17 +414,11 @@ impl<'a> Builder<'a> {
             pair("summary", &def.summary),
             pair("description", &def.description),
         ];
-        if let Some(runbook) = &self.model.project.runbook_url {
-            a.push(pair("runbook_url", &format!("{runbook}/{}", alert.name)));
-        }
         a.push(pair(
-            "dashboard",
-            &format!(
-                "{}/d/{}",
-                self.model.monitoring.grafana_url,
-                self.service.dashboard_uid()
-            ),
+            "runbook_url",
+            &catalog::runbook_url(self.model, &alert.name),
         ));
+        a.push(pair("dashboard", &self.dashboard_url()));
         a
     }
 
@@ -627,6 +632,7 @@ impl<'a> Builder<'a> {
                     false,
                 ));
                 AlertDef {
+                    threshold: when.clone(),
                     expr,
                     summary: format!(
                         "{name} is spending its {} error budget too fast ({})",
@@ -652,6 +658,7 @@ impl<'a> Builder<'a> {
                 let total = 10u128.pow(t.scale() + 1);
                 let at = per(t, total);
                 AlertDef {
+                    threshold: threshold.to_string(),
                     expr: format!("{record}{{{svc}}} > {t}"),
                     summary: format!("{name}: {class}xx error rate above {threshold}"),
                     description: format!(
@@ -683,6 +690,7 @@ impl<'a> Builder<'a> {
                 let p = record::percentile_name(objective.percentile);
                 let t = Decimal::from_parts(u128::from(objective.threshold.as_millis()), 3)?;
                 AlertDef {
+                    threshold: human(objective.threshold),
                     expr: format!("{}{{{svc}}} > {t}", record::latency(objective.percentile)),
                     summary: format!("{name}: {p} latency above {}", human(objective.threshold)),
                     description: format!(
@@ -702,6 +710,7 @@ impl<'a> Builder<'a> {
                     values: format!("{v}x{{n}}"),
                 };
                 AlertDef {
+                    threshold: "every scrape fails".to_string(),
                     expr: format!("up{} == 0", self.sel("")),
                     summary: format!("{name} target {{{{ $labels.instance }}}} is down"),
                     description: format!(
@@ -739,6 +748,7 @@ impl<'a> Builder<'a> {
                 }];
                 present.extend(self.requests('5', 0, 10));
                 AlertDef {
+                    threshold: "no series at all".to_string(),
                     expr: format!("absent(up{sel}) or absent({req}{sel})", sel = self.sel("")),
                     summary: format!("{name}: no metrics"),
                     description: format!(
@@ -833,6 +843,7 @@ impl<'a> Builder<'a> {
                     })
                 };
                 AlertDef {
+                    threshold: format!("{target}% of the {what} request"),
                     expr: format!(
                         "{} >= {threshold}",
                         saturation::utilization(resource, &container)
@@ -891,6 +902,7 @@ impl<'a> Builder<'a> {
                     }
                 };
                 AlertDef {
+                    threshold: format!("{} replicas", a.max_replicas),
                     expr: format!(
                         "{}{{{hpa}}} >= {}{{{hpa}}}",
                         saturation::REPLICAS,
@@ -925,6 +937,7 @@ impl<'a> Builder<'a> {
                         .collect()
                 };
                 AlertDef {
+                    threshold: "every target of one region down, another region up".to_string(),
                     expr: format!(
                         "(sum by (region) (up{sel}) == 0) and on () (sum(up{sel}) > 0)",
                         sel = self.sel("")
@@ -1100,13 +1113,6 @@ pub fn severity_name(s: Severity) -> &'static str {
     }
 }
 
-fn pair(name: &str, value: &str) -> Pair {
-    Pair {
-        name: name.to_string(),
-        value: value.to_string(),
-    }
-}
-
 /// A latency for people: `500ms`, `2s`, `1.5s` (not `1s500ms`).
 fn human(d: Duration) -> String {
     let ms = d.as_millis();
@@ -1261,6 +1267,7 @@ mod tests {
             for_: None,
             labels: Vec::new(),
             annotations: Vec::new(),
+            about: None,
         };
         let err = check_promql("prometheus/rules/api.yml", &rule).expect_err("unbalanced");
         let message = err.to_string();

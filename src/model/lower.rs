@@ -236,7 +236,7 @@ impl Lower {
             }
         }
         if let Some(url) = &p.runbook_url {
-            self.base_url("/project/runbook_url", url.as_str(), "`/<alert name>`");
+            self.base_url("/project/runbook_url", url.as_str(), "`/<alert name>.md`");
         }
         Project {
             name: p.name.as_str().to_string(),
