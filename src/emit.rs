@@ -5,6 +5,7 @@
 
 mod alertmanager;
 mod catalog;
+mod ci;
 mod compose;
 mod digitalocean;
 mod escape;
@@ -18,6 +19,7 @@ mod runbooks;
 mod scripts;
 mod templates;
 
+pub use catalog::{runbook_path, runbook_url};
 pub use templates::Templates;
 
 use std::path::PathBuf;
@@ -73,6 +75,7 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
     compose::emit(model, &mut out)?;
     digitalocean::emit(model, &mut out)?;
     grafana::emit(model, &mut out)?;
+    ci::emit(model, &mut out)?;
     Ok(out.set)
 }
 

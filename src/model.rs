@@ -11,7 +11,7 @@ pub use lower::lower;
 
 use std::collections::BTreeMap;
 
-pub use crate::spec::{DatabaseEngine, Method, ReceiverType, Severity};
+pub use crate::spec::{CiProvider, DatabaseEngine, Method, ReceiverType, Severity};
 use crate::units::{Decimal, Duration, Percent};
 
 /// A valid project, resolved.
@@ -24,6 +24,19 @@ pub struct Model {
     pub load_test: Option<LoadTest>,
     pub rollback: Option<Rollback>,
     pub platforms: Platforms,
+    pub ci: Option<Ci>,
+}
+
+/// The opt-in CI workflow.
+#[derive(Debug)]
+pub struct Ci {
+    pub provider: CiProvider,
+    pub harden_git: String,
+    pub harden_rev: Option<String>,
+    /// Relative to the repository root; `.` for the root.
+    pub directory: String,
+    /// The load-test environment of the k6 smoke test; none without a load test.
+    pub smoke_environment: Option<String>,
 }
 
 #[derive(Debug)]

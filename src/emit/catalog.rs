@@ -48,7 +48,6 @@ pub struct Rule {
 }
 
 impl Rule {
-
     pub fn annotation(&self, name: &str) -> Option<&str> {
         self.annotations
             .iter()

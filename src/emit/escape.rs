@@ -398,4 +398,48 @@ mod tests {
             .collect();
         assert_eq!(words, hostile);
     }
+
+    #[test]
+    fn markdown_text_cannot_open_markup_or_a_new_line() {
+        let hostile =
+            "a *b* _c_ `d` [e](f) <script> # h | i ~~j~~ &amp; $x$ {{ k }} \\ \n# heading\n```";
+        let out = markdown_text(hostile);
+        assert!(!out.contains('\n'), "{out}");
+        for c in [
+            '*', '_', '`', '[', ']', '<', '>', '#', '|', '~', '&', '$', '{', '}',
+        ] {
+            let raw = out
+                .char_indices()
+                .filter(|(i, x)| *x == c && (*i == 0 || out.as_bytes()[i - 1] != b'\\'))
+                .count();
+            assert_eq!(raw, 0, "unescaped {c} in {out}");
+        }
+        assert_eq!(
+            markdown_text("api-1.example.com:8080 (p95)"),
+            "api-1.example.com:8080 (p95)"
+        );
+    }
+
+    #[test]
+    fn markdown_code_and_fences_outlast_any_backtick_run() {
+        assert_eq!(markdown_code("a"), "`a`");
+        assert_eq!(markdown_code("a ` b"), "``a ` b``");
+        assert_eq!(markdown_code("`x`"), "`` `x` ``");
+        assert_eq!(markdown_code("a\nb"), "`a b`");
+        let fence = markdown_fence("echo 1\n```\n````x", "sh");
+        assert!(fence.starts_with("`````sh\n"), "{fence}");
+        assert!(fence.ends_with("\n`````\n"), "{fence}");
+        assert_eq!(
+            markdown_fence("up == 0", "promql"),
+            "```promql\nup == 0\n```\n"
+        );
+    }
+
+    #[test]
+    fn markdown_links_keep_the_destination_inside_its_brackets() {
+        assert_eq!(
+            markdown_link("api [x]", "https://g.example/d/a>b <c> d\n"),
+            "[api \\[x\\]](<https://g.example/d/a%3Eb%20%3Cc%3E%20d>)"
+        );
+    }
 }

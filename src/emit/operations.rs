@@ -42,10 +42,19 @@ pub fn emit(model: &Model, files: &[RuleFile], out: &mut Emitter<'_>) -> Result<
         project: model.project.name.clone(),
         environment: model.project.environment.clone(),
         setup: setup(model),
-        sections: vec![weekly(model), monthly(model, files), quarterly(model, files)],
+        sections: vec![
+            weekly(model),
+            monthly(model, files),
+            quarterly(model, files),
+        ],
         runbooks: runbook_links(files),
     };
-    out.render(PATH, "runbooks/OPERATIONS.md.j2", &context, FileMode::Regular)
+    out.render(
+        PATH,
+        "runbooks/OPERATIONS.md.j2",
+        &context,
+        FileMode::Regular,
+    )
 }
 
 fn setup(model: &Model) -> String {
@@ -128,7 +137,9 @@ fn weekly(model: &Model) -> Section {
     if !slo_services.is_empty() {
         let mut lines = vec![];
         for name in &slo_services {
-            lines.push(format!("# {name}: 1 is untouched, 0 is spent, below 0 overspent"));
+            lines.push(format!(
+                "# {name}: 1 is untouched, 0 is spent, below 0 overspent"
+            ));
             lines.push(query_command(&format!(
                 "{}{{service=\"{name}\",slo=\"availability\"}}",
                 record::BUDGET_REMAINING
@@ -161,7 +172,10 @@ fn weekly(model: &Model) -> Section {
     });
     Section {
         title: "Weekly".into(),
-        intro: format!("About 30 minutes, by whoever is on call for {}.", http_names(model).join(", ")),
+        intro: format!(
+            "About 30 minutes, by whoever is on call for {}.",
+            http_names(model).join(", ")
+        ),
         steps,
     }
 }
@@ -268,9 +282,14 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
                 "# DigitalOcean: App Platform cannot scale {} to zero; take it out at DNS instead",
                 app.name
             ));
-            lines.push("# (remove its records, or fail its health check), after noting its ingress:".into());
+            lines.push(
+                "# (remove its records, or fail its health check), after noting its ingress:"
+                    .into(),
+            );
             lines.push(app_id(&app.name));
-            lines.push("doctl apps get \"$APP_ID\" --format ID,DefaultIngress,ActiveDeployment.ID".into());
+            lines.push(
+                "doctl apps get \"$APP_ID\" --format ID,DefaultIngress,ActiveDeployment.ID".into(),
+            );
         }
         let region_down = catalog::alerts(files)
             .iter()
@@ -280,7 +299,10 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
                 "# During the drill: RegionDown must fire for {primary} while the other regions serve"
             ));
             lines.push(query_command("sum by (region) (up)"));
-            lines.push("amtool alert query --alertmanager.url=\"$ALERTMANAGER_URL\" alertname=RegionDown".into());
+            lines.push(
+                "amtool alert query --alertmanager.url=\"$ALERTMANAGER_URL\" alertname=RegionDown"
+                    .into(),
+            );
         } else {
             lines.push("# No RegionDown alert is generated (no service has scrape targets in two regions):".into());
             lines.push("# watch TargetDown and the service's error ratio instead, and add [service.targets] per region".into());
@@ -288,7 +310,10 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
         if let Some(lt) = &model.load_test
             && let Some((_, url)) = lt.environments.iter().find(|(n, _)| n == "production")
         {
-            lines.push(format!("curl -fsS -o /dev/null -w '%{{http_code}}\\n' {}", shell_word(url)));
+            lines.push(format!(
+                "curl -fsS -o /dev/null -w '%{{http_code}}\\n' {}",
+                shell_word(url)
+            ));
         }
         steps.push(Step {
             title: format!("Fail over from {primary}"),
@@ -325,7 +350,8 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
     });
     Section {
         title: "Quarterly".into(),
-        intro: "Half a day, planned ahead and announced: these exercises break things on purpose.".into(),
+        intro: "Half a day, planned ahead and announced: these exercises break things on purpose."
+            .into(),
         steps,
     }
 }

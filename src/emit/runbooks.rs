@@ -169,33 +169,69 @@ fn confirm(model: &Model, entries: &[AlertEntry<'_>]) -> Step {
     }
 }
 
-fn http_meaning(model: &Model, kind: AlertKind, entries: &[AlertEntry<'_>]) -> (Vec<String>, Vec<String>) {
+fn http_meaning(
+    model: &Model,
+    kind: AlertKind,
+    entries: &[AlertEntry<'_>],
+) -> (Vec<String>, Vec<String>) {
     let t = &entries[0].about.threshold;
-    let objective = entries
-        .iter()
-        .find_map(|e| {
-            model
-                .services
-                .iter()
-                .find(|s| s.name == e.about.service)
-                .and_then(|s| s.http())
-                .and_then(|h| h.slo.as_ref())
-                .and_then(|slo| Some((slo.availability?, slo.window, slo.error_budget()?)))
-        });
+    let objective = entries.iter().find_map(|e| {
+        model
+            .services
+            .iter()
+            .find(|s| s.name == e.about.service)
+            .and_then(|s| s.http())
+            .and_then(|h| h.slo.as_ref())
+            .and_then(|slo| Some((slo.availability?, slo.window, slo.error_budget()?)))
+    });
     let budget = objective.map(|(a, w, b)| {
         format!(
             "The objective is {a} availability over {w}: an error budget of {} of requests.",
             super::rules::percent(b)
         )
     });
+    // How long the whole budget lasts at each tier's burn rate: window ÷ factor.
+    let lasts = entries
+        .iter()
+        .find_map(|e| {
+            let slo = model
+                .services
+                .iter()
+                .find(|s| s.name == e.about.service)?
+                .http()?
+                .slo
+                .as_ref()?;
+            let tier = match kind {
+                AlertKind::SloBurnPage => crate::model::Tier::Page,
+                AlertKind::SloBurnTicket => crate::model::Tier::Ticket,
+                _ => return None,
+            };
+            let parts: Vec<String> = slo
+                .burn_rates
+                .iter()
+                .filter(|b| b.tier == tier && b.factor.digits() > 0)
+                .map(|b| {
+                    let ms = u128::from(slo.window.as_millis()) * 10u128.pow(b.factor.scale())
+                        / b.factor.digits();
+                    let ms = u64::try_from(ms - ms % 60_000).unwrap_or(u64::MAX);
+                    format!(
+                        "at {}x the budget lasts {}",
+                        b.factor,
+                        crate::units::Duration::from_millis(ms)
+                    )
+                })
+                .collect();
+            Some(parts.join(", "))
+        })
+        .unwrap_or_default();
     let (meaning, impact): (&str, String) = match kind {
         AlertKind::SloBurnPage => (
             "The service is failing requests (5xx) fast enough to spend a large share of its error budget within hours: the error ratio is above the page tier's threshold over both a long and a short window, so the problem is real and still happening.",
-            format!("{} At this rate the whole budget is gone in a day or two; users are seeing errors now. Page-tier burn is the alert the SLO exists for: act at once. Tiers: {t}.", budget.clone().unwrap_or_default()),
+            format!("{} Of the {} budget, {lasts}: users are seeing errors now, and the objective is lost within days unless the burn stops. This is the alert the SLO exists for: act at once. It fires when errors are {t}.", budget.clone().unwrap_or_default(), objective.map(|(_, w, _)| w.to_string()).unwrap_or_default()),
         ),
         AlertKind::SloBurnTicket => (
             "The service is spending its error budget faster than the objective allows, slowly: the error ratio has stayed above the ticket tier's threshold over both windows for hours.",
-            format!("{} Left alone, the budget runs out before the window ends and the objective is missed. Not an emergency: handle it within working hours, and stop risky changes until the burn stops. Tiers: {t}.", budget.clone().unwrap_or_default()),
+            format!("{} Of the {} budget, {lasts}: left alone, it is gone by the end of the window and the objective is missed. Not an emergency: handle it within working hours, and hold risky changes until the burn stops. It fires when errors are {t}.", budget.clone().unwrap_or_default(), objective.map(|(_, w, _)| w.to_string()).unwrap_or_default()),
         ),
         AlertKind::ErrorRate5xx => (
             "More than the threshold of requests returned a 5xx status over the last 5 minutes.",
@@ -230,14 +266,11 @@ fn http_meaning(model: &Model, kind: AlertKind, entries: &[AlertEntry<'_>]) -> (
             "Users routed to that region fail until traffic moves: DNS or the load balancer must send them to a healthy region. Capacity in the remaining regions must absorb the extra load.".to_string(),
         ),
     };
-    (
-        vec![meaning.to_string()],
-        vec![impact.trim().to_string()],
-    )
+    (vec![meaning.to_string()], vec![impact.trim().to_string()])
 }
 
 /// Commands to look at a service on each platform the spec enables.
-fn inspect(model: &Model, service: &str, logs: bool) -> Vec<String> {
+fn inspect(model: &Model, service: &str, logs: bool, kubernetes_only: bool) -> Vec<String> {
     let mut lines = Vec::new();
     let svc = shell_word(service);
     if let Some(k) = &model.platforms.kubernetes {
@@ -256,11 +289,16 @@ fn inspect(model: &Model, service: &str, logs: bool) -> Vec<String> {
             ));
         }
     }
+    if kubernetes_only {
+        return lines;
+    }
     if model.platforms.compose.is_some() {
         lines.push("# Docker Compose".into());
         lines.push(format!("docker compose ps {svc}"));
         if logs {
-            lines.push(format!("docker compose logs --since 30m {svc} | tail -n 200"));
+            lines.push(format!(
+                "docker compose logs --since 30m {svc} | tail -n 200"
+            ));
         }
     }
     if let Some(d) = &model.platforms.digitalocean {
@@ -417,7 +455,9 @@ fn http_steps(model: &Model, kind: AlertKind, entries: &[AlertEntry<'_>]) -> Vec
             }
             AlertKind::RegionDown => {
                 let mut lines = vec![prometheus_env(model)];
-                lines.push(query_command(&format!("sum by (region, instance) (up{{{job}}})")));
+                lines.push(query_command(&format!(
+                    "sum by (region, instance) (up{{{job}}})"
+                )));
                 steps.push(Step {
                     title: format!("Confirm which region of {service} is down"),
                     text: "Then move traffic away from it: take the region's records out of DNS (or let health-checked failover do it) and check that the remaining regions have the capacity.".into(),
@@ -425,12 +465,19 @@ fn http_steps(model: &Model, kind: AlertKind, entries: &[AlertEntry<'_>]) -> Vec
                 });
             }
         }
+        // The saturation alerts read cAdvisor and kube-state-metrics series:
+        // they can only fire on Kubernetes.
+        let saturation = matches!(
+            kind,
+            AlertKind::CpuHigh | AlertKind::MemoryHigh | AlertKind::ReplicasAtMax
+        );
         let logs = !matches!(kind, AlertKind::ReplicasAtMax);
-        let lines = inspect(model, service, logs);
+        let lines = inspect(model, service, logs, saturation);
         if !lines.is_empty() {
             steps.push(Step {
                 title: format!("Look at {service} where it runs"),
-                text: "Crash loops, restarts, failed health checks and the latest deployment.".into(),
+                text: "Crash loops, restarts, failed health checks and the latest deployment."
+                    .into(),
                 command: Some(lines.join("\n")),
             });
         }
@@ -505,7 +552,8 @@ fn escalation(model: &Model, entries: &[AlertEntry<'_>]) -> Vec<String> {
                         ReceiverChannel::Slack { channel, .. } => format!("Slack {channel}"),
                         ReceiverChannel::Email { to, .. } => format!("email to {to}"),
                         ReceiverChannel::Pagerduty { .. } => "PagerDuty".to_string(),
-                        ReceiverChannel::Webhook { url, .. } => format!("webhook {url}"),
+                        // The URL may carry a credential in its path: not printed.
+                        ReceiverChannel::Webhook { .. } => "webhook".to_string(),
                     })
                     .unwrap_or_default();
                 format!("{name} ({how})")

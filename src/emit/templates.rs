@@ -188,7 +188,9 @@ fn environment() -> Result<Environment<'static>, Error> {
     env.set_formatter(format_value);
     env.add_global("header", Value::from_safe_string(super::HEADER.to_string()));
     // Markdown: a value as a code span, a fenced block, or a link's label.
-    env.add_filter("code", |v: String| Value::from_safe_string(markdown_code(&v)));
+    env.add_filter("code", |v: String| {
+        Value::from_safe_string(markdown_code(&v))
+    });
     env.add_filter("fence", |v: String, lang: String| {
         Value::from_safe_string(markdown_fence(&v, &lang))
     });

@@ -19,5 +19,6 @@ mod injection;
 mod loadtest;
 mod platforms;
 mod rules;
+mod runbooks;
 mod scripts;
 mod validators;
