@@ -425,6 +425,38 @@ fn http_steps(model: &Model, kind: AlertKind, entries: &[AlertEntry<'_>]) -> Vec
                         ".data.activeTargets[] | select(.labels.job == \"{service}\") | {{instance: .labels.instance, health, lastError}}"
                     ))
                 ));
+                if kind == AlertKind::MetricsAbsent {
+                    let mut lines = vec![
+                        prometheus_env(model),
+                        "# Is the scrape job in the configuration Prometheus runs?".to_string(),
+                        format!(
+                            "curl -fsS \"$PROMETHEUS_URL/api/v1/status/config\" | jq -r .data.yaml | grep -n {}",
+                            shell_word(&format!("job_name: {service}"))
+                        ),
+                        format!("# Does {service} export {req}? Ask it directly"),
+                    ];
+                    let port = http.port;
+                    if let Some(k) = &model.platforms.kubernetes {
+                        lines.push(format!(
+                            "kubectl -n {} port-forward deployment/{} {port}:{port} &",
+                            shell_word(&k.namespace),
+                            shell_word(service)
+                        ));
+                    }
+                    lines.push(format!(
+                        "curl -fsS {} | grep -c {}",
+                        shell_word(&format!(
+                            "http://localhost:{port}{}",
+                            http.endpoints.metrics
+                        )),
+                        shell_word(&format!("^{req}"))
+                    ));
+                    steps.push(Step {
+                        title: format!("Find which series is missing for {service}"),
+                        text: "No job in the running configuration: the generated prometheus.yml was not deployed, or Prometheus was not reloaded. A job but no request counter: the service exports its metrics under another name (set [service.metrics] requests) or not at all.".into(),
+                        command: Some(lines.join("\n")),
+                    });
+                }
                 steps.push(Step {
                     title: format!("Ask Prometheus why it cannot scrape {service}"),
                     text: format!("The target's lastError says whether the connection is refused (the process is down), times out (network, or an overloaded process) or the metrics path {} answers with an error.", http.endpoints.metrics),
