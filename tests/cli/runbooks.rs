@@ -447,3 +447,123 @@ fn bash_runs_the_hostile_install_command_without_expanding_anything() {
     );
     assert!(!canary.exists());
 }
+
+#[test]
+fn amtool_parses_every_silence_and_test_fire_command() {
+    let Some(amtool) = validator("amtool") else {
+        return;
+    };
+    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
+    let mut docs: Vec<_> = names_in(&out.path().join("runbooks"))
+        .into_iter()
+        .map(|n| out.path().join("runbooks").join(n))
+        .collect();
+    docs.push(out.path().join("OPERATIONS.md"));
+    let bin = out.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    std::os::unix::fs::symlink(&amtool, bin.join("amtool")).expect("link");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut count = 0;
+    for doc in docs {
+        let text = std::fs::read_to_string(&doc).expect("doc");
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("amtool silence add ") || l.starts_with("amtool alert add "))
+        {
+            count += 1;
+            // Nothing listens on port 1: amtool parses its arguments, then
+            // fails to POST them, which shows they parsed.
+            let run = Command::new("bash")
+                .args(["-c", line])
+                .env("PATH", &path)
+                .env("ALERTMANAGER_URL", "http://127.0.0.1:1")
+                .env("USER", "oncall")
+                .output()
+                .expect("bash runs");
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            assert!(
+                stderr.contains("Post \"http://127.0.0.1:1/api/v2/"),
+                "{}: {line}\n{stderr}",
+                doc.display()
+            );
+        }
+    }
+    assert_eq!(count, 11 + 2, "a silence per runbook and two test fires");
+}
+
+#[test]
+fn an_alert_two_services_share_has_one_runbook_covering_both() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("hardening.toml"),
+        r##"
+[project]
+name = "duo"
+runbook_url = "https://github.com/duo/ops/blob/main/runbooks"
+
+[[service]]
+name = "api"
+image = "registry.example.com/api:1.0"
+port = 8080
+team = "core"
+
+[[service]]
+name = "search"
+image = "registry.example.com/search:1.0"
+port = 8081
+
+[[alerting.receiver]]
+name = "core-slack"
+type = "slack"
+channel = "#core"
+webhook_url = { env = "CORE_SLACK" }
+
+[[alerting.receiver]]
+name = "pager"
+type = "pagerduty"
+routing_key = { env = "PD_KEY" }
+
+[alerting]
+default_receiver = "pager"
+
+[[alerting.route]]
+team = "core"
+receivers = ["core-slack"]
+"##,
+    )
+    .expect("spec");
+    harden_in(dir.path(), &["generate"]).success();
+    let text = std::fs::read_to_string(dir.path().join("runbooks/TargetDown.md")).expect("runbook");
+    assert!(text.contains("services: api, search"), "{text}");
+    assert!(
+        text.contains("### api\n") && text.contains("### search\n"),
+        "{text}"
+    );
+    assert!(text.contains("up{job=\"api\"} == 0") && text.contains("up{job=\"search\"} == 0"));
+    assert!(text.contains("alertname=TargetDown service=api"));
+    assert!(text.contains("alertname=TargetDown service=search"));
+    // Routing per service: the team route for api, the default for search.
+    assert!(
+        text.contains(
+            "- api, owned by team core: severity critical goes to core-slack (Slack \\#core)."
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("- search: severity critical goes to pager (PagerDuty)."),
+        "{text}"
+    );
+    let rules = yaml(&dir.path().join("prometheus/rules/search.yml"));
+    let alert = &rules["groups"][1]["rules"][0];
+    assert_eq!(
+        alert["annotations"]["runbook_url"],
+        format!(
+            "https://github.com/duo/ops/blob/main/runbooks/{}.md",
+            alert["alert"].as_str().expect("alert name")
+        )
+    );
+}
