@@ -4,6 +4,8 @@
 //! every emitted file passes before it is accepted.
 
 mod alertmanager;
+mod catalog;
+mod ci;
 mod compose;
 mod digitalocean;
 mod dns;
@@ -11,11 +13,14 @@ mod escape;
 mod grafana;
 mod kubernetes;
 mod loadtest;
+mod operations;
 mod prometheus;
 mod rules;
+mod runbooks;
 mod scripts;
 mod templates;
 
+pub use catalog::{runbook_path, runbook_url};
 pub use templates::Templates;
 
 use std::path::PathBuf;
@@ -60,7 +65,10 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
         set: OutputSet::new(),
     };
     prometheus::emit(model, &mut out)?;
-    rules::emit(model, &mut out)?;
+    let rule_files = catalog::rule_files(model);
+    rules::emit(&rule_files, &mut out)?;
+    runbooks::emit(model, &rule_files, &mut out)?;
+    operations::emit(model, &rule_files, &mut out)?;
     alertmanager::emit(model, &mut out)?;
     loadtest::emit(model, &mut out)?;
     scripts::emit(model, &mut out)?;
@@ -69,6 +77,7 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
     digitalocean::emit(model, &mut out)?;
     dns::emit(model, &mut out)?;
     grafana::emit(model, &mut out)?;
+    ci::emit(model, &mut out)?;
     Ok(out.set)
 }
 

@@ -12,7 +12,7 @@ pub use lower::lower;
 use std::collections::BTreeMap;
 
 pub use crate::spec::{
-    DatabaseEngine, DnsProvider, EvictionPolicy, Method, ReceiverType, Severity,
+    CiProvider, DatabaseEngine, DnsProvider, EvictionPolicy, Method, ReceiverType, Severity,
 };
 use crate::units::{Decimal, Duration, Percent};
 
@@ -28,6 +28,19 @@ pub struct Model {
     pub platforms: Platforms,
     /// Health-checked DNS failover between regions, when the spec asks.
     pub dns: Option<Dns>,
+    pub ci: Option<Ci>,
+}
+
+/// The opt-in CI workflow.
+#[derive(Debug)]
+pub struct Ci {
+    pub provider: CiProvider,
+    pub harden_git: String,
+    pub harden_rev: Option<String>,
+    /// Relative to the repository root; `.` for the root.
+    pub directory: String,
+    /// The load-test environment of the k6 smoke test; none without a load test.
+    pub smoke_environment: Option<String>,
 }
 
 #[derive(Debug)]

@@ -35,6 +35,8 @@ pub struct Spec {
     pub platform: Platforms,
     /// Health-checked DNS failover between the project's regions.
     pub dns: Option<Dns>,
+    /// An opt-in CI workflow for the repository that holds the spec.
+    pub ci: Option<Ci>,
 }
 
 /// What the project is and where it runs.
@@ -48,7 +50,11 @@ pub struct Project {
     /// Regions the project runs in, primary first (DigitalOcean slugs such as `fra1`, `nyc1`).
     #[schemars(length(min = 1))]
     pub regions: Option<Vec<Name>>,
-    /// Base URL of the runbooks; alerts link to `<runbook_url>/<alert name>`.
+    /// Where the generated `runbooks/` directory is published, such as
+    /// `https://github.com/org/repo/blob/main/deploy/runbooks`: each alert's
+    /// `runbook_url` is `<runbook_url>/<alert name>.md`, its generated runbook.
+    /// Without it, alerts carry the runbook's path in the generated tree
+    /// (`runbooks/<alert name>.md`).
     pub runbook_url: Option<Url>,
 }
 
@@ -568,6 +574,36 @@ pub struct Step {
     pub expect: u16,
 }
 
+/// Where the CI workflow runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CiProvider {
+    /// GitHub Actions: `.github/workflows/harden.yml`.
+    Github,
+}
+
+/// A CI workflow that runs `harden diff` and `harden check` on every push
+/// and pull request, a k6 smoke test against a load-test environment, and
+/// a CVE scan of every service image (also weekly, for new CVEs).
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ci {
+    /// The CI system: `github`.
+    pub provider: CiProvider,
+    /// The git repository of harden's source. harden publishes no release
+    /// binaries, so the workflow builds it with `cargo install --locked --git`.
+    pub harden_git: Url,
+    /// The tag or commit of harden to build (recommended: the one that
+    /// generated these files); the repository's default branch without it.
+    pub harden_rev: Option<GitRev>,
+    /// The directory of `hardening.toml` (and the generated files), relative
+    /// to the repository root (default `.`).
+    pub directory: Option<RelPath>,
+    /// The load-test environment the k6 smoke test runs against (default
+    /// `staging` when the load test names it). Without a load test, no smoke test.
+    pub smoke_environment: Option<String>,
+}
+
 /// Automatic rollback after a deployment.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -742,6 +778,8 @@ pattern_strings! {
     AbsPath, r"^/[A-Za-z0-9._/-]+$", "an absolute path such as /etc/alertmanager/secrets/slack-url";
     /// A relative path inside the project.
     RelPath, r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$", "a relative path such as build/web";
+    /// A git tag, branch or commit.
+    GitRev, r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$", "a git tag or commit such as v0.1.0 or 4f2c1e9";
     /// An email address.
     Email, r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", "an email address such as ops@example.com";
     /// A Slack channel or user.

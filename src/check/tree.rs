@@ -79,6 +79,7 @@ pub fn checks(model: &Model, tree: &Tree<'_>) -> Vec<Check> {
         out.push(alerts_tested(service, tree));
     }
     out.push(routing(model, tree));
+    out.push(runbooks(model, tree));
     for service in http_services(model) {
         if service.http().is_some_and(|h| h.slo.is_some()) {
             out.push(slo_covered(service, tree));
@@ -393,6 +394,75 @@ fn alerts_tested(service: &Service, tree: &Tree<'_>) -> Check {
         name,
         format!(
             "{} alerts in {rules}, each expected to fire by a test in {tests}",
+            alerts.len()
+        ),
+        problems,
+        tree.fix(),
+    )
+}
+
+/// Every alert in every generated rule file links its runbook
+/// (`runbook_url`, whose last path segment names a file in `runbooks/`),
+/// that runbook is on disk, and every runbook on disk belongs to an alert.
+fn runbooks(model: &Model, tree: &Tree<'_>) -> Check {
+    let name = "Every alert links a generated runbook";
+    let mut problems = Vec::new();
+    let mut alerts = BTreeSet::new();
+    let rule_files = tree
+        .set
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.starts_with("prometheus/rules/"));
+    for path in rule_files {
+        let rules = match tree.parsed(path) {
+            Ok(v) => v,
+            Err(e) => {
+                problems.push(e);
+                continue;
+            }
+        };
+        for (_, rule) in rules_of(&rules) {
+            let Some(alert) = rule["alert"].as_str() else {
+                continue;
+            };
+            alerts.insert(alert.to_string());
+            let expected = crate::emit::runbook_url(model, alert);
+            match rule["annotations"]["runbook_url"].as_str() {
+                None => problems.push(format!("{alert} in {path} has no runbook_url")),
+                Some(url) => {
+                    let file = url.rsplit('/').next().unwrap_or_default();
+                    if url != expected {
+                        problems.push(format!(
+                            "{alert} in {path} links `{url}`, not its runbook `{expected}`"
+                        ));
+                    }
+                    if !tree.dir.join("runbooks").join(file).is_file() || file.is_empty() {
+                        problems.push(format!(
+                            "{alert} in {path} links runbooks/{file}, which is not on disk"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let on_disk: Vec<String> = std::fs::read_dir(tree.dir.join("runbooks"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    for file in &on_disk {
+        let alert = file.strip_suffix(".md").unwrap_or(file);
+        if !alerts.contains(alert) {
+            problems.push(format!("runbooks/{file} belongs to no alert"));
+        }
+    }
+    Check::from_problems(
+        S,
+        name,
+        format!(
+            "{} alerts, each linking its runbook in runbooks/",
             alerts.len()
         ),
         problems,

@@ -115,6 +115,80 @@ pub fn shell_word(s: &str) -> String {
     }
 }
 
+/// A string as Markdown (CommonMark and GitHub's flavour) text on one
+/// line: every character that could start markup (emphasis, code, links,
+/// HTML, headings, tables, math, entities) is backslash-escaped, which
+/// CommonMark allows for any ASCII punctuation, and line breaks become
+/// spaces, so no value can open a block or end the line it is on.
+pub fn markdown_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '~' | '&' | '$'
+            | '{' | '}' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if is_break(c) || c == '\t' => out.push(' '),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A one-line Markdown code span: fenced by one backtick more than the
+/// longest run inside, padded with a space when the text starts or ends
+/// with a backtick; line breaks become spaces.
+pub fn markdown_code(s: &str) -> String {
+    let text: String = s
+        .chars()
+        .map(|c| if is_break(c) { ' ' } else { c })
+        .filter(|c| !c.is_control() || *c == ' ')
+        .collect();
+    let fence = "`".repeat(longest_run(&text, '`') + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') || text.is_empty() {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// A fenced Markdown code block of `lang`: the fence is longer than any
+/// backtick run inside, so no line of `s` can close it. Ends with a newline.
+pub fn markdown_fence(s: &str, lang: &str) -> String {
+    let fence = "`".repeat((longest_run(s, '`') + 1).max(3));
+    let body = s.trim_end_matches('\n');
+    format!("{fence}{lang}\n{body}\n{fence}\n")
+}
+
+/// A Markdown link: the label as text, the destination in angle brackets
+/// with `<`, `>` and line breaks percent-encoded, so it cannot end early.
+pub fn markdown_link(label: &str, url: &str) -> String {
+    let mut dest = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            '<' => dest.push_str("%3C"),
+            '>' => dest.push_str("%3E"),
+            '\\' => dest.push_str("%5C"),
+            ' ' => dest.push_str("%20"),
+            c if is_break(c) || c.is_control() => {}
+            c => dest.push(c),
+        }
+    }
+    format!("[{}](<{dest}>)", markdown_text(label))
+}
+
+fn longest_run(s: &str, c: char) -> usize {
+    let (mut best, mut run) = (0, 0);
+    for x in s.chars() {
+        run = if x == c { run + 1 } else { 0 };
+        best = best.max(run);
+    }
+    best
+}
+
 /// Line breaks in YAML 1.1 besides `\n` and `\r`, which no scalar may
 /// hold raw without being folded by a YAML 1.1 reader.
 fn is_break(c: char) -> bool {
@@ -323,5 +397,49 @@ mod tests {
             .map(str::to_string)
             .collect();
         assert_eq!(words, hostile);
+    }
+
+    #[test]
+    fn markdown_text_cannot_open_markup_or_a_new_line() {
+        let hostile =
+            "a *b* _c_ `d` [e](f) <script> # h | i ~~j~~ &amp; $x$ {{ k }} \\ \n# heading\n```";
+        let out = markdown_text(hostile);
+        assert!(!out.contains('\n'), "{out}");
+        for c in [
+            '*', '_', '`', '[', ']', '<', '>', '#', '|', '~', '&', '$', '{', '}',
+        ] {
+            let raw = out
+                .char_indices()
+                .filter(|(i, x)| *x == c && (*i == 0 || out.as_bytes()[i - 1] != b'\\'))
+                .count();
+            assert_eq!(raw, 0, "unescaped {c} in {out}");
+        }
+        assert_eq!(
+            markdown_text("api-1.example.com:8080 (p95)"),
+            "api-1.example.com:8080 (p95)"
+        );
+    }
+
+    #[test]
+    fn markdown_code_and_fences_outlast_any_backtick_run() {
+        assert_eq!(markdown_code("a"), "`a`");
+        assert_eq!(markdown_code("a ` b"), "``a ` b``");
+        assert_eq!(markdown_code("`x`"), "`` `x` ``");
+        assert_eq!(markdown_code("a\nb"), "`a b`");
+        let fence = markdown_fence("echo 1\n```\n````x", "sh");
+        assert!(fence.starts_with("`````sh\n"), "{fence}");
+        assert!(fence.ends_with("\n`````\n"), "{fence}");
+        assert_eq!(
+            markdown_fence("up == 0", "promql"),
+            "```promql\nup == 0\n```\n"
+        );
+    }
+
+    #[test]
+    fn markdown_links_keep_the_destination_inside_its_brackets() {
+        assert_eq!(
+            markdown_link("api [x]", "https://g.example/d/a>b <c> d\n"),
+            "[api \\[x\\]](<https://g.example/d/a%3Eb%20%3Cc%3E%20d>)"
+        );
     }
 }

@@ -8,10 +8,13 @@
 
 mod cache;
 
+pub use cache::cache_rule_files;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::catalog::{self, About, Pair, Rule, RuleFile, RuleGroup, Topic, pair};
 use super::{EmitError, Emitter};
 use crate::model::{
     Alert, AlertKind, BurnRate, HttpService, Model, Scaling, Service, Severity, record, saturation,
@@ -23,44 +26,21 @@ use crate::units::{Decimal, Duration};
 const STEP_SECS: u64 = 60;
 
 #[derive(Serialize)]
-struct RulesContext {
-    notes: Vec<String>,
-    groups: Vec<Group>,
+struct RulesContext<'a> {
+    notes: &'a [String],
+    groups: &'a [RuleGroup],
 }
 
 #[derive(Serialize)]
-struct Group {
-    name: String,
-    interval: Option<String>,
-    rules: Vec<Rule>,
-}
-
-#[derive(Serialize)]
-struct Rule {
-    record: Option<String>,
-    alert: Option<String>,
-    expr: String,
-    #[serde(rename = "for")]
-    for_: Option<String>,
-    labels: Vec<Pair>,
-    annotations: Vec<Pair>,
-}
-
-#[derive(Serialize, Clone)]
-struct Pair {
-    name: String,
-    value: String,
-}
-
-#[derive(Serialize)]
-struct TestContext {
+struct TestContext<'a> {
     rule_file: String,
     group_eval_order: Vec<String>,
-    tests: Vec<TestGroup>,
+    tests: &'a [TestGroup],
 }
 
+/// One promtool test group.
 #[derive(Serialize)]
-struct TestGroup {
+pub struct TestGroup {
     name: String,
     input_series: Vec<Series>,
     checks: Vec<Check>,
@@ -85,36 +65,49 @@ struct ExpAlert {
     annotations: Vec<Pair>,
 }
 
-pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
-    for service in &model.services {
-        let Some(http) = service.http() else { continue };
-        let b = Builder::new(model, service, http);
-        let rules_path = format!("prometheus/rules/{}.yml", service.name);
-        let (context, tests) = b.build();
-        for group in &context.groups {
+/// The rule files of the HTTP services, one per service.
+pub fn http_rule_files(model: &Model) -> Vec<RuleFile> {
+    model
+        .services
+        .iter()
+        .filter_map(|service| {
+            let http = service.http()?;
+            Some(Builder::new(model, service, http).build())
+        })
+        .collect()
+}
+
+/// Writes every rule file of the catalog and its promtool test.
+pub fn emit(files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    for file in files {
+        for group in &file.groups {
             for rule in &group.rules {
-                check_promql(&rules_path, rule)?;
+                check_promql(&file.path, rule)?;
             }
         }
-        let group_eval_order = context.groups.iter().map(|g| g.name.clone()).collect();
+        let group_eval_order = file.groups.iter().map(|g| g.name.clone()).collect();
         out.render(
-            &rules_path,
+            &file.path,
             "prometheus/rules.yml.j2",
-            &context,
+            &RulesContext {
+                notes: &file.notes,
+                groups: &file.groups,
+            },
             FileMode::Regular,
         )?;
+        let rule_name = file.path.rsplit('/').next().unwrap_or(&file.path);
         out.render(
-            &format!("prometheus/tests/{}.test.yml", service.name),
+            &file.test_path,
             "prometheus/rules.test.yml.j2",
             &TestContext {
-                rule_file: format!("../rules/{}.yml", service.name),
+                rule_file: format!("../rules/{rule_name}"),
                 group_eval_order,
-                tests,
+                tests: &file.tests,
             },
             FileMode::Regular,
         )?;
     }
-    cache::emit(model, out)
+    Ok(())
 }
 
 fn check_promql(path: &str, rule: &Rule) -> Result<(), EmitError> {
@@ -142,6 +135,8 @@ struct Builder<'a> {
 /// What one alert needs besides its resolved settings.
 struct AlertDef {
     expr: String,
+    /// The threshold in words, for the runbook.
+    threshold: String,
     summary: String,
     description: String,
     cases: Vec<Case>,
@@ -177,8 +172,8 @@ impl<'a> Builder<'a> {
         &self.service.name
     }
 
-    fn build(&self) -> (RulesContext, Vec<TestGroup>) {
-        let mut groups = vec![Group {
+    fn build(&self) -> RuleFile {
+        let mut groups = vec![RuleGroup {
             name: format!("{}-recording", self.name()),
             interval: None,
             rules: self.recording_rules(),
@@ -194,8 +189,22 @@ impl<'a> Builder<'a> {
             };
             let labels = self.rule_labels(alert);
             let annotations = self.annotations(alert, &def);
+            let about = About {
+                topic: Topic::Http(alert.kind),
+                service: self.name().to_string(),
+                team: self.service.team.clone(),
+                severity: alert.severity,
+                threshold: def.threshold.clone(),
+                dashboard_url: self.dashboard_url(),
+            };
             for case in &def.cases {
-                tests.push(self.test_group(alert, &labels, &annotations, case));
+                tests.push(test_group(
+                    &alert.name,
+                    alert.for_,
+                    &labels,
+                    &annotations,
+                    case,
+                ));
             }
             alerts.push(Rule {
                 record: None,
@@ -204,21 +213,30 @@ impl<'a> Builder<'a> {
                 for_: (!alert.for_.is_zero()).then(|| alert.for_.to_string()),
                 labels,
                 annotations,
+                about: Some(about),
             });
         }
         if !alerts.is_empty() {
-            groups.push(Group {
+            groups.push(RuleGroup {
                 name: format!("{}-alerts", self.name()),
                 interval: None,
                 rules: alerts,
             });
         }
-        (
-            RulesContext {
-                notes: self.notes(),
-                groups,
-            },
+        RuleFile {
+            path: format!("prometheus/rules/{}.yml", self.name()),
+            test_path: format!("prometheus/tests/{}.test.yml", self.name()),
+            notes: self.notes(),
+            groups,
             tests,
+        }
+    }
+
+    fn dashboard_url(&self) -> String {
+        format!(
+            "{}/d/{}",
+            self.model.monitoring.grafana_url,
+            self.service.dashboard_uid()
         )
     }
 
@@ -330,6 +348,7 @@ impl<'a> Builder<'a> {
             for_: None,
             labels,
             annotations: Vec::new(),
+            about: None,
         }
     }
 
@@ -380,12 +399,12 @@ impl<'a> Builder<'a> {
     /// The SLO window's own ratio, from increases over the whole window
     /// (not an average of short ratios), the objective and the budget left.
     /// Evaluated every 5m: a window-long range is expensive and changes slowly.
-    fn slo_window_rules(&self) -> Option<Group> {
+    fn slo_window_rules(&self) -> Option<RuleGroup> {
         let slo = self.http.slo.as_ref()?;
         let objective = slo.availability?.fraction();
         let budget = slo.error_budget()?;
         let window_ratio = record::sli_error(slo.window);
-        Some(Group {
+        Some(RuleGroup {
             name: format!("{}-slo-window", self.name()),
             interval: Some("5m".to_string()),
             rules: vec![
@@ -429,78 +448,12 @@ impl<'a> Builder<'a> {
             pair("summary", &def.summary),
             pair("description", &def.description),
         ];
-        if let Some(runbook) = &self.model.project.runbook_url {
-            a.push(pair("runbook_url", &format!("{runbook}/{}", alert.name)));
-        }
         a.push(pair(
-            "dashboard",
-            &format!(
-                "{}/d/{}",
-                self.model.monitoring.grafana_url,
-                self.service.dashboard_uid()
-            ),
+            "runbook_url",
+            &catalog::runbook_url(self.model, &alert.name),
         ));
+        a.push(pair("dashboard", &self.dashboard_url()));
         a
-    }
-
-    fn test_group(
-        &self,
-        alert: &Alert,
-        labels: &[Pair],
-        annotations: &[Pair],
-        case: &Case,
-    ) -> TestGroup {
-        let hold = steps_of(alert.for_);
-        let fire_at = case.onset + hold;
-        let mut checks = Vec::new();
-        if !case.fires.is_empty() && hold > 0 {
-            // Still pending one step before `for` has passed.
-            checks.push(Check {
-                eval_time: minutes(fire_at - 1),
-                alertname: alert.name.clone(),
-                exp_alerts: Vec::new(),
-            });
-        }
-        checks.push(Check {
-            eval_time: minutes(fire_at),
-            alertname: alert.name.clone(),
-            exp_alerts: case
-                .fires
-                .iter()
-                .map(|f| {
-                    let mut all: BTreeMap<String, String> = f.labels.clone();
-                    for l in labels {
-                        all.insert(l.name.clone(), l.value.clone());
-                    }
-                    ExpAlert {
-                        labels: all
-                            .into_iter()
-                            .map(|(k, v)| Pair { name: k, value: v })
-                            .collect(),
-                        annotations: annotations
-                            .iter()
-                            .map(|a| Pair {
-                                name: a.name.clone(),
-                                value: expand(&a.value, f),
-                            })
-                            .collect(),
-                    }
-                })
-                .collect(),
-        });
-        let steps = fire_at + 1;
-        TestGroup {
-            name: format!("{} {}", alert.name, case.name),
-            input_series: case
-                .series
-                .iter()
-                .map(|s| Series {
-                    series: s.series.clone(),
-                    values: s.values.replace("{n}", &steps.to_string()),
-                })
-                .collect(),
-            checks,
-        }
     }
 
     /// What RegionDown says, and what to do: where the spec has a DNS
@@ -688,6 +641,7 @@ impl<'a> Builder<'a> {
                     false,
                 ));
                 AlertDef {
+                    threshold: when.clone(),
                     expr,
                     summary: format!(
                         "{name} is spending its {} error budget too fast ({})",
@@ -713,6 +667,7 @@ impl<'a> Builder<'a> {
                 let total = 10u128.pow(t.scale() + 1);
                 let at = per(t, total);
                 AlertDef {
+                    threshold: threshold.to_string(),
                     expr: format!("{record}{{{svc}}} > {t}"),
                     summary: format!("{name}: {class}xx error rate above {threshold}"),
                     description: format!(
@@ -744,6 +699,7 @@ impl<'a> Builder<'a> {
                 let p = record::percentile_name(objective.percentile);
                 let t = Decimal::from_parts(u128::from(objective.threshold.as_millis()), 3)?;
                 AlertDef {
+                    threshold: human(objective.threshold),
                     expr: format!("{}{{{svc}}} > {t}", record::latency(objective.percentile)),
                     summary: format!("{name}: {p} latency above {}", human(objective.threshold)),
                     description: format!(
@@ -763,6 +719,7 @@ impl<'a> Builder<'a> {
                     values: format!("{v}x{{n}}"),
                 };
                 AlertDef {
+                    threshold: "every scrape fails".to_string(),
                     expr: format!("up{} == 0", self.sel("")),
                     summary: format!("{name} target {{{{ $labels.instance }}}} is down"),
                     description: format!(
@@ -800,6 +757,7 @@ impl<'a> Builder<'a> {
                 }];
                 present.extend(self.requests('5', 0, 10));
                 AlertDef {
+                    threshold: "no series at all".to_string(),
                     expr: format!("absent(up{sel}) or absent({req}{sel})", sel = self.sel("")),
                     summary: format!("{name}: no metrics"),
                     description: format!(
@@ -894,6 +852,7 @@ impl<'a> Builder<'a> {
                     })
                 };
                 AlertDef {
+                    threshold: format!("{target}% of the {what} request"),
                     expr: format!(
                         "{} >= {threshold}",
                         saturation::utilization(resource, &container)
@@ -952,6 +911,7 @@ impl<'a> Builder<'a> {
                     }
                 };
                 AlertDef {
+                    threshold: format!("{} replicas", a.max_replicas),
                     expr: format!(
                         "{}{{{hpa}}} >= {}{{{hpa}}}",
                         saturation::REPLICAS,
@@ -986,6 +946,7 @@ impl<'a> Builder<'a> {
                         .collect()
                 };
                 AlertDef {
+                    threshold: "every target of one region down, another region up".to_string(),
                     expr: format!(
                         "(sum by (region) (up{sel}) == 0) and on () (sum(up{sel}) > 0)",
                         sel = self.sel("")
@@ -1124,6 +1085,69 @@ impl<'a> Builder<'a> {
 
 /// Fills an annotation's Go-template placeholders as Prometheus would for
 /// one firing alert.
+/// One promtool test group: the case's series, and checks that the alert
+/// is still pending one step before its `for` has passed and then fires (or
+/// stays quiet) with exactly these labels and annotations.
+fn test_group(
+    alert: &str,
+    for_: Duration,
+    labels: &[Pair],
+    annotations: &[Pair],
+    case: &Case,
+) -> TestGroup {
+    let hold = steps_of(for_);
+    let fire_at = case.onset + hold;
+    let mut checks = Vec::new();
+    if !case.fires.is_empty() && hold > 0 {
+        // Still pending one step before `for` has passed.
+        checks.push(Check {
+            eval_time: minutes(fire_at - 1),
+            alertname: alert.to_string(),
+            exp_alerts: Vec::new(),
+        });
+    }
+    checks.push(Check {
+        eval_time: minutes(fire_at),
+        alertname: alert.to_string(),
+        exp_alerts: case
+            .fires
+            .iter()
+            .map(|f| {
+                let mut all: BTreeMap<String, String> = f.labels.clone();
+                for l in labels {
+                    all.insert(l.name.clone(), l.value.clone());
+                }
+                ExpAlert {
+                    labels: all
+                        .into_iter()
+                        .map(|(k, v)| Pair { name: k, value: v })
+                        .collect(),
+                    annotations: annotations
+                        .iter()
+                        .map(|a| Pair {
+                            name: a.name.clone(),
+                            value: expand(&a.value, f),
+                        })
+                        .collect(),
+                }
+            })
+            .collect(),
+    });
+    let steps = fire_at + 1;
+    TestGroup {
+        name: format!("{alert} {}", case.name),
+        input_series: case
+            .series
+            .iter()
+            .map(|s| Series {
+                series: s.series.clone(),
+                values: s.values.replace("{n}", &steps.to_string()),
+            })
+            .collect(),
+        checks,
+    }
+}
+
 fn expand(template: &str, firing: &Firing) -> String {
     let mut text = template
         .replace("{{ $value | humanizePercentage }}", &firing.value)
@@ -1156,13 +1180,6 @@ pub fn severity_name(s: Severity) -> &'static str {
         Severity::Critical => "critical",
         Severity::Warning => "warning",
         Severity::Info => "info",
-    }
-}
-
-fn pair(name: &str, value: &str) -> Pair {
-    Pair {
-        name: name.to_string(),
-        value: value.to_string(),
     }
 }
 
@@ -1320,6 +1337,7 @@ mod tests {
             for_: None,
             labels: Vec::new(),
             annotations: Vec::new(),
+            about: None,
         };
         let err = check_promql("prometheus/rules/api.yml", &rule).expect_err("unbalanced");
         let message = err.to_string();

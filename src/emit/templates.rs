@@ -9,7 +9,10 @@ use minijinja::{AutoEscape, Environment, Error, ErrorKind, Output, State, Undefi
 use serde::Serialize;
 
 use super::EmitError;
-use super::escape::{compose_str, escape_strings, json_literal, json_str, shell_word, yaml_str};
+use super::escape::{
+    compose_str, escape_strings, json_literal, json_str, markdown_code, markdown_fence,
+    markdown_link, markdown_text, shell_word, yaml_str,
+};
 
 /// Every template harden uses, by name, as compiled in.
 const BUILTIN: &[(&str, &str)] = &[
@@ -125,6 +128,18 @@ const BUILTIN: &[(&str, &str)] = &[
         "grafana/provisioning/dashboards/harden.yml.j2",
         include_str!("../../templates/grafana/provisioning/dashboards/harden.yml.j2"),
     ),
+    (
+        "runbooks/runbook.md.j2",
+        include_str!("../../templates/runbooks/runbook.md.j2"),
+    ),
+    (
+        "runbooks/OPERATIONS.md.j2",
+        include_str!("../../templates/runbooks/OPERATIONS.md.j2"),
+    ),
+    (
+        "ci/github-workflow.yml.j2",
+        include_str!("../../templates/ci/github-workflow.yml.j2"),
+    ),
 ];
 
 /// A loaded template set.
@@ -192,6 +207,16 @@ fn environment() -> Result<Environment<'static>, Error> {
     env.set_auto_escape_callback(auto_escape_for);
     env.set_formatter(format_value);
     env.add_global("header", Value::from_safe_string(super::HEADER.to_string()));
+    // Markdown: a value as a code span, a fenced block, or a link's label.
+    env.add_filter("code", |v: String| {
+        Value::from_safe_string(markdown_code(&v))
+    });
+    env.add_filter("fence", |v: String, lang: String| {
+        Value::from_safe_string(markdown_fence(&v, &lang))
+    });
+    env.add_filter("link", |label: String, url: String| {
+        Value::from_safe_string(markdown_link(&label, &url))
+    });
     Ok(env)
 }
 
@@ -249,6 +274,7 @@ fn auto_escape_for(name: &str) -> AutoEscape {
         Some("yml" | "yaml") => AutoEscape::Custom("yaml".into()),
         Some("json" | "js") => AutoEscape::Custom("json".into()),
         Some("sh") => AutoEscape::Custom("shell".into()),
+        Some("md") => AutoEscape::Custom("markdown".into()),
         _ => AutoEscape::None,
     }
 }
@@ -266,6 +292,7 @@ fn format_value(out: &mut Output, state: &mut State, value: &Value) -> Result<()
         AutoEscape::Custom(c) if c == "compose" => compose_str,
         AutoEscape::Custom(c) if c == "json" => json_str,
         AutoEscape::Custom(c) if c == "shell" => shell_word,
+        AutoEscape::Custom(c) if c == "markdown" => markdown_text,
         _ => return write!(out, "{value}").map_err(Error::from),
     };
     let text = match value.as_str() {

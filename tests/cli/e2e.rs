@@ -466,7 +466,7 @@ fn alerts_fire_reach_receivers_and_resolve_on_a_real_stack() {
             .all(|a| !about(&sl, a).is_empty() && !about(&pd, a).is_empty())
     });
     for alert in alerts {
-        let runbook = format!("https://runbooks.example.test/{alert}");
+        let runbook = format!("https://runbooks.example.test/{alert}.md");
         let sl = slack.bodies();
         let firing = about(&sl, alert);
         let body = firing[0];

@@ -126,7 +126,7 @@ fn promtool_accepts_the_hostile_config_rules_and_tests() {
     assert_eq!(
         alert["annotations"]["runbook_url"],
         format!(
-            "{}/SLOErrorBudgetBurnPage",
+            "{}/SLOErrorBudgetBurnPage.md",
             tree.str(&["project", "runbook_url"])
         )
     );

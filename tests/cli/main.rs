@@ -21,5 +21,6 @@ mod loadtest;
 mod platforms;
 mod regions;
 mod rules;
+mod runbooks;
 mod scripts;
 mod validators;

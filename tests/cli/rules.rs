@@ -53,7 +53,7 @@ port = 8080
 
 /// Generated trees beyond the examples: the variant, the minimal spec and
 /// the starter spec `harden init` writes.
-fn other_trees() -> Vec<tempfile::TempDir> {
+pub(crate) fn other_trees() -> Vec<tempfile::TempDir> {
     let mut trees = Vec::new();
     for spec in [VARIANT, MINIMAL] {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -251,7 +251,7 @@ fn app_oint_has_every_alert_the_seed_report_asks_for() {
     assert_eq!(page["labels"]["tier"], "page");
     assert_eq!(
         page["annotations"]["runbook_url"],
-        "https://runbooks.app-oint.com/SLOErrorBudgetBurnPage"
+        "https://runbooks.app-oint.com/SLOErrorBudgetBurnPage.md"
     );
     assert_eq!(
         page["annotations"]["dashboard"],
@@ -294,7 +294,8 @@ fn a_variant_spec_gets_its_own_windows_names_and_overrides() {
     assert!(text.contains("- alert: HighLatencyP99_9"));
     assert!(!text.contains("HighErrorRate4xx"));
     assert!(!text.contains("HighCPUUsage"));
-    assert!(!text.contains("runbook_url"));
+    // No base URL: the runbook's path in the generated tree.
+    assert!(text.contains("runbook_url: runbooks/RegionDown.md"));
     assert!(!text.contains("team:"));
     assert!(text.contains("# No CPU, memory or replica alerts"));
     assert!(text.contains("# `error_rate_4xx` alerts are switched off in the spec"));

@@ -11,52 +11,29 @@
 
 use std::collections::BTreeMap;
 
-use super::{
-    Case, Check, EmitError, Emitter, ExpAlert, Firing, Group, Pair, Rule, RulesContext, Series,
-    TestContext, TestGroup, check_promql, expand, humanize_percentage, minutes, pair,
-    severity_name, steps_of,
-};
+use super::catalog::{About, Pair, Rule, RuleFile, RuleGroup, Topic, pair};
+use super::{Case, Firing, Series, humanize_percentage, severity_name, test_group};
 use crate::model::{CacheAlert, CacheAlertKind, Model, Redis, Service, redis_series as series};
-use crate::output::FileMode;
 use crate::units::Decimal;
 
-pub(super) fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
-    for service in &model.services {
-        let Some(redis) = service.redis() else {
-            continue;
-        };
-        let rules_path = format!("prometheus/rules/{}.yml", service.name);
-        let b = CacheRules {
-            model,
-            service,
-            redis,
-            job: format!("job=\"{}\"", service.name),
-        };
-        let (context, tests) = b.build();
-        for group in &context.groups {
-            for rule in &group.rules {
-                check_promql(&rules_path, rule)?;
-            }
-        }
-        let group_eval_order = context.groups.iter().map(|g| g.name.clone()).collect();
-        out.render(
-            &rules_path,
-            "prometheus/rules.yml.j2",
-            &context,
-            FileMode::Regular,
-        )?;
-        out.render(
-            &format!("prometheus/tests/{}.test.yml", service.name),
-            "prometheus/rules.test.yml.j2",
-            &TestContext {
-                rule_file: format!("../rules/{}.yml", service.name),
-                group_eval_order,
-                tests,
-            },
-            FileMode::Regular,
-        )?;
-    }
-    Ok(())
+/// The rule files of the Redis caches, one per cache.
+pub fn cache_rule_files(model: &Model) -> Vec<RuleFile> {
+    model
+        .services
+        .iter()
+        .filter_map(|service| {
+            let redis = service.redis()?;
+            Some(
+                CacheRules {
+                    model,
+                    service,
+                    redis,
+                    job: format!("job=\"{}\"", service.name),
+                }
+                .build(),
+            )
+        })
+        .collect()
 }
 
 struct CacheRules<'a> {
@@ -80,7 +57,7 @@ impl CacheRules<'_> {
         &self.service.name
     }
 
-    fn build(&self) -> (RulesContext, Vec<TestGroup>) {
+    fn build(&self) -> RuleFile {
         let mut rules = Vec::new();
         let mut tests = Vec::new();
         for alert in &self.redis.alert_rules {
@@ -88,7 +65,13 @@ impl CacheRules<'_> {
             let labels = self.labels(alert);
             let annotations = self.annotations(alert, &def);
             for case in &def.cases {
-                tests.push(test_group(alert, &labels, &annotations, case));
+                tests.push(test_group(
+                    &alert.name,
+                    alert.for_,
+                    &labels,
+                    &annotations,
+                    case,
+                ));
             }
             rules.push(Rule {
                 record: None,
@@ -97,6 +80,14 @@ impl CacheRules<'_> {
                 for_: (!alert.for_.is_zero()).then(|| alert.for_.to_string()),
                 labels,
                 annotations,
+                about: Some(About {
+                    topic: Topic::Cache(alert.kind),
+                    service: self.name().to_string(),
+                    team: self.service.team.clone(),
+                    severity: alert.severity,
+                    threshold: self.threshold(alert),
+                    dashboard_url: self.dashboard_url(),
+                }),
             });
         }
         let mut notes = vec![format!(
@@ -112,16 +103,41 @@ impl CacheRules<'_> {
                 self.redis.eviction_policy.as_str()
             ));
         }
-        (
-            RulesContext {
-                notes,
-                groups: vec![Group {
-                    name: format!("{}-alerts", self.name()),
-                    interval: None,
-                    rules,
-                }],
-            },
+        RuleFile {
+            path: format!("prometheus/rules/{}.yml", self.name()),
+            test_path: format!("prometheus/tests/{}.test.yml", self.name()),
+            notes,
+            groups: vec![RuleGroup {
+                name: format!("{}-alerts", self.name()),
+                interval: None,
+                rules,
+            }],
             tests,
+        }
+    }
+
+    /// The alert's threshold in words, for its runbook.
+    fn threshold(&self, alert: &CacheAlert) -> String {
+        let ratio = || super::percent(alert.threshold.unwrap_or(Decimal::ONE));
+        match alert.kind {
+            CacheAlertKind::Down => "Redis or its exporter not answering".to_string(),
+            CacheAlertKind::MemoryHigh => {
+                format!("{} of maxmemory ({})", ratio(), self.redis.maxmemory)
+            }
+            CacheAlertKind::TooManyClients => {
+                format!("{} of maxclients ({})", ratio(), self.redis.maxclients)
+            }
+            CacheAlertKind::RejectedConnections => {
+                "any connection refused within 5 minutes".to_string()
+            }
+        }
+    }
+
+    fn dashboard_url(&self) -> String {
+        format!(
+            "{}/d/{}",
+            self.model.monitoring.grafana_url,
+            self.service.dashboard_uid()
         )
     }
 
@@ -145,17 +161,11 @@ impl CacheRules<'_> {
             pair("summary", &def.summary),
             pair("description", &def.description),
         ];
-        if let Some(runbook) = &self.model.project.runbook_url {
-            a.push(pair("runbook_url", &format!("{runbook}/{}", alert.name)));
-        }
         a.push(pair(
-            "dashboard",
-            &format!(
-                "{}/d/{}",
-                self.model.monitoring.grafana_url,
-                self.service.dashboard_uid()
-            ),
+            "runbook_url",
+            &super::catalog::runbook_url(self.model, &alert.name),
         ));
+        a.push(pair("dashboard", &self.dashboard_url()));
         a
     }
 
@@ -368,61 +378,5 @@ impl CacheRules<'_> {
                 ],
             },
         }
-    }
-}
-
-/// One promtool test group: the case's series, and checks that the alert
-/// is still pending one step before its `for` has passed and then fires
-/// (or stays quiet) with exactly these labels and annotations.
-fn test_group(alert: &CacheAlert, labels: &[Pair], annotations: &[Pair], case: &Case) -> TestGroup {
-    let hold = steps_of(alert.for_);
-    let fire_at = case.onset + hold;
-    let mut checks = Vec::new();
-    if !case.fires.is_empty() && hold > 0 {
-        checks.push(Check {
-            eval_time: minutes(fire_at - 1),
-            alertname: alert.name.clone(),
-            exp_alerts: Vec::new(),
-        });
-    }
-    checks.push(Check {
-        eval_time: minutes(fire_at),
-        alertname: alert.name.clone(),
-        exp_alerts: case
-            .fires
-            .iter()
-            .map(|f| {
-                let mut all = f.labels.clone();
-                for l in labels {
-                    all.insert(l.name.clone(), l.value.clone());
-                }
-                ExpAlert {
-                    labels: all
-                        .into_iter()
-                        .map(|(name, value)| Pair { name, value })
-                        .collect(),
-                    annotations: annotations
-                        .iter()
-                        .map(|a| Pair {
-                            name: a.name.clone(),
-                            value: expand(&a.value, f),
-                        })
-                        .collect(),
-                }
-            })
-            .collect(),
-    });
-    let steps = fire_at + 1;
-    TestGroup {
-        name: format!("{} {}", alert.name, case.name),
-        input_series: case
-            .series
-            .iter()
-            .map(|s| Series {
-                series: s.series.clone(),
-                values: s.values.replace("{n}", &steps.to_string()),
-            })
-            .collect(),
-        checks,
     }
 }

@@ -1,0 +1,377 @@
+//! `OPERATIONS.md`: the weekly, monthly and quarterly procedures for this
+//! spec, each with the exact commands for the platforms it enables. Only
+//! what the spec has is listed: no restore drill without a backed-up
+//! database, no failover drill with one region, no load test without one.
+
+use serde::Serialize;
+
+use super::catalog::{self, RuleFile};
+use super::escape::shell_word;
+use super::runbooks::{Step, alertmanager_default, app_id, prometheus_default, query_command};
+use super::{EmitError, Emitter};
+use crate::model::{Model, Scaling, Severity, Workload, record};
+use crate::output::FileMode;
+
+pub const PATH: &str = "OPERATIONS.md";
+
+#[derive(Serialize)]
+struct Context {
+    project: String,
+    environment: String,
+    setup: String,
+    sections: Vec<Section>,
+    runbooks: Vec<RunbookLink>,
+}
+
+#[derive(Serialize)]
+struct Section {
+    title: String,
+    intro: String,
+    steps: Vec<Step>,
+}
+
+#[derive(Serialize)]
+struct RunbookLink {
+    alert: String,
+    path: String,
+    services: String,
+}
+
+pub fn emit(model: &Model, files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    let context = Context {
+        project: model.project.name.clone(),
+        environment: model.project.environment.clone(),
+        setup: setup(model),
+        sections: vec![
+            weekly(model),
+            monthly(model, files),
+            quarterly(model, files),
+        ],
+        runbooks: runbook_links(files),
+    };
+    out.render(
+        PATH,
+        "runbooks/OPERATIONS.md.j2",
+        &context,
+        FileMode::Regular,
+    )
+}
+
+fn setup(model: &Model) -> String {
+    let mut lines = vec![
+        format!(
+            "export PROMETHEUS_URL=${{PROMETHEUS_URL:-{}}}",
+            prometheus_default(model)
+        ),
+        format!(
+            "export ALERTMANAGER_URL=${{ALERTMANAGER_URL:-{}}}",
+            alertmanager_default(model)
+        ),
+    ];
+    if let Some(k) = &model.platforms.kubernetes {
+        lines.push(format!(
+            "# Kubernetes runs Alertmanager in the cluster; reach it with:\nkubectl -n {} port-forward svc/alertmanager {p}:{p} &",
+            shell_word(&k.namespace),
+            p = model.monitoring.alertmanager_port
+        ));
+    }
+    lines.join("\n")
+}
+
+fn http_names(model: &Model) -> Vec<&str> {
+    model
+        .services
+        .iter()
+        .filter(|s| s.http().is_some())
+        .map(|s| s.name.as_str())
+        .collect()
+}
+
+fn weekly(model: &Model) -> Section {
+    let mut steps = Vec::new();
+    let grafana = &model.monitoring.grafana_url;
+    let mut text = format!(
+        "Open the overview ({grafana}/d/{}) and each service's dashboard for the past 7 days.",
+        super::grafana::OVERVIEW_UID
+    );
+    for service in &model.services {
+        let Some(http) = service.http() else { continue };
+        let mut rows = Vec::new();
+        if http.slo.as_ref().is_some_and(|s| s.availability.is_some()) {
+            rows.push("Objectives (availability, error budget remaining, burn rate)");
+        }
+        rows.push("Traffic and errors (request rate, 5xx and 4xx ratios)");
+        if http.slo.as_ref().is_some_and(|s| !s.latency.is_empty()) {
+            rows.push("Latency (each objective's percentile)");
+        }
+        if matches!(http.scaling, Scaling::Auto(_)) {
+            rows.push("Saturation (CPU and memory of request, replicas against the maximum)");
+        }
+        rows.push("Health (targets up, firing alerts)");
+        if !http.business_metrics.is_empty() {
+            rows.push("Business");
+        }
+        text.push_str(&format!(
+            " {} ({grafana}/d/{}): {}.",
+            service.name,
+            service.dashboard_uid(),
+            rows.join("; ")
+        ));
+    }
+    text.push_str(" Look for trends, not incidents: error ratios creeping up, latency growing with traffic, replicas nearing their maximum, budget spent faster than the window passes.");
+    steps.push(Step {
+        title: "Review the dashboards".into(),
+        text,
+        command: None,
+    });
+    let slo_services: Vec<&str> = model
+        .services
+        .iter()
+        .filter(|s| {
+            s.http()
+                .and_then(|h| h.slo.as_ref())
+                .is_some_and(|slo| slo.availability.is_some())
+        })
+        .map(|s| s.name.as_str())
+        .collect();
+    if !slo_services.is_empty() {
+        let mut lines = vec![];
+        for name in &slo_services {
+            lines.push(format!(
+                "# {name}: 1 is untouched, 0 is spent, below 0 overspent"
+            ));
+            lines.push(query_command(&format!(
+                "{}{{service=\"{name}\",slo=\"availability\"}}",
+                record::BUDGET_REMAINING
+            )));
+        }
+        steps.push(Step {
+            title: "Check the error budget left".into(),
+            text: "With less than a quarter of the budget left, hold risky changes and spend the time on reliability until the window recovers; with the budget spent, release only fixes.".into(),
+            command: Some(lines.join("\n")),
+        });
+    }
+    steps.push(Step {
+        title: "Review what fired".into(),
+        text: "Every alert that fired should have led to an action; an alert nobody acted on is noise to fix in the spec (its threshold or severity), and a silence still active is a problem someone forgot.".into(),
+        command: Some(
+            [
+                query_command("count by (alertname, service, severity) (max_over_time(ALERTS{alertstate=\"firing\"}[7d]))"),
+                "amtool silence query --alertmanager.url=\"$ALERTMANAGER_URL\"".to_string(),
+            ]
+            .join("\n"),
+        ),
+    });
+    steps.push(Step {
+        title: "Check the running system against the spec".into(),
+        text: "The static checks and the live ones: every service healthy, every target scraped, every rule loaded, every alert routed, every dashboard provisioned.".into(),
+        command: Some(format!(
+            "harden check hardening.toml --live --prometheus \"$PROMETHEUS_URL\" --alertmanager \"$ALERTMANAGER_URL\" --grafana {}",
+            shell_word(grafana)
+        )),
+    });
+    Section {
+        title: "Weekly".into(),
+        intro: format!(
+            "About 30 minutes, by whoever is on call for {}.",
+            http_names(model).join(", ")
+        ),
+        steps,
+    }
+}
+
+fn monthly(model: &Model, files: &[RuleFile]) -> Section {
+    let mut steps = Vec::new();
+    let backed_up: Vec<&str> = model
+        .services
+        .iter()
+        .filter(|s| matches!(&s.workload, Workload::Database(d) if d.backup.is_some()))
+        .map(|s| s.name.as_str())
+        .collect();
+    if !backed_up.is_empty() {
+        steps.push(Step {
+            title: "Verify the backups restore".into(),
+            text: format!(
+                "A backup is only as good as its last restore. The drill restores the latest backup of {} into a scratch database and runs a sanity query; a failure is an incident, not a chore. Read its usage for the arguments your platform needs.",
+                backed_up.join(", ")
+            ),
+            command: Some("scripts/restore-drill.sh --help\nscripts/restore-drill.sh".into()),
+        });
+    }
+    let mut lines = vec![
+        "# The rules still fire as their tests expect".to_string(),
+        "promtool test rules prometheus/tests/*.test.yml".to_string(),
+        "# Where each severity is routed, offline".to_string(),
+    ];
+    let mut fire = Vec::new();
+    for severity in [Severity::Critical, Severity::Warning] {
+        let Some(entry) = catalog::alerts(files)
+            .into_iter()
+            .find(|e| e.about.severity == severity)
+        else {
+            continue;
+        };
+        let mut labels = vec![
+            format!("severity={}", super::rules::severity_name(severity)),
+            format!("service={}", entry.about.service),
+        ];
+        if let Some(team) = &entry.about.team {
+            labels.push(format!("team={team}"));
+        }
+        let words: Vec<String> = labels.iter().map(|l| shell_word(l)).collect();
+        lines.push(format!(
+            "amtool config routes test --config.file=alertmanager/alertmanager.yml {}",
+            words.join(" ")
+        ));
+        fire.push(format!(
+            "amtool alert add --alertmanager.url=\"$ALERTMANAGER_URL\" alertname=HardenTestFire {} --annotation=summary={} --end=\"$(date -u -d '+10 minutes' +%Y-%m-%dT%H:%M:%SZ)\"",
+            words.join(" "),
+            shell_word(&format!(
+                "Monthly test fire ({} route): acknowledge and resolve",
+                super::rules::severity_name(severity)
+            ))
+        ));
+    }
+    lines.push("# A synthetic alert down each route: every receiver must get it".into());
+    lines.extend(fire);
+    steps.push(Step {
+        title: "Test-fire the alerts".into(),
+        text: "Paging that silently broke (an expired webhook, a rotated key) is found here, not during an incident. Each receiver should get the test alert within the group wait; the alert ends itself after 10 minutes.".into(),
+        command: Some(lines.join("\n")),
+    });
+    steps.push(Step {
+        title: "Look for drift".into(),
+        text: "Files edited by hand, or a spec changed without regenerating: either regenerate, or move the edit into the spec.".into(),
+        command: Some("harden diff hardening.toml".into()),
+    });
+    Section {
+        title: "Monthly".into(),
+        intro: "About an hour; record the results where the team keeps its operations log.".into(),
+        steps,
+    }
+}
+
+fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
+    let mut steps = Vec::new();
+    if model.project.regions.len() >= 2 {
+        let primary = &model.project.regions[0];
+        let others = model.project.regions[1..].join(", ");
+        let mut lines = Vec::new();
+        for service in &model.services {
+            let Some(http) = service.http() else { continue };
+            let svc = shell_word(&service.name);
+            if let Some(k) = &model.platforms.kubernetes {
+                let ns = shell_word(&k.namespace);
+                lines.push(format!(
+                    "# Kubernetes: take {} out in {primary} (KUBE_CONTEXT_PRIMARY is that cluster's context)",
+                    service.name
+                ));
+                lines.push(format!(
+                    "kubectl --context \"$KUBE_CONTEXT_PRIMARY\" -n {ns} scale deployment/{svc} --replicas=0"
+                ));
+                lines.push(format!(
+                    "# Afterwards: kubectl --context \"$KUBE_CONTEXT_PRIMARY\" -n {ns} scale deployment/{svc} --replicas={}",
+                    http.scaling.min_replicas()
+                ));
+            }
+        }
+        if let Some(d) = &model.platforms.digitalocean
+            && let Some(app) = d.apps.first()
+        {
+            lines.push(format!(
+                "# DigitalOcean: App Platform cannot scale {} to zero; take it out at DNS instead",
+                app.name
+            ));
+            lines.push(
+                "# (remove its records, or fail its health check), after noting its ingress:"
+                    .into(),
+            );
+            lines.push(app_id(&app.name));
+            lines.push(
+                "doctl apps get \"$APP_ID\" --format ID,DefaultIngress,ActiveDeployment.ID".into(),
+            );
+        }
+        let region_down = catalog::alerts(files)
+            .iter()
+            .any(|e| e.name == "RegionDown");
+        if region_down {
+            lines.push(format!(
+                "# During the drill: RegionDown must fire for {primary} while the other regions serve"
+            ));
+            lines.push(query_command("sum by (region) (up)"));
+            lines.push(
+                "amtool alert query --alertmanager.url=\"$ALERTMANAGER_URL\" alertname=RegionDown"
+                    .into(),
+            );
+        } else {
+            lines.push("# No RegionDown alert is generated (no service has scrape targets in two regions):".into());
+            lines.push("# watch TargetDown and the service's error ratio instead, and add [service.targets] per region".into());
+        }
+        if let Some(lt) = &model.load_test
+            && let Some((_, url)) = lt.environments.iter().find(|(n, _)| n == "production")
+        {
+            lines.push(format!(
+                "curl -fsS -o /dev/null -w '%{{http_code}}\\n' {}",
+                shell_word(url)
+            ));
+        }
+        steps.push(Step {
+            title: format!("Fail over from {primary}"),
+            text: format!(
+                "In a planned window, take the primary region {primary} out and confirm users are served from {others}: the alerts fire and page, DNS health checks move traffic within their TTL, and the remaining regions carry the load. Time each step; the total is your real recovery time. Then bring {primary} back and confirm traffic returns."
+            ),
+            command: Some(lines.join("\n")),
+        });
+    }
+    if let Some(lt) = &model.load_test {
+        let staging = lt
+            .environments
+            .iter()
+            .find(|(n, _)| n == "staging")
+            .or(lt.environments.first())
+            .map(|(n, _)| n.as_str())
+            .unwrap_or("staging");
+        steps.push(Step {
+            title: "Load test at full size".into(),
+            text: format!(
+                "{} concurrent users against {staging}, judged against {}'s objectives: the capacity the autoscaling limits promise must still be there after a quarter of changes. Smoke first, so a broken script does not cost the full run.",
+                lt.concurrent_users, lt.service
+            ),
+            command: Some(format!(
+                "testing/load-tests/run-load-test.sh --smoke {s}\ntesting/load-tests/run-load-test.sh {s}",
+                s = shell_word(staging)
+            )),
+        });
+    }
+    steps.push(Step {
+        title: "Review the objectives and alerts".into(),
+        text: "Do the objectives still match what users need, and did each alert that paged deserve to? Change the spec, not the generated files.".into(),
+        command: Some("harden explain hardening.toml".into()),
+    });
+    Section {
+        title: "Quarterly".into(),
+        intro: "Half a day, planned ahead and announced: these exercises break things on purpose."
+            .into(),
+        steps,
+    }
+}
+
+fn runbook_links(files: &[RuleFile]) -> Vec<RunbookLink> {
+    let mut out: Vec<RunbookLink> = Vec::new();
+    let mut alerts = catalog::alerts(files);
+    alerts.sort_by(|a, b| a.name.cmp(b.name));
+    for e in alerts {
+        match out.last_mut() {
+            Some(last) if last.alert == e.name => {
+                last.services.push_str(", ");
+                last.services.push_str(&e.about.service);
+            }
+            _ => out.push(RunbookLink {
+                alert: e.name.to_string(),
+                path: catalog::runbook_path(e.name),
+                services: e.about.service.clone(),
+            }),
+        }
+    }
+    out
+}

@@ -1,0 +1,575 @@
+//! Runbooks, OPERATIONS.md and the CI workflow: every alert in every rule
+//! file links a generated runbook and every runbook belongs to an alert
+//! (and `harden check` says so); every command they print passes
+//! shellcheck; the routes OPERATIONS.md tests with amtool reach the
+//! receivers the runbooks name; the workflow passes GitHub's schema.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+const HOSTILE: &str = "tests/fixtures/injection/hostile.toml";
+
+/// The hostile spec generated into a temporary directory, its canary there.
+fn hostile() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(root().join(HOSTILE)).expect("fixture");
+    let canary = dir.path().join("canary");
+    let text = text.replace("/tmp/harden-canary", &canary.to_string_lossy());
+    std::fs::write(dir.path().join("hardening.toml"), text).expect("spec");
+    harden_in(dir.path(), &["generate"]).success();
+    dir
+}
+
+/// Every tree worth checking: the examples, the rules tests' other specs
+/// (no runbook_url, the starter spec) and the hostile spec.
+fn trees() -> Vec<tempfile::TempDir> {
+    let mut trees: Vec<_> = example_specs()
+        .iter()
+        .map(|s| generate_example(s))
+        .collect();
+    trees.extend(crate::rules::other_trees());
+    trees.push(hostile());
+    trees
+}
+
+fn yaml(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn names_in(dir: &Path) -> BTreeSet<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `(alert, runbook_url)` of every alert in every rule file of `tree`.
+fn alerts(tree: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for file in names_in(&tree.join("prometheus/rules")) {
+        let rules = yaml(&tree.join("prometheus/rules").join(&file));
+        for group in rules["groups"].as_array().expect("groups") {
+            for rule in group["rules"].as_array().expect("rules") {
+                let Some(alert) = rule["alert"].as_str() else {
+                    continue;
+                };
+                let url = rule["annotations"]["runbook_url"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{alert} in {file} has no runbook_url"));
+                out.push((alert.to_string(), url.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_alert_links_a_generated_runbook_and_no_runbook_is_stray() {
+    for tree in trees() {
+        let tree = tree.path();
+        let alerts = alerts(tree);
+        assert!(!alerts.is_empty(), "{}", tree.display());
+        let runbooks = names_in(&tree.join("runbooks"));
+        let mut linked = BTreeSet::new();
+        for (alert, url) in &alerts {
+            let file = url.rsplit('/').next().expect("a last segment");
+            assert_eq!(file, format!("{alert}.md"), "{url}");
+            assert!(
+                runbooks.contains(file),
+                "{alert} links {url}: no runbooks/{file}"
+            );
+            linked.insert(file.to_string());
+        }
+        assert_eq!(linked, runbooks, "runbooks that belong to no alert");
+        // Each runbook names its alert and every service that has it.
+        for (alert, _) in &alerts {
+            let text = std::fs::read_to_string(tree.join("runbooks").join(format!("{alert}.md")))
+                .expect("runbook");
+            assert!(
+                text.contains(&format!("# {}\n", alert.replace('_', "\\_"))),
+                "{alert}"
+            );
+            for section in [
+                "## What it means",
+                "## Why it matters",
+                "## The alert",
+                "## First steps",
+                "## Silence it",
+                "## Escalation",
+            ] {
+                assert!(text.contains(section), "{alert}: {section}");
+            }
+            assert!(
+                text.contains(&format!("alertname={alert} ")),
+                "{alert}: no amtool matcher"
+            );
+        }
+    }
+}
+
+#[test]
+fn app_oint_runbooks_carry_the_query_dashboard_routing_and_base_url() {
+    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
+    let rules = yaml(&out.path().join("prometheus/rules/api.yml"));
+    let page = rules["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .flat_map(|g| g["rules"].as_array().expect("rules"))
+        .find(|r| r["alert"] == "SLOErrorBudgetBurnPage")
+        .expect("page alert");
+    assert_eq!(
+        page["annotations"]["runbook_url"],
+        "https://runbooks.app-oint.com/SLOErrorBudgetBurnPage.md"
+    );
+    let text = std::fs::read_to_string(out.path().join("runbooks/SLOErrorBudgetBurnPage.md"))
+        .expect("runbook");
+    // The rule's exact expression, in a PromQL block.
+    let expr = page["expr"].as_str().expect("expr");
+    assert!(text.contains(&format!("```promql\n{expr}\n```")), "{text}");
+    assert!(text.contains("[api in Grafana](<http://localhost:3001/d/harden-api>)"));
+    // Routing from the model: critical pages oncall and tells Slack.
+    assert!(
+        text.contains("oncall (PagerDuty), team-slack (Slack \\#app-oint-alerts)"),
+        "{text}"
+    );
+    assert!(text.contains("kubectl -n app-oint rollout undo deployment/api"));
+    assert!(text.contains("docker compose logs --since 30m api"));
+    assert!(text.contains("awk -v n=app-oint-fra1"));
+    assert!(text.contains("scripts/auto-rollback.sh kubernetes"));
+    assert!(text.contains("error budget of 0.1% of requests"));
+    let warning =
+        std::fs::read_to_string(out.path().join("runbooks/HighLatencyP95.md")).expect("runbook");
+    assert!(
+        warning.contains(
+            "team-slack (Slack \\#app-oint-alerts), team-email (email to ops@app-oint.com)"
+        )
+    );
+}
+
+#[test]
+fn harden_check_finds_a_missing_and_a_stray_runbook() {
+    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
+    let dir = out.path().to_string_lossy().into_owned();
+    let spec = root().join("examples/app-oint/hardening.toml");
+    let spec = spec.to_string_lossy();
+    let run = harden(&["check", &spec, "--out", &dir, "--format", "json"]).success();
+    let report: Value = serde_json::from_str(&run.stdout).expect("json");
+    let check = |report: &Value| {
+        report["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["name"] == "Every alert links a generated runbook")
+            .cloned()
+            .expect("the runbook check")
+    };
+    assert_eq!(check(&report)["status"], "pass", "{report}");
+    std::fs::remove_file(out.path().join("runbooks/TargetDown.md")).expect("remove");
+    std::fs::write(out.path().join("runbooks/Stray.md"), "# Stray\n").expect("stray");
+    let run = harden(&["check", &spec, "--out", &dir, "--format", "json"]).code(1);
+    let report: Value = serde_json::from_str(&run.stdout).expect("json");
+    let detail = check(&report).to_string();
+    assert_eq!(check(&report)["status"], "fail");
+    assert!(
+        detail.contains("runbooks/TargetDown.md, which is not on disk"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("runbooks/Stray.md belongs to no alert"),
+        "{detail}"
+    );
+}
+
+/// Every fenced `sh` block of a Markdown file.
+fn shell_blocks(text: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let fence: String = line.chars().take_while(|c| *c == '`').collect();
+        if fence.len() >= 3 && line[fence.len()..].trim() == "sh" {
+            let body: Vec<&str> = lines.by_ref().take_while(|l| *l != fence).collect();
+            blocks.push(body.join("\n"));
+        }
+    }
+    blocks
+}
+
+#[test]
+fn shellcheck_accepts_every_command_in_the_runbooks_and_operations() {
+    let Some(shellcheck) = validator("shellcheck") else {
+        return;
+    };
+    for tree in [
+        generate_example(&root().join("examples/app-oint/hardening.toml")),
+        hostile(),
+    ] {
+        let mut docs: Vec<_> = names_in(&tree.path().join("runbooks"))
+            .into_iter()
+            .map(|n| tree.path().join("runbooks").join(n))
+            .collect();
+        docs.push(tree.path().join("OPERATIONS.md"));
+        let mut count = 0;
+        for doc in docs {
+            let text = std::fs::read_to_string(&doc).expect("doc");
+            for block in shell_blocks(&text) {
+                count += 1;
+                let script = tree.path().join("block.sh");
+                std::fs::write(&script, format!("#!/usr/bin/env bash\n{block}\n")).expect("write");
+                let out = Command::new(&shellcheck)
+                    .arg(&script)
+                    .output()
+                    .expect("shellcheck runs");
+                assert!(
+                    out.status.success(),
+                    "{}:\n{block}\n{}",
+                    doc.display(),
+                    String::from_utf8_lossy(&out.stdout)
+                );
+            }
+        }
+        assert!(count > 20, "only {count} shell blocks");
+        assert!(!tree.path().join("canary").exists());
+    }
+}
+
+#[test]
+fn the_routes_operations_tests_reach_the_receivers_the_runbooks_name() {
+    let Some(amtool) = validator("amtool") else {
+        return;
+    };
+    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
+    let ops = std::fs::read_to_string(out.path().join("OPERATIONS.md")).expect("operations");
+    let tests: Vec<&str> = ops
+        .lines()
+        .filter(|l| l.starts_with("amtool config routes test "))
+        .collect();
+    assert_eq!(tests.len(), 2, "{ops}");
+    for line in tests {
+        let args: Vec<&str> = line.split(' ').skip(1).collect();
+        let run = Command::new(&amtool)
+            .args(&args)
+            .current_dir(out.path())
+            .output()
+            .expect("amtool runs");
+        assert!(
+            run.status.success(),
+            "{line}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let receivers = String::from_utf8_lossy(&run.stdout).trim().to_string();
+        let expected = if line.contains("severity=critical") {
+            "oncall,team-slack"
+        } else {
+            "team-slack,team-email"
+        };
+        assert_eq!(receivers, expected, "{line}");
+    }
+}
+
+#[test]
+fn operations_lists_only_what_the_spec_has() {
+    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
+    let ops = std::fs::read_to_string(out.path().join("OPERATIONS.md")).expect("operations");
+    for expected in [
+        "## Weekly",
+        "## Monthly",
+        "## Quarterly",
+        "slo:error_budget:remaining{service=\"api\",slo=\"availability\"}",
+        "harden check hardening.toml --live",
+        "scripts/restore-drill.sh",
+        "harden diff hardening.toml",
+        "### 1. Fail over from fra1",
+        "testing/load-tests/run-load-test.sh staging",
+        "- [TargetDown](<runbooks/TargetDown.md>): api",
+    ] {
+        assert!(ops.contains(expected), "{expected} missing:\n{ops}");
+    }
+    // The minimal spec: one region, no database, no load test, no objective.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("hardening.toml"),
+        "[project]\nname = \"tiny\"\n\n[[service]]\nname = \"api\"\nimage = \"registry.example.com/api:1.0\"\nport = 8080\n",
+    )
+    .expect("spec");
+    harden_in(dir.path(), &["generate"]).success();
+    let ops = std::fs::read_to_string(dir.path().join("OPERATIONS.md")).expect("operations");
+    for absent in [
+        "restore-drill",
+        "Fail over",
+        "run-load-test",
+        "error_budget",
+        "kubectl",
+        "doctl",
+    ] {
+        assert!(!ops.contains(absent), "{absent} listed:\n{ops}");
+    }
+    assert!(!dir.path().join(".github").exists(), "CI is opt-in");
+}
+
+#[test]
+fn the_ci_workflow_passes_the_github_workflow_schema() {
+    let Some(check) = validator("check-jsonschema") else {
+        return;
+    };
+    for tree in [
+        generate_example(&root().join("examples/app-oint/hardening.toml")),
+        hostile(),
+    ] {
+        let path = tree.path().join(".github/workflows/harden.yml");
+        let out = Command::new(&check)
+            .args(["--builtin-schema", "vendor.github-workflows"])
+            .arg(&path)
+            .output()
+            .expect("check-jsonschema runs");
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let workflow = yaml(&path);
+        assert_eq!(workflow["permissions"]["contents"], "read");
+        let jobs = workflow["jobs"].as_object().expect("jobs");
+        let steps: Vec<&Value> = jobs
+            .values()
+            .flat_map(|j| j["steps"].as_array().expect("steps"))
+            .collect();
+        for step in &steps {
+            if let Some(uses) = step["uses"].as_str() {
+                let (_, version) = uses.split_once('@').expect("pinned");
+                assert!(
+                    version.starts_with('v') || version.starts_with(|c: char| c.is_ascii_digit()),
+                    "{uses} is not pinned to a version"
+                );
+            }
+        }
+        let runs: Vec<&str> = steps.iter().filter_map(|s| s["run"].as_str()).collect();
+        assert!(runs.contains(&"harden diff hardening.toml"), "{runs:?}");
+        assert!(runs.contains(&"harden check hardening.toml"), "{runs:?}");
+        assert!(
+            runs.iter()
+                .any(|r| r.contains("cargo install --locked --git "))
+        );
+        assert!(runs.contains(&"testing/load-tests/run-load-test.sh --smoke staging"));
+        let trivy: Vec<&&Value> = steps
+            .iter()
+            .filter(|s| {
+                s["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("aquasecurity/trivy-action@"))
+            })
+            .collect();
+        assert_eq!(trivy.len(), 1);
+        assert_eq!(trivy[0]["with"]["severity"], "HIGH,CRITICAL");
+        assert_eq!(trivy[0]["with"]["exit-code"], "1");
+        assert!(!tree.path().join("canary").exists());
+    }
+    let hostile = hostile();
+    let workflow = yaml(&hostile.path().join(".github/workflows/harden.yml"));
+    // The spec's values, as written, each one shell word.
+    let install = workflow["jobs"]["harden"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find_map(|s| s["run"].as_str().filter(|r| r.contains("cargo install")))
+        .expect("install step")
+        .to_string();
+    assert!(
+        install.contains("--git \"https://git.example.com/h\\$(touch\\$IFS/"),
+        "{install}"
+    );
+    assert_eq!(
+        workflow["defaults"]["run"]["working-directory"],
+        "deploy/x-._y"
+    );
+    assert_eq!(
+        workflow["jobs"]["smoke"]["steps"][2]["env"]["LOAD_USER"],
+        "${{ secrets.LOAD_USER }}"
+    );
+    assert_eq!(
+        workflow["jobs"]["cve-api"]["permissions"]["packages"],
+        "read"
+    );
+}
+
+#[test]
+fn bash_runs_the_hostile_install_command_without_expanding_anything() {
+    let tree = hostile();
+    let workflow = yaml(&tree.path().join(".github/workflows/harden.yml"));
+    let install = workflow["jobs"]["harden"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find_map(|s| s["run"].as_str().filter(|r| r.contains("cargo install")))
+        .expect("install step")
+        .to_string();
+    // Stand-ins for rustup and cargo that print their arguments.
+    let bin = tree.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    for tool in ["rustup", "cargo"] {
+        let path = bin.join(tool);
+        std::fs::write(&path, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n").expect("stub");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new("bash")
+        .args(["-c", &install])
+        .env("PATH", path)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let args = String::from_utf8_lossy(&out.stdout);
+    let canary = tree.path().join("canary");
+    assert!(
+        args.contains(&format!(
+            "https://git.example.com/h$(touch$IFS{});a&b=$HOME!*+,@:~\n",
+            canary.display()
+        )),
+        "{args}"
+    );
+    assert!(!canary.exists());
+}
+
+#[test]
+fn amtool_parses_every_silence_and_test_fire_command() {
+    let Some(amtool) = validator("amtool") else {
+        return;
+    };
+    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
+    let mut docs: Vec<_> = names_in(&out.path().join("runbooks"))
+        .into_iter()
+        .map(|n| out.path().join("runbooks").join(n))
+        .collect();
+    let runbooks = docs.len();
+    docs.push(out.path().join("OPERATIONS.md"));
+    let bin = out.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    std::os::unix::fs::symlink(&amtool, bin.join("amtool")).expect("link");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut count = 0;
+    for doc in docs {
+        let text = std::fs::read_to_string(&doc).expect("doc");
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("amtool silence add ") || l.starts_with("amtool alert add "))
+        {
+            count += 1;
+            // Nothing listens on port 1: amtool parses its arguments, then
+            // fails to POST them, which shows they parsed.
+            let run = Command::new("bash")
+                .args(["-c", line])
+                .env("PATH", &path)
+                .env("ALERTMANAGER_URL", "http://127.0.0.1:1")
+                .env("USER", "oncall")
+                .output()
+                .expect("bash runs");
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            assert!(
+                stderr.contains("Post \"http://127.0.0.1:1/api/v2/"),
+                "{}: {line}\n{stderr}",
+                doc.display()
+            );
+        }
+    }
+    // App-Oint's services each have their own alert names: one silence each.
+    assert_eq!(
+        count,
+        runbooks + 2,
+        "a silence per runbook and two test fires"
+    );
+}
+
+#[test]
+fn an_alert_two_services_share_has_one_runbook_covering_both() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("hardening.toml"),
+        r##"
+[project]
+name = "duo"
+runbook_url = "https://github.com/duo/ops/blob/main/runbooks"
+
+[[service]]
+name = "api"
+image = "registry.example.com/api:1.0"
+port = 8080
+team = "core"
+
+[[service]]
+name = "search"
+image = "registry.example.com/search:1.0"
+port = 8081
+
+[[alerting.receiver]]
+name = "core-slack"
+type = "slack"
+channel = "#core"
+webhook_url = { env = "CORE_SLACK" }
+
+[[alerting.receiver]]
+name = "pager"
+type = "pagerduty"
+routing_key = { env = "PD_KEY" }
+
+[alerting]
+default_receiver = "pager"
+
+[[alerting.route]]
+team = "core"
+receivers = ["core-slack"]
+"##,
+    )
+    .expect("spec");
+    harden_in(dir.path(), &["generate"]).success();
+    let text = std::fs::read_to_string(dir.path().join("runbooks/TargetDown.md")).expect("runbook");
+    assert!(text.contains("services: api, search"), "{text}");
+    assert!(
+        text.contains("### api\n") && text.contains("### search\n"),
+        "{text}"
+    );
+    assert!(text.contains("up{job=\"api\"} == 0") && text.contains("up{job=\"search\"} == 0"));
+    assert!(text.contains("alertname=TargetDown service=api"));
+    assert!(text.contains("alertname=TargetDown service=search"));
+    // Routing per service: the team route for api, the default for search.
+    assert!(
+        text.contains(
+            "- api, owned by team core: severity critical goes to core-slack (Slack \\#core)."
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("- search: severity critical goes to pager (PagerDuty)."),
+        "{text}"
+    );
+    let rules = yaml(&dir.path().join("prometheus/rules/search.yml"));
+    let alert = &rules["groups"][1]["rules"][0];
+    assert_eq!(
+        alert["annotations"]["runbook_url"],
+        format!(
+            "https://github.com/duo/ops/blob/main/runbooks/{}.md",
+            alert["alert"].as_str().expect("alert name")
+        )
+    );
+}
