@@ -2,11 +2,15 @@
 //! there are several): App Platform services with readiness and liveness
 //! health checks, CPU autoscaling or a fixed count, secret envs without
 //! values, the static sites, the databases, and app and component alerts.
+//! A database whose backups must outlive the managed database's own (see
+//! `DIGITALOCEAN_BACKUP_RETENTION_DAYS`) gets a backup worker.
 
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{DatabaseEngine, DoImage, Model, Scaling, Workload};
+use crate::model::{
+    DIGITALOCEAN_BACKUP_RETENTION_DAYS, DatabaseEngine, DoImage, Model, Scaling, Workload,
+};
 use crate::output::FileMode;
 
 #[derive(Serialize)]
@@ -16,6 +20,24 @@ struct Context<'a> {
     services: Vec<Service<'a>>,
     static_sites: Vec<StaticSite<'a>>,
     databases: Vec<Database<'a>>,
+    workers: Vec<BackupWorker<'a>>,
+}
+
+/// A database's backup worker: `backup.sh DB --loop` in the backup image,
+/// where the managed database keeps fewer days than the spec asks.
+#[derive(Serialize)]
+struct BackupWorker<'a> {
+    name: String,
+    database: &'a str,
+    image: DoImageCx,
+    instance_size: &'a str,
+    managed_days: u32,
+    retention_days: u32,
+    destination: &'a str,
+    /// (variable, bindable reference to the managed database).
+    bindings: Vec<(&'static str, String)>,
+    /// Variables set in the App Platform console (`SECRET`, no value here).
+    secrets: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -95,6 +117,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         let mut services = Vec::new();
         let mut static_sites = Vec::new();
         let mut databases = Vec::new();
+        let mut workers = Vec::new();
         for s in &model.services {
             match &s.workload {
                 Workload::Http(http) => {
@@ -162,15 +185,51 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                     build_command: site.build_command.as_deref(),
                     output_dir: &site.output_dir,
                 }),
-                Workload::Database(db) => databases.push(Database {
-                    name: &s.name,
-                    engine: match db.engine {
-                        DatabaseEngine::Postgres => "PG",
-                        DatabaseEngine::Mysql => "MYSQL",
-                        DatabaseEngine::Redis => "REDIS",
-                    },
-                    version: db.version.as_deref(),
-                }),
+                Workload::Database(db) => {
+                    // The primary region's app backs up: every region's
+                    // worker would write to the one destination.
+                    let primary = std::ptr::eq(app, &d.apps[0]);
+                    if let Some((b, image)) = db
+                        .backup
+                        .as_ref()
+                        .filter(|b| b.digitalocean_job && primary)
+                        .and_then(|b| Some((b, b.do_image.as_ref()?)))
+                    {
+                        let bind = |field: &str| format!("${{{}.{field}}}", s.name);
+                        workers.push(BackupWorker {
+                            name: format!("{}-backup", s.name),
+                            database: &s.name,
+                            image: self::image(image),
+                            instance_size: &d.instance_size,
+                            managed_days: DIGITALOCEAN_BACKUP_RETENTION_DAYS,
+                            retention_days: b.retention_days,
+                            destination: b.destination.as_str(),
+                            bindings: vec![
+                                ("PGHOST", bind("HOSTNAME")),
+                                ("PGPORT", bind("PORT")),
+                                ("PGUSER", bind("USERNAME")),
+                                ("PGPASSWORD", bind("PASSWORD")),
+                                ("PGDATABASE", bind("DATABASE")),
+                                ("PGSSLMODE", "require".to_string()),
+                            ],
+                            secrets: vec![
+                                "AWS_ACCESS_KEY_ID",
+                                "AWS_SECRET_ACCESS_KEY",
+                                "AWS_ENDPOINT_URL",
+                                "PUSHGATEWAY_URL",
+                            ],
+                        });
+                    }
+                    databases.push(Database {
+                        name: &s.name,
+                        engine: match db.engine {
+                            DatabaseEngine::Postgres => "PG",
+                            DatabaseEngine::Mysql => "MYSQL",
+                            DatabaseEngine::Redis => "REDIS",
+                        },
+                        version: db.version.as_deref(),
+                    });
+                }
             }
         }
         let context = Context {
@@ -179,6 +238,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             services,
             static_sites,
             databases,
+            workers,
         };
         out.render(
             &app.path,

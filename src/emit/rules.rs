@@ -3,8 +3,12 @@
 //! alert: series that cross its threshold make it fire with exactly the
 //! expected labels and annotations; series just under it keep it quiet).
 //!
+//! Databases with backups get their freshness alerts from [`backup`].
+//!
 //! The recording rules' names are documented in [`crate::model::record`].
 //! Every expression is parsed with promql-parser before it is written.
+
+mod backup;
 
 use std::collections::BTreeMap;
 
@@ -112,7 +116,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             FileMode::Regular,
         )?;
     }
-    Ok(())
+    backup::emit(model, out)
 }
 
 fn check_promql(path: &str, rule: &Rule) -> Result<(), EmitError> {

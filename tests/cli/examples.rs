@@ -93,6 +93,8 @@ fn app_oint_prometheus_scrapes_every_service_and_the_stack() {
             ("prometheus", vec!["localhost:9090"]),
             ("alertmanager", vec!["alertmanager:9093"]),
             ("api", vec!["api:5001"]),
+            // Where the backup jobs push their metrics.
+            ("pushgateway", vec!["pushgateway:9091"]),
         ]
     );
     assert_eq!(config["global"]["external_labels"]["project"], "app-oint");

@@ -6,6 +6,7 @@
 mod common;
 
 mod alerting;
+mod backup;
 mod check;
 mod diagnostics;
 mod drift;
