@@ -2393,6 +2393,56 @@ fn split_users(total: u32, weights: &[u32]) -> Vec<u32> {
 mod tests {
     use super::*;
 
+    fn backup_of(schedule: &str, extra: &str) -> (Backup, Vec<Problem>) {
+        let text = format!(
+            "[project]\nname = \"shop\"\n[[service]]\nname = \"db\"\nkind = \"database\"\nengine = \"postgres\"\n\
+             backup = {{ schedule = \"{schedule}\", retention_days = 14{extra} }}\n[platform.digitalocean]\napp = \"shop\"\n"
+        );
+        let spec: spec::Spec = toml::from_str(&text).expect("spec");
+        let (mut model, warnings) = lower(&spec).expect("valid");
+        let Workload::Database(db) = model.services.remove(0).workload else {
+            panic!("a database");
+        };
+        (*db.backup.expect("backup"), warnings)
+    }
+
+    #[test]
+    fn backup_schedules_match_their_cron_and_alert_a_quarter_late() {
+        let image = ", destination = \"s3://bkt/db\", image = \"acme/pg-backup:16\"";
+        for (schedule, cron, interval, offset, stale) in [
+            ("hourly", "0 * * * *", "1h", 0, "1h15m"),
+            ("daily", "0 3 * * *", "1d", 3 * 3600, "1d6h"),
+            // The epoch was a Thursday; Sunday 03:00 is 3 days 3 hours on.
+            (
+                "weekly",
+                "0 3 * * 0",
+                "1w",
+                3 * 86_400 + 3 * 3600,
+                "1w1d18h",
+            ),
+        ] {
+            let (b, warnings) = backup_of(schedule, image);
+            assert_eq!(b.cron, cron);
+            assert_eq!(b.interval, Duration::parse(interval).expect("duration"));
+            assert_eq!(b.offset.as_millis(), offset * 1000);
+            assert_eq!(b.stale_after, Duration::parse(stale).expect("duration"));
+            assert!(b.digitalocean_job);
+            assert_eq!(
+                b.do_image.as_ref().map(|i| i.registry_type),
+                Some("DOCKER_HUB")
+            );
+            // 14 days asked, 7 kept by DigitalOcean: one warning, with both numbers.
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert_eq!(warnings[0].code, "platform-backup-retention");
+            assert!(warnings[0].is_warning());
+            assert!(
+                warnings[0]
+                    .message
+                    .contains("for 7 days; the spec asks for 14")
+            );
+        }
+    }
+
     fn factors(window: &str, objective: &str) -> Vec<(String, String)> {
         let budget = Decimal::ONE
             .checked_sub(Percent::parse(objective).unwrap().fraction())
