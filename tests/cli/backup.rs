@@ -434,6 +434,15 @@ restore_check = "SELECT count(*) FROM appointments"
     std::fs::write(backups.join("orders-db-20000101T000000Z.dump"), b"old").expect("old dump");
     // Another database's dump is not this one's to prune.
     std::fs::write(backups.join("other-20000101T000000Z.dump"), b"old").expect("other dump");
+    // A run killed mid-dump left its work directory, long ago.
+    let killed = backups.join(".backup.killed");
+    std::fs::create_dir(&killed).expect("mkdir");
+    std::fs::write(killed.join("orders-db-20000101T000000Z.dump"), b"partial").expect("partial");
+    run_ok(
+        Command::new("touch")
+            .args(["-d", "2000-01-01"])
+            .arg(&killed),
+    );
 
     let backup = script(&server, out, "backup.sh", &["orders-db"], &pushgateway);
     assert!(
@@ -443,6 +452,10 @@ restore_check = "SELECT count(*) FROM appointments"
     );
     let names = dumps(&backups);
     assert_eq!(names.len(), 2, "{names:?}");
+    assert!(
+        !killed.exists(),
+        "the killed run's work directory is pruned"
+    );
     assert!(names.contains(&"other-20000101T000000Z.dump".to_string()));
     let latest = names
         .iter()

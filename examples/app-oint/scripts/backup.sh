@@ -133,9 +133,14 @@ delete_dump() {
   fi
 }
 
-# Deletes the dumps older than the retention, never the one just written ($1).
+# Deletes the dumps older than the retention, never the one just written ($1),
+# and the work directories of runs killed mid-dump (older than an interval).
 prune() {
   local cutoff name dumps
+  if [[ $DESTINATION != s3://* ]]; then
+    find "$DESTINATION" -mindepth 1 -maxdepth 1 -type d -name '.backup.*' \
+      -mmin +$((INTERVAL_SECS / 60)) -exec rm -rf -- {} +
+  fi
   cutoff="$DATABASE-$(date -u -d "@$(($(date -u +%s) - RETENTION_DAYS * 86400))" +%Y%m%dT%H%M%SZ).dump"
   dumps=$(list_dumps)
   while IFS= read -r name; do
