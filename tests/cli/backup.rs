@@ -592,3 +592,32 @@ restore_check = "SELECT count(*) FROM appointments"
         "a failed dump leaves nothing behind"
     );
 }
+
+/// `harden check` reads the backups back: a CronJob edited to another
+/// schedule fails the backup check, naming the file and both schedules.
+#[test]
+fn check_fails_when_the_backup_cronjob_drifts_from_the_schedule() {
+    let out = generate_example(&root().join(APP_OINT));
+    let out_arg = out.path().to_string_lossy();
+    let path = out.path().join("k8s/postgres/backup-cronjob.yaml");
+    let text = std::fs::read_to_string(&path).expect("cronjob");
+    std::fs::write(
+        &path,
+        text.replace("schedule: '0 3 * * *'", "schedule: '0 4 * * *'"),
+    )
+    .expect("edited");
+    let run = harden(&["check", APP_OINT, "--out", &out_arg, "--format", "json"]).code(1);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("json report");
+    let check = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "Backups of postgres are scheduled, alerted and drillable")
+        .expect("the backup check");
+    assert_eq!(check["status"], "fail", "{check}");
+    let detail = check["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("k8s/postgres/backup-cronjob.yaml: schedule \"0 4 * * *\", not 0 3 * * *"),
+        "{detail}"
+    );
+}
