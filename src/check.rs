@@ -24,6 +24,8 @@ pub struct Options<'a> {
     pub out: &'a Path,
     /// `Some` to run the live checks against these endpoints.
     pub live: Option<&'a Endpoints>,
+    /// The spec's warnings: (code, message, help); each becomes a warning check.
+    pub warnings: &'a [(String, String, String)],
 }
 
 /// Runs every check and returns the report.
@@ -37,7 +39,19 @@ pub fn run(model: &Model, set: &OutputSet, options: &Options<'_>) -> Report {
             options.out.display()
         ),
     };
-    let mut checks = tree::checks(model, &tree);
+    let mut checks: Vec<Check> = options
+        .warnings
+        .iter()
+        .map(|(code, message, help)| {
+            Check::warn(
+                Kind::Static,
+                format!("spec warning harden::{code}"),
+                message.clone(),
+                help.clone(),
+            )
+        })
+        .collect();
+    checks.extend(tree::checks(model, &tree));
     if let Some(at) = options.live {
         checks.extend(live::checks(model, at, &rule_groups(set)));
     }

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check;
-use crate::diagnostics::{self, Style};
+use crate::diagnostics::{self, Located, Style};
 use crate::emit::{self, Templates};
 use crate::load::{self, LoadError};
 use crate::model::Model;
@@ -32,6 +32,9 @@ enum Command {
     Validate {
         /// The spec (default ./hardening.toml).
         spec: Option<PathBuf>,
+        /// Treat warnings as errors (exit 2).
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Write the generated files.
     Generate {
@@ -100,6 +103,9 @@ struct Target {
     /// A directory of templates that replace the built-in ones of the same name.
     #[arg(long, value_name = "DIR")]
     templates: Option<PathBuf>,
+    /// Treat the spec's warnings as errors (exit 2, nothing written).
+    #[arg(long)]
+    deny_warnings: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -120,7 +126,10 @@ const DEFAULT_SPEC: &str = "hardening.toml";
 /// Runs the command line and returns the process's exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
-        Command::Validate { spec } => validate(&spec_path(spec)),
+        Command::Validate {
+            spec,
+            deny_warnings,
+        } => validate(&spec_path(spec), deny_warnings),
         Command::Generate { target, force } => generate(&target, force),
         Command::Diff { target, format } => diff(&target, format),
         Command::Explain { spec } => explain(&spec_path(spec)),
@@ -176,35 +185,61 @@ fn spec_path(spec: Option<PathBuf>) -> PathBuf {
     spec.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC))
 }
 
-/// Loads a spec, rendering its problems for the terminal.
-fn load_model(path: &Path) -> Result<Model, Failure> {
-    load::load(path).map_err(|e| match e {
+/// Loads a spec, rendering its problems for the terminal. Warnings are
+/// printed to standard error (or, with `deny_warnings`, fail the load);
+/// the model comes back with them.
+fn load_model(path: &Path, deny_warnings: bool) -> Result<(Model, Vec<Located>), Failure> {
+    let loaded = load::load_all(path).map_err(|e| match e {
         LoadError::Read { path, detail } => Failure::Error(format!(
             "cannot read {path}: {detail}; pass the spec's path, or run `harden init` to write one"
         )),
         LoadError::Invalid(diagnostics) => {
-            let count = diagnostics.len();
+            let count = diagnostics
+                .iter()
+                .filter(|d| !d.problem().is_warning())
+                .count();
             let mut text = diagnostics::render(&diagnostics, Style::for_stderr());
             text.push_str(&format!(
                 "error: {} has {count} problem{}; nothing was written\n",
                 path.display(),
-                if count == 1 { "" } else { "s" }
+                plural(count)
             ));
             Failure::Invalid(text)
         }
-    })
+    })?;
+    let n = loaded.warnings.len();
+    if n > 0 {
+        let mut text = diagnostics::render(&loaded.warnings, Style::for_stderr());
+        if deny_warnings {
+            text.push_str(&format!(
+                "error: {} has {n} warning{} and --deny-warnings is set; nothing was written\n",
+                path.display(),
+                plural(n)
+            ));
+            return Err(Failure::Invalid(text));
+        }
+        text.push_str(&format!(
+            "warning: {} has {n} warning{} (--deny-warnings makes them errors)\n",
+            path.display(),
+            plural(n)
+        ));
+        eprint!("{text}");
+    }
+    Ok((loaded.model, loaded.warnings))
 }
 
-/// The spec, its output directory and the output set it compiles to.
-fn compile(target: &Target) -> Result<(PathBuf, PathBuf, OutputSet), Failure> {
-    let (spec, _, out, set) = compile_model(target)?;
-    Ok((spec, out, set))
+/// The spec, its output directory, its warning count and the output set it compiles to.
+fn compile(target: &Target) -> Result<(PathBuf, PathBuf, usize, OutputSet), Failure> {
+    let (spec, _, warnings, out, set) = compile_model(target)?;
+    Ok((spec, out, warnings.len(), set))
 }
 
-/// [`compile`], keeping the model.
-fn compile_model(target: &Target) -> Result<(PathBuf, Model, PathBuf, OutputSet), Failure> {
+/// [`compile`], keeping the model and the spec's warnings.
+fn compile_model(
+    target: &Target,
+) -> Result<(PathBuf, Model, Vec<Located>, PathBuf, OutputSet), Failure> {
     let spec = spec_path(target.spec.clone());
-    let model = load_model(&spec)?;
+    let (model, warnings) = load_model(&spec, target.deny_warnings)?;
     let templates = Templates::with_overrides(target.templates.as_deref())?;
     let set = emit::emit(&model, &templates)?;
     let out = target.out.clone().unwrap_or_else(|| {
@@ -212,32 +247,33 @@ fn compile_model(target: &Target) -> Result<(PathBuf, Model, PathBuf, OutputSet)
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     });
-    Ok((spec, model, out, set))
+    Ok((spec, model, warnings, out, set))
 }
 
-fn validate(spec: &Path) -> Result<ExitCode, Failure> {
-    let model = load_model(spec)?;
+fn validate(spec: &Path, deny_warnings: bool) -> Result<ExitCode, Failure> {
+    let (model, warnings) = load_model(spec, deny_warnings)?;
     let http = model.services.iter().filter(|s| s.http().is_some()).count();
     println!(
-        "{} is valid: project {}, {} service{} ({http} http), {} receiver{}",
+        "{} is valid: project {}, {} service{} ({http} http), {} receiver{}{}",
         spec.display(),
         model.project.name,
         model.services.len(),
         plural(model.services.len()),
         model.alerting.receivers.len(),
         plural(model.alerting.receivers.len()),
+        warning_count(warnings.len()),
     );
     Ok(ExitCode::SUCCESS)
 }
 
 fn explain(spec: &Path) -> Result<ExitCode, Failure> {
-    let model = load_model(spec)?;
+    let (model, _) = load_model(spec, false)?;
     print!("{}", crate::explain::render(&model));
     Ok(ExitCode::SUCCESS)
 }
 
 fn generate(target: &Target, force: bool) -> Result<ExitCode, Failure> {
-    let (_, out, set) = compile(target)?;
+    let (_, out, warnings, set) = compile(target)?;
     let report = output::write(&set, &out, &WriteOptions { force })?;
     let mut stdout = std::io::stdout().lock();
     for path in &report.written {
@@ -248,17 +284,18 @@ fn generate(target: &Target, force: bool) -> Result<ExitCode, Failure> {
     }
     writeln!(
         stdout,
-        "{}: {} written, {} unchanged, {} removed",
+        "{}: {} written, {} unchanged, {} removed{}",
         out.display(),
         report.written.len(),
         report.unchanged.len(),
-        report.removed.len()
+        report.removed.len(),
+        warning_count(warnings)
     )?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn diff(target: &Target, format: Format) -> Result<ExitCode, Failure> {
-    let (spec, out, set) = compile(target)?;
+    let (spec, out, _, set) = compile(target)?;
     let report = output::diff(&set, &out)?;
     let mut stdout = std::io::stdout().lock();
     match format {
@@ -325,7 +362,18 @@ fn check(
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
-    let (spec, model, out, set) = compile_model(target)?;
+    let (spec, model, warnings, out, set) = compile_model(target)?;
+    let warnings: Vec<(String, String, String)> = warnings
+        .iter()
+        .map(|w| {
+            let p = w.problem();
+            (
+                p.code.to_string(),
+                p.message.clone(),
+                p.help.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
     let mut endpoints = endpoints;
     if let Some(at) = endpoints.as_mut() {
         for pair in base_urls {
@@ -357,6 +405,7 @@ fn check(
             spec: &spec,
             out: &out,
             live: endpoints.as_ref(),
+            warnings: &warnings,
         },
     );
     let text = match format {
@@ -371,12 +420,13 @@ fn check(
     }
     let s = &report.summary;
     eprintln!(
-        "{} check{}: {} passed, {} failed, {} skipped",
+        "{} check{}: {} passed, {} failed, {} skipped{}",
         s.total,
         plural(s.total),
         s.passed,
         s.failed,
-        s.skipped
+        s.skipped,
+        warning_count(s.warnings)
     );
     Ok(if report.has_failures() {
         ExitCode::from(1)
@@ -439,6 +489,15 @@ fn init(path: &Path) -> Result<ExitCode, Failure> {
         path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `", 2 warnings"`, or nothing when there are none.
+fn warning_count(n: usize) -> String {
+    if n == 0 {
+        String::new()
+    } else {
+        format!(", {n} warning{}", plural(n))
+    }
 }
 
 fn plural(n: usize) -> &'static str {

@@ -54,11 +54,24 @@ impl Label {
     }
 }
 
-/// One error in a spec: what is wrong, where, and how to fix it.
+/// How bad a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Level {
+    /// The spec is invalid: nothing is generated.
+    #[default]
+    Error,
+    /// The spec is valid and generates, but asks for something the output
+    /// can only partly give (or gives at a cost): printed, counted, and an
+    /// error only under `--deny-warnings`.
+    Warning,
+}
+
+/// One error (or warning) in a spec: what is wrong, where, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// A stable kebab-case identifier, shown as `harden::<code>`.
     pub code: &'static str,
+    pub level: Level,
     pub message: String,
     pub labels: Vec<Label>,
     pub help: Option<String>,
@@ -68,10 +81,23 @@ impl Problem {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Problem {
             code,
+            level: Level::Error,
             message: message.into(),
             labels: Vec::new(),
             help: None,
         }
+    }
+
+    /// A warning: reported, but the spec stays valid.
+    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+        Problem {
+            level: Level::Warning,
+            ..Problem::new(code, message)
+        }
+    }
+
+    pub fn is_warning(&self) -> bool {
+        self.level == Level::Warning
     }
 
     pub fn with_label(mut self, label: Label) -> Self {
@@ -117,7 +143,20 @@ impl fmt::Display for Located {
 
 impl std::error::Error for Located {}
 
+impl Located {
+    pub fn problem(&self) -> &Problem {
+        &self.problem
+    }
+}
+
 impl Diagnostic for Located {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.problem.level {
+            Level::Error => miette::Severity::Error,
+            Level::Warning => miette::Severity::Warning,
+        })
+    }
+
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         Some(Box::new(format!("harden::{}", self.problem.code)))
     }

@@ -23,8 +23,20 @@ pub enum LoadError {
     Invalid(Vec<Located>),
 }
 
+/// A valid spec's model and its warnings, located in the file.
+#[derive(Debug)]
+pub struct Loaded {
+    pub model: Model,
+    pub warnings: Vec<Located>,
+}
+
 /// Reads and checks a spec file.
 pub fn load(path: &Path) -> Result<Model, LoadError> {
+    load_all(path).map(|l| l.model)
+}
+
+/// [`load`], keeping the warnings.
+pub fn load_all(path: &Path) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
         path: name.clone(),
@@ -47,11 +59,17 @@ pub fn load(path: &Path) -> Result<Model, LoadError> {
         }
     };
     let file = SourceFile { name, text };
-    check(&file).map_err(LoadError::Invalid)
+    check_all(&file).map_err(LoadError::Invalid)
 }
 
 /// Checks spec text; the heart of `harden validate`.
 pub fn check(file: &SourceFile) -> Result<Model, Vec<Located>> {
+    check_all(file).map(|l| l.model)
+}
+
+/// [`check`], keeping the warnings. On failure the diagnostics hold the
+/// errors and the warnings, each with its severity.
+pub fn check_all(file: &SourceFile) -> Result<Loaded, Vec<Located>> {
     let (document, index) = match source::parse(&file.text) {
         Ok(parsed) => parsed,
         Err(problems) => return Err(locate(problems, file, &SpanIndex::default())),
@@ -88,8 +106,14 @@ pub fn check(file: &SourceFile) -> Result<Model, Vec<Located>> {
     };
     let model = spec.map(|spec| model::lower(&spec));
     match model {
-        Some(Ok(model)) if problems.is_empty() => Ok(model),
-        Some(Ok(_)) => Err(locate(problems, file, &index)),
+        Some(Ok((model, warnings))) if problems.is_empty() => Ok(Loaded {
+            model,
+            warnings: locate(warnings, file, &index),
+        }),
+        Some(Ok((_, warnings))) => {
+            problems.extend(warnings);
+            Err(locate(problems, file, &index))
+        }
         Some(Err(more)) => {
             problems.extend(more);
             Err(locate(problems, file, &index))

@@ -399,17 +399,27 @@ impl EvictionPolicy {
     }
 }
 
-/// Database backups.
+/// Database backups (PostgreSQL): `pg_dump -Fc` on a schedule, kept for
+/// `retention_days`, freshness alerted, restorable with `scripts/restore-drill.sh`.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backup {
-    /// `hourly`, `daily`, `weekly` or a five-field cron expression.
+    /// `hourly` (minute 0), `daily` (03:00 UTC) or `weekly` (Sunday 03:00 UTC).
     pub schedule: Schedule,
     /// Days a backup is kept.
     #[schemars(range(min = 1, max = 3650))]
     pub retention_days: u32,
-    /// Where backups go, such as `s3://bucket/prefix`.
-    pub destination: Option<Url>,
+    /// Where dumps go: `s3://bucket/prefix` (any S3-compatible store such as
+    /// DigitalOcean Spaces; the endpoint is read from AWS_ENDPOINT_URL at run
+    /// time) or an absolute directory such as `/backups` (a volume). Default `/backups`.
+    pub destination: Option<BackupDestination>,
+    /// The restore drill's sanity query, run on the restored copy; it must
+    /// return one value that is not 0, false or empty (default: the number of
+    /// tables outside the system schemas).
+    pub restore_check: Option<Text>,
+    /// The image the backup job runs: it needs `pg_dump` (and the `aws` CLI
+    /// for an `s3://` destination). Default `postgres:<version>`.
+    pub image: Option<Image>,
 }
 
 /// Alert routing and receivers.
@@ -787,7 +797,9 @@ pattern_strings! {
     /// A version string.
     VersionStr, r"^[0-9]+(\.[0-9]+){0,2}$", "a version such as \"16\" or \"8.0\"";
     /// A backup schedule.
-    Schedule, r"^(hourly|daily|weekly|([0-9*/,-]+ ){4}[0-9*/,-]+)$", "hourly, daily, weekly or a cron expression such as \"0 3 * * *\"";
+    Schedule, r"^(hourly|daily|weekly)$", "hourly, daily or weekly";
+    /// Where backups go: an S3 URL or an absolute directory.
+    BackupDestination, r"^(s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\u0000-\u0020\u007f]*)?|/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*)$", "s3://bucket/prefix or an absolute directory such as /backups";
     /// A PromQL expression (checked by a PromQL parser).
     PromQl, r"^[^\u0000-\u0008\u000b-\u001f\u007f]+$", "a PromQL expression";
     /// One argument of a command run in a container: any text but control

@@ -9,6 +9,8 @@ pub enum Status {
     Pass,
     Fail,
     Skip,
+    /// Passed, with a warning (such as a spec warning): not a failure.
+    Warn,
 }
 
 /// Where a check looked: the tree on disk or the running system.
@@ -56,6 +58,21 @@ impl Check {
         }
     }
 
+    pub fn warn(
+        kind: Kind,
+        name: impl Into<String>,
+        detail: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Check {
+        Check {
+            name: name.into(),
+            kind,
+            status: Status::Warn,
+            detail: detail.into(),
+            hint: hint.into(),
+        }
+    }
+
     pub fn skip(
         kind: Kind,
         name: impl Into<String>,
@@ -94,6 +111,8 @@ pub struct Summary {
     pub passed: usize,
     pub failed: usize,
     pub skipped: usize,
+    /// Checks that passed with a warning (counted in `passed` too).
+    pub warnings: usize,
     /// Passed checks as a percentage of the checks that ran (skipped ones
     /// left out), rounded down to one decimal place: `"97.5"`. `"100.0"`
     /// when nothing ran.
@@ -114,8 +133,9 @@ pub struct Report {
 impl Report {
     pub fn new(project: &str, spec: &str, out: &str, live: bool, checks: Vec<Check>) -> Report {
         let count = |s: Status| checks.iter().filter(|c| c.status == s).count();
+        let warnings = count(Status::Warn);
         let (passed, failed, skipped) = (
-            count(Status::Pass),
+            count(Status::Pass) + warnings,
             count(Status::Fail),
             count(Status::Skip),
         );
@@ -131,6 +151,7 @@ impl Report {
                 passed,
                 failed,
                 skipped,
+                warnings,
                 success_rate: format!("{}.{}", permille / 10, permille % 10),
             },
             checks,
@@ -168,6 +189,9 @@ impl Report {
         out.push_str(&format!("**Passed:** {}  \n", s.passed));
         out.push_str(&format!("**Failed:** {}  \n", s.failed));
         out.push_str(&format!("**Skipped:** {}  \n", s.skipped));
+        if s.warnings > 0 {
+            out.push_str(&format!("**Warnings:** {}  \n", s.warnings));
+        }
         out.push_str(&format!("**Success rate:** {}%\n", s.success_rate));
         let failed: Vec<&Check> = self
             .checks
@@ -191,6 +215,7 @@ impl Report {
                     Status::Pass => ("✅", "PASS"),
                     Status::Fail => ("❌", "FAIL"),
                     Status::Skip => ("⏭️", "SKIP"),
+                    Status::Warn => ("⚠️", "WARN"),
                 };
                 out.push_str(&format!("\n### {icon} {}\n\n", md(&c.name)));
                 out.push_str(&format!("**Status:** {label}  \n"));
@@ -238,6 +263,12 @@ impl Report {
                     Status::Pass => out.push_str(&format!(
                         "{open}>\n      <system-out>{}</system-out>\n    </testcase>\n",
                         xml(&c.detail)
+                    )),
+                    // JUnit has no warnings: a pass that says so.
+                    Status::Warn => out.push_str(&format!(
+                        "{open}>\n      <system-out>warning: {} (fix: {})</system-out>\n    </testcase>\n",
+                        xml(&c.detail),
+                        xml(&c.hint)
                     )),
                     Status::Fail => out.push_str(&format!(
                         "{open}>\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",

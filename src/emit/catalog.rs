@@ -4,7 +4,8 @@
 //! runbook and its `runbook_url` cannot disagree.
 //!
 //! Each source of rules adds its [`RuleFile`]s in [`rule_files`]: the HTTP
-//! services (`rules.rs`) and the Redis caches (`rules/cache.rs`). An alert from another source (a backup, a
+//! services (`rules.rs`), the Redis caches (`rules/cache.rs`) and the
+//! databases' backups (`rules/backup.rs`). An alert from another source (a backup, a
 //! cache) adds a [`Topic`] variant, which the runbook emitter must then
 //! describe: the compiler refuses a topic without a runbook.
 
@@ -90,6 +91,17 @@ pub enum Topic {
     Http(AlertKind),
     /// One of a Redis cache's alerts.
     Cache(CacheAlertKind),
+    /// A database's backup freshness.
+    Backup(BackupAlert),
+}
+
+/// The backup-freshness alerts of a database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum BackupAlert {
+    /// The last success is older than the schedule allows (`BackupStale`).
+    Stale,
+    /// No success was ever reported (`BackupMissing`).
+    Missing,
 }
 
 /// One alert of the catalog with the file it is in.
@@ -104,6 +116,7 @@ pub struct AlertEntry<'a> {
 pub fn rule_files(model: &Model) -> Vec<RuleFile> {
     let mut files = super::rules::http_rule_files(model);
     files.extend(super::rules::cache_rule_files(model));
+    files.extend(super::rules::backup_rule_files(model));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }

@@ -9,7 +9,10 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{DatabaseEngine, Model, Redis, Resources, SECRETS_DIR, SecretRef, Workload};
+use crate::model::{
+    BackupDestination, DatabaseEngine, Model, Redis, Resources, SECRETS_DIR, SecretRef, Workload,
+    backup_metrics,
+};
 use crate::output::FileMode;
 use crate::units::Decimal;
 
@@ -32,6 +35,24 @@ struct Context<'a> {
     env_vars: Vec<String>,
     /// The top-level secrets, each from an environment variable, by name.
     secrets: Vec<(String, String)>,
+    /// A backup service per database with a `backup` section.
+    backups: Vec<BackupSvc>,
+    /// The Pushgateway the backup services push to, when there are any.
+    pushgateway: Option<String>,
+}
+
+/// A database's backup service: `scripts/backup.sh DB --loop` in the
+/// database's own image, so pg_dump matches the server.
+#[derive(Serialize)]
+struct BackupSvc {
+    name: String,
+    database: String,
+    image: String,
+    /// `KEY=value` settings, then variables passed through by name.
+    environment: Vec<String>,
+    password_secret: Option<String>,
+    /// `volume:/dir` for a directory destination.
+    volume: Option<(String, String)>,
 }
 
 #[derive(Serialize)]
@@ -155,6 +176,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             })
         })
         .collect();
+    let backups = backups(model, &databases);
     let (env_secrets, file_secrets) = model.alerting.secret_sources();
     let mut env_vars: Vec<String> = env_secrets.iter().map(|(_, var)| var.clone()).collect();
     for app in &apps {
@@ -175,6 +197,9 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         }))
         .chain(databases.iter().filter_map(|db| db.secret.clone()))
         .collect();
+    for b in &backups {
+        env_vars.extend(b.environment.iter().filter(|e| !e.contains('=')).cloned());
+    }
     let mut seen = std::collections::BTreeSet::new();
     env_vars.retain(|v| seen.insert(v.clone()));
     let m = &model.monitoring;
@@ -199,6 +224,8 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         grafana_url: &m.grafana_url,
         env_secrets,
         file_secrets,
+        pushgateway: (!backups.is_empty()).then(|| compose.pushgateway_image.clone()),
+        backups,
     };
     out.render(
         PATH,
@@ -206,6 +233,54 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         &context,
         FileMode::Regular,
     )
+}
+
+fn backups(model: &Model, databases: &[Db]) -> Vec<BackupSvc> {
+    model
+        .services
+        .iter()
+        .filter_map(|s| {
+            let d = s.database()?;
+            let b = d.backup.as_ref()?;
+            let db = databases.iter().find(|db| db.name == s.name)?;
+            let mut environment = vec![
+                format!("PGHOST={}", s.name),
+                format!("PGPORT={}", d.port),
+                "PGUSER=postgres".to_string(),
+                "PGDATABASE=postgres".to_string(),
+            ];
+            let password_secret = db.password.as_ref().map(|(_, name, _)| name.clone());
+            if let Some(name) = &password_secret {
+                environment.push(format!("PGPASSWORD_FILE=/run/secrets/{name}"));
+            }
+            environment.push(format!(
+                "PUSHGATEWAY_URL=http://{}",
+                backup_metrics::PUSHGATEWAY
+            ));
+            let volume = match &b.destination {
+                BackupDestination::Dir(dir) => Some((format!("{}-backups", s.name), dir.clone())),
+                BackupDestination::S3(_) => {
+                    environment.extend(
+                        [
+                            "AWS_ACCESS_KEY_ID",
+                            "AWS_SECRET_ACCESS_KEY",
+                            "AWS_ENDPOINT_URL",
+                        ]
+                        .map(String::from),
+                    );
+                    None
+                }
+            };
+            Some(BackupSvc {
+                name: format!("{}-backup", s.name),
+                database: s.name.clone(),
+                image: b.image.clone(),
+                environment,
+                password_secret,
+                volume,
+            })
+        })
+        .collect()
 }
 
 fn limits(r: &Resources) -> Limits {

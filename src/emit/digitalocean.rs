@@ -4,11 +4,15 @@
 //! values, the static sites, the databases, and app and component alerts.
 //! A DNS failover name whose origin is the app is one of its `domains`, so
 //! the app answers requests for it once DNS points there.
+//! A database whose backups must outlive the managed database's own (see
+//! `DIGITALOCEAN_BACKUP_RETENTION_DAYS`) gets a backup worker.
 
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{DatabaseEngine, DoImage, Model, Redis, Scaling, Workload};
+use crate::model::{
+    DIGITALOCEAN_BACKUP_RETENTION_DAYS, DatabaseEngine, DoImage, Model, Redis, Scaling, Workload,
+};
 use crate::output::FileMode;
 
 #[derive(Serialize)]
@@ -22,6 +26,24 @@ struct Context<'a> {
     services: Vec<Service<'a>>,
     static_sites: Vec<StaticSite<'a>>,
     databases: Vec<Database<'a>>,
+    workers: Vec<BackupWorker<'a>>,
+}
+
+/// A database's backup worker: `backup.sh DB --loop` in the backup image,
+/// where the managed database keeps fewer days than the spec asks.
+#[derive(Serialize)]
+struct BackupWorker<'a> {
+    name: String,
+    database: &'a str,
+    image: DoImageCx,
+    instance_size: &'a str,
+    managed_days: u32,
+    retention_days: u32,
+    destination: &'a str,
+    /// (variable, bindable reference to the managed database).
+    bindings: Vec<(&'static str, String)>,
+    /// Variables set in the App Platform console (`SECRET`, no value here).
+    secrets: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +130,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         let mut services = Vec::new();
         let mut static_sites = Vec::new();
         let mut databases = Vec::new();
+        let mut workers = Vec::new();
         for s in &model.services {
             match &s.workload {
                 Workload::Http(http) => {
@@ -175,20 +198,56 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                     build_command: site.build_command.as_deref(),
                     output_dir: &site.output_dir,
                 }),
-                Workload::Database(db) => databases.push(match db.redis.as_deref() {
-                    Some(r) => cache(&app.name, project_region, &s.name, r),
-                    None => Database {
-                        name: &s.name,
-                        engine: match db.engine {
-                            DatabaseEngine::Postgres => "PG",
-                            DatabaseEngine::Mysql => "MYSQL",
-                            DatabaseEngine::Redis => "VALKEY",
+                Workload::Database(db) => {
+                    // The primary region's app backs up: every region's
+                    // worker would write to the one destination.
+                    let primary = std::ptr::eq(app, &d.apps[0]);
+                    if let Some((b, image)) = db
+                        .backup
+                        .as_ref()
+                        .filter(|b| b.digitalocean_job && primary)
+                        .and_then(|b| Some((b, b.do_image.as_ref()?)))
+                    {
+                        let bind = |field: &str| format!("${{{}.{field}}}", s.name);
+                        workers.push(BackupWorker {
+                            name: format!("{}-backup", s.name),
+                            database: &s.name,
+                            image: self::image(image),
+                            instance_size: &d.instance_size,
+                            managed_days: DIGITALOCEAN_BACKUP_RETENTION_DAYS,
+                            retention_days: b.retention_days,
+                            destination: b.destination.as_str(),
+                            bindings: vec![
+                                ("PGHOST", bind("HOSTNAME")),
+                                ("PGPORT", bind("PORT")),
+                                ("PGUSER", bind("USERNAME")),
+                                ("PGPASSWORD", bind("PASSWORD")),
+                                ("PGDATABASE", bind("DATABASE")),
+                                ("PGSSLMODE", "require".to_string()),
+                            ],
+                            secrets: vec![
+                                "AWS_ACCESS_KEY_ID",
+                                "AWS_SECRET_ACCESS_KEY",
+                                "AWS_ENDPOINT_URL",
+                                "PUSHGATEWAY_URL",
+                            ],
+                        });
+                    }
+                    databases.push(match db.redis.as_deref() {
+                        Some(r) => cache(&app.name, project_region, &s.name, r),
+                        None => Database {
+                            name: &s.name,
+                            engine: match db.engine {
+                                DatabaseEngine::Postgres => "PG",
+                                DatabaseEngine::Mysql => "MYSQL",
+                                DatabaseEngine::Redis => "VALKEY",
+                            },
+                            version: db.version.as_deref(),
+                            cluster_name: None,
+                            notes: Vec::new(),
                         },
-                        version: db.version.as_deref(),
-                        cluster_name: None,
-                        notes: Vec::new(),
-                    },
-                }),
+                    });
+                }
             }
         }
         let domains: Vec<&str> = model
@@ -210,6 +269,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             services,
             static_sites,
             databases,
+            workers,
         };
         out.render(
             &app.path,

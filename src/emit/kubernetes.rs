@@ -10,12 +10,15 @@
 //! applies `k8s/` there with a `region` label on every object and pod. A
 //! sibling of `k8s/`, not inside it: kustomize refuses an overlay inside
 //! its base's directory (a cycle). No node selector: every node of a
-//! regional cluster is in its region.
+//! regional cluster is in its region. A database with a `backup` section gets a
+//! `batch/v1` CronJob running `scripts/backup.sh` (`<db>/backup-cronjob.yaml`).
 
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{Disruption, Model, REDIS_EXPORTER_PORT, SECRETS_DIR, Scaling, SecretRef};
+use crate::model::{
+    BackupDestination, Disruption, Model, REDIS_EXPORTER_PORT, SECRETS_DIR, Scaling, SecretRef,
+};
 use crate::output::FileMode;
 
 #[derive(Serialize)]
@@ -97,6 +100,27 @@ struct Alertmanager<'a> {
     env_secrets: Vec<(String, String)>,
     /// Receiver secrets read from files the user provides.
     file_secrets: Vec<String>,
+}
+
+/// A database's backup CronJob (`scripts/backup.sh` from a ConfigMap).
+#[derive(Serialize)]
+struct BackupJob<'a> {
+    #[serde(flatten)]
+    common: &'a Common<'a>,
+    name: String,
+    database: &'a str,
+    port: u16,
+    schedule: &'static str,
+    cron: &'a str,
+    image: &'a str,
+    destination: &'a str,
+    s3: bool,
+    retention_days: u32,
+    volume_claim: Option<String>,
+    script_config: String,
+    secret_name: String,
+    starting_deadline: u64,
+    active_deadline: u64,
 }
 
 #[derive(Serialize)]
@@ -284,6 +308,39 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             format!("{name}/service.yaml"),
             "kubernetes/redis-service.yaml.j2",
             &cx,
+        )?;
+    }
+    for service in &model.services {
+        let (Some(db), Some(b)) = (service.database(), service.backup()) else {
+            continue;
+        };
+        let name = service.name.as_str();
+        let interval = b.interval.as_millis() / 1000;
+        let job = BackupJob {
+            common: &common,
+            name: format!("{name}-backup"),
+            database: name,
+            port: db.port,
+            schedule: b.schedule.as_str(),
+            cron: &b.cron,
+            image: &b.image,
+            destination: b.destination.as_str(),
+            s3: matches!(b.destination, BackupDestination::S3(_)),
+            retention_days: b.retention_days,
+            volume_claim: matches!(b.destination, BackupDestination::Dir(_))
+                .then(|| format!("{name}-backups")),
+            script_config: format!("{}-backup-scripts", model.project.name),
+            secret_name: format!("{name}-backup"),
+            // A quarter of the interval, at most an hour: the freshness
+            // alert's margin is a quarter too.
+            starting_deadline: (interval / 4).min(3600),
+            active_deadline: (interval / 2).min(6 * 3600),
+        };
+        render(
+            out,
+            format!("{name}/backup-cronjob.yaml"),
+            "kubernetes/backup-cronjob.yaml.j2",
+            &job,
         )?;
     }
     let (env_secrets, file_secrets) = model.alerting.secret_sources();

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{Model, Target};
+use crate::model::{Model, Target, backup_metrics};
 use crate::output::FileMode;
 
 pub const PATH: &str = "prometheus/prometheus.yml";
@@ -34,6 +34,8 @@ struct Label {
 struct Job {
     name: String,
     metrics_path: String,
+    /// Keep the pushed `job` and `database` labels (the Pushgateway).
+    honor_labels: bool,
     groups: Vec<Group>,
 }
 
@@ -79,6 +81,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         jobs.push(Job {
             name: service.name.clone(),
             metrics_path: http.endpoints.metrics.clone(),
+            honor_labels: false,
             groups: groups_by_region(&service.name, &http.targets),
         });
     }
@@ -90,7 +93,18 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         jobs.push(Job {
             name: service.name.clone(),
             metrics_path: "/metrics".to_string(),
+            honor_labels: false,
             groups: groups_by_region(&service.name, std::slice::from_ref(&redis.target)),
+        });
+    }
+    if model.services.iter().any(|s| s.backup().is_some()) {
+        jobs.push(Job {
+            honor_labels: true,
+            ..plain_job(
+                "pushgateway",
+                backup_metrics::PUSHGATEWAY.to_string(),
+                primary,
+            )
         });
     }
     let context = Context {
@@ -114,6 +128,7 @@ fn plain_job(name: &str, target: String, region: Option<&str>) -> Job {
     Job {
         name: name.to_string(),
         metrics_path: "/metrics".to_string(),
+        honor_labels: false,
         groups: vec![Group {
             targets: vec![target],
             labels: region

@@ -3,11 +3,15 @@
 //! alert: series that cross its threshold make it fire with exactly the
 //! expected labels and annotations; series just under it keep it quiet).
 //!
+//! Databases with backups get their freshness alerts from [`backup`].
+//!
 //! The recording rules' names are documented in [`crate::model::record`].
 //! Every expression is parsed with promql-parser before it is written.
 
+mod backup;
 mod cache;
 
+pub use backup::backup_rule_files;
 pub use cache::cache_rule_files;
 
 use std::collections::BTreeMap;

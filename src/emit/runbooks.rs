@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::catalog::{self, AlertEntry, RuleFile, Topic};
+use super::catalog::{self, AlertEntry, BackupAlert, RuleFile, Topic};
 use super::escape::shell_word;
 use super::{EmitError, Emitter};
 use crate::model::{AlertKind, CacheAlertKind, Model, ReceiverChannel, Severity};
@@ -125,11 +125,13 @@ fn runbook(model: &Model, name: &str, entries: &[AlertEntry<'_>]) -> Context {
     let (meaning, impact) = match first.topic {
         Topic::Http(kind) => http_meaning(model, kind, entries),
         Topic::Cache(kind) => cache_meaning(kind),
+        Topic::Backup(alert) => backup_meaning(alert),
     };
     let mut steps = vec![confirm(model, entries)];
     match first.topic {
         Topic::Http(kind) => steps.extend(http_steps(model, kind, entries)),
         Topic::Cache(kind) => steps.extend(cache_steps(model, kind, entries)),
+        Topic::Backup(_) => steps.extend(backup_steps(model, entries)),
     }
     Context {
         alert: name.to_string(),
@@ -646,6 +648,114 @@ fn cache_steps(model: &Model, kind: CacheAlertKind, entries: &[AlertEntry<'_>]) 
                 command: Some(lines.join("\n")),
             });
         }
+    }
+    steps
+}
+
+fn backup_meaning(alert: BackupAlert) -> (Vec<String>, Vec<String>) {
+    let (meaning, impact) = match alert {
+        BackupAlert::Stale => (
+            "The database's last successful backup is older than its schedule allows (the interval plus a quarter): at least one scheduled backup failed or did not run.",
+            "A restore now loses everything written since the last good dump, and the window grows with every missed run. The older dumps are kept: the backup script prunes only after a dump succeeds.",
+        ),
+        BackupAlert::Missing => (
+            "No backup of the database has ever reported success to the Pushgateway (or the Pushgateway lost its state): the backup job never ran, fails every time, or cannot reach the Pushgateway.",
+            "There may be no backup to restore from at all. If dumps do exist at the destination, only the reporting is broken, and BackupStale is blind until it is fixed.",
+        ),
+    };
+    (vec![meaning.to_string()], vec![impact.to_string()])
+}
+
+fn backup_steps(model: &Model, entries: &[AlertEntry<'_>]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for e in entries {
+        let db = e.about.service.as_str();
+        let Some(backup) = model
+            .services
+            .iter()
+            .find(|s| s.name == db)
+            .and_then(|s| s.backup())
+        else {
+            continue;
+        };
+        let job = format!("{db}-backup");
+        let mut logs = vec![prometheus_env(model)];
+        logs.push(format!("# When the job last failed, for {db}"));
+        logs.push(query_command(&format!(
+            "{}{{database=\"{db}\"}}",
+            crate::model::backup_metrics::LAST_FAILURE
+        )));
+        let mut rerun = Vec::new();
+        if let Some(k) = &model.platforms.kubernetes {
+            let ns = shell_word(&k.namespace);
+            logs.push("# Kubernetes: the CronJob, its recent Jobs, and the last one's log".into());
+            logs.push(format!("kubectl -n {ns} get cronjob/{}", shell_word(&job)));
+            logs.push(format!(
+                "kubectl -n {ns} get jobs --sort-by=.metadata.creationTimestamp | grep {} | tail -n 5",
+                shell_word(&job)
+            ));
+            logs.push(format!(
+                "kubectl -n {ns} logs job/\"$(kubectl -n {ns} get jobs --sort-by=.metadata.creationTimestamp -o name | grep {} | tail -n 1 | cut -d/ -f2)\"",
+                shell_word(&job)
+            ));
+            rerun.push("# Kubernetes: a Job from the CronJob, now".into());
+            rerun.push(format!(
+                "kubectl -n {ns} create job --from=cronjob/{} \"{job}-manual-$(date +%s)\"",
+                shell_word(&job)
+            ));
+        }
+        if model.platforms.compose.is_some() {
+            logs.push("# Docker Compose".into());
+            logs.push(format!(
+                "docker compose logs --since 48h {} | tail -n 100",
+                shell_word(&job)
+            ));
+            rerun.push("# Docker Compose: one run in the backup container".into());
+            rerun.push(format!(
+                "docker compose exec {} bash /opt/harden/backup.sh {}",
+                shell_word(&job),
+                shell_word(db)
+            ));
+        }
+        if backup.digitalocean_job
+            && let Some(app) = model
+                .platforms
+                .digitalocean
+                .as_ref()
+                .and_then(|d| d.apps.first())
+        {
+            logs.push(
+                "# DigitalOcean App Platform: the backup worker in the primary region's app".into(),
+            );
+            logs.push(app_id(&app.name));
+            logs.push(format!(
+                "doctl apps logs \"$APP_ID\" {} --type run --tail 200",
+                shell_word(&job)
+            ));
+        }
+        steps.push(Step {
+            title: format!("Find why {db}'s backup did not succeed"),
+            text: format!(
+                "The job's log says which step failed: the connection to the database (credentials, network), pg_dump itself, the check of the dump, or the upload to {}. A job that succeeds but never reaches the Pushgateway (PUSHGATEWAY_URL) looks the same to this alert.",
+                backup.destination.as_str()
+            ),
+            command: Some(logs.join("\n")),
+        });
+        if !rerun.is_empty() {
+            steps.push(Step {
+                title: format!("Back {db} up now"),
+                text: "Once the cause is fixed, take a backup rather than waiting for the next scheduled one; the alert clears when its success reaches Prometheus.".into(),
+                command: Some(rerun.join("\n")),
+            });
+        }
+        steps.push(Step {
+            title: format!("Prove the latest dump of {db} restores"),
+            text: format!(
+                "A dump that exists is not a backup until it restores: the drill restores the latest one into a scratch database and runs its sanity query. It reads the same PG* variables and destination ({}) as the backup job.",
+                backup.destination.as_str()
+            ),
+            command: Some(format!("scripts/restore-drill.sh {}", shell_word(db))),
+        });
     }
     steps
 }

@@ -3,16 +3,54 @@
 //! not healthy; `auto-scaling-monitor.sh` watches the Kubernetes autoscalers
 //! through Prometheus. Both notify the spec's Slack receiver, whose webhook
 //! URL they read at run time from where the spec says it lives.
+//! `backup.sh` (what every platform's backup job runs) and `restore-drill.sh`
+//! exist when a database has a `backup` section.
 
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
-use crate::model::{Model, ReceiverChannel, Scaling, SecretRef, saturation};
+use crate::model::{Model, ReceiverChannel, Scaling, SecretRef, backup_metrics, saturation};
 use crate::output::FileMode;
 use crate::units::Duration;
 
 pub const ROLLBACK: &str = "scripts/auto-rollback.sh";
 pub const MONITOR: &str = "scripts/auto-scaling-monitor.sh";
+pub const BACKUP: &str = "scripts/backup.sh";
+pub const RESTORE_DRILL: &str = "scripts/restore-drill.sh";
+pub const BACKUP_IMAGE: &str = "backup/Dockerfile";
+
+#[derive(Serialize)]
+struct DockerfileCx {
+    /// A `VersionStr` (digits and dots): safe in a Dockerfile unescaped.
+    version: String,
+}
+
+#[derive(Serialize)]
+struct BackupCx {
+    project: String,
+    /// Where the script runs, for its header.
+    runners: Vec<&'static str>,
+    databases: Vec<BackupDbCx>,
+    job: &'static str,
+    last_success: &'static str,
+    last_failure: &'static str,
+    last_size: &'static str,
+    last_duration: &'static str,
+    drill_success: &'static str,
+    drill_last_run: &'static str,
+}
+
+#[derive(Serialize)]
+struct BackupDbCx {
+    name: String,
+    schedule: &'static str,
+    cron: String,
+    destination: String,
+    retention_days: u32,
+    interval_secs: u64,
+    offset_secs: u64,
+    restore_check: String,
+}
 
 #[derive(Serialize)]
 struct RollbackCx {
@@ -90,7 +128,102 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             FileMode::Executable,
         )?;
     }
+    if let Some(context) = backups(model) {
+        out.render(
+            BACKUP,
+            "scripts/backup.sh.j2",
+            &context,
+            FileMode::Executable,
+        )?;
+        out.render(
+            BACKUP_IMAGE,
+            "scripts/backup.Dockerfile.j2",
+            &DockerfileCx {
+                version: backup_version(model),
+            },
+            FileMode::Regular,
+        )?;
+        let drill = BackupCx {
+            job: backup_metrics::DRILL_JOB,
+            ..context
+        };
+        out.render(
+            RESTORE_DRILL,
+            "scripts/restore-drill.sh.j2",
+            &drill,
+            FileMode::Executable,
+        )?;
+    }
     Ok(())
+}
+
+/// The PostgreSQL major version of the backup image: the newest of the
+/// backed-up databases' (pg_dump must not be older than the server).
+fn backup_version(model: &Model) -> String {
+    model
+        .services
+        .iter()
+        .filter(|s| s.backup().is_some())
+        .filter_map(|s| s.database()?.version.as_deref())
+        .filter_map(|v| v.split('.').next()?.parse::<u32>().ok())
+        .max()
+        .map_or_else(
+            || crate::model::DEFAULT_POSTGRES_VERSION.to_string(),
+            |v| v.to_string(),
+        )
+}
+
+fn backups(model: &Model) -> Option<BackupCx> {
+    let databases: Vec<BackupDbCx> = model
+        .services
+        .iter()
+        .filter_map(|s| {
+            let b = s.database()?.backup.as_ref()?;
+            Some(BackupDbCx {
+                name: s.name.clone(),
+                schedule: b.schedule.as_str(),
+                cron: b.cron.clone(),
+                destination: b.destination.as_str().to_string(),
+                retention_days: b.retention_days,
+                interval_secs: b.interval.as_millis() / 1000,
+                offset_secs: b.offset.as_millis() / 1000,
+                restore_check: b.restore_check.clone(),
+            })
+        })
+        .collect();
+    if databases.is_empty() {
+        return None;
+    }
+    let p = &model.platforms;
+    let mut runners = Vec::new();
+    if p.kubernetes.is_some() {
+        runners.push("the Kubernetes CronJob");
+    }
+    if p.compose.is_some() {
+        runners.push("the Compose backup service");
+    }
+    if model.services.iter().any(|s| {
+        s.database()
+            .and_then(|d| d.backup.as_ref())
+            .is_some_and(|b| b.digitalocean_job)
+    }) {
+        runners.push("the App Platform backup worker");
+    }
+    if runners.is_empty() {
+        runners.push("cron, or whatever schedules it");
+    }
+    Some(BackupCx {
+        project: model.project.name.clone(),
+        runners,
+        databases,
+        job: backup_metrics::JOB,
+        last_success: backup_metrics::LAST_SUCCESS,
+        last_failure: backup_metrics::LAST_FAILURE,
+        last_size: backup_metrics::LAST_SIZE,
+        last_duration: backup_metrics::LAST_DURATION,
+        drill_success: backup_metrics::DRILL_SUCCESS,
+        drill_last_run: backup_metrics::DRILL_LAST_RUN,
+    })
 }
 
 fn rollback(model: &Model) -> Option<RollbackCx> {

@@ -121,6 +121,22 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/grafana/dashboard.json.j2"),
     ),
     (
+        "kubernetes/backup-cronjob.yaml.j2",
+        include_str!("../../templates/kubernetes/backup-cronjob.yaml.j2"),
+    ),
+    (
+        "scripts/backup.Dockerfile.j2",
+        include_str!("../../templates/scripts/backup.Dockerfile.j2"),
+    ),
+    (
+        "scripts/backup.sh.j2",
+        include_str!("../../templates/scripts/backup.sh.j2"),
+    ),
+    (
+        "scripts/restore-drill.sh.j2",
+        include_str!("../../templates/scripts/restore-drill.sh.j2"),
+    ),
+    (
         "grafana/provisioning/datasources/prometheus.yml.j2",
         include_str!("../../templates/grafana/provisioning/datasources/prometheus.yml.j2"),
     ),

@@ -10,8 +10,13 @@ use crate::spec::{self, ServiceKind};
 use crate::units::{CpuQuantity, MemoryQuantity};
 
 /// Builds the model, or returns every problem found.
-pub fn lower(spec: &spec::Spec) -> Result<Model, Vec<Problem>> {
-    let mut cx = Lower::default();
+/// Lowers a spec; on success, the model and the warnings (problems that do
+/// not make the spec invalid). On failure, every problem, warnings included.
+pub fn lower(spec: &spec::Spec) -> Result<(Model, Vec<Problem>), Vec<Problem>> {
+    let mut cx = Lower {
+        digitalocean: spec.platform.digitalocean.is_some(),
+        ..Lower::default()
+    };
     let project = cx.project(&spec.project);
     let services: Vec<Service> = spec
         .services
@@ -41,10 +46,10 @@ pub fn lower(spec: &spec::Spec) -> Result<Model, Vec<Problem>> {
         .as_ref()
         .and_then(|d| cx.dns(d, &project, &services));
     let ci = spec.ci.as_ref().map(|c| cx.ci(c, load_test.as_ref()));
-    if !cx.problems.is_empty() {
+    if cx.problems.iter().any(|p| !p.is_warning()) {
         return Err(cx.problems);
     }
-    Ok(Model {
+    let model = Model {
         project,
         monitoring,
         services,
@@ -54,7 +59,8 @@ pub fn lower(spec: &spec::Spec) -> Result<Model, Vec<Problem>> {
         platforms,
         dns,
         ci,
-    })
+    };
+    Ok((model, cx.problems))
 }
 
 /// Who a cache-only key applies to.
@@ -76,6 +82,8 @@ struct Lower {
     /// (`SecretRef::secret_name`), with where each was first named: two
     /// variables may not share one.
     secret_names: BTreeMap<String, (SecretRef, String)>,
+    /// App Platform is on: databases are DigitalOcean managed ones.
+    digitalocean: bool,
 }
 
 impl Lower {
@@ -1266,16 +1274,11 @@ impl Lower {
             DatabaseEngine::Mysql => 3306,
             DatabaseEngine::Redis => 6379,
         };
-        let backup = s.backup.as_ref().map(|b| Backup {
-            cron: match b.schedule.as_str() {
-                "hourly" => "0 * * * *".to_string(),
-                "daily" => "0 3 * * *".to_string(),
-                "weekly" => "0 3 * * 0".to_string(),
-                cron => cron.to_string(),
-            },
-            retention_days: b.retention_days,
-            destination: b.destination.as_ref().map(|d| d.as_str().to_string()),
-        });
+        let backup = s
+            .backup
+            .as_ref()
+            .and_then(|b| self.backup(&format!("{pointer}/backup"), s, engine, b))
+            .map(Box::new);
         Some(Database {
             engine,
             version: s.version.as_ref().map(|v| v.as_str().to_string()),
@@ -1430,6 +1433,148 @@ impl Lower {
                 address: format!("{name}:{REDIS_EXPORTER_PORT}"),
             },
             alert_rules,
+        })
+    }
+
+    fn backup(
+        &mut self,
+        pointer: &str,
+        s: &spec::Service,
+        engine: DatabaseEngine,
+        b: &spec::Backup,
+    ) -> Option<Backup> {
+        if engine != DatabaseEngine::Postgres {
+            self.report(
+                Problem::new(
+                    "not-supported",
+                    "backups are generated for PostgreSQL databases only",
+                )
+                .with_label(Label::key(pointer, "pg_dump backs up PostgreSQL only"))
+                .with_help("remove `backup`, or back this database up with its own tools"),
+            );
+            return None;
+        }
+        let (schedule, cron, interval, offset) = match b.schedule.as_str() {
+            "hourly" => (BackupSchedule::Hourly, "0 * * * *", 3_600, 0),
+            "daily" => (BackupSchedule::Daily, "0 3 * * *", 86_400, 3 * 3_600),
+            // The epoch was a Thursday: Sunday 03:00 is 3 days and 3 hours into its week.
+            _ => (
+                BackupSchedule::Weekly,
+                "0 3 * * 0",
+                7 * 86_400,
+                3 * 86_400 + 3 * 3_600,
+            ),
+        };
+        let interval_ms = interval * 1000;
+        let destination = match b.destination.as_ref().map(|d| d.as_str()) {
+            Some(d) if d.starts_with("s3://") => BackupDestination::S3(d.to_string()),
+            Some(d) => BackupDestination::Dir(d.trim_end_matches('/').to_string()),
+            None => BackupDestination::Dir("/backups".to_string()),
+        };
+        let version = s
+            .version
+            .as_ref()
+            .map_or(DEFAULT_POSTGRES_VERSION, |v| v.as_str());
+        let image = b
+            .image
+            .as_ref()
+            .map_or_else(|| format!("postgres:{version}"), |i| i.as_str().to_string());
+        if b.image.is_none() && matches!(destination, BackupDestination::S3(_)) {
+            self.report(
+                Problem::warning(
+                    "backup-image-without-aws",
+                    format!("the default backup image {image} has no `aws` CLI to upload to S3"),
+                )
+                .with_label(Label::value(
+                    format!("{pointer}/destination"),
+                    "an S3 destination needs the aws CLI",
+                ))
+                .with_help(
+                    "build backup/Dockerfile (generated), push it, and name it in `image` in `backup`",
+                ),
+            );
+        }
+        let mut digitalocean_job = false;
+        let mut do_image_ = None;
+        if self.digitalocean && b.retention_days > DIGITALOCEAN_BACKUP_RETENTION_DAYS {
+            digitalocean_job = true;
+            self.report(
+                    Problem::warning(
+                        "platform-backup-retention",
+                        format!(
+                            "DigitalOcean keeps a managed PostgreSQL database's daily backups for {} days; the spec asks for {}",
+                            DIGITALOCEAN_BACKUP_RETENTION_DAYS, b.retention_days
+                        ),
+                    )
+                    .with_label(Label::value(
+                        format!("{pointer}/retention_days"),
+                        format!(
+                            "{} days here, {} on DigitalOcean",
+                            b.retention_days, DIGITALOCEAN_BACKUP_RETENTION_DAYS
+                        ),
+                    ))
+                    .with_help(format!(
+                        "harden adds an App Platform worker that runs pg_dump to `destination` and keeps {} days; lower `retention_days` to {} to rely on DigitalOcean's own backups alone",
+                        b.retention_days, DIGITALOCEAN_BACKUP_RETENTION_DAYS
+                    )),
+                );
+            if let BackupDestination::Dir(_) = destination {
+                self.report(
+                        Problem::new(
+                            "backup-destination-ephemeral",
+                            "an App Platform worker has no persistent disk for a backup directory",
+                        )
+                        .with_label(Label::key(
+                            pointer,
+                            "the DigitalOcean backup job needs an s3:// destination",
+                        ))
+                        .with_help(
+                            "add `destination = \"s3://<space>/<prefix>\"` (a DigitalOcean Space; AWS_ENDPOINT_URL names its endpoint)",
+                        ),
+                    );
+            }
+            if b.image.is_none() {
+                self.report(
+                        Problem::new(
+                            "backup-image-needed",
+                            "App Platform's backup worker needs an image that holds scripts/backup.sh",
+                        )
+                        .with_label(Label::key(pointer, "`image` is missing here"))
+                        .with_help("build backup/Dockerfile (generated), push it to your registry, and add `image = \"registry.digitalocean.com/<registry>/postgres-backup:<version>\"`"),
+                    );
+            }
+            do_image_ = do_image(&image);
+            if b.image.is_some() && do_image_.is_none() {
+                self.report(
+                    Problem::new(
+                        "image-registry",
+                        format!("App Platform cannot pull the backup image {image}"),
+                    )
+                    .with_label(Label::value(
+                        format!("{pointer}/image"),
+                        "not on DOCR, Docker Hub or GHCR",
+                    ))
+                    .with_help(
+                        "push the image to registry.digitalocean.com, Docker Hub or ghcr.io",
+                    ),
+                );
+            }
+        }
+        Some(Backup {
+            schedule,
+            cron: cron.to_string(),
+            interval: Duration::from_millis(interval_ms),
+            offset: Duration::from_millis(offset * 1000),
+            stale_after: Duration::from_millis(interval_ms + interval_ms / 4),
+            retention_days: b.retention_days,
+            destination,
+            restore_check: b.restore_check.as_ref().map_or_else(
+                || DEFAULT_RESTORE_CHECK.to_string(),
+                |c| c.as_str().to_string(),
+            ),
+            image,
+            do_image: do_image_,
+            digitalocean_job,
         })
     }
 
@@ -2159,6 +2304,7 @@ impl Lower {
             prometheus_image: image_or(&c.prometheus_image, DEFAULT_PROMETHEUS_IMAGE),
             alertmanager_image: image_or(&c.alertmanager_image, DEFAULT_ALERTMANAGER_IMAGE),
             grafana_image: image_or(&c.grafana_image, DEFAULT_GRAFANA_IMAGE),
+            pushgateway_image: DEFAULT_PUSHGATEWAY_IMAGE.to_string(),
         });
         if let Some(true) = p.kubernetes.as_ref().and_then(|k| k.prometheus_operator) {
             self.report(
@@ -2456,6 +2602,7 @@ const MONITORING_NAMES: &[&str] = &["prometheus", "alertmanager", "grafana"];
 const DEFAULT_PROMETHEUS_IMAGE: &str = "prom/prometheus:v2.53.0";
 const DEFAULT_ALERTMANAGER_IMAGE: &str = "prom/alertmanager:v0.27.0";
 const DEFAULT_GRAFANA_IMAGE: &str = "grafana/grafana:11.1.0";
+const DEFAULT_PUSHGATEWAY_IMAGE: &str = "prom/pushgateway:v1.9.0";
 const DEFAULT_DO_INSTANCE_SIZE: &str = "apps-s-1vcpu-1gb";
 
 /// App Platform's regions (`app_spec.yml`, `region`).
@@ -2534,7 +2681,10 @@ fn do_image(image: &str) -> Option<DoImage> {
     })
 }
 
-/// Whole seconds, rounded up.
+/// The restore drill's default sanity query: tables outside the system
+/// schemas (a dump of an empty database restores "successfully" too).
+const DEFAULT_RESTORE_CHECK: &str = "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')";
+
 /// The DNS TTL unless the spec sets one: short, so a failover reaches
 /// clients within a minute of the health check's verdict.
 const DNS_TTL: u32 = 60;
@@ -2553,6 +2703,7 @@ fn camel(label: &str) -> String {
         .collect()
 }
 
+/// Whole seconds, rounded up.
 fn ceil_secs(d: Duration) -> u64 {
     d.as_millis().div_ceil(1000)
 }
@@ -2706,6 +2857,56 @@ fn split_users(total: u32, weights: &[u32]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn backup_of(schedule: &str, extra: &str) -> (Backup, Vec<Problem>) {
+        let text = format!(
+            "[project]\nname = \"shop\"\n[[service]]\nname = \"db\"\nkind = \"database\"\nengine = \"postgres\"\n\
+             backup = {{ schedule = \"{schedule}\", retention_days = 14{extra} }}\n[platform.digitalocean]\napp = \"shop\"\n"
+        );
+        let spec: spec::Spec = toml::from_str(&text).expect("spec");
+        let (mut model, warnings) = lower(&spec).expect("valid");
+        let Workload::Database(db) = model.services.remove(0).workload else {
+            panic!("a database");
+        };
+        (*db.backup.expect("backup"), warnings)
+    }
+
+    #[test]
+    fn backup_schedules_match_their_cron_and_alert_a_quarter_late() {
+        let image = ", destination = \"s3://bkt/db\", image = \"acme/pg-backup:16\"";
+        for (schedule, cron, interval, offset, stale) in [
+            ("hourly", "0 * * * *", "1h", 0, "1h15m"),
+            ("daily", "0 3 * * *", "1d", 3 * 3600, "1d6h"),
+            // The epoch was a Thursday; Sunday 03:00 is 3 days 3 hours on.
+            (
+                "weekly",
+                "0 3 * * 0",
+                "1w",
+                3 * 86_400 + 3 * 3600,
+                "1w1d18h",
+            ),
+        ] {
+            let (b, warnings) = backup_of(schedule, image);
+            assert_eq!(b.cron, cron);
+            assert_eq!(b.interval, Duration::parse(interval).expect("duration"));
+            assert_eq!(b.offset.as_millis(), offset * 1000);
+            assert_eq!(b.stale_after, Duration::parse(stale).expect("duration"));
+            assert!(b.digitalocean_job);
+            assert_eq!(
+                b.do_image.as_ref().map(|i| i.registry_type),
+                Some("DOCKER_HUB")
+            );
+            // 14 days asked, 7 kept by DigitalOcean: one warning, with both numbers.
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert_eq!(warnings[0].code, "platform-backup-retention");
+            assert!(warnings[0].is_warning());
+            assert!(
+                warnings[0]
+                    .message
+                    .contains("for 7 days; the spec asks for 14")
+            );
+        }
+    }
 
     fn factors(window: &str, objective: &str) -> Vec<(String, String)> {
         let budget = Decimal::ONE

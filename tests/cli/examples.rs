@@ -94,6 +94,8 @@ fn app_oint_prometheus_scrapes_every_service_and_the_stack() {
             ("alertmanager", vec!["alertmanager:9093"]),
             ("api", vec!["api:5001", "api.nyc1.app-oint.internal:5001"]),
             ("cache", vec!["cache:9121"]),
+            // Where the backup jobs push their metrics.
+            ("pushgateway", vec!["pushgateway:9091"]),
         ]
     );
     assert_eq!(config["global"]["external_labels"]["project"], "app-oint");

@@ -338,6 +338,21 @@ fn every_panel_queries_a_series_that_exists() {
             }
         }
         known.extend(recorded(out.path()));
+        if model.services.iter().any(|s| s.backup().is_some()) {
+            // Pushed by scripts/backup.sh and scripts/restore-drill.sh (tests/cli/backup.rs).
+            use harden::model::backup_metrics as m;
+            known.extend(
+                [
+                    m::LAST_SUCCESS,
+                    m::LAST_FAILURE,
+                    m::LAST_SIZE,
+                    m::LAST_DURATION,
+                    m::DRILL_SUCCESS,
+                    m::DRILL_LAST_RUN,
+                ]
+                .map(String::from),
+            );
+        }
         let mut queried = 0;
         for (file, board) in dashboards(out.path()) {
             for panel in panels(&board) {

@@ -6,6 +6,7 @@
 mod common;
 
 mod alerting;
+mod backup;
 mod cache;
 mod check;
 mod diagnostics;

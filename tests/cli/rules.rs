@@ -223,6 +223,9 @@ fn app_oint_has_every_alert_the_seed_report_asks_for() {
             "RedisDown",
             "RedisTooManyClients",
             "RedisRejectedConnections",
+            // postgres's daily backups (rules/postgres.yml).
+            "BackupStale",
+            "BackupMissing",
         ]
     );
     let rules = yaml(&out.path().join("prometheus/rules/api.yml"));

@@ -1,15 +1,17 @@
 //! The project overview: a row per HTTP service with availability, error
 //! budget left, the headline latency percentile, the 5xx ratio and target
-//! health, each panel linking to the service's own dashboard.
+//! health, each panel linking to the service's own dashboard; then a row per
+//! backed-up database (hours since the last backup against the freshness
+//! threshold, the dump's size, the last restore drill).
 
 use serde_json::json;
 
 use super::dashboard::{Dashboard, Layout, Link, PanelSpec, Target, Thresholds};
-use super::service::stat;
+use super::service::{stat, timeseries};
 use super::{
     BuildError, OVERVIEW_UID, human, percentile_series, promql_str, seconds, sli_error_series,
 };
-use crate::model::{HttpService, Model, Service};
+use crate::model::{Backup, HttpService, Model, Service};
 use crate::units::Decimal;
 
 pub fn dashboard(
@@ -174,8 +176,66 @@ pub fn dashboard(
             link(),
         );
     }
+    for svc in &model.services {
+        if let Some(b) = svc.backup() {
+            backups(&mut layout, &svc.name, b)?;
+        }
+    }
     board.panels = layout.finish();
     Ok(board)
+}
+
+/// A database's backups: hours since the last success against the
+/// freshness alert's threshold, the last dump's size, the last restore drill.
+fn backups(layout: &mut Layout, name: &str, b: &Backup) -> Result<(), BuildError> {
+    use crate::model::backup_metrics as m;
+    let group = format!("job=\"{}\",database=\"{}\"", m::JOB, promql_str(name));
+    let drill = format!("job=\"{}\",database=\"{}\"", m::DRILL_JOB, promql_str(name));
+    // Hundredths of an hour: exact for every schedule (1.25h, 30h, 210h).
+    let stale_hours = Decimal::from_parts(u128::from(b.stale_after.as_millis() / 36_000), 2)
+        .unwrap_or(Decimal::ZERO);
+    layout.row(&format!("{name} backups"));
+    layout.add(
+        12,
+        6,
+        timeseries(
+            "Hours since last backup",
+            &format!(
+                "Time since the last successful {} backup; BackupStale fires above {} (the dashed line).",
+                b.schedule.as_str(),
+                human(b.stale_after)
+            ),
+            vec![Target::new(
+                format!("(time() - max({}{{{group}}})) / 3600", m::LAST_SUCCESS),
+                "hours",
+            )],
+            "h",
+            Thresholds::new("green", &[(stale_hours, "red")])?,
+        ),
+    );
+    layout.add(
+        6,
+        6,
+        stat(
+            "Last backup size",
+            "Size of the last successful dump (pg_dump custom format, compressed).",
+            vec![Target::new(format!("max({}{{{group}}})", m::LAST_SIZE), "bytes").instant()],
+            "bytes",
+            Thresholds::new("green", &[])?,
+        ),
+    );
+    layout.add(
+        6,
+        6,
+        stat(
+            "Last restore drill",
+            "1 when scripts/restore-drill.sh last restored the latest dump and its sanity query passed.",
+            vec![Target::new(format!("max({}{{{drill}}})", m::DRILL_SUCCESS), "drill").instant()],
+            "none",
+            Thresholds::new("red", &[(Decimal::ONE, "green")])?,
+        ),
+    );
+    Ok(())
 }
 
 fn add(layout: &mut Layout, w: u32, mut panel: PanelSpec, links: Vec<Link>) {

@@ -1,0 +1,204 @@
+//! `prometheus/rules/<db>.yml` and `prometheus/tests/<db>.test.yml` for a
+//! database with a `backup` section: the backup-freshness alerts on the
+//! metrics `scripts/backup.sh` pushes to the Pushgateway.
+//!
+//! - `BackupStale`: the last successful backup is older than the schedule's
+//!   interval plus a quarter (`Backup::stale_after`: 1h15m hourly, 30h
+//!   daily, 8d18h weekly).
+//! - `BackupMissing`: no success was ever pushed (or the Pushgateway lost
+//!   it) for as long: a job that never ran, or never reached the Pushgateway.
+//!
+//! Each has a promtool test that fires and one that stays quiet.
+
+use std::collections::BTreeMap;
+
+use super::catalog::{About, BackupAlert, Pair, Rule, RuleFile, RuleGroup, Topic, pair};
+use super::{Check, ExpAlert, STEP_SECS, Series, TestGroup, minutes, severity_name, steps_of};
+use crate::emit::grafana::OVERVIEW_UID;
+use crate::model::{Backup, Model, Service, Severity, backup_metrics as m};
+
+/// The rule files of the databases with backups, one per database.
+pub fn backup_rule_files(model: &Model) -> Vec<RuleFile> {
+    model
+        .services
+        .iter()
+        .filter_map(|service| Some(build(model, service, service.backup()?)))
+        .collect()
+}
+
+fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
+    let db = service.name.as_str();
+    let selector = format!("job=\"{}\",database=\"{db}\"", m::JOB);
+    let stale_secs = b.stale_after.as_millis() / 1000;
+    let stale = b.stale_after.to_string();
+    let mut labels = vec![
+        pair("severity", severity_name(Severity::Warning)),
+        pair("service", db),
+    ];
+    if let Some(team) = &service.team {
+        labels.push(pair("team", team));
+    }
+    // The backup panels are on the overview, which exists with an http service.
+    let dashboard = model
+        .services
+        .iter()
+        .any(|s| s.http().is_some())
+        .then(|| format!("{}/d/{OVERVIEW_UID}", model.monitoring.grafana_url));
+    let annotations = |name: &str, summary: String, description: String| {
+        let mut a = vec![pair("summary", &summary), pair("description", &description)];
+        a.push(pair(
+            "runbook_url",
+            &super::catalog::runbook_url(model, name),
+        ));
+        if let Some(url) = &dashboard {
+            a.push(pair("dashboard", url));
+        }
+        a
+    };
+    let about = |alert: BackupAlert, threshold: String| About {
+        topic: Topic::Backup(alert),
+        service: db.to_string(),
+        team: service.team.clone(),
+        severity: Severity::Warning,
+        threshold,
+        dashboard_url: dashboard
+            .clone()
+            .unwrap_or_else(|| format!("{}/dashboards", model.monitoring.grafana_url)),
+    };
+    let stale_annotations = annotations(
+        "BackupStale",
+        format!("{db}: no successful backup for more than {stale}"),
+        format!(
+            "The last successful {} backup of {db} is more than {stale} old. See the backup job's logs (scripts/backup.sh); {} is when it last failed.",
+            b.schedule.as_str(),
+            m::LAST_FAILURE
+        ),
+    );
+    let missing_annotations = annotations(
+        "BackupMissing",
+        format!("{db}: no backup has reported success for {stale}"),
+        format!(
+            "{} for {db} is absent: the backup job has not succeeded since the Pushgateway started, or cannot reach it (PUSHGATEWAY_URL).",
+            m::LAST_SUCCESS
+        ),
+    );
+    let series = |database: &str| {
+        format!(
+            "{}{{database=\"{database}\",job=\"{}\"}}",
+            m::LAST_SUCCESS,
+            m::JOB
+        )
+    };
+    let exp = |annotations: &[Pair]| {
+        let mut all: BTreeMap<String, String> = BTreeMap::new();
+        all.insert("database".into(), db.into());
+        all.insert("job".into(), m::JOB.into());
+        for l in &labels {
+            all.insert(l.name.clone(), l.value.clone());
+        }
+        ExpAlert {
+            labels: all
+                .into_iter()
+                .map(|(name, value)| Pair { name, value })
+                .collect(),
+            annotations: annotations.to_vec(),
+        }
+    };
+    // promtool's clock starts at 0: a success at 0 is `stale_secs` old at
+    // `stale_secs`, and the alert's `>` holds one step later.
+    let onset = stale_secs / STEP_SECS + 1;
+    let hold = steps_of(b.stale_after);
+    let tests = vec![
+        TestGroup {
+            name: "BackupStale fires when the last success is too old".into(),
+            input_series: vec![Series {
+                series: series(db),
+                values: format!("0+0x{onset}"),
+            }],
+            checks: vec![
+                check("BackupStale", onset - 1, vec![]),
+                check("BackupStale", onset, vec![exp(&stale_annotations)]),
+            ],
+        },
+        TestGroup {
+            name: "BackupStale stays quiet while backups succeed".into(),
+            input_series: vec![Series {
+                series: series(db),
+                values: format!("0+{STEP_SECS}x{onset}"),
+            }],
+            checks: vec![check("BackupStale", onset, vec![])],
+        },
+        TestGroup {
+            name: "BackupMissing fires when no backup ever reported".into(),
+            // Another database's backups do not hide this one's absence.
+            input_series: vec![Series {
+                series: series("another-database"),
+                values: format!("0+{STEP_SECS}x{hold}"),
+            }],
+            checks: vec![
+                check("BackupMissing", hold - 1, vec![]),
+                check("BackupMissing", hold, vec![exp(&missing_annotations)]),
+            ],
+        },
+        TestGroup {
+            name: "BackupMissing stays quiet once a backup reported".into(),
+            input_series: vec![Series {
+                series: series(db),
+                values: format!("0+0x{hold}"),
+            }],
+            checks: vec![check("BackupMissing", hold, vec![])],
+        },
+    ];
+    let rules = vec![
+        Rule {
+            record: None,
+            alert: Some("BackupStale".into()),
+            expr: format!("time() - {}{{{selector}}} > {stale_secs}", m::LAST_SUCCESS),
+            for_: None,
+            labels: labels.clone(),
+            annotations: stale_annotations,
+            about: Some(about(
+                BackupAlert::Stale,
+                format!("last success older than {stale}"),
+            )),
+        },
+        Rule {
+            record: None,
+            alert: Some("BackupMissing".into()),
+            expr: format!("absent({}{{{selector}}})", m::LAST_SUCCESS),
+            // A new deployment has until its first backup is due, and late.
+            for_: Some(stale.clone()),
+            labels,
+            annotations: missing_annotations,
+            about: Some(about(
+                BackupAlert::Missing,
+                format!("no success reported for {stale}"),
+            )),
+        },
+    ];
+    RuleFile {
+        path: format!("prometheus/rules/{db}.yml"),
+        test_path: format!("prometheus/tests/{db}.test.yml"),
+        notes: vec![format!(
+            "Backups of {db}: {} ({} UTC), kept {} days; scripts/backup.sh pushes {} to the Pushgateway.",
+            b.schedule.as_str(),
+            b.cron,
+            b.retention_days,
+            m::LAST_SUCCESS
+        )],
+        groups: vec![RuleGroup {
+            name: format!("{db}-backup-alerts"),
+            interval: None,
+            rules,
+        }],
+        tests,
+    }
+}
+
+fn check(alert: &str, step: u64, exp_alerts: Vec<ExpAlert>) -> Check {
+    Check {
+        eval_time: minutes(step),
+        alertname: alert.to_string(),
+        exp_alerts,
+    }
+}
