@@ -9,7 +9,7 @@ use super::catalog::{self, RuleFile};
 use super::escape::shell_word;
 use super::runbooks::{Step, alertmanager_default, app_id, prometheus_default, query_command};
 use super::{EmitError, Emitter};
-use crate::model::{Model, Scaling, Severity, Workload, record};
+use crate::model::{Model, Scaling, Severity, record};
 use crate::output::FileMode;
 
 pub const PATH: &str = "OPERATIONS.md";
@@ -185,17 +185,25 @@ fn monthly(model: &Model, files: &[RuleFile]) -> Section {
     let backed_up: Vec<&str> = model
         .services
         .iter()
-        .filter(|s| matches!(&s.workload, Workload::Database(d) if d.backup.is_some()))
+        .filter(|s| s.backup().is_some())
         .map(|s| s.name.as_str())
         .collect();
     if !backed_up.is_empty() {
+        let mut lines = vec![
+            "# With the database's PG* connection variables (and the AWS_* ones for an s3:// destination) set:".to_string(),
+        ];
+        lines.extend(
+            backed_up
+                .iter()
+                .map(|db| format!("scripts/restore-drill.sh {}", shell_word(db))),
+        );
         steps.push(Step {
             title: "Verify the backups restore".into(),
             text: format!(
-                "A backup is only as good as its last restore. The drill restores the latest backup of {} into a scratch database and runs a sanity query; a failure is an incident, not a chore. Read its usage for the arguments your platform needs.",
+                "A backup is only as good as its last restore. The drill restores the latest backup of {} into a scratch database, runs its sanity query and drops the scratch database; exit 0 is a pass, and the result is pushed as a metric the overview dashboard shows. A failure is an incident, not a chore.",
                 backed_up.join(", ")
             ),
-            command: Some("scripts/restore-drill.sh --help\nscripts/restore-drill.sh".into()),
+            command: Some(lines.join("\n")),
         });
     }
     let mut lines = vec![
