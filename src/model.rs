@@ -690,7 +690,10 @@ pub mod backup_metrics {
     pub const JOB: &str = "harden-backup";
     /// The Pushgateway `job` the restore drill pushes as.
     pub const DRILL_JOB: &str = "harden-restore-drill";
-    /// Where compose runs the Pushgateway, and Prometheus scrapes it.
+    /// The Pushgateway's port.
+    pub const PUSHGATEWAY_PORT: u16 = 9091;
+    /// Where Compose and Kubernetes run the Pushgateway (a service of that
+    /// name), and Prometheus scrapes it.
     pub const PUSHGATEWAY: &str = "pushgateway:9091";
 }
 
@@ -933,6 +936,9 @@ pub struct Kubernetes {
     pub namespace: String,
     /// The Alertmanager image (the Compose one when both are on).
     pub alertmanager_image: String,
+    /// The Pushgateway image (the Compose one when both are on), run when a
+    /// database has backups.
+    pub pushgateway_image: String,
 }
 
 #[derive(Debug)]

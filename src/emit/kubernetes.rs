@@ -11,13 +11,15 @@
 //! sibling of `k8s/`, not inside it: kustomize refuses an overlay inside
 //! its base's directory (a cycle). No node selector: every node of a
 //! regional cluster is in its region. A database with a `backup` section gets a
-//! `batch/v1` CronJob running `scripts/backup.sh` (`<db>/backup-cronjob.yaml`).
+//! `batch/v1` CronJob running `scripts/backup.sh` (`<db>/backup-cronjob.yaml`),
+//! and the project a Pushgateway (`pushgateway/{deployment,service}.yaml`) it reports to.
 
 use serde::Serialize;
 
 use super::{EmitError, Emitter};
 use crate::model::{
     BackupDestination, Disruption, Model, REDIS_EXPORTER_PORT, SECRETS_DIR, Scaling, SecretRef,
+    backup_metrics,
 };
 use crate::output::FileMode;
 
@@ -121,6 +123,16 @@ struct BackupJob<'a> {
     secret_name: String,
     starting_deadline: u64,
     active_deadline: u64,
+    pushgateway: &'static str,
+}
+
+/// The Pushgateway the backup jobs push to.
+#[derive(Serialize)]
+struct Pushgateway<'a> {
+    #[serde(flatten)]
+    common: &'a Common<'a>,
+    image: &'a str,
+    port: u16,
 }
 
 #[derive(Serialize)]
@@ -335,6 +347,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             // alert's margin is a quarter too.
             starting_deadline: (interval / 4).min(3600),
             active_deadline: (interval / 2).min(6 * 3600),
+            pushgateway: backup_metrics::PUSHGATEWAY,
         };
         render(
             out,
@@ -342,6 +355,21 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             "kubernetes/backup-cronjob.yaml.j2",
             &job,
         )?;
+    }
+    if model.services.iter().any(|s| s.backup().is_some()) {
+        let pushgateway = Pushgateway {
+            common: &common,
+            image: &k8s.pushgateway_image,
+            port: backup_metrics::PUSHGATEWAY_PORT,
+        };
+        for part in ["deployment", "service"] {
+            render(
+                out,
+                format!("pushgateway/{part}.yaml"),
+                &format!("kubernetes/pushgateway-{part}.yaml.j2"),
+                &pushgateway,
+            )?;
+        }
     }
     let (env_secrets, file_secrets) = model.alerting.secret_sources();
     let alertmanager = Alertmanager {

@@ -121,6 +121,14 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/grafana/dashboard.json.j2"),
     ),
     (
+        "kubernetes/pushgateway-deployment.yaml.j2",
+        include_str!("../../templates/kubernetes/pushgateway-deployment.yaml.j2"),
+    ),
+    (
+        "kubernetes/pushgateway-service.yaml.j2",
+        include_str!("../../templates/kubernetes/pushgateway-service.yaml.j2"),
+    ),
+    (
         "kubernetes/backup-cronjob.yaml.j2",
         include_str!("../../templates/kubernetes/backup-cronjob.yaml.j2"),
     ),

@@ -2329,6 +2329,10 @@ impl Lower {
                 || DEFAULT_ALERTMANAGER_IMAGE.to_string(),
                 |c| c.alertmanager_image.clone(),
             ),
+            pushgateway_image: compose.as_ref().map_or_else(
+                || DEFAULT_PUSHGATEWAY_IMAGE.to_string(),
+                |c| c.pushgateway_image.clone(),
+            ),
         });
         if kubernetes.is_some() {
             // A Service's name is an RFC 1035 label: the API server refuses
