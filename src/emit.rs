@@ -20,7 +20,7 @@ mod runbooks;
 mod scripts;
 mod templates;
 
-pub use catalog::{runbook_path, runbook_url};
+pub use catalog::{BackupAlert, runbook_path, runbook_url};
 pub use templates::Templates;
 
 use std::path::PathBuf;

@@ -194,9 +194,14 @@ fn backups(model: &Model, service: &Service, tree: &Tree<'_>) -> Option<Check> {
 pub fn checks(model: &Model, tree: &Tree<'_>) -> Vec<Check> {
     let mut out = files(tree);
     out.push(scrapes(model, tree));
-    for service in http_services(model) {
-        out.push(rules_load(service, tree));
-        out.push(alerts_tested(service, tree));
+    // Every service harden writes rules for: HTTP services, Redis caches,
+    // databases with backups.
+    for service in &model.services {
+        let expected = expected_alerts(service);
+        if !expected.is_empty() || service.http().is_some() {
+            out.push(rules_load(service, tree));
+            out.push(alerts_tested(service, &expected, tree));
+        }
     }
     out.push(routing(model, tree));
     out.push(runbooks(model, tree));
@@ -469,19 +474,37 @@ fn rules_load(service: &Service, tree: &Tree<'_>) -> Check {
     Check::from_problems(
         S,
         name,
-        format!(
-            "{} rules in {} groups, every expression valid PromQL",
-            all.len(),
-            items(&rules["groups"]).len()
-        ),
+        {
+            let groups = items(&rules["groups"]).len();
+            format!(
+                "{} rules in {groups} group{}, every expression valid PromQL",
+                all.len(),
+                if groups == 1 { "" } else { "s" }
+            )
+        },
         problems,
         tree.fix(),
     )
 }
 
+/// The alerts the model generates for a service, by name.
+fn expected_alerts(service: &Service) -> Vec<&str> {
+    if let Some(http) = service.http() {
+        return http.alert_rules.iter().map(|a| a.name.as_str()).collect();
+    }
+    let mut names: Vec<&str> = service
+        .redis()
+        .map(|r| r.alert_rules.iter().map(|a| a.name.as_str()).collect())
+        .unwrap_or_default();
+    if service.backup().is_some() {
+        names.extend(crate::emit::BackupAlert::ALL.map(|a| a.name()));
+    }
+    names
+}
+
 /// Every alert the model generates is in the rule file, and every alert in
 /// the rule file has a unit test expecting it to fire.
-fn alerts_tested(service: &Service, tree: &Tree<'_>) -> Check {
+fn alerts_tested(service: &Service, expected: &[&str], tree: &Tree<'_>) -> Check {
     let rules = rules_path(&service.name);
     let tests = tests_path(&service.name);
     let name = format!("Every alert of {} has a unit test", service.name);
@@ -500,13 +523,9 @@ fn alerts_tested(service: &Service, tree: &Tree<'_>) -> Check {
         .filter_map(|t| t["alertname"].as_str())
         .collect();
     let mut problems = Vec::new();
-    for alert in service
-        .http()
-        .map(|h| h.alert_rules.as_slice())
-        .unwrap_or(&[])
-    {
-        if !alerts.contains(alert.name.as_str()) {
-            problems.push(format!("{rules} has no alert {}", alert.name));
+    for alert in expected {
+        if !alerts.contains(alert) {
+            problems.push(format!("{rules} has no alert {alert}"));
         }
     }
     for alert in &alerts {

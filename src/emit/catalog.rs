@@ -104,6 +104,18 @@ pub enum BackupAlert {
     Missing,
 }
 
+impl BackupAlert {
+    pub const ALL: [BackupAlert; 2] = [BackupAlert::Stale, BackupAlert::Missing];
+
+    /// The alert's name (`alertname`).
+    pub fn name(self) -> &'static str {
+        match self {
+            BackupAlert::Stale => "BackupStale",
+            BackupAlert::Missing => "BackupMissing",
+        }
+    }
+}
+
 /// One alert of the catalog with the file it is in.
 pub struct AlertEntry<'a> {
     pub file: &'a RuleFile,

@@ -66,7 +66,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
             .unwrap_or_else(|| format!("{}/dashboards", model.monitoring.grafana_url)),
     };
     let stale_annotations = annotations(
-        "BackupStale",
+        BackupAlert::Stale.name(),
         format!("{db}: no successful backup for more than {stale}"),
         format!(
             "The last successful {} backup of {db} is more than {stale} old. See the backup job's logs (scripts/backup.sh); {} is when it last failed.",
@@ -75,7 +75,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
         ),
     );
     let missing_annotations = annotations(
-        "BackupMissing",
+        BackupAlert::Missing.name(),
         format!("{db}: no backup has reported success for {stale}"),
         format!(
             "{} for {db} is absent: the backup job has not succeeded since the Pushgateway started, or cannot reach it (PUSHGATEWAY_URL).",
@@ -116,8 +116,12 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                 values: format!("0+0x{onset}"),
             }],
             checks: vec![
-                check("BackupStale", onset - 1, vec![]),
-                check("BackupStale", onset, vec![exp(&stale_annotations)]),
+                check(BackupAlert::Stale.name(), onset - 1, vec![]),
+                check(
+                    BackupAlert::Stale.name(),
+                    onset,
+                    vec![exp(&stale_annotations)],
+                ),
             ],
         },
         TestGroup {
@@ -126,7 +130,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                 series: series(db),
                 values: format!("0+{STEP_SECS}x{onset}"),
             }],
-            checks: vec![check("BackupStale", onset, vec![])],
+            checks: vec![check(BackupAlert::Stale.name(), onset, vec![])],
         },
         TestGroup {
             name: "BackupMissing fires when no backup ever reported".into(),
@@ -136,8 +140,12 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                 values: format!("0+{STEP_SECS}x{hold}"),
             }],
             checks: vec![
-                check("BackupMissing", hold - 1, vec![]),
-                check("BackupMissing", hold, vec![exp(&missing_annotations)]),
+                check(BackupAlert::Missing.name(), hold - 1, vec![]),
+                check(
+                    BackupAlert::Missing.name(),
+                    hold,
+                    vec![exp(&missing_annotations)],
+                ),
             ],
         },
         TestGroup {
@@ -146,13 +154,13 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                 series: series(db),
                 values: format!("0+0x{hold}"),
             }],
-            checks: vec![check("BackupMissing", hold, vec![])],
+            checks: vec![check(BackupAlert::Missing.name(), hold, vec![])],
         },
     ];
     let rules = vec![
         Rule {
             record: None,
-            alert: Some("BackupStale".into()),
+            alert: Some(BackupAlert::Stale.name().into()),
             expr: format!("time() - {}{{{selector}}} > {stale_secs}", m::LAST_SUCCESS),
             for_: None,
             labels: labels.clone(),
@@ -164,7 +172,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
         },
         Rule {
             record: None,
-            alert: Some("BackupMissing".into()),
+            alert: Some(BackupAlert::Missing.name().into()),
             expr: format!("absent({}{{{selector}}})", m::LAST_SUCCESS),
             // A new deployment has until its first backup is due, and late.
             for_: Some(stale.clone()),
