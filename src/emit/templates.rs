@@ -65,6 +65,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../templates/load-tests/run-load-test.sh.j2"),
     ),
     (
+        "scripts/pg-common.sh.j2",
+        include_str!("../../templates/scripts/pg-common.sh.j2"),
+    ),
+    (
         "scripts/notify.sh.j2",
         include_str!("../../templates/scripts/notify.sh.j2"),
     ),

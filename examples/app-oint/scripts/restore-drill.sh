@@ -61,6 +61,7 @@ if [[ -n ${PGPASSWORD_FILE:-} ]]; then
   export PGPASSWORD
 fi
 
+# The aws CLI, pointed at AWS_ENDPOINT_URL when it is set (older CLIs do not read it).
 aws_s3() {
   local args=()
   if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
@@ -69,9 +70,12 @@ aws_s3() {
   aws "${args[@]}" s3 "$@"
 }
 
-# push BODY: POSTs BODY to the Pushgateway group (see backup.sh).
+# push JOB BODY: POSTs BODY (Prometheus text format) to the Pushgateway group
+# JOB/database/DATABASE. POST replaces only the metrics in BODY, so a failure
+# keeps the last success. curl when the image has it, else HTTP/1.0 through
+# bash's /dev/tcp (the postgres image has no curl) for an http:// URL.
 push() {
-  local url=${PUSHGATEWAY_URL:-} path="/metrics/job/harden-restore-drill/database/$DATABASE" body=$1 status=
+  local url=${PUSHGATEWAY_URL:-} path="/metrics/job/$1/database/$DATABASE" body=$2 status=
   if [[ -z $url ]]; then
     log "PUSHGATEWAY_URL is unset: metrics not pushed"
     return 0
@@ -117,7 +121,7 @@ finish() {
   else
     log "$DATABASE: FAILED (exit $status)"
   fi
-  push "harden_restore_drill_success $ok
+  push "harden-restore-drill" "harden_restore_drill_success $ok
 harden_restore_drill_last_run_timestamp_seconds $(date -u +%s)
 " || true
   exit "$status"
