@@ -1,27 +1,35 @@
 #!/usr/bin/env bash
 # Benchmarks: validate, generate and diff for 1, 10, 100 and 1,000 services
 # (bench/make-spec.py), plus the App-Oint example. Times from hyperfine
-# (mean of repeated runs), peak memory (max RSS) from GNU time.
+# (mean of repeated runs; wall clock, then CPU time = user + system, which a
+# machine shared with other work inflates less), peak memory (max RSS) from
+# GNU time.
 # Usage: bench/run.sh [SIZES...]   (needs hyperfine and /usr/bin/time:
 #   apt-get install -y hyperfine time). Prints a Markdown table.
+# HARDEN_BIN=path/to/harden benchmarks that binary instead of building this
+# tree (to compare with an older build on the same machine at the same time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -q
-bin="$PWD/target/release/harden"
+if [ -n "${HARDEN_BIN:-}" ]; then
+  bin=$(realpath "$HARDEN_BIN")
+else
+  cargo build --release --locked -q
+  bin="$PWD/target/release/harden"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1 10 100 1000)
 
-mean_ms() { # hyperfine's mean, in milliseconds, of one command
+mean_ms() { # hyperfine's mean wall / CPU time, in milliseconds, of one command
   hyperfine --style none --warmup 1 --min-runs 3 --export-json "$work/h.json" "$@" >/dev/null 2>&1
-  python3 -c "import json; print('%.1f' % (json.load(open('$work/h.json'))['results'][0]['mean'] * 1000))"
+  python3 -c "import json; r = json.load(open('$work/h.json'))['results'][0]; print('%.1f / %.1f' % (r['mean'] * 1000, (r['user'] + r['system']) * 1000))"
 }
 peak_mb() { # max RSS in MB of one run
   /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1 | awk '{ printf "%.1f", $1 / 1024 }'
 }
 
-echo "| spec | files | validate ms | generate ms (empty dir) | diff ms (unchanged) | diff -r ms | generate peak MB |"
+echo "| spec | files | validate ms wall / cpu | generate ms (empty dir) wall / cpu | diff ms (unchanged) wall / cpu | diff -r ms wall / cpu | generate peak MB |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 run() { # name slug spec
   local name=$1 slug=$2 spec=$3 out="$work/out-$2" ref="$work/ref-$2"

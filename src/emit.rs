@@ -15,6 +15,7 @@ mod kubernetes;
 mod loadtest;
 mod operations;
 mod prometheus;
+mod promql;
 mod rules;
 mod runbooks;
 mod scripts;
@@ -24,6 +25,7 @@ pub use catalog::{BackupAlert, runbook_path, runbook_url};
 pub use templates::Templates;
 
 use std::path::PathBuf;
+use std::sync::mpsc;
 
 use serde::Serialize;
 
@@ -59,37 +61,65 @@ pub enum EmitError {
 }
 
 /// Compiles the model into every output file.
+///
+/// The parse-back check of each file runs on a second thread while the next
+/// files render (it is the largest cost). The result is the same as checking
+/// each file before rendering the next: checks run in order and stop at the
+/// first failure, and a failed check wins over any later error, because every
+/// file it could come before was sent to the checker before that error.
 pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError> {
-    let mut out = Emitter {
-        templates,
-        set: OutputSet::new(),
-    };
-    prometheus::emit(model, &mut out)?;
+    std::thread::scope(|scope| {
+        // Bounded, so a checker that falls behind holds back rendering
+        // instead of buffering copies of the whole tree.
+        let (sender, receiver) = mpsc::sync_channel::<Check>(CHECK_QUEUE);
+        let checker = scope.spawn(move || receiver.into_iter().try_for_each(|c| c.run()));
+        let mut out = Emitter {
+            templates,
+            set: OutputSet::new(),
+            checks: sender,
+        };
+        let emitted = emit_all(model, &mut out);
+        let Emitter { set, checks, .. } = out;
+        drop(checks);
+        let checked = checker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        checked.and(emitted).map(|()| set)
+    })
+}
+
+/// How many rendered files may wait for their parse-back check.
+const CHECK_QUEUE: usize = 32;
+
+fn emit_all(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    prometheus::emit(model, out)?;
     let rule_files = catalog::rule_files(model);
-    rules::emit(&rule_files, &mut out)?;
-    runbooks::emit(model, &rule_files, &mut out)?;
-    operations::emit(model, &rule_files, &mut out)?;
-    alertmanager::emit(model, &mut out)?;
-    loadtest::emit(model, &mut out)?;
-    scripts::emit(model, &mut out)?;
-    kubernetes::emit(model, &mut out)?;
-    compose::emit(model, &mut out)?;
-    digitalocean::emit(model, &mut out)?;
-    dns::emit(model, &mut out)?;
-    grafana::emit(model, &mut out)?;
-    ci::emit(model, &mut out)?;
-    Ok(out.set)
+    rules::emit(&rule_files, out)?;
+    runbooks::emit(model, &rule_files, out)?;
+    operations::emit(model, &rule_files, out)?;
+    alertmanager::emit(model, out)?;
+    loadtest::emit(model, out)?;
+    scripts::emit(model, out)?;
+    kubernetes::emit(model, out)?;
+    compose::emit(model, out)?;
+    digitalocean::emit(model, out)?;
+    dns::emit(model, out)?;
+    grafana::emit(model, out)?;
+    ci::emit(model, out)?;
+    Ok(())
 }
 
 /// What an emitter writes into: renders templates, checks and collects files.
 pub struct Emitter<'a> {
     templates: &'a Templates,
     set: OutputSet,
+    /// The checker thread's queue (see [`emit`]).
+    checks: mpsc::SyncSender<Check>,
 }
 
 impl Emitter<'_> {
-    /// Renders `template` with `context`, checks the result parses as its
-    /// format, and adds it at `path`.
+    /// Renders `template` with `context`, queues the check that the result
+    /// parses as its format, and adds it at `path`.
     pub fn render(
         &mut self,
         path: &str,
@@ -98,9 +128,41 @@ impl Emitter<'_> {
         mode: FileMode,
     ) -> Result<(), EmitError> {
         let text = self.templates.render(template, context)?;
-        check_parses(path, template, &text)?;
+        if format_of(path).is_some() {
+            // A send fails only once the checker has stopped at a failed
+            // file, whose error `emit` returns.
+            let _ = self.checks.send(Check {
+                path: path.to_string(),
+                template: template.to_string(),
+                text: text.clone(),
+            });
+        }
         self.set.insert(path, text, mode)?;
         Ok(())
+    }
+}
+
+/// One rendered file waiting for its parse-back check.
+struct Check {
+    path: String,
+    template: String,
+    text: String,
+}
+
+impl Check {
+    fn run(self) -> Result<(), EmitError> {
+        check_parses(&self.path, &self.template, &self.text)
+    }
+}
+
+/// The format a file is parsed back in, from its extension.
+fn format_of(path: &str) -> Option<&'static str> {
+    if path.ends_with(".yml") || path.ends_with(".yaml") {
+        Some("YAML")
+    } else if path.ends_with(".json") {
+        Some("JSON")
+    } else {
+        None
     }
 }
 
@@ -113,12 +175,57 @@ fn check_parses(path: &str, template: &str, text: &str) -> Result<(), EmitError>
         format,
         detail,
     };
-    if path.ends_with(".yml") || path.ends_with(".yaml") {
-        serde_saphyr::from_str::<serde::de::IgnoredAny>(text)
-            .map_err(|e| invalid("YAML", e.to_string()))?;
-    } else if path.ends_with(".json") {
-        serde_json::from_str::<serde::de::IgnoredAny>(text)
-            .map_err(|e| invalid("JSON", e.to_string()))?;
+    match format_of(path) {
+        Some(format @ "YAML") => {
+            serde_saphyr::from_str::<serde::de::IgnoredAny>(text)
+                .map_err(|e| invalid(format, e.to_string()))?;
+        }
+        Some(format @ "JSON") => {
+            serde_json::from_str::<serde::de::IgnoredAny>(text)
+                .map_err(|e| invalid(format, e.to_string()))?;
+        }
+        _ => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app_oint() -> Model {
+        let spec = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/app-oint/hardening.toml"
+        );
+        crate::load::load(std::path::Path::new(spec)).expect("the example is valid")
+    }
+
+    #[test]
+    fn the_first_invalid_file_wins_over_later_errors() {
+        // prometheus.yml renders first; the dashboards fail to render last.
+        let dir = tempfile::TempDir::new().expect("tempdir");
+        let write = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        };
+        write("prometheus/prometheus.yml.j2", "a: [unclosed\n");
+        write("grafana/dashboard.json.j2", "{{ nope }}\n");
+        let templates = Templates::with_overrides(Some(dir.path())).expect("templates");
+        match emit(&app_oint(), &templates) {
+            Err(EmitError::Invalid { path, format, .. }) => {
+                assert_eq!(
+                    (path.as_str(), format),
+                    ("prometheus/prometheus.yml", "YAML")
+                );
+            }
+            other => panic!("expected the YAML error, got {other:?}"),
+        }
+        // Alone, the later error is reported.
+        write("prometheus/prometheus.yml.j2", "a: []\n");
+        let templates = Templates::with_overrides(Some(dir.path())).expect("templates");
+        let err = emit(&app_oint(), &templates).expect_err("render error");
+        assert!(matches!(err, EmitError::Render { .. }), "{err}");
+    }
 }

@@ -9,7 +9,7 @@
 //! Modes are compared by their executable bit only (what git tracks), so a checkout made
 //! under another umask (0664 instead of 0644) is not reported as drift.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write as _};
@@ -543,8 +543,12 @@ pub fn write(set: &OutputSet, dir: &Path, opts: &WriteOptions) -> Result<WriteRe
     union.extend(new.clone());
     write_manifest(dir, &union)?;
 
+    // Each parent directory is created once, not once per file in it.
+    let mut created = BTreeSet::new();
     for (path, file) in to_write {
-        if let Some((parent, _)) = path.rsplit_once('/') {
+        if let Some((parent, _)) = path.rsplit_once('/')
+            && created.insert(parent)
+        {
             let parent = dir.join(parent);
             fs::create_dir_all(&parent).map_err(io_err("create directory", &parent))?;
         }

@@ -115,7 +115,7 @@ pub fn emit(files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> 
 }
 
 fn check_promql(path: &str, rule: &Rule) -> Result<(), EmitError> {
-    promql_parser::parser::parse(&rule.expr).map_err(|detail| EmitError::PromQl {
+    super::promql::check(&rule.expr).map_err(|detail| EmitError::PromQl {
         path: path.to_string(),
         rule: rule
             .alert

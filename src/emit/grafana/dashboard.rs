@@ -57,7 +57,7 @@ impl Dashboard {
     pub fn check_queries(&self) -> Result<(), BuildError> {
         for panel in &self.panels {
             for target in &panel.targets {
-                promql_parser::parser::parse(&target.expr).map_err(|e| {
+                crate::emit::promql::check(&target.expr).map_err(|e| {
                     BuildError::promql(format!(
                         "panel {} `{}`, query {}: {e}\n  {}",
                         panel.id, panel.title, target.ref_id, target.expr
@@ -66,7 +66,7 @@ impl Dashboard {
             }
         }
         for variable in &self.templating.list {
-            promql_parser::parser::parse(&variable.selector).map_err(|e| {
+            crate::emit::promql::check(&variable.selector).map_err(|e| {
                 BuildError::promql(format!(
                     "variable `{}`: {e}\n  {}",
                     variable.name, variable.selector
