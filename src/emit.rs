@@ -97,6 +97,9 @@ fn emit_all(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     rules::emit(&rule_files, out)?;
     runbooks::emit(model, &rule_files, out)?;
     operations::emit(model, &rule_files, out)?;
+    // The catalog holds every rule and test as values (more than the rule
+    // files' text): free it before the other emitters add their files.
+    drop(rule_files);
     alertmanager::emit(model, out)?;
     loadtest::emit(model, out)?;
     scripts::emit(model, out)?;
@@ -128,6 +131,22 @@ impl Emitter<'_> {
         mode: FileMode,
     ) -> Result<(), EmitError> {
         let text = self.templates.render(template, context)?;
+        self.add(path, template, text, mode)
+    }
+
+    /// Adds a file whose text is what `template` renders, without rendering
+    /// it again; for the compiled-in templates that only pass a large value
+    /// through (a dashboard), where a render would copy it twice more.
+    pub fn add(
+        &mut self,
+        path: &str,
+        template: &str,
+        mut text: String,
+        mode: FileMode,
+    ) -> Result<(), EmitError> {
+        // Rendering grows the string by doubling: the set holds every file
+        // until the end, so it keeps each at its length, not its capacity.
+        text.shrink_to_fit();
         if format_of(path).is_some() {
             // A send fails only once the checker has stopped at a failed
             // file, whose error `emit` returns.
@@ -139,6 +158,11 @@ impl Emitter<'_> {
         }
         self.set.insert(path, text, mode)?;
         Ok(())
+    }
+
+    /// Whether `template` is the compiled-in one.
+    pub fn is_builtin(&self, template: &str) -> bool {
+        self.templates.is_builtin(template)
     }
 }
 

@@ -173,6 +173,8 @@ const BUILTIN: &[(&str, &str)] = &[
 /// A loaded template set.
 pub struct Templates {
     env: Environment<'static>,
+    /// The templates a `--templates` directory replaced.
+    overridden: std::collections::BTreeSet<&'static str>,
 }
 
 impl Templates {
@@ -189,18 +191,27 @@ impl Templates {
         if let Some(dir) = dir {
             check_overrides(dir)?;
         }
+        let mut overridden = std::collections::BTreeSet::new();
         for (name, builtin) in BUILTIN {
             let source = match dir.map(|d| d.join(name)).filter(|p| p.is_file()) {
-                Some(path) => std::fs::read_to_string(&path).map_err(|e| EmitError::Overrides {
-                    dir: path.clone(),
-                    detail: e.to_string(),
-                })?,
+                Some(path) => {
+                    overridden.insert(*name);
+                    std::fs::read_to_string(&path).map_err(|e| EmitError::Overrides {
+                        dir: path.clone(),
+                        detail: e.to_string(),
+                    })?
+                }
                 None => (*builtin).to_string(),
             };
             env.add_template_owned(*name, source)
                 .map_err(|e| render_error(name, &e))?;
         }
-        Ok(Templates { env })
+        Ok(Templates { env, overridden })
+    }
+
+    /// Whether `name` is the compiled-in template (no override replaced it).
+    pub fn is_builtin(&self, name: &str) -> bool {
+        !self.overridden.contains(name)
     }
 
     /// Names of the compiled-in templates.
