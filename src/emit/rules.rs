@@ -201,24 +201,17 @@ impl<'a> Builder<'a> {
                 threshold: def.threshold.clone(),
                 dashboard_url: self.dashboard_url(),
             };
-            for case in &def.cases {
-                tests.push(test_group(
-                    &alert.name,
-                    alert.for_,
-                    &labels,
-                    &annotations,
-                    case,
-                ));
-            }
-            alerts.push(Rule {
-                record: None,
-                alert: Some(alert.name.clone()),
-                expr: def.expr,
-                for_: (!alert.for_.is_zero()).then(|| alert.for_.to_string()),
-                labels,
-                annotations,
-                about: Some(about),
-            });
+            alerts.push(
+                AlertRule {
+                    name: &alert.name,
+                    for_: alert.for_,
+                    expr: def.expr,
+                    labels,
+                    annotations,
+                    about,
+                }
+                .build(&def.cases, &mut tests),
+            );
         }
         if !alerts.is_empty() {
             groups.push(RuleGroup {
@@ -1089,6 +1082,40 @@ impl<'a> Builder<'a> {
 
 /// Fills an annotation's Go-template placeholders as Prometheus would for
 /// one firing alert.
+/// An alert's rule as every source of rules writes it.
+struct AlertRule<'a> {
+    name: &'a str,
+    for_: Duration,
+    expr: String,
+    labels: Vec<Pair>,
+    annotations: Vec<Pair>,
+    about: About,
+}
+
+impl AlertRule<'_> {
+    /// The rule, with one promtool test group per case appended to `tests`.
+    fn build(self, cases: &[Case], tests: &mut Vec<TestGroup>) -> Rule {
+        for case in cases {
+            tests.push(test_group(
+                self.name,
+                self.for_,
+                &self.labels,
+                &self.annotations,
+                case,
+            ));
+        }
+        Rule {
+            record: None,
+            alert: Some(self.name.to_string()),
+            expr: self.expr,
+            for_: (!self.for_.is_zero()).then(|| self.for_.to_string()),
+            labels: self.labels,
+            annotations: self.annotations,
+            about: Some(self.about),
+        }
+    }
+}
+
 /// One promtool test group: the case's series, and checks that the alert
 /// is still pending one step before its `for` has passed and then fires (or
 /// stays quiet) with exactly these labels and annotations.

@@ -11,8 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::{About, Pair, Rule, RuleFile, RuleGroup, Topic, pair};
-use super::{Case, Firing, Series, humanize_percentage, severity_name, test_group};
+use super::catalog::{About, Pair, RuleFile, RuleGroup, Topic, pair};
+use super::{AlertRule, Case, Firing, Series, humanize_percentage, severity_name};
 use crate::model::{CacheAlert, CacheAlertKind, Model, Redis, Service, redis_series as series};
 use crate::units::Decimal;
 
@@ -64,31 +64,25 @@ impl CacheRules<'_> {
             let def = self.def(alert);
             let labels = self.labels(alert);
             let annotations = self.annotations(alert, &def);
-            for case in &def.cases {
-                tests.push(test_group(
-                    &alert.name,
-                    alert.for_,
-                    &labels,
-                    &annotations,
-                    case,
-                ));
-            }
-            rules.push(Rule {
-                record: None,
-                alert: Some(alert.name.clone()),
-                expr: def.expr,
-                for_: (!alert.for_.is_zero()).then(|| alert.for_.to_string()),
-                labels,
-                annotations,
-                about: Some(About {
-                    topic: Topic::Cache(alert.kind),
-                    service: self.name().to_string(),
-                    team: self.service.team.clone(),
-                    severity: alert.severity,
-                    threshold: self.threshold(alert),
-                    dashboard_url: self.dashboard_url(),
-                }),
-            });
+            let about = About {
+                topic: Topic::Cache(alert.kind),
+                service: self.name().to_string(),
+                team: self.service.team.clone(),
+                severity: alert.severity,
+                threshold: self.threshold(alert),
+                dashboard_url: self.dashboard_url(),
+            };
+            rules.push(
+                AlertRule {
+                    name: &alert.name,
+                    for_: alert.for_,
+                    expr: def.expr,
+                    labels,
+                    annotations,
+                    about,
+                }
+                .build(&def.cases, &mut tests),
+            );
         }
         let mut notes = vec![format!(
             "Redis cache {}: maxmemory {}, eviction policy {}; series from redis_exporter (job {}).",
