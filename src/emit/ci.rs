@@ -1,7 +1,8 @@
 //! `.github/workflows/harden.yml` (opt-in, `[ci] provider = "github"`): on
 //! every push to the default branch, every pull request, weekly and by hand,
 //! `harden diff` and `harden check` of the committed tree, a k6 smoke test
-//! against a load-test environment, and a Trivy scan of every service image
+//! against a load-test environment, and a Trivy scan of every image the
+//! project builds (each service's, each backup job's)
 //! that fails on a fixable HIGH or CRITICAL vulnerability.
 //!
 //! harden publishes no release binaries, so the workflow builds it from the
@@ -85,12 +86,23 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         ),
         secrets: load_test_env(model),
     });
-    let images = model
+    // Every image the project builds: the services', and the backup jobs'
+    // (postgres plus the aws CLI, built from backup/Dockerfile).
+    let built: Vec<(String, &str)> = model
         .services
         .iter()
-        .filter_map(|s| {
-            let http = s.http()?;
-            let host = http.image.split('/').next().unwrap_or_default();
+        .flat_map(|s| {
+            let service = s.http().map(|h| (s.name.clone(), h.image.as_str()));
+            let backup = s
+                .backup()
+                .map(|b| (format!("{}-backup", s.name), b.image.as_str()));
+            service.into_iter().chain(backup)
+        })
+        .collect();
+    let images = built
+        .into_iter()
+        .map(|(name, image)| {
+            let host = image.split('/').next().unwrap_or_default();
             let (username, password, note) = match host {
                 "registry.digitalocean.com" => (
                     Some("${{ secrets.DIGITALOCEAN_TOKEN }}".to_string()),
@@ -108,16 +120,16 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                     "Pulled without credentials: for a private registry, set TRIVY_USERNAME and TRIVY_PASSWORD from secrets.".to_string(),
                 ),
             };
-            Some(ImageJob {
-                job: format!("cve-{}", s.name),
-                name: format!("CVE scan of {}", s.name),
-                step_name: format!("Trivy scan of {}", http.image),
-                image: http.image.clone(),
+            ImageJob {
+                job: format!("cve-{name}"),
+                name: format!("CVE scan of {name}"),
+                step_name: format!("Trivy scan of {image}"),
+                image: image.to_string(),
                 packages: host == "ghcr.io",
                 username,
                 password,
                 note,
-            })
+            }
         })
         .collect();
     let context = Context {
