@@ -2351,6 +2351,41 @@ impl Lower {
                 }
             }
         }
+        // What harden runs beside the services, by name, on every platform
+        // that has services: a backed-up database's backup job, a cache's
+        // exporter, and the Pushgateway the backups report to.
+        let mut beside: Vec<(String, String)> = Vec::new();
+        for s in services {
+            if s.backup().is_some() {
+                beside.push((
+                    format!("{}-backup", s.name),
+                    format!("{}'s backup job", s.name),
+                ));
+                beside.push((
+                    "pushgateway".to_string(),
+                    "the backups' Pushgateway".to_string(),
+                ));
+            }
+            if s.redis().is_some() {
+                beside.push((
+                    format!("{}-exporter", s.name),
+                    format!("{}'s Redis exporter", s.name),
+                ));
+            }
+        }
+        for (i, spec_service) in specs.iter().enumerate() {
+            let name = spec_service.name.as_str();
+            if let Some((_, what)) = beside.iter().find(|(n, _)| n == name) {
+                self.report(
+                    Problem::new(
+                        "reserved-name",
+                        format!("the service name `{name}` is taken by {what}"),
+                    )
+                    .with_label(Label::value(format!("/service/{i}/name"), format!("taken by {what}")))
+                    .with_help("harden runs it under this name beside the services (a Compose service, a Kubernetes object, an App Platform component); rename the service"),
+                );
+            }
+        }
         if compose.is_some() || kubernetes.is_some() {
             for (i, spec_service) in specs.iter().enumerate() {
                 let name = spec_service.name.as_str();
