@@ -424,13 +424,7 @@ impl<'a> Builder<'a> {
     }
 
     fn rule_labels(&self, alert: &Alert) -> Vec<Pair> {
-        let mut labels = vec![
-            pair("severity", severity_name(alert.severity)),
-            pair("service", self.name()),
-        ];
-        if let Some(team) = &self.service.team {
-            labels.push(pair("team", team));
-        }
+        let mut labels = alert_labels(alert.severity, self.service);
         if let Some(slo) = alert.slo {
             labels.push(pair("slo", slo.as_str()));
         }
@@ -441,16 +435,13 @@ impl<'a> Builder<'a> {
     }
 
     fn annotations(&self, alert: &Alert, def: &AlertDef) -> Vec<Pair> {
-        let mut a = vec![
-            pair("summary", &def.summary),
-            pair("description", &def.description),
-        ];
-        a.push(pair(
-            "runbook_url",
-            &catalog::runbook_url(self.model, &alert.name),
-        ));
-        a.push(pair("dashboard", &self.dashboard_url()));
-        a
+        alert_annotations(
+            self.model,
+            &alert.name,
+            &def.summary,
+            &def.description,
+            Some(&self.dashboard_url()),
+        )
     }
 
     /// What RegionDown says, and what to do: where the spec has a DNS
@@ -1082,6 +1073,39 @@ impl<'a> Builder<'a> {
 
 /// Fills an annotation's Go-template placeholders as Prometheus would for
 /// one firing alert.
+/// The labels every alert carries: `severity`, `service`, and `team` when
+/// the service has one.
+fn alert_labels(severity: Severity, service: &Service) -> Vec<Pair> {
+    let mut labels = vec![
+        pair("severity", severity_name(severity)),
+        pair("service", &service.name),
+    ];
+    if let Some(team) = &service.team {
+        labels.push(pair("team", team));
+    }
+    labels
+}
+
+/// The annotations every alert carries: `summary`, `description`, the
+/// `runbook_url` of its generated runbook, and its `dashboard` when it has one.
+fn alert_annotations(
+    model: &Model,
+    alert: &str,
+    summary: &str,
+    description: &str,
+    dashboard: Option<&str>,
+) -> Vec<Pair> {
+    let mut a = vec![
+        pair("summary", summary),
+        pair("description", description),
+        pair("runbook_url", &catalog::runbook_url(model, alert)),
+    ];
+    if let Some(url) = dashboard {
+        a.push(pair("dashboard", url));
+    }
+    a
+}
+
 /// An alert's rule as every source of rules writes it.
 struct AlertRule<'a> {
     name: &'a str,

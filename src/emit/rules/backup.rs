@@ -12,8 +12,11 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::{About, BackupAlert, Pair, Rule, RuleFile, RuleGroup, Topic, pair};
-use super::{Check, ExpAlert, STEP_SECS, Series, TestGroup, minutes, severity_name, steps_of};
+use super::catalog::{About, BackupAlert, Pair, Rule, RuleFile, RuleGroup, Topic};
+use super::{
+    Check, ExpAlert, STEP_SECS, Series, TestGroup, alert_annotations, alert_labels, minutes,
+    steps_of,
+};
 use crate::emit::grafana::OVERVIEW_UID;
 use crate::model::{Backup, Model, Service, Severity, backup_metrics as m};
 
@@ -31,13 +34,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
     let selector = format!("job=\"{}\",database=\"{db}\"", m::JOB);
     let stale_secs = b.stale_after.as_millis() / 1000;
     let stale = b.stale_after.to_string();
-    let mut labels = vec![
-        pair("severity", severity_name(Severity::Warning)),
-        pair("service", db),
-    ];
-    if let Some(team) = &service.team {
-        labels.push(pair("team", team));
-    }
+    let labels = alert_labels(Severity::Warning, service);
     // The backup panels are on the overview, which exists with an http service.
     let dashboard = model
         .services
@@ -45,15 +42,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
         .any(|s| s.http().is_some())
         .then(|| format!("{}/d/{OVERVIEW_UID}", model.monitoring.grafana_url));
     let annotations = |name: &str, summary: String, description: String| {
-        let mut a = vec![pair("summary", &summary), pair("description", &description)];
-        a.push(pair(
-            "runbook_url",
-            &super::catalog::runbook_url(model, name),
-        ));
-        if let Some(url) = &dashboard {
-            a.push(pair("dashboard", url));
-        }
-        a
+        alert_annotations(model, name, &summary, &description, dashboard.as_deref())
     };
     let about = |alert: BackupAlert, threshold: String| About {
         topic: Topic::Backup(alert),

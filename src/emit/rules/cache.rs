@@ -11,8 +11,10 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::{About, Pair, RuleFile, RuleGroup, Topic, pair};
-use super::{AlertRule, Case, Firing, Series, humanize_percentage, severity_name};
+use super::catalog::{About, Pair, RuleFile, RuleGroup, Topic};
+use super::{
+    AlertRule, Case, Firing, Series, alert_annotations, alert_labels, humanize_percentage,
+};
 use crate::model::{CacheAlert, CacheAlertKind, Model, Redis, Service, redis_series as series};
 use crate::units::Decimal;
 
@@ -62,7 +64,7 @@ impl CacheRules<'_> {
         let mut tests = Vec::new();
         for alert in &self.redis.alert_rules {
             let def = self.def(alert);
-            let labels = self.labels(alert);
+            let labels = alert_labels(alert.severity, self.service);
             let annotations = self.annotations(alert, &def);
             let about = About {
                 topic: Topic::Cache(alert.kind),
@@ -139,28 +141,14 @@ impl CacheRules<'_> {
         format!("{{{}}}", self.job)
     }
 
-    fn labels(&self, alert: &CacheAlert) -> Vec<Pair> {
-        let mut labels = vec![
-            pair("severity", severity_name(alert.severity)),
-            pair("service", self.name()),
-        ];
-        if let Some(team) = &self.service.team {
-            labels.push(pair("team", team));
-        }
-        labels
-    }
-
     fn annotations(&self, alert: &CacheAlert, def: &Def) -> Vec<Pair> {
-        let mut a = vec![
-            pair("summary", &def.summary),
-            pair("description", &def.description),
-        ];
-        a.push(pair(
-            "runbook_url",
-            &super::catalog::runbook_url(self.model, &alert.name),
-        ));
-        a.push(pair("dashboard", &self.dashboard_url()));
-        a
+        alert_annotations(
+            self.model,
+            &alert.name,
+            &def.summary,
+            &def.description,
+            Some(&self.dashboard_url()),
+        )
     }
 
     /// The exporter target's labels, as prometheus.yml gives them.
