@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::dashboard::{Dashboard, Layout, Link, Target, Thresholds, number};
-use super::service::{stat, timeseries};
+use super::service::{firing_by_name, stat, timeseries};
 use super::{BuildError, OVERVIEW_UID, promql_str};
 use crate::model::{CacheAlertKind, Model, Redis, Service, redis_series as series};
 use crate::units::Decimal;
@@ -154,22 +154,7 @@ pub fn dashboard(model: &Model, svc: &Service, redis: &Redis) -> Result<Dashboar
         promql_str(name)
     );
     layout.row("Alerts");
-    let mut by_name = stat(
-        "Firing now",
-        "Each firing alert of this cache, by name and severity.",
-        vec![
-            Target::new(
-                format!("sum by (alertname, severity) ({firing})"),
-                "{{alertname}} ({{severity}})",
-            )
-            .instant(),
-        ],
-        "none",
-        Thresholds::new("red", &[])?,
-    );
-    by_name.field.no_value = Some("None".into());
-    by_name.options["textMode"] = json!("name");
-    layout.add(24, 6, by_name);
+    layout.add(24, 6, firing_by_name("cache", &firing)?);
 
     board.panels = layout.finish();
     Ok(board)

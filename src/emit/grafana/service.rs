@@ -147,22 +147,7 @@ pub fn dashboard(
             Thresholds::new("green", &[(Decimal::ONE, "red")])?,
         ),
     );
-    let mut by_name = stat(
-        "Firing now",
-        "Each firing alert of this service, by name and severity.",
-        vec![
-            Target::new(
-                format!("sum by (alertname, severity) ({firing})"),
-                "{{alertname}} ({{severity}})",
-            )
-            .instant(),
-        ],
-        "none",
-        Thresholds::new("red", &[])?,
-    );
-    by_name.field.no_value = Some("None".into());
-    by_name.options["textMode"] = json!("name");
-    layout.add(8, 6, by_name);
+    layout.add(8, 6, firing_by_name("service", &firing)?);
 
     if !http.business_metrics.is_empty() {
         layout.row("Business");
@@ -467,6 +452,27 @@ pub fn timeseries(
         }),
         links: Vec::new(),
     }
+}
+
+/// "Firing now": each firing alert of `firing` (an `ALERTS{…}` selector)
+/// by name and severity, "None" when quiet; `of` names what fires.
+pub fn firing_by_name(of: &str, firing: &str) -> Result<PanelSpec, BuildError> {
+    let mut panel = stat(
+        "Firing now",
+        &format!("Each firing alert of this {of}, by name and severity."),
+        vec![
+            Target::new(
+                format!("sum by (alertname, severity) ({firing})"),
+                "{{alertname}} ({{severity}})",
+            )
+            .instant(),
+        ],
+        "none",
+        Thresholds::new("red", &[])?,
+    );
+    panel.field.no_value = Some("None".into());
+    panel.options["textMode"] = json!("name");
+    Ok(panel)
 }
 
 pub fn stat(
