@@ -14,6 +14,7 @@ mod grafana;
 mod kubernetes;
 mod loadtest;
 mod operations;
+mod parse_back;
 mod prometheus;
 mod promql;
 mod rules;
@@ -62,29 +63,37 @@ pub enum EmitError {
 
 /// Compiles the model into every output file.
 ///
-/// The parse-back check of each file runs on a second thread while the next
-/// files render (it is the largest cost). The result is the same as checking
-/// each file before rendering the next: checks run in order and stop at the
-/// first failure, and a failed check wins over any later error, because every
-/// file it could come before was sent to the checker before that error.
+/// Rendered files go to a second thread, which parses each back (the
+/// largest cost) and adds it to the output set while the next files render;
+/// a file moves there, it is not copied. The result is the same as checking
+/// each file before rendering the next: files are checked in order, the
+/// first failure stops the checker, and a failed check wins over any later
+/// error, because every file it could come before was sent before that
+/// error.
 pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError> {
     std::thread::scope(|scope| {
         // Bounded, so a checker that falls behind holds back rendering
-        // instead of buffering copies of the whole tree.
-        let (sender, receiver) = mpsc::sync_channel::<Check>(CHECK_QUEUE);
-        let checker = scope.spawn(move || receiver.into_iter().try_for_each(|c| c.run()));
+        // instead of buffering the whole tree.
+        let (sender, receiver) = mpsc::sync_channel::<Rendered>(CHECK_QUEUE);
+        let checker = scope.spawn(move || {
+            let mut set = OutputSet::new();
+            for file in receiver {
+                file.check()?;
+                set.insert(file.path, file.text, file.mode)?;
+            }
+            Ok::<_, EmitError>(set)
+        });
         let mut out = Emitter {
             templates,
-            set: OutputSet::new(),
-            checks: sender,
+            files: sender,
         };
         let emitted = emit_all(model, &mut out);
-        let Emitter { set, checks, .. } = out;
-        drop(checks);
+        drop(out);
         let checked = checker
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        checked.and(emitted).map(|()| set)
+        let set = checked?;
+        emitted.map(|()| set)
     })
 }
 
@@ -112,12 +121,11 @@ fn emit_all(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     Ok(())
 }
 
-/// What an emitter writes into: renders templates, checks and collects files.
+/// What an emitter writes into: renders templates and hands each file to
+/// the checker, which collects them (see [`emit`]).
 pub struct Emitter<'a> {
     templates: &'a Templates,
-    set: OutputSet,
-    /// The checker thread's queue (see [`emit`]).
-    checks: mpsc::SyncSender<Check>,
+    files: mpsc::SyncSender<Rendered>,
 }
 
 impl Emitter<'_> {
@@ -147,16 +155,14 @@ impl Emitter<'_> {
         // Rendering grows the string by doubling: the set holds every file
         // until the end, so it keeps each at its length, not its capacity.
         text.shrink_to_fit();
-        if format_of(path).is_some() {
-            // A send fails only once the checker has stopped at a failed
-            // file, whose error `emit` returns.
-            let _ = self.checks.send(Check {
-                path: path.to_string(),
-                template: template.to_string(),
-                text: text.clone(),
-            });
-        }
-        self.set.insert(path, text, mode)?;
+        // A send fails only once the checker has stopped at a failed file,
+        // whose error `emit` returns.
+        let _ = self.files.send(Rendered {
+            path: path.to_string(),
+            template: template.to_string(),
+            text,
+            mode,
+        });
         Ok(())
     }
 
@@ -166,51 +172,25 @@ impl Emitter<'_> {
     }
 }
 
-/// One rendered file waiting for its parse-back check.
-struct Check {
+/// One rendered file on its way to the checker.
+struct Rendered {
     path: String,
     template: String,
     text: String,
+    mode: FileMode,
 }
 
-impl Check {
-    fn run(self) -> Result<(), EmitError> {
-        check_parses(&self.path, &self.template, &self.text)
+impl Rendered {
+    /// Parses the file back in its own format (YAML, JSON; others pass), so
+    /// a template bug is an error now rather than at deploy time.
+    fn check(&self) -> Result<(), EmitError> {
+        parse_back::check(&self.path, &self.text).map_err(|detail| EmitError::Invalid {
+            path: self.path.clone(),
+            template: self.template.clone(),
+            format: parse_back::format_of(&self.path).unwrap_or_default(),
+            detail,
+        })
     }
-}
-
-/// The format a file is parsed back in, from its extension.
-fn format_of(path: &str) -> Option<&'static str> {
-    if path.ends_with(".yml") || path.ends_with(".yaml") {
-        Some("YAML")
-    } else if path.ends_with(".json") {
-        Some("JSON")
-    } else {
-        None
-    }
-}
-
-/// Parses a rendered file back in its own format, so a template bug is an
-/// error now rather than at deploy time.
-fn check_parses(path: &str, template: &str, text: &str) -> Result<(), EmitError> {
-    let invalid = |format, detail: String| EmitError::Invalid {
-        path: path.to_string(),
-        template: template.to_string(),
-        format,
-        detail,
-    };
-    match format_of(path) {
-        Some(format @ "YAML") => {
-            serde_saphyr::from_str::<serde::de::IgnoredAny>(text)
-                .map_err(|e| invalid(format, e.to_string()))?;
-        }
-        Some(format @ "JSON") => {
-            serde_json::from_str::<serde::de::IgnoredAny>(text)
-                .map_err(|e| invalid(format, e.to_string()))?;
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 #[cfg(test)]
