@@ -239,8 +239,19 @@ fn compile_model(
     target: &Target,
 ) -> Result<(PathBuf, Model, Vec<Located>, PathBuf, OutputSet), Failure> {
     let spec = spec_path(target.spec.clone());
-    let (model, warnings) = load_model(&spec, target.deny_warnings)?;
-    let templates = Templates::with_overrides(target.templates.as_deref())?;
+    // Compiling the templates does not need the model: it runs beside the
+    // spec's checks (both are fixed costs of every run). A spec's problems
+    // are reported before a template's.
+    let (loaded, templates) = std::thread::scope(|scope| {
+        let templates = scope.spawn(|| Templates::with_overrides(target.templates.as_deref()));
+        let loaded = load_model(&spec, target.deny_warnings);
+        let templates = templates
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (loaded, templates)
+    });
+    let (model, warnings) = loaded?;
+    let templates = templates?;
     let set = emit::emit(&model, &templates)?;
     let out = target.out.clone().unwrap_or_else(|| {
         spec.parent()

@@ -49,10 +49,11 @@ pub enum EmitError {
         format: &'static str,
         detail: String,
     },
-    #[error("rule `{rule}` in `{path}` is not valid PromQL: {detail}")]
+    #[error("{what} in `{path}` is not valid PromQL: {detail}\n  {expr}")]
     PromQl {
         path: String,
-        rule: String,
+        what: String,
+        expr: String,
         detail: String,
     },
     #[error("cannot read template overrides in {}: {detail}", dir.display())]
@@ -129,8 +130,8 @@ pub struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
-    /// Renders `template` with `context`, queues the check that the result
-    /// parses as its format, and adds it at `path`.
+    /// Renders `template` with `context` and adds it at `path`; the checker
+    /// parses it back in its format.
     pub fn render(
         &mut self,
         path: &str,
@@ -138,20 +139,35 @@ impl Emitter<'_> {
         context: &impl Serialize,
         mode: FileMode,
     ) -> Result<(), EmitError> {
+        self.render_with(path, template, context, mode, Vec::new())
+    }
+
+    /// [`Emitter::render`] for a file whose PromQL `queries` the checker
+    /// parses too (rules, dashboards).
+    pub fn render_with(
+        &mut self,
+        path: &str,
+        template: &str,
+        context: &impl Serialize,
+        mode: FileMode,
+        queries: Vec<Query>,
+    ) -> Result<(), EmitError> {
         let text = self.templates.render(template, context)?;
-        self.add(path, template, text, mode)
+        self.add_with(path, template, text, mode, queries);
+        Ok(())
     }
 
     /// Adds a file whose text is what `template` renders, without rendering
     /// it again; for the compiled-in templates that only pass a large value
     /// through (a dashboard), where a render would copy it twice more.
-    pub fn add(
+    pub fn add_with(
         &mut self,
         path: &str,
         template: &str,
         mut text: String,
         mode: FileMode,
-    ) -> Result<(), EmitError> {
+        queries: Vec<Query>,
+    ) {
         // Rendering grows the string by doubling: the set holds every file
         // until the end, so it keeps each at its length, not its capacity.
         text.shrink_to_fit();
@@ -162,8 +178,8 @@ impl Emitter<'_> {
             template: template.to_string(),
             text,
             mode,
+            queries,
         });
-        Ok(())
     }
 
     /// Whether `template` is the compiled-in one.
@@ -172,18 +188,35 @@ impl Emitter<'_> {
     }
 }
 
+/// A PromQL expression in a file, and what it is (`rule \`HighCPUUsage\``,
+/// ``panel 3 `Errors`, query A``) for the error if it does not parse.
+pub struct Query {
+    pub what: String,
+    pub expr: String,
+}
+
 /// One rendered file on its way to the checker.
 struct Rendered {
     path: String,
     template: String,
     text: String,
     mode: FileMode,
+    queries: Vec<Query>,
 }
 
 impl Rendered {
-    /// Parses the file back in its own format (YAML, JSON; others pass), so
-    /// a template bug is an error now rather than at deploy time.
+    /// Parses the file's PromQL (once per shape: `promql.rs`), then the file
+    /// itself in its own format (YAML, JSON; others pass), so a bug is an
+    /// error now rather than at deploy time.
     fn check(&self) -> Result<(), EmitError> {
+        for q in &self.queries {
+            promql::check(&q.expr).map_err(|detail| EmitError::PromQl {
+                path: self.path.clone(),
+                what: q.what.clone(),
+                expr: q.expr.clone(),
+                detail,
+            })?;
+        }
         parse_back::check(&self.path, &self.text).map_err(|detail| EmitError::Invalid {
             path: self.path.clone(),
             template: self.template.clone(),
@@ -203,6 +236,37 @@ mod tests {
             "/examples/app-oint/hardening.toml"
         );
         crate::load::load(std::path::Path::new(spec)).expect("the example is valid")
+    }
+
+    #[test]
+    fn a_file_is_checked_for_its_queries_then_its_format() {
+        let file = |text: &str, expr: &str| Rendered {
+            path: "prometheus/rules/api.yml".into(),
+            template: "prometheus/rules.yml.j2".into(),
+            text: text.into(),
+            mode: FileMode::Regular,
+            queries: vec![Query {
+                what: "rule `HighErrorRate5xx`".into(),
+                expr: expr.into(),
+            }],
+        };
+        assert!(file("groups: []\n", "sum(rate(x[5m]))").check().is_ok());
+        let err = file("groups: []\n", "sum(rate(x[5m])")
+            .check()
+            .expect_err("unbalanced");
+        let message = err.to_string();
+        assert!(
+            message.starts_with(
+                "rule `HighErrorRate5xx` in `prometheus/rules/api.yml` is not valid PromQL: "
+            ),
+            "{message}"
+        );
+        assert!(message.ends_with("\n  sum(rate(x[5m])"), "{message}");
+        let err = file("a: [\n", "up").check().expect_err("bad YAML");
+        assert!(
+            matches!(err, EmitError::Invalid { format: "YAML", .. }),
+            "{err}"
+        );
     }
 
     #[test]

@@ -113,20 +113,28 @@ fn render_dashboard(
         format: "JSON",
         detail,
     };
-    board.check_queries().map_err(|e| e.at(path))?;
+    let queries = board.queries();
     let mut dashboard = serde_json::to_string_pretty(board).map_err(|e| invalid(e.to_string()))?;
     if out.is_builtin(DASHBOARD_TEMPLATE) {
         // The compiled-in template is `{{ dashboard|safe }}` and a newline:
         // the same text without two more copies of a file that is 10 MB for
         // 1,000 services (a test checks the two agree).
         dashboard.push('\n');
-        return out.add(path, DASHBOARD_TEMPLATE, dashboard, FileMode::Regular);
+        out.add_with(
+            path,
+            DASHBOARD_TEMPLATE,
+            dashboard,
+            FileMode::Regular,
+            queries,
+        );
+        return Ok(());
     }
-    out.render(
+    out.render_with(
         path,
         DASHBOARD_TEMPLATE,
         &DashboardContext { dashboard },
         FileMode::Regular,
+        queries,
     )
 }
 
@@ -138,13 +146,6 @@ pub(crate) struct BuildError {
 }
 
 impl BuildError {
-    fn promql(detail: String) -> Self {
-        BuildError {
-            format: "PromQL",
-            detail,
-        }
-    }
-
     fn number(detail: String) -> Self {
         BuildError {
             format: "JSON",

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::catalog::{self, About, Pair, Rule, RuleFile, RuleGroup, Topic, pair};
-use super::{EmitError, Emitter};
+use super::{EmitError, Emitter, Query};
 use crate::model::{
     Alert, AlertKind, BurnRate, HttpService, Model, Scaling, Service, Severity, record, saturation,
 };
@@ -84,13 +84,8 @@ pub fn http_rule_files(model: &Model) -> Vec<RuleFile> {
 /// Writes every rule file of the catalog and its promtool test.
 pub fn emit(files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> {
     for file in files {
-        for group in &file.groups {
-            for rule in &group.rules {
-                check_promql(&file.path, rule)?;
-            }
-        }
         let group_eval_order = file.groups.iter().map(|g| g.name.clone()).collect();
-        out.render(
+        out.render_with(
             &file.path,
             "prometheus/rules.yml.j2",
             &RulesContext {
@@ -98,6 +93,11 @@ pub fn emit(files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> 
                 groups: &file.groups,
             },
             FileMode::Regular,
+            file.groups
+                .iter()
+                .flat_map(|g| &g.rules)
+                .map(query)
+                .collect(),
         )?;
         let rule_name = file.path.rsplit('/').next().unwrap_or(&file.path);
         out.render(
@@ -114,17 +114,13 @@ pub fn emit(files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> 
     Ok(())
 }
 
-fn check_promql(path: &str, rule: &Rule) -> Result<(), EmitError> {
-    super::promql::check(&rule.expr).map_err(|detail| EmitError::PromQl {
-        path: path.to_string(),
-        rule: rule
-            .alert
-            .clone()
-            .or_else(|| rule.record.clone())
-            .unwrap_or_default(),
-        detail,
-    })?;
-    Ok(())
+/// A rule's expression, for the checker (`Emitter::render_with`).
+fn query(rule: &Rule) -> Query {
+    let name = rule.alert.as_deref().or(rule.record.as_deref());
+    Query {
+        what: format!("rule `{}`", name.unwrap_or_default()),
+        expr: rule.expr.clone(),
+    }
 }
 
 /// One service's rules and tests.
@@ -1384,20 +1380,21 @@ mod tests {
     }
 
     #[test]
-    fn an_expression_that_does_not_parse_names_its_rule() {
-        let rule = Rule {
+    fn a_rule_query_is_named_by_its_alert_or_record() {
+        let mut rule = Rule {
             record: None,
             alert: Some("HighErrorRate5xx".into()),
-            expr: "sum(rate(x[5m])".into(),
+            expr: "sum(rate(x[5m]))".into(),
             for_: None,
             labels: Vec::new(),
             annotations: Vec::new(),
             about: None,
         };
-        let err = check_promql("prometheus/rules/api.yml", &rule).expect_err("unbalanced");
-        let message = err.to_string();
-        assert!(message.contains("`HighErrorRate5xx`"), "{message}");
-        assert!(message.contains("prometheus/rules/api.yml"), "{message}");
+        assert_eq!(query(&rule).what, "rule `HighErrorRate5xx`");
+        assert_eq!(query(&rule).expr, "sum(rate(x[5m]))");
+        rule.alert = None;
+        rule.record = Some("job:x:rate5m".into());
+        assert_eq!(query(&rule).what, "rule `job:x:rate5m`");
     }
 
     #[test]

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{BuildError, DATASOURCE_UID, SCHEMA_VERSION};
+use crate::emit::Query;
 use crate::units::Decimal;
 
 #[derive(Serialize)]
@@ -52,28 +53,23 @@ impl Dashboard {
         }
     }
 
-    /// Parses every query (panel targets and variable selectors) with
-    /// promql-parser; the error names the panel.
-    pub fn check_queries(&self) -> Result<(), BuildError> {
-        for panel in &self.panels {
-            for target in &panel.targets {
-                crate::emit::promql::check(&target.expr).map_err(|e| {
-                    BuildError::promql(format!(
-                        "panel {} `{}`, query {}: {e}\n  {}",
-                        panel.id, panel.title, target.ref_id, target.expr
-                    ))
-                })?;
-            }
-        }
-        for variable in &self.templating.list {
-            crate::emit::promql::check(&variable.selector).map_err(|e| {
-                BuildError::promql(format!(
-                    "variable `{}`: {e}\n  {}",
-                    variable.name, variable.selector
-                ))
-            })?;
-        }
-        Ok(())
+    /// Every query (panel targets and variable selectors), named for an
+    /// error; the checker parses them (`Emitter::add_with`).
+    pub fn queries(&self) -> Vec<Query> {
+        let panels = self.panels.iter().flat_map(|panel| {
+            panel.targets.iter().map(move |target| Query {
+                what: format!(
+                    "panel {} `{}`, query {}",
+                    panel.id, panel.title, target.ref_id
+                ),
+                expr: target.expr.clone(),
+            })
+        });
+        let variables = self.templating.list.iter().map(|variable| Query {
+            what: format!("variable `{}`", variable.name),
+            expr: variable.selector.clone(),
+        });
+        panels.chain(variables).collect()
     }
 }
 
@@ -504,19 +500,24 @@ mod tests {
     }
 
     #[test]
-    fn an_unparsable_query_names_its_panel() {
+    fn every_query_is_named_by_its_panel() {
         let mut board = Dashboard::new("u".into(), "t".into(), Vec::new());
         let mut layout = Layout::new();
         layout.row("Row");
         layout.add(12, 8, panel("up{job=\"api\"}"));
         layout.add(12, 8, panel("sum(rate(up[5m])"));
         board.panels = layout.finish();
-        let err = board.check_queries().expect_err("does not parse");
-        assert_eq!(err.format, "PromQL");
-        assert!(
-            err.detail.starts_with("panel 3 `Broken`, query A:"),
-            "{}",
-            err.detail
+        let queries = board.queries();
+        let named: Vec<(&str, &str)> = queries
+            .iter()
+            .map(|q| (q.what.as_str(), q.expr.as_str()))
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("panel 2 `Broken`, query A", "up{job=\"api\"}"),
+                ("panel 3 `Broken`, query A", "sum(rate(up[5m])")
+            ]
         );
     }
 
