@@ -1042,3 +1042,84 @@ pub fn app_id(name: &str) -> String {
         shell_word(name)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What bash makes of `word`, with SERVICE and PORT set.
+    fn in_bash(word: &str) -> String {
+        let out = std::process::Command::new("bash")
+            .args(["-c", &format!("printf '%s' {word}")])
+            .env("SERVICE", "svc-1")
+            .env("PORT", "8080")
+            .output()
+            .expect("bash runs");
+        assert!(out.status.success(), "{word}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    #[test]
+    fn words_expand_the_service_and_port_and_nothing_else() {
+        for s in [
+            format!("job=\"{SVC}\""),
+            format!("{SVC}-backup"),
+            format!("{SVC}_x{PORT}:{PORT}"),
+            format!("a $HOME `id` \\ \" ' ! {SVC} $(touch x) ${{PATH}}"),
+            "no variable $HOME 'here'".to_string(),
+        ] {
+            let expected = s.replace(SVC, "svc-1").replace(PORT, "8080");
+            assert_eq!(in_bash(&word(&s)), expected, "{}", word(&s));
+        }
+    }
+
+    fn step(title: &str, lines: &[&str]) -> Draft {
+        draft(title, "", lines.iter().map(|l| l.to_string()).collect())
+    }
+
+    #[test]
+    fn services_share_a_step_unless_it_reads_differently() {
+        let drafts = vec![
+            (
+                "a",
+                vec![step("Look", &["ps \"$SERVICE\""]), step("Ask", &["ask x"])],
+            ),
+            (
+                "b",
+                vec![step("Look", &["ps \"$SERVICE\""]), step("Ask", &["ask y"])],
+            ),
+            (
+                "c",
+                vec![step("Look", &["ps \"$SERVICE\""]), step("Ask", &["ask x"])],
+            ),
+        ];
+        let steps = merge(drafts);
+        let got: Vec<(&str, &str)> = steps
+            .iter()
+            .map(|s| (s.title.as_str(), s.command.as_deref().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "Look",
+                    "SERVICE=${SERVICE:?set SERVICE to the service label of the alert}\nps \"$SERVICE\""
+                ),
+                ("Ask (a, c)", "ask x"),
+                ("Ask (b)", "ask y"),
+            ]
+        );
+        // One service: SERVICE is preset, and a variable takes its value.
+        let mut one = step("Look", &["curl \"localhost:$PORT/$SERVICE\""]);
+        one.vars.push(Var {
+            name: "PORT",
+            value: "8080".into(),
+            hint: "set PORT",
+        });
+        let steps = merge(vec![("a", vec![one])]);
+        assert_eq!(
+            steps[0].command.as_deref(),
+            Some("SERVICE=a\nPORT=8080\ncurl \"localhost:$PORT/$SERVICE\"")
+        );
+    }
+}
