@@ -276,7 +276,7 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
             for service in &model.services {
                 let Some(http) = service.http() else { continue };
                 let n = http.scaling.min_replicas();
-                let name = shell_word(&service.name);
+                let name = format!("deployment/{}", shell_word(&service.name));
                 match by_replicas.iter_mut().find(|(r, _)| *r == n) {
                     Some((_, names)) => names.push(name),
                     None => by_replicas.push((n, vec![name])),
@@ -291,12 +291,12 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
                     "# Kubernetes: take the services out in {primary} (KUBE_CONTEXT_PRIMARY is that cluster's context)"
                 ));
                 lines.push(format!(
-                    "kubectl --context \"$KUBE_CONTEXT_PRIMARY\" -n {ns} scale deployment {} --replicas=0",
+                    "kubectl --context \"$KUBE_CONTEXT_PRIMARY\" -n {ns} scale {} --replicas=0",
                     all.join(" ")
                 ));
                 for (n, names) in &by_replicas {
                     lines.push(format!(
-                        "# Afterwards: kubectl --context \"$KUBE_CONTEXT_PRIMARY\" -n {ns} scale deployment {} --replicas={n}",
+                        "# Afterwards: kubectl --context \"$KUBE_CONTEXT_PRIMARY\" -n {ns} scale {} --replicas={n}",
                         names.join(" ")
                     ));
                 }

@@ -295,7 +295,7 @@ fn operations_lists_only_what_the_spec_has() {
         "- api: [HighCPUUsage](<runbooks/HighCPUUsage.md>), ",
         ", [TargetDown](<runbooks/TargetDown.md>)\n",
         "- cache: [RedisDown](<runbooks/RedisDown.md>), ",
-        "scale deployment api --replicas=0\n",
+        "-n app-oint scale deployment/api --replicas=0\n",
     ] {
         assert!(ops.contains(expected), "{expected} missing:\n{ops}");
     }
