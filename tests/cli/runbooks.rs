@@ -729,10 +729,12 @@ fn runbooks_and_operations_grow_by_about_a_table_row_per_service() {
             "{name} grows by {per_service} bytes per service"
         );
     }
+    // Each step of `n` adds an http service, a cache and a database:
+    // about 175 bytes in all (a dashboard link, a few names, a drill line).
     let per_service = growth("OPERATIONS.md");
     assert!(
         per_service < 200,
-        "OPERATIONS.md grows by {per_service} bytes per service"
+        "OPERATIONS.md grows by {per_service} bytes per http service, cache and database"
     );
 }
 
