@@ -48,15 +48,6 @@ pub struct Rule {
     pub about: Option<About>,
 }
 
-impl Rule {
-    pub fn annotation(&self, name: &str) -> Option<&str> {
-        self.annotations
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.value.as_str())
-    }
-}
-
 #[derive(Serialize, Clone, Debug, PartialEq, Eq)]
 pub struct Pair {
     pub name: String,

@@ -3,6 +3,8 @@
 //! what the spec has is listed: no restore drill without a backed-up
 //! database, no failover drill with one region, no load test without one.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::catalog::{self, RuleFile};
@@ -30,11 +32,17 @@ struct Section {
     steps: Vec<Step>,
 }
 
+/// The runbooks of the alerts one set of services has.
 #[derive(Serialize)]
 struct RunbookLink {
+    services: String,
+    alerts: Vec<Link>,
+}
+
+#[derive(Serialize)]
+struct Link {
     alert: String,
     path: String,
-    services: String,
 }
 
 pub fn emit(model: &Model, files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> {
@@ -94,6 +102,8 @@ fn weekly(model: &Model) -> Section {
         "Open the overview ({grafana}/d/{}) and each service's dashboard for the past 7 days.",
         super::grafana::OVERVIEW_UID
     );
+    // Services whose dashboards have the same rows are listed together.
+    let mut groups: Vec<(Vec<&str>, Vec<String>)> = Vec::new();
     for service in &model.services {
         let Some(http) = service.http() else { continue };
         let mut rows = Vec::new();
@@ -111,12 +121,14 @@ fn weekly(model: &Model) -> Section {
         if !http.business_metrics.is_empty() {
             rows.push("Business");
         }
-        text.push_str(&format!(
-            " {} ({grafana}/d/{}): {}.",
-            service.name,
-            service.dashboard_uid(),
-            rows.join("; ")
-        ));
+        let link = format!("{} ({grafana}/d/{})", service.name, service.dashboard_uid());
+        match groups.iter_mut().find(|(r, _)| *r == rows) {
+            Some((_, links)) => links.push(link),
+            None => groups.push((rows, vec![link])),
+        }
+    }
+    for (rows, links) in groups {
+        text.push_str(&format!(" {}: {}.", links.join(", "), rows.join("; ")));
     }
     text.push_str(" Look for trends, not incidents: error ratios creeping up, latency growing with traffic, replicas nearing their maximum, budget spent faster than the window passes.");
     steps.push(Step {
@@ -124,31 +136,22 @@ fn weekly(model: &Model) -> Section {
         text,
         command: None,
     });
-    let slo_services: Vec<&str> = model
-        .services
-        .iter()
-        .filter(|s| {
-            s.http()
-                .and_then(|h| h.slo.as_ref())
-                .is_some_and(|slo| slo.availability.is_some())
-        })
-        .map(|s| s.name.as_str())
-        .collect();
-    if !slo_services.is_empty() {
-        let mut lines = vec![];
-        for name in &slo_services {
-            lines.push(format!(
-                "# {name}: 1 is untouched, 0 is spent, below 0 overspent"
-            ));
-            lines.push(query_command(&format!(
-                "{}{{service=\"{name}\",slo=\"availability\"}}",
-                record::BUDGET_REMAINING
-            )));
-        }
+    let has_budget = model.services.iter().any(|s| {
+        s.http()
+            .and_then(|h| h.slo.as_ref())
+            .is_some_and(|slo| slo.availability.is_some())
+    });
+    if has_budget {
         steps.push(Step {
             title: "Check the error budget left".into(),
             text: "With less than a quarter of the budget left, hold risky changes and spend the time on reliability until the window recovers; with the budget spent, release only fixes.".into(),
-            command: Some(lines.join("\n")),
+            command: Some(format!(
+                "# Each service's availability budget left, lowest first: 1 is untouched, 0 is spent, below 0 overspent\ncurl -fsSG \"$PROMETHEUS_URL/api/v1/query\" --data-urlencode {} | jq -r '.data.result[] | \"\\(.metric.service)\\t\\(.value[1])\"'",
+                shell_word(&format!(
+                    "query=sort({}{{slo=\"availability\"}})",
+                    record::BUDGET_REMAINING
+                ))
+            )),
         });
     }
     steps.push(Step {
@@ -265,22 +268,38 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
         let primary = &model.project.regions[0];
         let others = model.project.regions[1..].join(", ");
         let mut lines = Vec::new();
-        for service in &model.services {
-            let Some(http) = service.http() else { continue };
-            let svc = shell_word(&service.name);
-            if let Some(k) = &model.platforms.kubernetes {
-                let ns = shell_word(&k.namespace);
+        if let Some(k) = &model.platforms.kubernetes {
+            // One command for all http services, one to restore each
+            // group of services with the same replica count.
+            let ns = shell_word(&k.namespace);
+            let mut by_replicas: Vec<(u32, Vec<String>)> = Vec::new();
+            for service in &model.services {
+                let Some(http) = service.http() else { continue };
+                let n = http.scaling.min_replicas();
+                let name = format!("deployment/{}", shell_word(&service.name));
+                match by_replicas.iter_mut().find(|(r, _)| *r == n) {
+                    Some((_, names)) => names.push(name),
+                    None => by_replicas.push((n, vec![name])),
+                }
+            }
+            if !by_replicas.is_empty() {
+                let all: Vec<&str> = by_replicas
+                    .iter()
+                    .flat_map(|(_, names)| names.iter().map(String::as_str))
+                    .collect();
                 lines.push(format!(
-                    "# Kubernetes: take {} out in {primary} (KUBE_CONTEXT_PRIMARY is that cluster's context)",
-                    service.name
+                    "# Kubernetes: take the services out in {primary} (KUBE_CONTEXT_PRIMARY is that cluster's context)"
                 ));
                 lines.push(format!(
-                    "kubectl --context \"$KUBE_CONTEXT_PRIMARY\" -n {ns} scale deployment/{svc} --replicas=0"
+                    "kubectl --context \"$KUBE_CONTEXT_PRIMARY\" -n {ns} scale {} --replicas=0",
+                    all.join(" ")
                 ));
-                lines.push(format!(
-                    "# Afterwards: kubectl --context \"$KUBE_CONTEXT_PRIMARY\" -n {ns} scale deployment/{svc} --replicas={}",
-                    http.scaling.min_replicas()
-                ));
+                for (n, names) in &by_replicas {
+                    lines.push(format!(
+                        "# Afterwards: kubectl --context \"$KUBE_CONTEXT_PRIMARY\" -n {ns} scale {} --replicas={n}",
+                        names.join(" ")
+                    ));
+                }
             }
         }
         if let Some(d) = &model.platforms.digitalocean
@@ -364,20 +383,25 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
     }
 }
 
+/// The runbooks, grouped by the services that have their alerts: most
+/// alerts are had by the same services, so each name appears once per group.
 fn runbook_links(files: &[RuleFile]) -> Vec<RunbookLink> {
+    let mut by_alert: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for e in catalog::alerts(files) {
+        by_alert.entry(e.name).or_default().push(&e.about.service);
+    }
     let mut out: Vec<RunbookLink> = Vec::new();
-    let mut alerts = catalog::alerts(files);
-    alerts.sort_by(|a, b| a.name.cmp(b.name));
-    for e in alerts {
-        match out.last_mut() {
-            Some(last) if last.alert == e.name => {
-                last.services.push_str(", ");
-                last.services.push_str(&e.about.service);
-            }
-            _ => out.push(RunbookLink {
-                alert: e.name.to_string(),
-                path: catalog::runbook_path(e.name),
-                services: e.about.service.clone(),
+    for (alert, services) in by_alert {
+        let services = services.join(", ");
+        let link = Link {
+            alert: alert.to_string(),
+            path: catalog::runbook_path(alert),
+        };
+        match out.iter_mut().find(|r| r.services == services) {
+            Some(r) => r.alerts.push(link),
+            None => out.push(RunbookLink {
+                services,
+                alerts: vec![link],
             }),
         }
     }

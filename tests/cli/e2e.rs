@@ -487,6 +487,36 @@ fn alerts_fire_reach_receivers_and_resolve_on_a_real_stack() {
         assert!(body.contains(&runbook), "{body}");
     }
 
+    // The runbook's first step, run as written against this Prometheus,
+    // finds the firing rule of the service and its query's current result.
+    let runbook = fs::read_to_string(out.join("runbooks/HighErrorRate5xx.md")).expect("runbook");
+    let confirm = runbook
+        .split("### 1. Confirm it")
+        .nth(1)
+        .and_then(|s| s.split("```sh\n").nth(1))
+        .and_then(|s| s.split("\n```").next())
+        .expect("the Confirm it block");
+    let run = Command::new("bash")
+        .args(["-c", &format!("set -euo pipefail\n{confirm}")])
+        .env(
+            "PROMETHEUS_URL",
+            format!("http://127.0.0.1:{}", ports.prometheus),
+        )
+        .output()
+        .expect("bash runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{confirm}\n{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (rule, now) = stdout
+        .split_once("\n}\n")
+        .expect("the rule, then the query's result");
+    assert!(rule.contains("\"state\": \"firing\""), "{stdout}");
+    assert!(rule.contains("\"activeAt\""), "{stdout}");
+    assert!(now.contains("\"service\": \"api\""), "{stdout}");
+
     // Health restored and a flood of successes: the 5m ratios fall below
     // the thresholds and both receivers hear the alerts resolve.
     assert_eq!(

@@ -132,17 +132,20 @@ fn app_oint_runbooks_carry_the_query_dashboard_routing_and_base_url() {
     );
     let text = std::fs::read_to_string(out.path().join("runbooks/SLOErrorBudgetBurnPage.md"))
         .expect("runbook");
-    // The rule's exact expression, in a PromQL block.
-    let expr = page["expr"].as_str().expect("expr");
-    assert!(text.contains(&format!("```promql\n{expr}\n```")), "{text}");
-    assert!(text.contains("[api in Grafana](<http://localhost:3001/d/harden-api>)"));
+    // One table row: what differs per service, the dashboard linked.
+    assert!(
+        text.contains("| api | critical | 2m | above 1.44% over 1h and 5m (14.4x the budget rate), or above 0.6% over 6h and 30m (6x the budget rate) | backend | [Grafana](<http://localhost:3001/d/harden-api>) | prometheus/rules/api.yml |\n"),
+        "{text}"
+    );
+    // The only service is preset; the commands read it.
+    assert!(text.contains("```sh\nSERVICE=api\n"), "{text}");
     // Routing from the model: critical pages oncall and tells Slack.
     assert!(
         text.contains("oncall (PagerDuty), team-slack (Slack \\#app-oint-alerts)"),
         "{text}"
     );
-    assert!(text.contains("kubectl -n app-oint rollout undo deployment/api"));
-    assert!(text.contains("docker compose logs --since 30m api"));
+    assert!(text.contains("kubectl -n app-oint rollout undo deployment/\"$SERVICE\"\n"));
+    assert!(text.contains("docker compose logs --since 30m \"$SERVICE\" | tail -n 200\n"));
     assert!(text.contains("awk -v n=app-oint-fra1"));
     assert!(text.contains("scripts/auto-rollback.sh kubernetes"));
     assert!(text.contains("error budget of 0.1% of requests"));
@@ -283,13 +286,16 @@ fn operations_lists_only_what_the_spec_has() {
         "## Weekly",
         "## Monthly",
         "## Quarterly",
-        "slo:error_budget:remaining{service=\"api\",slo=\"availability\"}",
+        "query=sort(slo:error_budget:remaining{slo=\"availability\"})",
         "harden check hardening.toml --live",
         "scripts/restore-drill.sh",
         "harden diff hardening.toml",
         "### 1. Fail over from fra1",
         "testing/load-tests/run-load-test.sh staging",
-        "- [TargetDown](<runbooks/TargetDown.md>): api",
+        "- api: [HighCPUUsage](<runbooks/HighCPUUsage.md>), ",
+        ", [TargetDown](<runbooks/TargetDown.md>)\n",
+        "- cache: [RedisDown](<runbooks/RedisDown.md>), ",
+        "-n app-oint scale deployment/api --replicas=0\n",
     ] {
         assert!(ops.contains(expected), "{expected} missing:\n{ops}");
     }
@@ -505,6 +511,7 @@ fn amtool_parses_every_silence_and_test_fire_command() {
                 .env("PATH", &path)
                 .env("ALERTMANAGER_URL", "http://127.0.0.1:1")
                 .env("USER", "oncall")
+                .env("SERVICE", "api")
                 .output()
                 .expect("bash runs");
             let stderr = String::from_utf8_lossy(&run.stderr);
@@ -566,14 +573,30 @@ receivers = ["core-slack"]
     .expect("spec");
     harden_in(dir.path(), &["generate"]).success();
     let text = std::fs::read_to_string(dir.path().join("runbooks/TargetDown.md")).expect("runbook");
-    assert!(text.contains("services: api, search"), "{text}");
+    assert!(text.contains("Severity critical · 2 services"), "{text}");
+    // A row each, and no per-service section or query.
     assert!(
-        text.contains("### api\n") && text.contains("### search\n"),
+        text.contains("\n| api | critical | 2m | every scrape fails | core | "),
         "{text}"
     );
-    assert!(text.contains("up{job=\"api\"} == 0") && text.contains("up{job=\"search\"} == 0"));
-    assert!(text.contains("alertname=TargetDown service=api"));
-    assert!(text.contains("alertname=TargetDown service=search"));
+    assert!(
+        text.contains("\n| search | critical | 2m | every scrape fails | — | "),
+        "{text}"
+    );
+    assert!(
+        !text.contains("### api") && !text.contains("up{job="),
+        "{text}"
+    );
+    // One block per step, for whichever service the alert names.
+    let unset = "SERVICE=${SERVICE:?set SERVICE to the service label of the alert}\n";
+    assert!(!text.contains("SERVICE=api"), "{text}");
+    assert_eq!(
+        text.matches(unset).count(),
+        shell_blocks(&text).len(),
+        "{text}"
+    );
+    assert_eq!(text.matches("amtool silence add ").count(), 1, "{text}");
+    assert!(text.contains("alertname=TargetDown \"service=$SERVICE\"\n"));
     // Routing per service: the team route for api, the default for search.
     assert!(
         text.contains(
@@ -594,4 +617,290 @@ receivers = ["core-slack"]
             alert["alert"].as_str().expect("alert name")
         )
     );
+}
+
+/// A spec shaped like `bench/make-spec.py`'s (every platform, two regions,
+/// objectives, autoscaling), with `n` http services, `n` Redis caches
+/// (every other one with a password) and `n` backed-up databases.
+fn many_services(n: usize) -> String {
+    let mut spec = String::from(
+        r##"[project]
+name = "many"
+regions = ["fra1", "nyc1"]
+runbook_url = "https://runbooks.example.com"
+"##,
+    );
+    for i in 0..n {
+        spec.push_str(&format!(
+            r##"
+[[service]]
+name = "svc-{i:04}"
+image = "registry.digitalocean.com/many/svc-{i:04}:1.0.0"
+port = {port}
+team = "backend"
+resources = {{ cpu = "500m", memory = "512Mi" }}
+
+[service.slo]
+availability = "99.9%"
+latency = [{{ percentile = 95, threshold = "500ms" }}]
+error_rate_5xx = "1%"
+error_rate_4xx = "10%"
+
+[service.autoscaling]
+min_replicas = 2
+max_replicas = 20
+cpu_percent = 80
+memory_percent = 75
+
+[[service]]
+name = "cache-{i:04}"
+kind = "database"
+engine = "redis"
+{password}
+[[service]]
+name = "db-{i:04}"
+kind = "database"
+engine = "postgres"
+version = "16"
+backup = {{ schedule = "daily", retention_days = 7, destination = "s3://backups/db-{i:04}", image = "registry.digitalocean.com/many/backup:16" }}
+"##,
+            port = 20000 + i,
+            password = if i % 2 == 0 {
+                "password = { env = \"REDIS_PASSWORD\" }\n"
+            } else {
+                ""
+            },
+        ));
+    }
+    spec.push_str(
+        r##"
+[alerting]
+default_receiver = "slack"
+
+[[alerting.receiver]]
+name = "pager"
+type = "pagerduty"
+routing_key = { env = "PAGERDUTY_ROUTING_KEY" }
+
+[[alerting.receiver]]
+name = "slack"
+type = "slack"
+channel = "#alerts"
+webhook_url = { env = "SLACK_WEBHOOK_URL" }
+
+[[alerting.route]]
+severity = "critical"
+receivers = ["pager", "slack"]
+
+[platform.compose]
+[platform.kubernetes]
+[platform.digitalocean]
+instance_size = "apps-d-1vcpu-1gb"
+"##,
+    );
+    spec
+}
+
+fn generate_many(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("hardening.toml"), many_services(n)).expect("spec");
+    harden_in(dir.path(), &["generate"]).success();
+    dir
+}
+
+fn size(path: &Path) -> u64 {
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .len()
+}
+
+#[test]
+fn runbooks_and_operations_grow_by_about_a_table_row_per_service() {
+    let (one, many, n) = (generate_many(1), generate_many(50), 50);
+    let runbooks = names_in(&one.path().join("runbooks"));
+    assert_eq!(runbooks, names_in(&many.path().join("runbooks")));
+    assert!(runbooks.len() >= 15, "{runbooks:?}");
+    let growth =
+        |path: &str| (size(&many.path().join(path)) - size(&one.path().join(path))) / (n - 1);
+    for name in &runbooks {
+        let per_service = growth(&format!("runbooks/{name}"));
+        assert!(
+            per_service < 400,
+            "{name} grows by {per_service} bytes per service"
+        );
+    }
+    // Each step of `n` adds an http service, a cache and a database:
+    // about 175 bytes in all (a dashboard link, a few names, a drill line).
+    let per_service = growth("OPERATIONS.md");
+    assert!(
+        per_service < 200,
+        "OPERATIONS.md grows by {per_service} bytes per http service, cache and database"
+    );
+}
+
+#[test]
+fn services_share_a_block_unless_their_commands_differ() {
+    let tree = generate_many(3);
+    let read = |name: &str| {
+        std::fs::read_to_string(tree.path().join("runbooks").join(name)).expect("runbook")
+    };
+    let unset = "SERVICE=${SERVICE:?set SERVICE to the service label of the alert}";
+    // The caches with a password read it from its file; the others have
+    // none: two blocks, each naming its caches, the lone one preset.
+    let down = read("RedisDown.md");
+    assert!(
+        down.contains("### 2. Is Redis up? (cache-0000, cache-0002)\n"),
+        "{down}"
+    );
+    assert!(
+        down.contains("### 3. Is Redis up? (cache-0001)\n"),
+        "{down}"
+    );
+    assert!(down.contains("```sh\nSERVICE=cache-0001\n"), "{down}");
+    assert!(
+        down.contains("docker compose exec \"$SERVICE\" redis-cli ping\n"),
+        "{down}"
+    );
+    assert!(down.contains("/run/secrets/redis-password"), "{down}");
+    // Every other step is one block for all three.
+    assert!(down.contains("### 4. On DigitalOcean\n"), "{down}");
+    assert!(
+        down.contains("### 5. Look at the cache where it runs\n"),
+        "{down}"
+    );
+    // The ports differ: set by the reader, from the table's Port column.
+    let absent = read("MetricsAbsent.md");
+    assert!(absent.contains("| Rule file | Port |\n"), "{absent}");
+    assert!(
+        absent.contains(" | prometheus/rules/svc-0001.yml | 20001 |\n"),
+        "{absent}"
+    );
+    assert!(
+        absent.contains(&format!(
+            "```sh\n{unset}\nPORT=${{PORT:?set PORT to the port of the service in the table above}}\n"
+        )),
+        "{absent}"
+    );
+    assert!(absent.contains("\"$PORT:$PORT\""), "{absent}");
+    // The backups' destinations are in the table, not in the steps.
+    let stale = read("BackupStale.md");
+    assert!(
+        stale.contains("| daily, to s3://backups/db-0002 |\n"),
+        "{stale}"
+    );
+    assert!(stale.contains("kubectl -n many create job --from=cronjob/\"$SERVICE-backup\" \"$SERVICE-backup-manual-$(date +%s)\"\n"), "{stale}");
+    // One escalation line for the services that reach the same receivers.
+    assert!(
+        stale.contains(
+            "- db-0000, db-0001, db-0002: severity warning goes to slack (Slack \\#alerts).\n"
+        ),
+        "{stale}"
+    );
+    // Every block is shellcheck-clean, with SERVICE set or demanded.
+    let Some(shellcheck) = validator("shellcheck") else {
+        return;
+    };
+    for name in names_in(&tree.path().join("runbooks")) {
+        let text = read(&name);
+        for block in shell_blocks(&text) {
+            let script = tree.path().join("block.sh");
+            std::fs::write(&script, format!("#!/usr/bin/env bash\n{block}\n")).expect("write");
+            let out = Command::new(&shellcheck)
+                .arg(&script)
+                .output()
+                .expect("shellcheck runs");
+            assert!(
+                out.status.success(),
+                "{name}:\n{block}\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+}
+
+/// Prometheus's `/api/v1/rules` answer for the rule files of `tree`: each
+/// alerting rule with its name, query, labels and annotations.
+fn rules_api(tree: &Path) -> Value {
+    let mut groups = Vec::new();
+    for file in names_in(&tree.join("prometheus/rules")) {
+        let rules = yaml(&tree.join("prometheus/rules").join(&file));
+        for group in rules["groups"].as_array().expect("groups") {
+            let rules: Vec<Value> = group["rules"]
+                .as_array()
+                .expect("rules")
+                .iter()
+                .filter(|r| r["alert"].is_string())
+                .map(|r| {
+                    serde_json::json!({
+                        "type": "alerting",
+                        "state": "inactive",
+                        "name": r["alert"],
+                        "query": r["expr"],
+                        "duration": 0,
+                        "labels": r["labels"],
+                        "annotations": r["annotations"],
+                        "alerts": [],
+                    })
+                })
+                .collect();
+            groups.push(serde_json::json!({"name": group["name"], "file": file, "rules": rules}));
+        }
+    }
+    serde_json::json!({"status": "success", "data": {"groups": groups}})
+}
+
+#[test]
+fn confirm_finds_the_rule_of_the_service_the_reader_names() {
+    if validator("jq").is_none() {
+        return;
+    }
+    let tree = generate_many(3);
+    let api = tree.path().join("rules.json");
+    std::fs::write(&api, rules_api(tree.path()).to_string()).expect("rules.json");
+    for (alert, service, file) in [
+        ("TargetDown", "svc-0001", "svc-0001.yml"),
+        ("RedisDown", "cache-0002", "cache-0002.yml"),
+        ("BackupStale", "db-0000", "db-0000.yml"),
+    ] {
+        let text = std::fs::read_to_string(tree.path().join(format!("runbooks/{alert}.md")))
+            .expect("runbook");
+        let confirm = shell_blocks(&text)
+            .into_iter()
+            .next()
+            .expect("a first block");
+        let query = confirm
+            .lines()
+            .find(|l| l.starts_with("QUERY=$(curl "))
+            .expect("the QUERY line")
+            .replace(
+                "curl -fsS \"$PROMETHEUS_URL/api/v1/rules?type=alert\"",
+                "cat rules.json",
+            );
+        let out = Command::new("bash")
+            .args(["-c", &format!("set -eu\n{query}\nprintf '%s' \"$QUERY\"")])
+            .current_dir(tree.path())
+            .env("SERVICE", service)
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rules = yaml(&tree.path().join("prometheus/rules").join(file));
+        let expr = rules["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .flat_map(|g| g["rules"].as_array().expect("rules"))
+            .find(|r| r["alert"] == alert)
+            .and_then(|r| r["expr"].as_str())
+            .expect("the alert's rule")
+            .to_string();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            expr,
+            "{alert} for {service}"
+        );
+    }
 }
