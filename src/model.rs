@@ -29,6 +29,19 @@ pub struct Model {
     /// Health-checked DNS failover between regions, when the spec asks.
     pub dns: Option<Dns>,
     pub ci: Option<Ci>,
+    /// Indices into `services`, in name order, for [`Model::service`].
+    by_name: Vec<usize>,
+}
+
+impl Model {
+    /// The service named `name` (a binary search: emitters look services up
+    /// by name for every alert, so a scan would grow with the square).
+    pub fn service(&self, name: &str) -> Option<&Service> {
+        self.by_name
+            .binary_search_by(|&i| self.services[i].name.as_str().cmp(name))
+            .ok()
+            .map(|k| &self.services[self.by_name[k]])
+    }
 }
 
 /// The opt-in CI workflow.

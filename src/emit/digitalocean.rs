@@ -119,7 +119,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let Some(d) = &model.platforms.digitalocean else {
         return Ok(());
     };
-    let images: Vec<(&str, DoImageCx)> = d
+    let images: std::collections::BTreeMap<&str, DoImageCx> = d
         .images
         .iter()
         .map(|(name, i)| (name.as_str(), image(i)))
@@ -136,7 +136,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                 Workload::Http(http) => {
                     // The model has an image for every http service when
                     // App Platform is on; lowering reports any it cannot pull.
-                    let Some((_, image)) = images.iter().find(|(n, _)| *n == s.name) else {
+                    let Some(image) = images.get(s.name.as_str()) else {
                         continue;
                     };
                     let p = &http.probes;

@@ -92,9 +92,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         return Ok(());
     };
     let slo = model
-        .services
-        .iter()
-        .find(|s| s.name == load.service)
+        .service(&load.service)
         .and_then(|s| s.http())
         .and_then(|h| h.slo.as_ref());
     let context = context(model, load, slo);

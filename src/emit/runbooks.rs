@@ -271,9 +271,7 @@ fn runbook(model: &Model, name: &str, entries: &[AlertEntry<'_>]) -> Context {
             ],
             Topic::Backup(_) => vec![
                 model
-                    .services
-                    .iter()
-                    .find(|s| s.name == e.about.service)
+                    .service(&e.about.service)
                     .and_then(|s| s.backup())
                     .map(|b| format!("{}, to {}", b.schedule.as_str(), b.destination.as_str()))
                     .unwrap_or_default(),
@@ -347,11 +345,7 @@ fn runbook(model: &Model, name: &str, entries: &[AlertEntry<'_>]) -> Context {
 }
 
 fn http_of<'m>(model: &'m Model, service: &str) -> Option<&'m crate::model::HttpService> {
-    model
-        .services
-        .iter()
-        .find(|s| s.name == service)
-        .and_then(|s| s.http())
+    model.service(service).and_then(|s| s.http())
 }
 
 /// Runs a PromQL query against Prometheus's HTTP API. [`SVC`] in `expr`
@@ -402,9 +396,7 @@ fn http_meaning(
     let t = &entries[0].about.threshold;
     let objective = entries.iter().find_map(|e| {
         model
-            .services
-            .iter()
-            .find(|s| s.name == e.about.service)
+            .service(&e.about.service)
             .and_then(|s| s.http())
             .and_then(|h| h.slo.as_ref())
             .and_then(|slo| Some((slo.availability?, slo.window, slo.error_budget()?)))
@@ -419,13 +411,7 @@ fn http_meaning(
     let lasts = entries
         .iter()
         .find_map(|e| {
-            let slo = model
-                .services
-                .iter()
-                .find(|s| s.name == e.about.service)?
-                .http()?
-                .slo
-                .as_ref()?;
+            let slo = model.service(&e.about.service)?.http()?.slo.as_ref()?;
             let tier = match kind {
                 AlertKind::SloBurnPage => crate::model::Tier::Page,
                 AlertKind::SloBurnTicket => crate::model::Tier::Ticket,
@@ -780,11 +766,7 @@ fn cache_meaning(kind: CacheAlertKind) -> (Vec<String>, Vec<String>) {
 /// puts it.
 fn redis_cli(model: &Model, service: &str, args: &str) -> Vec<String> {
     let svc = word(SVC);
-    let redis = model
-        .services
-        .iter()
-        .find(|s| s.name == service)
-        .and_then(|s| s.redis());
+    let redis = model.service(service).and_then(|s| s.redis());
     let mut lines = Vec::new();
     if let Some(k) = &model.platforms.kubernetes {
         lines.push("# Kubernetes (the container has REDISCLI_AUTH when a password is set)".into());
@@ -869,12 +851,7 @@ fn backup_meaning(alert: BackupAlert) -> (Vec<String>, Vec<String>) {
 
 fn backup_steps(model: &Model, db: &str) -> Vec<Draft> {
     let mut steps = Vec::new();
-    let Some(backup) = model
-        .services
-        .iter()
-        .find(|s| s.name == db)
-        .and_then(|s| s.backup())
-    else {
+    let Some(backup) = model.service(db).and_then(|s| s.backup()) else {
         return steps;
     };
     let job = word(&format!("{SVC}-backup"));

@@ -49,7 +49,10 @@ pub fn lower(spec: &spec::Spec) -> Result<(Model, Vec<Problem>), Vec<Problem>> {
     if cx.problems.iter().any(|p| !p.is_warning()) {
         return Err(cx.problems);
     }
+    let mut by_name: Vec<usize> = (0..services.len()).collect();
+    by_name.sort_by(|&a, &b| services[a].name.cmp(&services[b].name));
     let model = Model {
+        by_name,
         project,
         monitoring,
         services,
@@ -2402,10 +2405,12 @@ impl Lower {
             }
         }
         if kubernetes.is_some() {
+            let lowered: std::collections::HashMap<&str, &Service> =
+                services.iter().map(|s| (s.name.as_str(), s)).collect();
             for (i, spec_service) in specs.iter().enumerate() {
-                let Some(Scaling::Auto(a)) = services
-                    .iter()
-                    .find(|s| s.name == spec_service.name.as_str())
+                let Some(Scaling::Auto(a)) = lowered
+                    .get(spec_service.name.as_str())
+                    .copied()
                     .and_then(Service::http)
                     .map(|h| &h.scaling)
                 else {
@@ -2536,6 +2541,8 @@ impl Lower {
         }
         let dedicated = instance_size.starts_with("apps-d-");
         let mut images = BTreeMap::new();
+        let lowered: std::collections::HashMap<&str, &Service> =
+            services.iter().map(|s| (s.name.as_str(), s)).collect();
         for (i, spec_service) in specs.iter().enumerate() {
             let at = format!("/service/{i}");
             let name = spec_service.name.as_str();
@@ -2546,9 +2553,9 @@ impl Lower {
                     "App Platform component names start with a letter and have at most 32 characters",
                 );
             }
-            let Some(http) = services
-                .iter()
-                .find(|s| s.name == spec_service.name.as_str())
+            let Some(http) = lowered
+                .get(spec_service.name.as_str())
+                .copied()
                 .and_then(Service::http)
             else {
                 continue;
@@ -2908,6 +2915,21 @@ mod tests {
             panic!("a database");
         };
         (*db.backup.expect("backup"), warnings)
+    }
+
+    #[test]
+    fn services_are_found_by_name_whatever_their_order() {
+        let text = "[project]\nname = \"shop\"\n\
+            [[service]]\nname = \"web\"\nkind = \"database\"\nengine = \"postgres\"\n\
+            [[service]]\nname = \"api\"\nkind = \"database\"\nengine = \"postgres\"\n\
+            [[service]]\nname = \"cache\"\nkind = \"database\"\nengine = \"redis\"\n";
+        let spec: spec::Spec = toml::from_str(text).expect("spec");
+        let (model, _) = lower(&spec).expect("valid");
+        for name in ["web", "api", "cache"] {
+            assert_eq!(model.service(name).map(|s| s.name.as_str()), Some(name));
+        }
+        assert!(model.service("ap").is_none());
+        assert!(model.service("").is_none());
     }
 
     #[test]
