@@ -296,13 +296,28 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
             .with_label(Label::value(pointer.clone(), "too few items"))
             .with_help("add the missing items, or remove the key to use the default"),
         ],
-        ValidationErrorKind::MinLength { .. } | ValidationErrorKind::MaxLength { .. } => {
+        ValidationErrorKind::MinLength { limit } | ValidationErrorKind::MaxLength { limit } => {
             let rule = definition
                 .and_then(spec::string_rule)
                 .unwrap_or("a shorter or longer value");
+            let (message, label) = if matches!(error.kind(), ValidationErrorKind::MaxLength { .. })
+            {
+                (
+                    format!("`{path}` is longer than {limit} characters"),
+                    "too long",
+                )
+            } else {
+                (
+                    format!(
+                        "`{path}` is shorter than {limit} character{}",
+                        plural(*limit)
+                    ),
+                    "too short",
+                )
+            };
             vec![
-                Problem::new("invalid-value", format!("`{path}` has the wrong length"))
-                    .with_label(Label::value(pointer.clone(), "wrong length"))
+                Problem::new("invalid-value", message)
+                    .with_label(Label::value(pointer.clone(), label))
                     .with_help(format!("expected {rule}")),
             ]
         }
