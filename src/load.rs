@@ -37,6 +37,7 @@ pub fn load(path: &Path) -> Result<Model, LoadError> {
 
 /// [`load`], keeping the warnings.
 pub fn load_all(path: &Path) -> Result<Loaded, LoadError> {
+    schema::prepare();
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
         path: name.clone(),

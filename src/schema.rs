@@ -83,8 +83,20 @@ pub fn check(document: &Value, index: &SpanIndex) -> Vec<Problem> {
 }
 
 /// The schema and its validator, built once per process.
+static COMPILED: OnceLock<Result<(Value, Validator), String>> = OnceLock::new();
+
+/// Starts building the validator on another thread, so that it overlaps
+/// reading and parsing the spec (it is the largest fixed cost of a run:
+/// about 5 ms); [`check`] waits for it.
+pub fn prepare() {
+    if COMPILED.get().is_none() {
+        std::thread::spawn(|| {
+            let _ = compiled();
+        });
+    }
+}
+
 fn compiled() -> Result<&'static (Value, Validator), &'static str> {
-    static COMPILED: OnceLock<Result<(Value, Validator), String>> = OnceLock::new();
     COMPILED
         .get_or_init(|| {
             let schema = json_schema();
