@@ -225,18 +225,7 @@ fn shellcheck_accepts_every_command_in_the_runbooks_and_operations() {
             let text = std::fs::read_to_string(&doc).expect("doc");
             for block in shell_blocks(&text) {
                 count += 1;
-                let script = tree.path().join("block.sh");
-                std::fs::write(&script, format!("#!/usr/bin/env bash\n{block}\n")).expect("write");
-                let out = Command::new(&shellcheck)
-                    .arg(&script)
-                    .output()
-                    .expect("shellcheck runs");
-                assert!(
-                    out.status.success(),
-                    "{}:\n{block}\n{}",
-                    doc.display(),
-                    String::from_utf8_lossy(&out.stdout)
-                );
+                shellcheck_block(&shellcheck, tree.path(), &doc.display().to_string(), &block);
             }
         }
         assert!(count > 20, "only {count} shell blocks");
@@ -803,17 +792,7 @@ fn services_share_a_block_unless_their_commands_differ() {
     for name in names_in(&tree.path().join("runbooks")) {
         let text = read(&name);
         for block in shell_blocks(&text) {
-            let script = tree.path().join("block.sh");
-            std::fs::write(&script, format!("#!/usr/bin/env bash\n{block}\n")).expect("write");
-            let out = Command::new(&shellcheck)
-                .arg(&script)
-                .output()
-                .expect("shellcheck runs");
-            assert!(
-                out.status.success(),
-                "{name}:\n{block}\n{}",
-                String::from_utf8_lossy(&out.stdout)
-            );
+            shellcheck_block(&shellcheck, tree.path(), &name, &block);
         }
     }
 }
@@ -903,4 +882,20 @@ fn confirm_finds_the_rule_of_the_service_the_reader_names() {
             "{alert} for {service}"
         );
     }
+}
+
+/// Runs shellcheck on one command block of a generated document (`doc`
+/// names it in the failure), as a bash script written in `dir`.
+fn shellcheck_block(shellcheck: &std::path::Path, dir: &std::path::Path, doc: &str, block: &str) {
+    let script = dir.join("block.sh");
+    std::fs::write(&script, format!("#!/usr/bin/env bash\n{block}\n")).expect("write");
+    let out = Command::new(shellcheck)
+        .arg(&script)
+        .output()
+        .expect("shellcheck runs");
+    assert!(
+        out.status.success(),
+        "{doc}:\n{block}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
