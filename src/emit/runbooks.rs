@@ -185,6 +185,18 @@ fn service_line(services: &[&str]) -> String {
     }
 }
 
+/// `line` with every use of `$name` written `${name:?}`. A block pasted
+/// into a shell runs line by line: when the reader has not set the variable,
+/// the line that demands it stops only itself, and without this every later
+/// command would run with an empty word (a `kubectl` on no deployment, a
+/// silence for `service=""`). [`word`] writes `${name}` where a name
+/// character follows, so `$name` is never the start of a longer name.
+fn demand(line: &str, name: &str) -> String {
+    let guarded = format!("${{{name}:?}}");
+    line.replace(&format!("${{{name}}}"), &guarded)
+        .replace(&format!("${name}"), &guarded)
+}
+
 fn uses_service(lines: &[String]) -> bool {
     lines
         .iter()
@@ -233,8 +245,14 @@ fn merge<'a>(drafts: Vec<(&'a str, Vec<Draft>)>) -> Vec<Step> {
         let whole = groups.len() == 1 && groups[0].services.len() == total;
         for g in groups {
             let mut lines = Vec::new();
+            // Variables the reader must set (several services share the
+            // block): every use demands them, see `demand`.
+            let mut demanded = Vec::new();
             if uses_service(&g.lines) {
                 lines.push(service_line(&g.services));
+                if g.services.len() > 1 {
+                    demanded.push("SERVICE");
+                }
             }
             for (i, name) in g.names.iter().enumerate() {
                 let first = &g.values[0][i];
@@ -242,9 +260,14 @@ fn merge<'a>(drafts: Vec<(&'a str, Vec<Draft>)>) -> Vec<Step> {
                     lines.push(format!("{name}={}", shell_word(first)));
                 } else {
                     lines.push(format!("{name}=${{{name}:?{}}}", g.hints[i]));
+                    demanded.push(name);
                 }
             }
-            lines.extend(g.lines);
+            lines.extend(
+                g.lines
+                    .iter()
+                    .map(|l| demanded.iter().fold(l.clone(), |l, name| demand(&l, name))),
+            );
             steps.push(Step {
                 title: if whole {
                     title.clone()
@@ -870,7 +893,10 @@ fn backup_steps(model: &Model, db: &str) -> Vec<Draft> {
             "kubectl -n {ns} get jobs --sort-by=.metadata.creationTimestamp | grep {job} | tail -n 5"
         ));
         logs.push(format!(
-            "kubectl -n {ns} logs job/\"$(kubectl -n {ns} get jobs --sort-by=.metadata.creationTimestamp -o name | grep {job} | tail -n 1 | cut -d/ -f2)\""
+            "JOB=$(kubectl -n {ns} get jobs --sort-by=.metadata.creationTimestamp -o name | grep {job} | tail -n 1 | cut -d/ -f2)"
+        ));
+        logs.push(format!(
+            "kubectl -n {ns} logs \"job/${{JOB:?no Job of this CronJob yet}}\""
         ));
         rerun.push("# Kubernetes: a Job from the CronJob, now".into());
         rerun.push(format!(
@@ -1071,6 +1097,10 @@ mod tests {
             ),
         ];
         let steps = merge(drafts);
+        assert_eq!(
+            demand("a $SERVICE ${SERVICE}_b \"$SERVICE\" $PORT", "SERVICE"),
+            "a ${SERVICE:?} ${SERVICE:?}_b \"${SERVICE:?}\" $PORT"
+        );
         let got: Vec<(&str, &str)> = steps
             .iter()
             .map(|s| (s.title.as_str(), s.command.as_deref().unwrap_or_default()))
@@ -1080,7 +1110,8 @@ mod tests {
             [
                 (
                     "Look",
-                    "SERVICE=${SERVICE:?set SERVICE to the service label of the alert}\nps \"$SERVICE\""
+                    // Shared: every use demands SERVICE (see `demand`).
+                    "SERVICE=${SERVICE:?set SERVICE to the service label of the alert}\nps \"${SERVICE:?}\""
                 ),
                 ("Ask (a, c)", "ask x"),
                 ("Ask (b)", "ask y"),

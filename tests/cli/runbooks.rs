@@ -585,7 +585,7 @@ receivers = ["core-slack"]
         "{text}"
     );
     assert_eq!(text.matches("amtool silence add ").count(), 1, "{text}");
-    assert!(text.contains("alertname=TargetDown \"service=$SERVICE\"\n"));
+    assert!(text.contains("alertname=TargetDown \"service=${SERVICE:?}\"\n"));
     // Routing per service: the team route for api, the default for search.
     assert!(
         text.contains(
@@ -770,14 +770,14 @@ fn services_share_a_block_unless_their_commands_differ() {
         )),
         "{absent}"
     );
-    assert!(absent.contains("\"$PORT:$PORT\""), "{absent}");
+    assert!(absent.contains("\"${PORT:?}:${PORT:?}\""), "{absent}");
     // The backups' destinations are in the table, not in the steps.
     let stale = read("BackupStale.md");
     assert!(
         stale.contains("| daily, to s3://backups/db-0002 |\n"),
         "{stale}"
     );
-    assert!(stale.contains("kubectl -n many create job --from=cronjob/\"$SERVICE-backup\" \"$SERVICE-backup-manual-$(date +%s)\"\n"), "{stale}");
+    assert!(stale.contains("kubectl -n many create job --from=cronjob/\"${SERVICE:?}-backup\" \"${SERVICE:?}-backup-manual-$(date +%s)\"\n"), "{stale}");
     // One escalation line for the services that reach the same receivers.
     assert!(
         stale.contains(
@@ -799,6 +799,67 @@ fn services_share_a_block_unless_their_commands_differ() {
 
 /// Prometheus's `/api/v1/rules` answer for the rule files of `tree`: each
 /// alerting rule with its name, query, labels and annotations.
+/// Pasted into a shell without setting SERVICE (or PORT), a block several
+/// services share runs none of its commands: each line that needs the
+/// variable stops at it, instead of acting on an empty name.
+#[test]
+fn a_shared_block_pasted_without_service_runs_no_command() {
+    let tree = generate_many(3);
+    // Stand-ins that record being run, for every command that acts.
+    let bin = tree.path().join("stub-bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    let log = tree.path().join("ran.log");
+    for name in ["kubectl", "docker", "doctl", "amtool", "redis-cli", "psql"] {
+        let stub = bin.join(name);
+        std::fs::write(
+            &stub,
+            format!("#!/bin/sh\necho \"{name} $*\" >> '{}'\n", log.display()),
+        )
+        .expect("stub");
+        let mut perms = std::fs::metadata(&stub).expect("stat").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&stub, perms).expect("chmod");
+    }
+    let mut lines = 0;
+    for name in names_in(&tree.path().join("runbooks")) {
+        let text = std::fs::read_to_string(tree.path().join("runbooks").join(&name)).expect("read");
+        for block in shell_blocks(&text) {
+            if !block.starts_with("SERVICE=${SERVICE:?") {
+                continue;
+            }
+            for line in block.lines().skip(1) {
+                if !(line.contains("SERVICE") || line.contains("PORT")) || line.starts_with("PORT=")
+                {
+                    continue;
+                }
+                lines += 1;
+                // A line sent to the background returns at once: wait for it
+                // so that what it ran is in the log.
+                let status = Command::new("/bin/bash")
+                    .arg("-c")
+                    .arg(format!("{line}\nrc=$?\nwait\nexit $rc"))
+                    .env_clear()
+                    .env("PATH", &bin)
+                    .status()
+                    .expect("bash runs");
+                assert!(
+                    line.ends_with('&') || !status.success(),
+                    "{name}: ran without SERVICE: {line}"
+                );
+            }
+        }
+    }
+    assert!(lines > 20, "only {lines} lines read SERVICE");
+    // Only listings that feed a filter on the name (`kubectl get jobs |
+    // grep "${SERVICE:?}-backup"`) run; they read, and name nothing.
+    let ran = std::fs::read_to_string(&log).unwrap_or_default();
+    let acted: Vec<&str> = ran
+        .lines()
+        .filter(|l| !l.starts_with("kubectl -n many get ") || l.contains("-backup"))
+        .collect();
+    assert!(acted.is_empty(), "commands ran with no service:\n{ran}");
+}
+
 fn rules_api(tree: &Path) -> Value {
     let mut groups = Vec::new();
     for file in names_in(&tree.join("prometheus/rules")) {
