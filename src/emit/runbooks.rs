@@ -416,60 +416,83 @@ fn http_meaning(
     kind: AlertKind,
     entries: &[AlertEntry<'_>],
 ) -> (Vec<String>, Vec<String>) {
-    let t = &entries[0].about.threshold;
-    let objective = entries.iter().find_map(|e| {
+    // Per service; a sentence about them all only when they agree, else the
+    // table below (one row per service) is the place to look.
+    let agreed = |of: &dyn Fn(&AlertEntry<'_>) -> Option<String>| {
+        let first = of(&entries[0]);
+        entries
+            .iter()
+            .all(|e| of(e) == first)
+            .then_some(first)
+            .flatten()
+    };
+    let slo_of = |e: &AlertEntry<'_>| {
         model
             .service(&e.about.service)
             .and_then(|s| s.http())
             .and_then(|h| h.slo.as_ref())
-            .and_then(|slo| Some((slo.availability?, slo.window, slo.error_budget()?)))
-    });
-    let budget = objective.map(|(a, w, b)| {
-        format!(
-            "The objective is {a} availability over {w}: an error budget of {} of requests.",
-            super::rules::percent(b)
-        )
+    };
+    let fires = agreed(&|e| Some(e.about.threshold.clone())).map_or_else(
+        || "Each service's threshold is in the table below.".to_string(),
+        |t| format!("It fires when errors are {t}."),
+    );
+    let budget = agreed(&|e| {
+        let slo = slo_of(e)?;
+        Some(format!(
+            "The objective is {} availability over {}: an error budget of {} of requests.",
+            slo.availability?,
+            slo.window,
+            super::rules::percent(slo.error_budget()?)
+        ))
     });
     // How long the whole budget lasts at each tier's burn rate: window ÷ factor.
-    let lasts = entries
-        .iter()
-        .find_map(|e| {
-            let slo = model.service(&e.about.service)?.http()?.slo.as_ref()?;
-            let tier = match kind {
-                AlertKind::SloBurnPage => crate::model::Tier::Page,
-                AlertKind::SloBurnTicket => crate::model::Tier::Ticket,
-                _ => return None,
-            };
-            let parts: Vec<String> = slo
-                .burn_rates
-                .iter()
-                .filter(|b| b.tier == tier && b.factor.digits() > 0)
-                .map(|b| {
-                    let ms = u128::from(slo.window.as_millis()) * 10u128.pow(b.factor.scale())
-                        / b.factor.digits();
-                    let ms = u64::try_from(ms - ms % 60_000).unwrap_or(u64::MAX);
-                    format!(
-                        "at {}x the budget lasts {}",
-                        b.factor,
-                        crate::units::Duration::from_millis(ms)
-                    )
-                })
-                .collect();
-            Some(parts.join(", "))
-        })
-        .unwrap_or_default();
+    let lasts = agreed(&|e| {
+        let slo = slo_of(e)?;
+        let tier = match kind {
+            AlertKind::SloBurnPage => crate::model::Tier::Page,
+            AlertKind::SloBurnTicket => crate::model::Tier::Ticket,
+            _ => return None,
+        };
+        let parts: Vec<String> = slo
+            .burn_rates
+            .iter()
+            .filter(|b| b.tier == tier && b.factor.digits() > 0)
+            .map(|b| {
+                let ms = u128::from(slo.window.as_millis()) * 10u128.pow(b.factor.scale())
+                    / b.factor.digits();
+                let ms = u64::try_from(ms - ms % 60_000).unwrap_or(u64::MAX);
+                format!(
+                    "at {}x the budget lasts {}",
+                    b.factor,
+                    crate::units::Duration::from_millis(ms)
+                )
+            })
+            .collect();
+        Some(format!(
+            "Of the {} budget, {}",
+            slo.window,
+            parts.join(", ")
+        ))
+    });
+    let burn = |consequence: &str| match (&budget, &lasts) {
+        (Some(budget), Some(lasts)) => format!("{budget} {lasts}: {consequence}"),
+        _ => format!(
+            "The services have different objectives, so their budgets last different times at these burn rates: {consequence}"
+        ),
+    };
+    let budget = budget.clone().unwrap_or_default();
     let (meaning, impact): (&str, String) = match kind {
         AlertKind::SloBurnPage => (
             "The service is failing requests (5xx) fast enough to spend a large share of its error budget within hours: the error ratio is above the page tier's threshold over both a long and a short window, so the problem is real and still happening.",
-            format!("{} Of the {} budget, {lasts}: users are seeing errors now, and the objective is lost within days unless the burn stops. This is the alert the SLO exists for: act at once. It fires when errors are {t}.", budget.clone().unwrap_or_default(), objective.map(|(_, w, _)| w.to_string()).unwrap_or_default()),
+            format!("{} {fires}", burn("users are seeing errors now, and the objective is lost within days unless the burn stops. This is the alert the SLO exists for: act at once.")),
         ),
         AlertKind::SloBurnTicket => (
             "The service is spending its error budget faster than the objective allows, slowly: the error ratio has stayed above the ticket tier's threshold over both windows for hours.",
-            format!("{} Of the {} budget, {lasts}: left alone, it is gone by the end of the window and the objective is missed. Not an emergency: handle it within working hours, and hold risky changes until the burn stops. It fires when errors are {t}.", budget.clone().unwrap_or_default(), objective.map(|(_, w, _)| w.to_string()).unwrap_or_default()),
+            format!("{} {fires}", burn("left alone, it is gone by the end of the window and the objective is missed. Not an emergency: handle it within working hours, and hold risky changes until the burn stops.")),
         ),
         AlertKind::ErrorRate5xx => (
             "More than the threshold of requests returned a 5xx status over the last 5 minutes.",
-            format!("Server errors are failed requests for users and spend the error budget. {}", budget.clone().unwrap_or_default()),
+            format!("Server errors are failed requests for users and spend the error budget. {budget}"),
         ),
         AlertKind::ErrorRate4xx => (
             "More than the threshold of requests returned a 4xx status over the last 5 minutes.",

@@ -519,6 +519,72 @@ fn amtool_parses_every_silence_and_test_fire_command() {
     );
 }
 
+/// What a runbook says of an alert's objective and threshold holds for
+/// every service it covers: said once when they agree, left to the table
+/// when they differ.
+#[test]
+fn a_runbook_states_an_objective_only_when_its_services_share_it() {
+    let runbook = |second: &str| {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spec = format!(
+            r##"
+[project]
+name = "duo"
+
+[[service]]
+name = "api"
+image = "registry.example.com/api:1.0"
+port = 8080
+slo = {{ window = "30d", availability = "99.9%" }}
+
+[[service]]
+name = "search"
+image = "registry.example.com/search:1.0"
+port = 8081
+slo = {{ window = "30d", availability = "{second}" }}
+
+[[alerting.receiver]]
+name = "pager"
+type = "pagerduty"
+routing_key = {{ env = "PD_KEY" }}
+
+[alerting]
+default_receiver = "pager"
+
+[platform.compose]
+"##
+        );
+        std::fs::write(dir.path().join("hardening.toml"), spec).expect("spec");
+        let run = harden_in(dir.path(), &["generate", "--out", "out"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        std::fs::read_to_string(dir.path().join("out/runbooks/SLOErrorBudgetBurnPage.md"))
+            .expect("runbook")
+    };
+    let same = runbook("99.9%");
+    assert!(
+        same.contains("The objective is 99.9% availability over 30d: an error budget of 0.1% of requests. Of the 30d budget, at 14.4x the budget lasts 2d2h"),
+        "{same}"
+    );
+    assert!(
+        same.contains("It fires when errors are above 1.44% over 1h and 5m"),
+        "{same}"
+    );
+    let differ = runbook("99.5%");
+    assert!(!differ.contains("The objective is"), "{differ}");
+    assert!(!differ.contains("It fires when errors are"), "{differ}");
+    assert!(
+        differ.contains("The services have different objectives, so their budgets last different times at these burn rates: users are seeing errors now"),
+        "{differ}"
+    );
+    assert!(
+        differ.contains("Each service's threshold is in the table below."),
+        "{differ}"
+    );
+    // The table has both thresholds.
+    assert!(differ.contains("| api | critical |"), "{differ}");
+    assert!(differ.contains("| search | critical |"), "{differ}");
+}
+
 #[test]
 fn an_alert_two_services_share_has_one_runbook_covering_both() {
     let dir = tempfile::tempdir().expect("tempdir");
