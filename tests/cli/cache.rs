@@ -5,7 +5,7 @@
 //! query found in the exporter's output, with the `maxmemory` the spec asks.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,14 +21,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 /// An HTTP/1.0 GET on loopback: the status line and body, or None.
@@ -79,7 +71,7 @@ fn the_exporter_of_a_real_redis_has_every_series_the_rules_and_dashboard_query()
     .expect("YAML");
     let container = &deployment["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(container["command"][0], "redis-server");
-    let redis_port = free_port();
+    let [redis_port, metrics_port] = free_ports();
     let password = "test-only-password-0123456789";
     let mut args: Vec<String> = container["args"]
         .as_array()
@@ -110,7 +102,6 @@ fn the_exporter_of_a_real_redis_has_every_series_the_rules_and_dashboard_query()
             .spawn()
             .expect("redis-server starts"),
     );
-    let metrics_port = free_port();
     let _exporter = Killed(
         Command::new(&exporter)
             .arg(format!("-redis.addr=redis://127.0.0.1:{redis_port}"))

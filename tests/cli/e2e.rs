@@ -134,14 +134,6 @@ fn read_request(stream: TcpStream, status: &str, reply: &str) -> Option<String> 
     Some(String::from_utf8_lossy(&body).into_owned())
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 /// GET or POST `path` on 127.0.0.1:`port`; the status, or 0 when unreachable.
 fn request(port: u16, method: &str, path: &str) -> u16 {
     let Ok(mut s) = TcpStream::connect_timeout(
@@ -356,11 +348,12 @@ fn alerts_fire_reach_receivers_and_resolve_on_a_real_stack() {
         "e2e0000000000000000000000000000",
     )
     .expect("write");
+    let [demo_port, prometheus_port, alertmanager_port, grafana_port] = free_ports();
     let ports = Ports {
-        demo: free_port(),
-        prometheus: free_port(),
-        alertmanager: free_port(),
-        grafana: free_port(),
+        demo: demo_port,
+        prometheus: prometheus_port,
+        alertmanager: alertmanager_port,
+        grafana: grafana_port,
     };
     let spec_path = root_dir.join("hardening.toml");
     fs::write(&spec_path, spec(&ports, &secrets)).expect("write spec");

@@ -142,3 +142,13 @@ pub fn generate_example(spec: &Path) -> tempfile::TempDir {
     harden(&["generate", &spec_arg, "--out", &out_arg]).success();
     out
 }
+
+/// `N` distinct free loopback ports. Each listener is held until all are
+/// chosen: a port bound and closed at once can be handed out again, and two
+/// servers of one test then collide.
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let listeners: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback"))
+        .collect();
+    std::array::from_fn(|i| listeners[i].local_addr().expect("addr").port())
+}
