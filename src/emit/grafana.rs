@@ -138,26 +138,23 @@ fn render_dashboard(
     )
 }
 
-/// A problem building a dashboard, before it knows its file.
+/// A problem building a dashboard (a number JSON cannot hold), before it
+/// knows its file. Its queries are checked later, on the checker thread.
 #[derive(Debug)]
 pub(crate) struct BuildError {
-    format: &'static str,
     detail: String,
 }
 
 impl BuildError {
     fn number(detail: String) -> Self {
-        BuildError {
-            format: "JSON",
-            detail,
-        }
+        BuildError { detail }
     }
 
     fn at(self, path: &str) -> EmitError {
         EmitError::Invalid {
             path: path.to_string(),
             template: DASHBOARD_TEMPLATE.to_string(),
-            format: self.format,
+            format: "JSON",
             detail: self.detail,
         }
     }

@@ -66,41 +66,38 @@ pub fn yaml(text: &str) -> Result<(), String> {
         let line = event.start_mark.line + 1;
         let column = event.start_mark.column + 1;
         // A node inside a key being spelled out only extends the spelling.
-        if let Some(Frame::Key { spelled, depth, .. }) = stack.last_mut() {
-            match &event.data {
-                EventData::MappingStart { .. } | EventData::SequenceStart { .. } => {
-                    *depth += 1;
-                    spelled.push(if matches!(event.data, EventData::MappingStart { .. }) {
-                        '{'
-                    } else {
-                        '['
-                    });
-                }
-                EventData::MappingEnd | EventData::SequenceEnd => {
-                    *depth -= 1;
-                    spelled.push(if matches!(event.data, EventData::MappingEnd) {
-                        '}'
-                    } else {
-                        ']'
-                    });
-                }
-                EventData::Scalar { value, .. } => {
-                    spelled.push_str(&format!("{:?},", value));
-                }
-                EventData::Alias { anchor } => spelled.push_str(&format!("*{anchor},")),
-                _ => {}
-            }
-            if *depth == 0 {
-                let Some(Frame::Key {
-                    spelled,
-                    line,
-                    column,
-                    ..
-                }) = stack.pop()
-                else {
-                    unreachable!("the top frame is a key")
+        if matches!(stack.last(), Some(Frame::Key { .. })) {
+            if let Some(Frame::Key {
+                mut spelled,
+                mut depth,
+                line,
+                column,
+            }) = stack.pop()
+            {
+                let (nesting, mark) = match &event.data {
+                    EventData::MappingStart { .. } => (1, "{"),
+                    EventData::SequenceStart { .. } => (1, "["),
+                    EventData::MappingEnd => (-1, "}"),
+                    EventData::SequenceEnd => (-1, "]"),
+                    _ => (0, ""),
                 };
-                node(&mut stack, Some(spelled), line, column)?;
+                depth = depth.saturating_add_signed(nesting);
+                spelled.push_str(mark);
+                match &event.data {
+                    EventData::Scalar { value, .. } => spelled.push_str(&format!("{value:?},")),
+                    EventData::Alias { anchor } => spelled.push_str(&format!("*{anchor},")),
+                    _ => {}
+                }
+                if depth == 0 {
+                    node(&mut stack, Some(spelled), line, column)?;
+                } else {
+                    stack.push(Frame::Key {
+                        spelled,
+                        depth,
+                        line,
+                        column,
+                    });
+                }
             }
             continue;
         }
