@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check;
 use crate::diagnostics::{self, Located, Style};
-use crate::emit::{self, Templates};
+use crate::engine::{self, Templates};
 use crate::load::{self, LoadError};
 use crate::model::Model;
 use crate::output::{self, Drift, OutputSet, WriteOptions};
@@ -252,7 +252,7 @@ fn compile_model(
     });
     let (model, warnings) = loaded?;
     let templates = templates?;
-    let set = emit::emit(&model, &templates)?;
+    let set = engine::emit(&model, &templates)?;
     let out = target.out.clone().unwrap_or_else(|| {
         spec.parent()
             .filter(|p| !p.as_os_str().is_empty())

@@ -6,8 +6,9 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Alert, Model, Severity, Slo, Tier};
+use crate::model::{Alert, Model, Slo, Tier};
 use crate::units::{Decimal, Duration};
+use crate::vocab::percent;
 
 /// The whole explanation, as plain aligned text.
 pub fn render(model: &Model) -> String {
@@ -136,7 +137,7 @@ fn alert_table(out: &mut String, alerts: &[Alert]) {
         }
         rows.push(vec![
             a.name.clone(),
-            severity(a.severity).to_string(),
+            a.severity.as_str().to_string(),
             a.for_.to_string(),
             labels.join(" "),
         ]);
@@ -175,20 +176,6 @@ fn scaled(num: u128, den: u128, places: u32) -> Decimal {
         (num.saturating_mul(unit).saturating_mul(2) + den) / den.saturating_mul(2)
     };
     Decimal::from_parts(q, places).unwrap_or(Decimal::ZERO)
-}
-
-fn percent(fraction: Decimal) -> String {
-    fraction
-        .checked_mul(Decimal::HUNDRED)
-        .map_or_else(|| fraction.to_string(), |p| format!("{p}%"))
-}
-
-fn severity(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "critical",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
 }
 
 fn tier_key(t: Tier) -> &'static str {

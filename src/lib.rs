@@ -12,7 +12,7 @@
 pub mod check;
 pub mod cli;
 pub mod diagnostics;
-pub mod emit;
+pub mod engine;
 pub mod explain;
 pub mod load;
 pub mod model;
@@ -20,4 +20,6 @@ pub mod output;
 pub mod schema;
 pub mod source;
 pub mod spec;
+pub mod targets;
 pub mod units;
+pub mod vocab;

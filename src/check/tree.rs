@@ -497,7 +497,7 @@ fn expected_alerts(service: &Service) -> Vec<&str> {
         .map(|r| r.alert_rules.iter().map(|a| a.name.as_str()).collect())
         .unwrap_or_default();
     if service.backup().is_some() {
-        names.extend(crate::emit::BackupAlert::ALL.map(|a| a.name()));
+        names.extend(crate::targets::alerting::BackupAlert::ALL.map(|a| a.name()));
     }
     names
 }
@@ -570,7 +570,7 @@ fn runbooks(model: &Model, tree: &Tree<'_>) -> Check {
                 continue;
             };
             alerts.insert(alert.to_string());
-            let expected = crate::emit::runbook_url(model, alert);
+            let expected = crate::targets::alerting::runbook_url(model, alert);
             match rule["annotations"]["runbook_url"].as_str() {
                 None => problems.push(format!("{alert} in {path} has no runbook_url")),
                 Some(url) => {

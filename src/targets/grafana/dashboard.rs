@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{BuildError, DATASOURCE_UID, SCHEMA_VERSION};
-use crate::emit::Query;
+use crate::engine::Query;
 use crate::units::Decimal;
 
 #[derive(Serialize)]
@@ -35,7 +35,7 @@ impl Dashboard {
         Dashboard {
             uid,
             title,
-            description: super::super::HEADER.to_string(),
+            description: crate::engine::HEADER.to_string(),
             tags,
             editable: false,
             graph_tooltip: 1,

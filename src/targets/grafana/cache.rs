@@ -7,9 +7,10 @@ use serde_json::json;
 
 use super::dashboard::{Dashboard, Layout, Link, Target, Thresholds, number};
 use super::service::{firing_by_name, stat, timeseries};
-use super::{BuildError, OVERVIEW_UID, promql_str};
+use super::{BuildError, promql_str};
 use crate::model::{CacheAlertKind, Model, Redis, Service, redis_series as series};
 use crate::units::Decimal;
+use crate::vocab::{OVERVIEW_UID, percent};
 
 pub fn dashboard(model: &Model, svc: &Service, redis: &Redis) -> Result<Dashboard, BuildError> {
     let name = &svc.name;
@@ -158,11 +159,4 @@ pub fn dashboard(model: &Model, svc: &Service, redis: &Redis) -> Result<Dashboar
 
     board.panels = layout.finish();
     Ok(board)
-}
-
-/// `0.9` → `90%`.
-fn percent(fraction: Decimal) -> String {
-    fraction
-        .checked_mul(Decimal::HUNDRED)
-        .map_or_else(|| fraction.to_string(), |p| format!("{p}%"))
 }

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::{EmitError, Emitter};
+use crate::engine::{EmitError, Emitter};
 use crate::model::{Model, ReceiverChannel, Scaling, SecretRef, backup_metrics, saturation};
 use crate::output::FileMode;
 use crate::units::Duration;

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{EmitError, Emitter};
+use crate::engine::{EmitError, Emitter};
 use crate::model::{Model, Target, backup_metrics};
 use crate::output::FileMode;
 

@@ -13,7 +13,7 @@
 use serde::Serialize;
 use serde::ser::SerializeMap;
 
-use super::{EmitError, Emitter, HEADER};
+use crate::engine::{EmitError, Emitter, HEADER};
 use crate::model::{Dns, DnsOrigin, DnsProvider, DnsRecord, Model};
 use crate::output::FileMode;
 

@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::{EmitError, Emitter};
+use crate::engine::{EmitError, Emitter};
 use crate::model::{
     DIGITALOCEAN_BACKUP_RETENTION_DAYS, DatabaseEngine, DoImage, Model, Redis, Scaling, Workload,
 };

@@ -16,7 +16,7 @@
 
 use serde::Serialize;
 
-use super::{EmitError, Emitter};
+use crate::engine::{EmitError, Emitter};
 use crate::model::{
     BackupDestination, Disruption, Model, REDIS_EXPORTER_PORT, SECRETS_DIR, Scaling, SecretRef,
     backup_metrics,

@@ -8,11 +8,10 @@ use serde_json::json;
 use super::dashboard::{
     Dashboard, FieldConfig, Layout, Link, PanelSpec, Target, Thresholds, Variable, number,
 };
-use super::{
-    BuildError, OVERVIEW_UID, human, percentile_series, promql_str, seconds, sli_error_series,
-};
+use super::{BuildError, human, percentile_series, promql_str, seconds, sli_error_series};
 use crate::model::{HttpService, Model, Scaling, Service, Slo, Tier, saturation};
 use crate::units::{Decimal, Duration};
+use crate::vocab::OVERVIEW_UID;
 
 /// The short windows the burn-rate panel draws, with the SLO window itself.
 const BURN_WINDOWS: [u32; 7] = [300, 1800, 3600, 7200, 6 * 3600, 86_400, 3 * 86_400];

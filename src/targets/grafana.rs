@@ -16,7 +16,7 @@ mod service;
 
 use serde::Serialize;
 
-use super::{EmitError, Emitter};
+use crate::engine::{EmitError, Emitter};
 use crate::model::Model;
 use crate::output::FileMode;
 use crate::units::{Decimal, Duration};
@@ -31,8 +31,6 @@ pub const DATASOURCE_UID: &str = "harden-prometheus";
 /// 11.2 save (the compose default is 11.1); later versions migrate a
 /// dashboard forward from its schema version when they load it.
 pub const SCHEMA_VERSION: u32 = 39;
-/// The uid of the overview dashboard.
-pub const OVERVIEW_UID: &str = "harden-overview";
 
 const DASHBOARD_TEMPLATE: &str = "grafana/dashboard.json.j2";
 

@@ -1,28 +1,14 @@
-//! Emitters: model → output set. Each target has a module that turns the
-//! model into a render context and renders its template; this module owns
-//! what they share: the template engine, escaping, and the parse-back check
-//! every emitted file passes before it is accepted.
+//! The engine every target renders through: model → output set. Each
+//! target (`crate::targets`) turns the model into render contexts; this
+//! module owns what they share: the template engine, escaping, and the
+//! checks every emitted file passes before it is accepted (its PromQL, then
+//! its format, parsed back).
 
-mod alertmanager;
-mod catalog;
-mod ci;
-mod compose;
-mod digitalocean;
-mod dns;
-mod escape;
-mod grafana;
-mod kubernetes;
-mod loadtest;
-mod operations;
-mod parse_back;
-mod prometheus;
+pub(crate) mod escape;
+pub(crate) mod parse_back;
 mod promql;
-mod rules;
-mod runbooks;
-mod scripts;
 mod templates;
 
-pub use catalog::{BackupAlert, runbook_path, runbook_url};
 pub use templates::Templates;
 
 use std::path::PathBuf;
@@ -88,7 +74,7 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
             templates,
             files: sender,
         };
-        let emitted = emit_all(model, &mut out);
+        let emitted = crate::targets::emit_all(model, &mut out);
         drop(out);
         let checked = checker
             .join()
@@ -100,27 +86,6 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
 
 /// How many rendered files may wait for their parse-back check.
 const CHECK_QUEUE: usize = 32;
-
-fn emit_all(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
-    prometheus::emit(model, out)?;
-    let rule_files = catalog::rule_files(model);
-    rules::emit(&rule_files, out)?;
-    runbooks::emit(model, &rule_files, out)?;
-    operations::emit(model, &rule_files, out)?;
-    // The catalog holds every rule and test as values (more than the rule
-    // files' text): free it before the other emitters add their files.
-    drop(rule_files);
-    alertmanager::emit(model, out)?;
-    loadtest::emit(model, out)?;
-    scripts::emit(model, out)?;
-    kubernetes::emit(model, out)?;
-    compose::emit(model, out)?;
-    digitalocean::emit(model, out)?;
-    dns::emit(model, out)?;
-    grafana::emit(model, out)?;
-    ci::emit(model, out)?;
-    Ok(())
-}
 
 /// What an emitter writes into: renders templates and hands each file to
 /// the checker, which collects them (see [`emit`]).

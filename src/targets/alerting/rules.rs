@@ -19,12 +19,13 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::catalog::{self, About, Pair, Rule, RuleFile, RuleGroup, Topic, pair};
-use super::{EmitError, Emitter, Query};
+use crate::engine::{EmitError, Emitter, Query};
 use crate::model::{
     Alert, AlertKind, BurnRate, HttpService, Model, Scaling, Service, Severity, record, saturation,
 };
 use crate::output::FileMode;
 use crate::units::{Decimal, Duration};
+use crate::vocab::{dashboard_url, percent};
 
 /// The promtool test's evaluation interval and series step.
 const STEP_SECS: u64 = 60;
@@ -226,10 +227,9 @@ impl<'a> Builder<'a> {
     }
 
     fn dashboard_url(&self) -> String {
-        format!(
-            "{}/d/{}",
-            self.model.monitoring.grafana_url,
-            self.service.dashboard_uid()
+        dashboard_url(
+            &self.model.monitoring.grafana_url,
+            &self.service.dashboard_uid(),
         )
     }
 
@@ -1073,7 +1073,7 @@ impl<'a> Builder<'a> {
 /// the service has one.
 fn alert_labels(severity: Severity, service: &Service) -> Vec<Pair> {
     let mut labels = vec![
-        pair("severity", severity_name(severity)),
+        pair("severity", severity.as_str()),
         pair("service", &service.name),
     ];
     if let Some(team) = &service.team {
@@ -1226,14 +1226,6 @@ fn override_key(kind: AlertKind) -> &'static str {
     }
 }
 
-pub fn severity_name(s: Severity) -> &'static str {
-    match s {
-        Severity::Critical => "critical",
-        Severity::Warning => "warning",
-        Severity::Info => "info",
-    }
-}
-
 /// A latency for people: `500ms`, `2s`, `1.5s` (not `1s500ms`).
 fn human(d: Duration) -> String {
     let ms = d.as_millis();
@@ -1259,13 +1251,6 @@ fn minutes(steps: u64) -> String {
 fn per(fraction: Decimal, total: u128) -> u128 {
     let scale = 10u128.pow(fraction.scale());
     fraction.digits() * total / scale
-}
-
-/// A fraction as a percentage: 0.0144 → `1.44%`.
-pub fn percent(fraction: Decimal) -> String {
-    fraction
-        .checked_mul(Decimal::HUNDRED)
-        .map_or_else(|| fraction.to_string(), |p| format!("{p}%"))
 }
 
 /// Prometheus's `humanizePercentage`: `%.4g%%` of the value × 100.

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use super::{EmitError, Emitter};
+use crate::engine::{EmitError, Emitter};
 use crate::model::{LoadTest, Method, Model, Slo};
 use crate::output::FileMode;
 use crate::units::{Decimal, Duration};

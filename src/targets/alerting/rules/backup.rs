@@ -12,13 +12,13 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::{About, BackupAlert, Pair, Rule, RuleFile, RuleGroup, Topic};
+use super::super::catalog::{About, BackupAlert, Pair, Rule, RuleFile, RuleGroup, Topic};
 use super::{
     Check, ExpAlert, STEP_SECS, Series, TestGroup, alert_annotations, alert_labels, minutes,
     steps_of,
 };
-use crate::emit::grafana::OVERVIEW_UID;
 use crate::model::{Backup, Model, Service, Severity, backup_metrics as m};
+use crate::vocab::{OVERVIEW_UID, dashboard_url};
 
 /// The rule files of the databases with backups, one per database.
 pub fn backup_rule_files(model: &Model) -> Vec<RuleFile> {
@@ -40,7 +40,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
         .services
         .iter()
         .any(|s| s.http().is_some())
-        .then(|| format!("{}/d/{OVERVIEW_UID}", model.monitoring.grafana_url));
+        .then(|| dashboard_url(&model.monitoring.grafana_url, OVERVIEW_UID));
     let annotations = |name: &str, summary: String, description: String| {
         alert_annotations(model, name, &summary, &description, dashboard.as_deref())
     };

@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::catalog::{self, RuleFile};
-use super::escape::shell_word;
 use super::runbooks::{Step, alertmanager_default, app_id, prometheus_default, query_command};
-use super::{EmitError, Emitter};
+use crate::engine::escape::shell_word;
+use crate::engine::{EmitError, Emitter};
 use crate::model::{Model, Scaling, Severity, record};
 use crate::output::FileMode;
+use crate::vocab::{OVERVIEW_UID, dashboard_url};
 
 pub const PATH: &str = "OPERATIONS.md";
 
@@ -99,8 +100,8 @@ fn weekly(model: &Model) -> Section {
     let mut steps = Vec::new();
     let grafana = &model.monitoring.grafana_url;
     let mut text = format!(
-        "Open the overview ({grafana}/d/{}) and each service's dashboard for the past 7 days.",
-        super::grafana::OVERVIEW_UID
+        "Open the overview ({}) and each service's dashboard for the past 7 days.",
+        dashboard_url(grafana, OVERVIEW_UID)
     );
     // Services whose dashboards have the same rows are listed together.
     let mut groups: Vec<(Vec<&str>, Vec<String>)> = Vec::new();
@@ -121,7 +122,11 @@ fn weekly(model: &Model) -> Section {
         if !http.business_metrics.is_empty() {
             rows.push("Business");
         }
-        let link = format!("{} ({grafana}/d/{})", service.name, service.dashboard_uid());
+        let link = format!(
+            "{} ({})",
+            service.name,
+            dashboard_url(grafana, &service.dashboard_uid())
+        );
         match groups.iter_mut().find(|(r, _)| *r == rows) {
             Some((_, links)) => links.push(link),
             None => groups.push((rows, vec![link])),
@@ -223,7 +228,7 @@ fn monthly(model: &Model, files: &[RuleFile]) -> Section {
             continue;
         };
         let mut labels = vec![
-            format!("severity={}", super::rules::severity_name(severity)),
+            format!("severity={}", severity.as_str()),
             format!("service={}", entry.about.service),
         ];
         if let Some(team) = &entry.about.team {
@@ -239,7 +244,7 @@ fn monthly(model: &Model, files: &[RuleFile]) -> Section {
             words.join(" "),
             shell_word(&format!(
                 "Monthly test fire ({} route): acknowledge and resolve",
-                super::rules::severity_name(severity)
+                severity.as_str()
             ))
         ));
     }

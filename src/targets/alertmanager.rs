@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{EmitError, Emitter};
+use crate::engine::{EmitError, Emitter};
 use crate::model::{Alerting, Model, ReceiverChannel, Route};
 use crate::output::FileMode;
 

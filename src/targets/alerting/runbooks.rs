@@ -18,8 +18,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::catalog::{self, AlertEntry, BackupAlert, RuleFile, Topic};
-use super::escape::shell_word;
-use super::{EmitError, Emitter};
+use crate::engine::escape::shell_word;
+use crate::engine::{EmitError, Emitter};
 use crate::model::{AlertKind, CacheAlertKind, Model, ReceiverChannel, Severity};
 use crate::output::FileMode;
 
@@ -84,10 +84,6 @@ pub fn prometheus_default(model: &Model) -> String {
 
 pub fn alertmanager_default(model: &Model) -> String {
     format!("http://localhost:{}", model.monitoring.alertmanager_port)
-}
-
-fn severity_name(s: Severity) -> &'static str {
-    super::rules::severity_name(s)
 }
 
 /// Stands for the service in a command drafted for one service; [`word`]
@@ -311,7 +307,7 @@ fn runbook(model: &Model, name: &str, entries: &[AlertEntry<'_>]) -> Context {
         .iter()
         .map(|e| Row {
             name: e.about.service.clone(),
-            severity: severity_name(e.about.severity).to_string(),
+            severity: e.about.severity.as_str().to_string(),
             hold: e.rule.for_.clone().unwrap_or_else(|| "at once".into()),
             threshold: e.about.threshold.clone(),
             team: e.about.team.clone().unwrap_or_else(|| "—".into()),
@@ -442,7 +438,7 @@ fn http_meaning(
             "The objective is {} availability over {}: an error budget of {} of requests.",
             slo.availability?,
             slo.window,
-            super::rules::percent(slo.error_budget()?)
+            crate::vocab::percent(slo.error_budget()?)
         ))
     });
     // How long the whole budget lasts at each tier's burn rate: window ÷ factor.
@@ -1046,7 +1042,7 @@ fn escalation(model: &Model, entries: &[AlertEntry<'_>]) -> Vec<String> {
                 .map(|t| format!(", owned by team {t}"))
                 .unwrap_or_default();
             let services = services.join(", ");
-            let severity = severity_name(severity);
+            let severity = severity.as_str();
             if reached.is_empty() {
                 format!(
                     "{services}{team}: severity {severity} reaches no receiver; Alertmanager has none configured."

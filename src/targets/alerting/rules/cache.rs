@@ -11,12 +11,13 @@
 
 use std::collections::BTreeMap;
 
-use super::catalog::{About, Pair, RuleFile, RuleGroup, Topic};
+use super::super::catalog::{About, Pair, RuleFile, RuleGroup, Topic};
 use super::{
     AlertRule, Case, Firing, Series, alert_annotations, alert_labels, humanize_percentage,
 };
 use crate::model::{CacheAlert, CacheAlertKind, Model, Redis, Service, redis_series as series};
 use crate::units::Decimal;
+use crate::vocab::{dashboard_url, percent};
 
 /// The rule files of the Redis caches, one per cache.
 pub fn cache_rule_files(model: &Model) -> Vec<RuleFile> {
@@ -114,7 +115,7 @@ impl CacheRules<'_> {
 
     /// The alert's threshold in words, for its runbook.
     fn threshold(&self, alert: &CacheAlert) -> String {
-        let ratio = || super::percent(alert.threshold.unwrap_or(Decimal::ONE));
+        let ratio = || percent(alert.threshold.unwrap_or(Decimal::ONE));
         match alert.kind {
             CacheAlertKind::Down => "Redis or its exporter not answering".to_string(),
             CacheAlertKind::MemoryHigh => {
@@ -130,10 +131,9 @@ impl CacheRules<'_> {
     }
 
     fn dashboard_url(&self) -> String {
-        format!(
-            "{}/d/{}",
-            self.model.monitoring.grafana_url,
-            self.service.dashboard_uid()
+        dashboard_url(
+            &self.model.monitoring.grafana_url,
+            &self.service.dashboard_uid(),
         )
     }
 
@@ -283,7 +283,7 @@ impl CacheRules<'_> {
                     ),
                     summary: format!(
                         "{name}: Redis memory above {} of maxmemory",
-                        super::percent(threshold)
+                        percent(threshold)
                     ),
                     description: format!(
                         "Redis at {{{{ $labels.instance }}}} uses {{{{ $value | humanizePercentage }}}} of its maxmemory ({}): {full}.",
@@ -316,7 +316,7 @@ impl CacheRules<'_> {
                     ),
                     summary: format!(
                         "{name}: Redis clients above {} of maxclients",
-                        super::percent(threshold)
+                        percent(threshold)
                     ),
                     description: "Redis at {{ $labels.instance }} has {{ $value | humanizePercentage }} of its maxclients connected: at the limit it refuses new connections. Look for a connection leak or an undersized pool.".to_string(),
                     cases: vec![

@@ -13,8 +13,8 @@
 
 use serde::Serialize;
 
-use super::escape::shell_word;
-use super::{EmitError, Emitter};
+use crate::engine::escape::shell_word;
+use crate::engine::{EmitError, Emitter};
 use crate::model::{CiProvider, Model};
 use crate::output::FileMode;
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{EmitError, Emitter};
+use crate::engine::{EmitError, Emitter};
 use crate::model::{
     BackupDestination, DatabaseEngine, Model, Redis, Resources, SECRETS_DIR, SecretRef, Workload,
     backup_metrics,

@@ -1,0 +1,24 @@
+//! Alerting: the alert catalog and every file written from it: the rule
+//! files and their promtool tests (`prometheus/rules/`, `prometheus/tests/`),
+//! one runbook per alert name (`runbooks/`) and `OPERATIONS.md`. The catalog
+//! is built once per generation, so an alert, its test, its runbook and its
+//! `runbook_url` cannot disagree.
+
+pub(crate) mod catalog;
+mod operations;
+mod rules;
+mod runbooks;
+
+pub use catalog::{BackupAlert, runbook_path, runbook_url};
+
+use crate::engine::{EmitError, Emitter};
+use crate::model::Model;
+
+pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    let rule_files = catalog::rule_files(model);
+    rules::emit(&rule_files, out)?;
+    runbooks::emit(model, &rule_files, out)?;
+    operations::emit(model, &rule_files, out)
+    // The catalog holds every rule and test as values (more than the rule
+    // files' text): it is freed here, before the other targets add theirs.
+}
