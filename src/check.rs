@@ -2,10 +2,14 @@
 //! the generated tree on disk with the spec ([`tree`]); live checks ask the
 //! running services and monitoring stack ([`live`]).
 
+mod backups;
+mod files;
+mod health;
 mod http;
 mod live;
 mod report;
-mod tree;
+mod secrets;
+pub(crate) mod tree;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -87,6 +91,6 @@ fn rule_groups(set: &OutputSet) -> BTreeSet<String> {
     out
 }
 
-fn plural(n: usize) -> &'static str {
+pub(crate) fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }

@@ -4,15 +4,32 @@
 //! is built once per generation, so an alert, its test, its runbook and its
 //! `runbook_url` cannot disagree.
 
+pub(crate) mod check;
+
 pub(crate) mod catalog;
 mod operations;
 mod rules;
 mod runbooks;
 
-pub use catalog::{BackupAlert, runbook_path, runbook_url};
+pub use catalog::{BackupAlert, RUNBOOKS_DIR, runbook_path, runbook_url};
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::Model;
+
+pub use operations::PATH as OPERATIONS_PATH;
+
+/// Where the rule files are: what `prometheus.yml`'s `rule_files` loads.
+pub const RULES_DIR: &str = "prometheus/rules/";
+
+/// `prometheus/rules/<name>.yml`: the rules of a service, cache or database.
+pub fn rules_path(name: &str) -> String {
+    format!("{RULES_DIR}{name}.yml")
+}
+
+/// `prometheus/tests/<name>.test.yml`: the promtool tests of its rules.
+pub fn tests_path(name: &str) -> String {
+    format!("prometheus/tests/{name}.test.yml")
+}
 
 pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let rule_files = catalog::rule_files(model);

@@ -5,6 +5,8 @@
 //! The tree is built so that an alert reaches exactly
 //! [`Alerting::receivers_for`]; the route tests check that with amtool.
 
+pub(crate) mod check;
+
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};

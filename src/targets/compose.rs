@@ -4,6 +4,8 @@
 //! generated configuration. Receiver secrets come from the environment
 //! variables the spec names, as Compose secrets under `/run/secrets`.
 
+pub(crate) mod check;
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;

@@ -7,6 +7,8 @@
 //! A database whose backups must outlive the managed database's own (see
 //! `DIGITALOCEAN_BACKUP_RETENTION_DAYS`) gets a backup worker.
 
+pub(crate) mod check;
+
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};

@@ -10,6 +10,8 @@
 //! (`aws cloudformation deploy`). Built as typed values and serialized by
 //! serde, so every value is JSON-escaped.
 
+pub(crate) mod check;
+
 use serde::Serialize;
 use serde::ser::SerializeMap;
 

@@ -199,7 +199,7 @@ mod tests {
     #[test]
     fn the_builtin_dashboard_template_adds_only_a_newline() {
         // render_dashboard skips the compiled-in template on this promise.
-        let templates = super::super::Templates::builtin().expect("templates");
+        let templates = crate::engine::Templates::builtin().expect("templates");
         let json = "{\n  \"title\": \"a \\\"b\\\" <c> & {{ d }}\"\n}".to_string();
         let rendered = templates
             .render(

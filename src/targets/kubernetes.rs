@@ -14,6 +14,8 @@
 //! `batch/v1` CronJob running `scripts/backup.sh` (`<db>/backup-cronjob.yaml`),
 //! and the project a Pushgateway (`pushgateway/{deployment,service}.yaml`) it reports to.
 
+pub(crate) mod check;
+
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
@@ -22,6 +24,45 @@ use crate::model::{
     backup_metrics,
 };
 use crate::output::FileMode;
+
+/// The base every manifest is in; `kustomization.yaml` lists the others
+/// relative to it.
+const BASE: &str = "k8s/";
+pub const NAMESPACE_PATH: &str = "k8s/namespace.yaml";
+pub const KUSTOMIZATION_PATH: &str = "k8s/kustomization.yaml";
+pub const ALERTMANAGER_DEPLOYMENT_PATH: &str = "k8s/alertmanager/deployment.yaml";
+pub const ALERTMANAGER_SERVICE_PATH: &str = "k8s/alertmanager/service.yaml";
+pub const PUSHGATEWAY_DEPLOYMENT_PATH: &str = "k8s/pushgateway/deployment.yaml";
+pub const PUSHGATEWAY_SERVICE_PATH: &str = "k8s/pushgateway/service.yaml";
+
+/// `k8s/<name>/deployment.yaml`: an HTTP service's or a cache's Deployment.
+pub fn deployment_path(name: &str) -> String {
+    format!("k8s/{name}/deployment.yaml")
+}
+/// `k8s/<name>/service.yaml`.
+pub fn service_path(name: &str) -> String {
+    format!("k8s/{name}/service.yaml")
+}
+/// `k8s/<name>/hpa.yaml`.
+pub fn hpa_path(name: &str) -> String {
+    format!("k8s/{name}/hpa.yaml")
+}
+/// `k8s/<name>/pdb.yaml`.
+pub fn pdb_path(name: &str) -> String {
+    format!("k8s/{name}/pdb.yaml")
+}
+/// `k8s/<cache>/pvc.yaml`.
+pub fn pvc_path(name: &str) -> String {
+    format!("k8s/{name}/pvc.yaml")
+}
+/// `k8s/<db>/backup-cronjob.yaml`.
+pub fn backup_cronjob_path(db: &str) -> String {
+    format!("k8s/{db}/backup-cronjob.yaml")
+}
+/// `k8s-regions/<region>`: the kustomization of one region's cluster.
+pub fn overlay_dir(region: &str) -> String {
+    format!("k8s-regions/{region}")
+}
 
 #[derive(Serialize)]
 struct Common<'a> {
@@ -175,15 +216,16 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         namespace: &k8s.namespace,
         project: &model.project.name,
     };
-    let mut resources = vec!["namespace.yaml".to_string()];
+    let relative = |path: &str| path.strip_prefix(BASE).unwrap_or(path).to_string();
+    let mut resources = vec![relative(NAMESPACE_PATH)];
     let mut render =
-        |out: &mut Emitter<'_>, file: String, template: &str, cx: &dyn ErasedContext| {
-            let result = cx.render_into(out, &format!("k8s/{file}"), template);
-            resources.push(file);
+        |out: &mut Emitter<'_>, path: String, template: &str, cx: &dyn ErasedContext| {
+            let result = cx.render_into(out, &path, template);
+            resources.push(relative(&path));
             result
         };
     out.render(
-        "k8s/namespace.yaml",
+        NAMESPACE_PATH,
         "kubernetes/namespace.yaml.j2",
         &common,
         FileMode::Regular,
@@ -224,16 +266,11 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         };
         render(
             out,
-            format!("{name}/deployment.yaml"),
+            deployment_path(name),
             "kubernetes/deployment.yaml.j2",
             &app,
         )?;
-        render(
-            out,
-            format!("{name}/service.yaml"),
-            "kubernetes/service.yaml.j2",
-            &app,
-        )?;
+        render(out, service_path(name), "kubernetes/service.yaml.j2", &app)?;
         if let Scaling::Auto(a) = &http.scaling {
             let hpa = Hpa {
                 common: &common,
@@ -244,12 +281,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                 memory_percent: a.memory_percent,
                 scale_down_window: a.scale_down_window.as_millis().div_ceil(1000),
             };
-            render(
-                out,
-                format!("{name}/hpa.yaml"),
-                "kubernetes/hpa.yaml.j2",
-                &hpa,
-            )?;
+            render(out, hpa_path(name), "kubernetes/hpa.yaml.j2", &hpa)?;
         }
         let (max_unavailable, min_available) = match http.disruption {
             Disruption::MaxUnavailable(n) => (Some(n), None),
@@ -261,12 +293,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             max_unavailable,
             min_available,
         };
-        render(
-            out,
-            format!("{name}/pdb.yaml"),
-            "kubernetes/pdb.yaml.j2",
-            &pdb,
-        )?;
+        render(out, pdb_path(name), "kubernetes/pdb.yaml.j2", &pdb)?;
     }
     for service in &model.services {
         let (Some(db), Some(r)) = (service.database(), service.redis()) else {
@@ -302,22 +329,17 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             ping: format!("redis-cli -p {} ping | grep -q PONG", db.port),
         };
         if r.storage.is_some() {
-            render(
-                out,
-                format!("{name}/pvc.yaml"),
-                "kubernetes/redis-pvc.yaml.j2",
-                &cx,
-            )?;
+            render(out, pvc_path(name), "kubernetes/redis-pvc.yaml.j2", &cx)?;
         }
         render(
             out,
-            format!("{name}/deployment.yaml"),
+            deployment_path(name),
             "kubernetes/redis-deployment.yaml.j2",
             &cx,
         )?;
         render(
             out,
-            format!("{name}/service.yaml"),
+            service_path(name),
             "kubernetes/redis-service.yaml.j2",
             &cx,
         )?;
@@ -351,7 +373,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         };
         render(
             out,
-            format!("{name}/backup-cronjob.yaml"),
+            backup_cronjob_path(name),
             "kubernetes/backup-cronjob.yaml.j2",
             &job,
         )?;
@@ -362,14 +384,18 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             image: &k8s.pushgateway_image,
             port: backup_metrics::PUSHGATEWAY_PORT,
         };
-        for part in ["deployment", "service"] {
-            render(
-                out,
-                format!("pushgateway/{part}.yaml"),
-                &format!("kubernetes/pushgateway-{part}.yaml.j2"),
-                &pushgateway,
-            )?;
-        }
+        render(
+            out,
+            PUSHGATEWAY_DEPLOYMENT_PATH.to_string(),
+            "kubernetes/pushgateway-deployment.yaml.j2",
+            &pushgateway,
+        )?;
+        render(
+            out,
+            PUSHGATEWAY_SERVICE_PATH.to_string(),
+            "kubernetes/pushgateway-service.yaml.j2",
+            &pushgateway,
+        )?;
     }
     let (env_secrets, file_secrets) = model.alerting.secret_sources();
     let alertmanager = Alertmanager {
@@ -383,18 +409,18 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     };
     render(
         out,
-        "alertmanager/deployment.yaml".to_string(),
+        ALERTMANAGER_DEPLOYMENT_PATH.to_string(),
         "kubernetes/alertmanager-deployment.yaml.j2",
         &alertmanager,
     )?;
     render(
         out,
-        "alertmanager/service.yaml".to_string(),
+        ALERTMANAGER_SERVICE_PATH.to_string(),
         "kubernetes/alertmanager-service.yaml.j2",
         &alertmanager,
     )?;
     out.render(
-        "k8s/kustomization.yaml",
+        KUSTOMIZATION_PATH,
         "kubernetes/kustomization.yaml.j2",
         &Kustomization { resources },
         FileMode::Regular,
@@ -411,11 +437,6 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         }
     }
     Ok(())
-}
-
-/// `k8s-regions/<region>`: the kustomization of one region's cluster.
-pub fn overlay_dir(region: &str) -> String {
-    format!("k8s-regions/{region}")
 }
 
 /// A render context of any type, so one closure renders them all.

@@ -2,6 +2,8 @@
 //! scenario, thresholds from the service's SLOs, a smoke mode) and the
 //! runner that picks an environment's base URL and reports pass or fail.
 
+pub(crate) mod check;
+
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};

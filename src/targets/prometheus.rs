@@ -5,12 +5,16 @@
 //! (the monitoring stack's own targets the primary's), so a federated or
 //! global view tells them apart.
 
+pub(crate) mod check;
+
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{Model, Target, backup_metrics};
 use crate::output::FileMode;
 
+/// The directory Prometheus's files are in; `rule_files` are relative to it.
+pub const CONFIG_DIR: &str = "prometheus/";
 pub const PATH: &str = "prometheus/prometheus.yml";
 
 #[derive(Serialize)]

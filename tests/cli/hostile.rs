@@ -10,7 +10,7 @@
 use proptest::prelude::*;
 
 use harden::diagnostics::{Style, render};
-use harden::emit::{Templates, emit};
+use harden::engine::{Templates, emit};
 use harden::source::SourceFile;
 
 use crate::common::*;

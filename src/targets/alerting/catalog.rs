@@ -144,9 +144,12 @@ pub fn alerts(files: &[RuleFile]) -> Vec<AlertEntry<'_>> {
         .collect()
 }
 
+/// The directory of the runbooks, relative to the output tree.
+pub const RUNBOOKS_DIR: &str = "runbooks";
+
 /// Where the runbook of `alert` is generated, relative to the output tree.
 pub fn runbook_path(alert: &str) -> String {
-    format!("runbooks/{alert}.md")
+    format!("{RUNBOOKS_DIR}/{alert}.md")
 }
 
 /// The `runbook_url` annotation of `alert`: `<project.runbook_url>/<alert>.md`,

@@ -218,8 +218,8 @@ impl<'a> Builder<'a> {
             });
         }
         RuleFile {
-            path: format!("prometheus/rules/{}.yml", self.name()),
-            test_path: format!("prometheus/tests/{}.test.yml", self.name()),
+            path: crate::targets::alerting::rules_path(self.name()),
+            test_path: crate::targets::alerting::tests_path(self.name()),
             notes: self.notes(),
             groups,
             tests,

@@ -174,8 +174,8 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
         },
     ];
     RuleFile {
-        path: format!("prometheus/rules/{db}.yml"),
-        test_path: format!("prometheus/tests/{db}.test.yml"),
+        path: crate::targets::alerting::rules_path(db),
+        test_path: crate::targets::alerting::tests_path(db),
         notes: vec![format!(
             "Backups of {db}: {} ({} UTC), kept {} days; scripts/backup.sh pushes {} to the Pushgateway.",
             b.schedule.as_str(),

@@ -101,8 +101,8 @@ impl CacheRules<'_> {
             ));
         }
         RuleFile {
-            path: format!("prometheus/rules/{}.yml", self.name()),
-            test_path: format!("prometheus/tests/{}.test.yml", self.name()),
+            path: crate::targets::alerting::rules_path(self.name()),
+            test_path: crate::targets::alerting::tests_path(self.name()),
             notes,
             groups: vec![RuleGroup {
                 name: format!("{}-alerts", self.name()),
