@@ -17,6 +17,7 @@ use std::path::Path;
 pub use live::Endpoints;
 pub use report::{Check, Kind, Report, Status, Summary};
 
+use crate::diagnostics::Problem;
 use crate::model::Model;
 use crate::output::OutputSet;
 
@@ -28,8 +29,8 @@ pub struct Options<'a> {
     pub out: &'a Path,
     /// `Some` to run the live checks against these endpoints.
     pub live: Option<&'a Endpoints>,
-    /// The spec's warnings: (code, message, help); each becomes a warning check.
-    pub warnings: &'a [(String, String, String)],
+    /// The spec's warnings; each becomes a warning check.
+    pub warnings: &'a [&'a Problem],
 }
 
 /// Runs every check and returns the report.
@@ -46,18 +47,18 @@ pub fn run(model: &Model, set: &OutputSet, options: &Options<'_>) -> Report {
     let mut checks: Vec<Check> = options
         .warnings
         .iter()
-        .map(|(code, message, help)| {
+        .map(|w| {
             Check::warn(
                 Kind::Static,
-                format!("spec warning harden::{code}"),
-                message.clone(),
-                help.clone(),
+                format!("spec warning harden::{}", w.code),
+                w.message.clone(),
+                w.help.clone().unwrap_or_default(),
             )
         })
         .collect();
     checks.extend(tree::checks(model, &tree));
     if let Some(at) = options.live {
-        checks.extend(live::checks(model, at, &rule_groups(set)));
+        checks.extend(live::checks(model, at, &rule_groups(model)));
     }
     Report::new(
         &model.project.name,
@@ -68,27 +69,10 @@ pub fn run(model: &Model, set: &OutputSet, options: &Options<'_>) -> Report {
     )
 }
 
-/// The rule group names harden generates (from the output set: what
-/// Prometheus should have loaded).
-fn rule_groups(set: &OutputSet) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for (path, file) in set.iter() {
-        if !(path.starts_with("prometheus/rules/") && path.ends_with(".yml")) {
-            continue;
-        }
-        let Ok(text) = std::str::from_utf8(&file.contents) else {
-            continue;
-        };
-        let Ok(v) = serde_saphyr::from_str::<serde_json::Value>(text) else {
-            continue;
-        };
-        for g in v["groups"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-            if let Some(name) = g["name"].as_str() {
-                out.insert(name.to_string());
-            }
-        }
-    }
-    out
+/// The rule group names harden generates: what Prometheus should have
+/// loaded.
+fn rule_groups(model: &Model) -> BTreeSet<String> {
+    crate::targets::alerting::rule_group_names(model)
 }
 
 pub(crate) fn plural(n: usize) -> &'static str {

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::check;
-use crate::diagnostics::{self, Located, Style};
+use crate::diagnostics::{self, Located, Problem, Style};
 use crate::engine::{self, Templates};
 use crate::load::{self, LoadError};
 use crate::model::Model;
@@ -374,17 +374,7 @@ fn check(
     output: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
     let (spec, model, warnings, out, set) = compile_model(target)?;
-    let warnings: Vec<(String, String, String)> = warnings
-        .iter()
-        .map(|w| {
-            let p = w.problem();
-            (
-                p.code.to_string(),
-                p.message.clone(),
-                p.help.clone().unwrap_or_default(),
-            )
-        })
-        .collect();
+    let warnings: Vec<&Problem> = warnings.iter().map(Located::problem).collect();
     let mut endpoints = endpoints;
     if let Some(at) = endpoints.as_mut() {
         for pair in base_urls {

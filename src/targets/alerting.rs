@@ -31,6 +31,14 @@ pub fn tests_path(name: &str) -> String {
     format!("prometheus/tests/{name}.test.yml")
 }
 
+/// The names of every rule group harden generates, as Prometheus loads them.
+pub fn rule_group_names(model: &Model) -> std::collections::BTreeSet<String> {
+    catalog::rule_files(model)
+        .into_iter()
+        .flat_map(|f| f.groups.into_iter().map(|g| g.name))
+        .collect()
+}
+
 pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let rule_files = catalog::rule_files(model);
     rules::emit(&rule_files, out)?;

@@ -80,10 +80,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let smoke = ci.smoke_environment.as_ref().map(|env| Smoke {
         job_name: format!("k6 smoke test ({env})"),
         step_name: format!("Smoke test against {env}"),
-        command: format!(
-            "testing/load-tests/run-load-test.sh --smoke {}",
-            shell_word(env)
-        ),
+        command: format!("{} --smoke {}", super::loadtest::RUNNER, shell_word(env)),
         secrets: load_test_env(model),
     });
     // Every image the project builds: the services', and the backup jobs'

@@ -13,6 +13,7 @@ use crate::engine::escape::shell_word;
 use crate::engine::{EmitError, Emitter};
 use crate::model::{Model, Scaling, Severity, record};
 use crate::output::FileMode;
+use crate::targets::{loadtest, scripts};
 use crate::vocab::{OVERVIEW_UID, dashboard_url};
 
 pub const PATH: &str = "OPERATIONS.md";
@@ -203,7 +204,7 @@ fn monthly(model: &Model, files: &[RuleFile]) -> Section {
         lines.extend(
             backed_up
                 .iter()
-                .map(|db| format!("scripts/restore-drill.sh {}", shell_word(db))),
+                .map(|db| format!("{} {}", scripts::RESTORE_DRILL, shell_word(db))),
         );
         steps.push(Step {
             title: "Verify the backups restore".into(),
@@ -216,7 +217,7 @@ fn monthly(model: &Model, files: &[RuleFile]) -> Section {
     }
     let mut lines = vec![
         "# The rules still fire as their tests expect".to_string(),
-        "promtool test rules prometheus/tests/*.test.yml".to_string(),
+        format!("promtool test rules {}", super::tests_path("*")),
         "# Where each severity is routed, offline".to_string(),
     ];
     let mut fire = Vec::new();
@@ -370,7 +371,8 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
                 lt.concurrent_users, lt.service
             ),
             command: Some(format!(
-                "testing/load-tests/run-load-test.sh --smoke {s}\ntesting/load-tests/run-load-test.sh {s}",
+                "{runner} --smoke {s}\n{runner} {s}",
+                runner = loadtest::RUNNER,
                 s = shell_word(staging)
             )),
         });

@@ -22,6 +22,7 @@ use crate::engine::escape::shell_word;
 use crate::engine::{EmitError, Emitter};
 use crate::model::{AlertKind, CacheAlertKind, Model, ReceiverChannel, Severity};
 use crate::output::FileMode;
+use crate::targets::{compose, scripts};
 
 #[derive(Serialize)]
 struct Context {
@@ -586,10 +587,10 @@ fn rollback(model: &Model) -> Option<Draft> {
         ));
     }
     if model.platforms.compose.is_some() {
-        lines.push(
-            "# Docker Compose: set the service's previous image tag in docker-compose.yml, then"
-                .into(),
-        );
+        lines.push(format!(
+            "# Docker Compose: set the service's previous image tag in {}, then",
+            compose::PATH
+        ));
         lines.push(format!("docker compose up -d --wait {svc}"));
     }
     if let Some(d) = &model.platforms.digitalocean {
@@ -614,7 +615,7 @@ fn rollback(model: &Model) -> Option<Draft> {
             platforms.push("digitalocean");
         }
         for p in platforms {
-            lines.push(format!("scripts/auto-rollback.sh {p}"));
+            lines.push(format!("{} {p}", scripts::ROLLBACK));
         }
     }
     (!lines.is_empty()).then(|| {
@@ -963,7 +964,7 @@ fn backup_steps(model: &Model, db: &str) -> Vec<Draft> {
     steps.push(draft(
         "Prove the latest dump restores",
         "A dump that exists is not a backup until it restores: the drill restores the latest one into a scratch database and runs its sanity query. It reads the same PG* variables and destination as the backup job.",
-        vec![format!("scripts/restore-drill.sh {}", word(SVC))],
+        vec![format!("{} {}", scripts::RESTORE_DRILL, word(SVC))],
     ));
     steps
 }
