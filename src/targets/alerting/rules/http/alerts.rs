@@ -1,0 +1,433 @@
+//! Each alert of an HTTP service: its expression, threshold, summary and
+//! description, and the cases that prove it fires and stays quiet.
+
+use std::collections::BTreeMap;
+
+use super::super::{
+    AlertDef, Case, Firing, STEP_SECS, Series, human, humanize, humanize_percentage, per, steps_of,
+};
+use super::Builder;
+use crate::model::{Alert, AlertKind, Scaling, record, saturation};
+use crate::units::Decimal;
+use crate::vocab::percent;
+
+impl Builder<'_> {
+    pub(super) fn alert_def(&self, alert: &Alert) -> Option<AlertDef> {
+        let name = self.name();
+        let svc = format!("service=\"{name}\"");
+        let slo = self.http.slo.as_ref();
+        let namespace = self
+            .model
+            .platforms
+            .kubernetes
+            .as_ref()
+            .map(|k| k.namespace.as_str());
+        let container = saturation::container(name, namespace);
+        Some(match alert.kind {
+            AlertKind::SloBurnPage | AlertKind::SloBurnTicket => {
+                let slo = slo?;
+                let tiers: Vec<_> = slo
+                    .burn_rates
+                    .iter()
+                    .filter(|b| Some(b.tier) == alert.tier)
+                    .collect();
+                let sel = format!("{{{svc},slo=\"availability\"}}");
+                let expr = tiers
+                    .iter()
+                    .map(|b| {
+                        format!(
+                            "({}{sel} > {t} and {}{sel} > {t})",
+                            record::sli_error(b.long),
+                            record::sli_error(b.short),
+                            t = b.threshold
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" or ");
+                let when = tiers
+                    .iter()
+                    .map(|b| {
+                        format!(
+                            "above {} over {} and {} ({}x the budget rate)",
+                            percent(b.threshold),
+                            b.long,
+                            b.short,
+                            b.factor
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", or ");
+                let scale = tiers.iter().map(|b| b.threshold.scale()).max().unwrap_or(0);
+                let total = 10u128.pow(scale + 1);
+                let mut cases = Vec::new();
+                let hold = steps_of(alert.for_);
+                for b in &tiers {
+                    let others: Vec<_> =
+                        tiers.iter().filter(|o| o.long != b.long).copied().collect();
+                    if let Some(case) = self.burst_case(b, &others, hold) {
+                        cases.push(case);
+                        continue;
+                    }
+                    let errors = per(b.threshold, total) + 1;
+                    let also: Vec<String> = others
+                        .iter()
+                        .filter(|o| o.threshold < b.threshold)
+                        .map(|o| format!(" (the {}/{} tier fires too)", o.long, o.short))
+                        .collect();
+                    cases.push(self.ratio_case(
+                        format!(
+                            "fires at {}x burn over {}/{}{}",
+                            b.factor,
+                            b.long,
+                            b.short,
+                            also.concat()
+                        ),
+                        '5',
+                        errors,
+                        total,
+                        true,
+                    ));
+                }
+                let lowest = tiers.iter().map(|b| b.threshold).min()?;
+                cases.push(self.ratio_case(
+                    format!("stays quiet just under {}", percent(lowest)),
+                    '5',
+                    per(lowest, total).saturating_sub(1),
+                    total,
+                    false,
+                ));
+                AlertDef {
+                    threshold: when.clone(),
+                    expr,
+                    summary: format!(
+                        "{name} is spending its {} error budget too fast ({})",
+                        slo.window,
+                        alert.tier.map_or("", |t| t.as_str())
+                    ),
+                    description: format!(
+                        "{{{{ $value | humanizePercentage }}}} of requests to {name} failed (5xx) over the long window. The objective {} over {} allows {}; this alert fires when errors are {when}.",
+                        slo.availability.map(|a| a.to_string()).unwrap_or_default(),
+                        slo.window,
+                        percent(slo.error_budget()?),
+                    ),
+                    cases,
+                }
+            }
+            AlertKind::ErrorRate5xx | AlertKind::ErrorRate4xx => {
+                let (class, threshold, record) = if alert.kind == AlertKind::ErrorRate5xx {
+                    ('5', slo?.error_rate_5xx?, record::RATIO_5XX)
+                } else {
+                    ('4', slo?.error_rate_4xx?, record::RATIO_4XX)
+                };
+                let t = threshold.fraction();
+                let total = 10u128.pow(t.scale() + 1);
+                let at = per(t, total);
+                AlertDef {
+                    threshold: threshold.to_string(),
+                    expr: format!("{record}{{{svc}}} > {t}"),
+                    summary: format!("{name}: {class}xx error rate above {threshold}"),
+                    description: format!(
+                        "{{{{ $value | humanizePercentage }}}} of requests to {name} returned {class}xx over the last 5m (threshold {threshold})."
+                    ),
+                    cases: vec![
+                        self.ratio_case(
+                            format!("fires just above {threshold}"),
+                            class,
+                            at + 1,
+                            total,
+                            true,
+                        ),
+                        self.ratio_case(
+                            format!("stays quiet just under {threshold}"),
+                            class,
+                            at.saturating_sub(1),
+                            total,
+                            false,
+                        ),
+                    ],
+                }
+            }
+            AlertKind::Latency => {
+                let objective = slo?
+                    .latency
+                    .iter()
+                    .find(|l| Some(l.percentile) == alert.percentile)?;
+                let p = record::percentile_name(objective.percentile);
+                let t = Decimal::from_parts(u128::from(objective.threshold.as_millis()), 3)?;
+                AlertDef {
+                    threshold: human(objective.threshold),
+                    expr: format!("{}{{{svc}}} > {t}", record::latency(objective.percentile)),
+                    summary: format!("{name}: {p} latency above {}", human(objective.threshold)),
+                    description: format!(
+                        "{p} latency of {name} is {{{{ $value | humanize }}}}s over the last 5m (threshold {}).",
+                        human(objective.threshold)
+                    ),
+                    cases: vec![
+                        self.latency_case(Some(objective.quantile), t, true),
+                        self.latency_case(Some(objective.quantile), t, false),
+                    ],
+                }
+            }
+            AlertKind::TargetDown => {
+                let labels = self.target_labels(0);
+                let up = |v: u8| Series {
+                    series: Self::series_of("up", &labels),
+                    values: format!("{v}x{{n}}"),
+                };
+                AlertDef {
+                    threshold: "every scrape fails".to_string(),
+                    expr: format!("up{} == 0", self.sel("")),
+                    summary: format!("{name} target {{{{ $labels.instance }}}} is down"),
+                    description: format!(
+                        "Prometheus cannot scrape {{{{ $labels.instance }}}} of {name}: the process is down or unreachable from Prometheus."
+                    ),
+                    cases: vec![
+                        Case {
+                            name: "fires when a target is down".into(),
+                            series: vec![up(0)],
+                            onset: 0,
+                            fires: vec![Firing {
+                                labels: labels.clone(),
+                                value: String::new(),
+                            }],
+                        },
+                        Case {
+                            name: "stays quiet while every target is up".into(),
+                            series: vec![up(1)],
+                            onset: 0,
+                            fires: Vec::new(),
+                        },
+                    ],
+                }
+            }
+            AlertKind::MetricsAbsent => {
+                let labels = self.target_labels(0);
+                let up = Series {
+                    series: Self::series_of("up", &labels),
+                    values: "1x{n}".into(),
+                };
+                let req = &self.http.metrics.requests;
+                let mut present = vec![Series {
+                    series: Self::series_of("up", &labels),
+                    values: "1x{n}".into(),
+                }];
+                present.extend(self.requests('5', 0, 10));
+                AlertDef {
+                    threshold: "no series at all".to_string(),
+                    expr: format!("absent(up{sel}) or absent({req}{sel})", sel = self.sel("")),
+                    summary: format!("{name}: no metrics"),
+                    description: format!(
+                        "Prometheus has no `up` or `{req}` series for job {name}: its scrape job is missing or the service does not export request metrics."
+                    ),
+                    cases: vec![
+                        Case {
+                            name: format!("fires when {req} is missing"),
+                            series: vec![up],
+                            onset: 0,
+                            fires: vec![Firing {
+                                labels: BTreeMap::from([("job".to_string(), name.to_string())]),
+                                value: String::new(),
+                            }],
+                        },
+                        Case {
+                            name: "stays quiet while metrics arrive".into(),
+                            series: present,
+                            onset: 0,
+                            fires: Vec::new(),
+                        },
+                    ],
+                }
+            }
+            AlertKind::CpuHigh | AlertKind::MemoryHigh => {
+                let Scaling::Auto(a) = &self.http.scaling else {
+                    return None;
+                };
+                let r = self.http.resources.as_ref()?;
+                let cpu = alert.kind == AlertKind::CpuHigh;
+                let target = if cpu {
+                    a.cpu_percent?
+                } else {
+                    a.memory_percent?
+                };
+                let (resource, request, what) = if cpu {
+                    (
+                        "cpu",
+                        Decimal::from_parts(u128::from(r.cpu_millis), 3)?,
+                        "CPU",
+                    )
+                } else {
+                    ("memory", Decimal::from_int(r.memory_bytes), "memory")
+                };
+                let threshold = Decimal::from_parts(u128::from(target), 2)?;
+                let case = |pct: u32, fires: bool| -> Option<Case> {
+                    let ratio = Decimal::from_parts(u128::from(pct), 2)?;
+                    let mut labels: BTreeMap<String, String> = BTreeMap::from([
+                        ("container".to_string(), name.to_string()),
+                        ("pod".to_string(), format!("{name}-0")),
+                    ]);
+                    if let Some(k) = &self.model.platforms.kubernetes {
+                        labels.insert("namespace".into(), k.namespace.clone());
+                    }
+                    let used = ratio.checked_mul(request)?;
+                    let usage = if cpu {
+                        Series {
+                            series: Self::series_of(saturation::CPU_USAGE, &labels),
+                            values: format!(
+                                "0+{}x{{n}}",
+                                used.checked_mul(Decimal::from_int(STEP_SECS))?
+                            ),
+                        }
+                    } else {
+                        Series {
+                            series: Self::series_of(saturation::MEMORY_USAGE, &labels),
+                            values: format!("{used}x{{n}}"),
+                        }
+                    };
+                    labels.insert("resource".into(), resource.into());
+                    let requests = Series {
+                        series: Self::series_of(saturation::REQUESTS, &labels),
+                        values: format!("{request}x{{n}}"),
+                    };
+                    Some(Case {
+                        name: format!(
+                            "{} at {pct}% of the request",
+                            if fires { "fires" } else { "stays quiet" }
+                        ),
+                        series: vec![usage, requests],
+                        // A rate reaches its steady value once its 5m
+                        // window is full of samples.
+                        onset: if cpu { 5 } else { 0 },
+                        fires: if fires {
+                            vec![Firing {
+                                labels: BTreeMap::new(),
+                                value: humanize_percentage(ratio),
+                            }]
+                        } else {
+                            Vec::new()
+                        },
+                    })
+                };
+                AlertDef {
+                    threshold: format!("{target}% of the {what} request"),
+                    expr: format!(
+                        "{} >= {threshold}",
+                        saturation::utilization(resource, &container)
+                    ),
+                    summary: format!(
+                        "{name}: {what} at {{{{ $value | humanizePercentage }}}} of its request"
+                    ),
+                    description: format!(
+                        "{what} use of {name} is {{{{ $value | humanizePercentage }}}} of its request ({}), at or above the autoscaling target of {target}%: the autoscaler is not keeping up.",
+                        if cpu { &r.cpu } else { &r.memory }
+                    ),
+                    cases: vec![
+                        case(target + 1, true)?,
+                        case(target.saturating_sub(1), false)?,
+                    ],
+                }
+            }
+            AlertKind::ReplicasAtMax => {
+                let Scaling::Auto(a) = &self.http.scaling else {
+                    return None;
+                };
+                let mut labels =
+                    BTreeMap::from([("horizontalpodautoscaler".to_string(), name.to_string())]);
+                if let Some(k) = &self.model.platforms.kubernetes {
+                    labels.insert("namespace".into(), k.namespace.clone());
+                }
+                let hpa = saturation::hpa(name, namespace);
+                let case = |current: u32| -> Case {
+                    let fires = current >= a.max_replicas;
+                    Case {
+                        name: format!(
+                            "{} at {current} of {} replicas",
+                            if fires { "fires" } else { "stays quiet" },
+                            a.max_replicas
+                        ),
+                        series: vec![
+                            Series {
+                                series: Self::series_of(saturation::REPLICAS, &labels),
+                                values: format!("{current}x{{n}}"),
+                            },
+                            Series {
+                                series: Self::series_of(saturation::MAX_REPLICAS, &labels),
+                                values: format!("{}x{{n}}", a.max_replicas),
+                            },
+                        ],
+                        onset: 0,
+                        fires: if fires {
+                            vec![Firing {
+                                labels: labels.clone(),
+                                // As `humanize` prints it: 1000 is `1k`.
+                                value: humanize(Decimal::from_int(u64::from(current))),
+                            }]
+                        } else {
+                            Vec::new()
+                        },
+                    }
+                };
+                AlertDef {
+                    threshold: format!("{} replicas", a.max_replicas),
+                    expr: format!(
+                        "{}{{{hpa}}} >= {}{{{hpa}}}",
+                        saturation::REPLICAS,
+                        saturation::MAX_REPLICAS
+                    ),
+                    summary: format!(
+                        "{name}: autoscaler at its maximum of {} replicas",
+                        a.max_replicas
+                    ),
+                    description: format!(
+                        "The autoscaler of {name} runs {{{{ $value | humanize }}}} replicas, its maximum: it cannot add capacity if load grows."
+                    ),
+                    cases: vec![case(a.max_replicas), case(a.max_replicas.saturating_sub(1))],
+                }
+            }
+            AlertKind::RegionDown => {
+                let first = self.http.targets.first()?.region.clone()?;
+                let series = |first_up: u8, others_up: u8| -> Vec<Series> {
+                    (0..self.http.targets.len())
+                        .map(|i| {
+                            let labels = self.target_labels(i);
+                            let up = if labels.get("region") == Some(&first) {
+                                first_up
+                            } else {
+                                others_up
+                            };
+                            Series {
+                                series: Self::series_of("up", &labels),
+                                values: format!("{up}x{{n}}"),
+                            }
+                        })
+                        .collect()
+                };
+                AlertDef {
+                    threshold: "every target of one region down, another region up".to_string(),
+                    expr: format!(
+                        "(sum by (region) (up{sel}) == 0) and on () (sum(up{sel}) > 0)",
+                        sel = self.sel("")
+                    ),
+                    summary: format!("{name}: every target in {{{{ $labels.region }}}} is down"),
+                    description: self.region_down_description(),
+                    cases: vec![
+                        Case {
+                            name: format!("fires when all of {first} is down"),
+                            series: series(0, 1),
+                            onset: 0,
+                            fires: vec![Firing {
+                                labels: BTreeMap::from([("region".to_string(), first.clone())]),
+                                value: String::new(),
+                            }],
+                        },
+                        Case {
+                            name: "stays quiet when no region serves (TargetDown covers it)".into(),
+                            series: series(0, 0),
+                            onset: 0,
+                            fires: Vec::new(),
+                        },
+                    ],
+                }
+            }
+        })
+    }
+}
