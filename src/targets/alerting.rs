@@ -7,6 +7,7 @@
 pub(crate) mod check;
 
 pub(crate) mod catalog;
+mod commands;
 mod operations;
 mod rules;
 mod runbooks;

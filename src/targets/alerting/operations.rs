@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::catalog::{self, RuleFile};
-use super::runbooks::{Step, alertmanager_default, app_id, prometheus_default, query_command};
+use super::commands::{Step, alertmanager_default, app_id, prometheus_default, query_command};
 use crate::engine::escape::shell_word;
 use crate::engine::{EmitError, Emitter};
 use crate::model::{Model, Scaling, Severity, record};
