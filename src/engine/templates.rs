@@ -14,161 +14,7 @@ use super::escape::{
     markdown_link, markdown_text, shell_word, yaml_str,
 };
 
-/// Every template harden uses, by name, as compiled in.
-const BUILTIN: &[(&str, &str)] = &[
-    (
-        "kubernetes/overlay-kustomization.yaml.j2",
-        include_str!("../../templates/kubernetes/overlay-kustomization.yaml.j2"),
-    ),
-    (
-        "dns/route53.json.j2",
-        include_str!("../../templates/dns/route53.json.j2"),
-    ),
-    (
-        "prometheus/prometheus.yml.j2",
-        include_str!("../../templates/prometheus/prometheus.yml.j2"),
-    ),
-    (
-        "alertmanager/alertmanager.yml.j2",
-        include_str!("../../templates/alertmanager/alertmanager.yml.j2"),
-    ),
-    (
-        "alertmanager/templates/harden.tmpl.j2",
-        include_str!("../../templates/alertmanager/templates/harden.tmpl.j2"),
-    ),
-    (
-        "kubernetes/redis-deployment.yaml.j2",
-        include_str!("../../templates/kubernetes/redis-deployment.yaml.j2"),
-    ),
-    (
-        "kubernetes/redis-service.yaml.j2",
-        include_str!("../../templates/kubernetes/redis-service.yaml.j2"),
-    ),
-    (
-        "kubernetes/redis-pvc.yaml.j2",
-        include_str!("../../templates/kubernetes/redis-pvc.yaml.j2"),
-    ),
-    (
-        "prometheus/rules.yml.j2",
-        include_str!("../../templates/prometheus/rules.yml.j2"),
-    ),
-    (
-        "prometheus/rules.test.yml.j2",
-        include_str!("../../templates/prometheus/rules.test.yml.j2"),
-    ),
-    (
-        "load-tests/load-test.js.j2",
-        include_str!("../../templates/load-tests/load-test.js.j2"),
-    ),
-    (
-        "load-tests/run-load-test.sh.j2",
-        include_str!("../../templates/load-tests/run-load-test.sh.j2"),
-    ),
-    (
-        "scripts/pg-common.sh.j2",
-        include_str!("../../templates/scripts/pg-common.sh.j2"),
-    ),
-    (
-        "scripts/notify.sh.j2",
-        include_str!("../../templates/scripts/notify.sh.j2"),
-    ),
-    (
-        "scripts/auto-rollback.sh.j2",
-        include_str!("../../templates/scripts/auto-rollback.sh.j2"),
-    ),
-    (
-        "scripts/auto-scaling-monitor.sh.j2",
-        include_str!("../../templates/scripts/auto-scaling-monitor.sh.j2"),
-    ),
-    (
-        "kubernetes/namespace.yaml.j2",
-        include_str!("../../templates/kubernetes/namespace.yaml.j2"),
-    ),
-    (
-        "kubernetes/deployment.yaml.j2",
-        include_str!("../../templates/kubernetes/deployment.yaml.j2"),
-    ),
-    (
-        "kubernetes/service.yaml.j2",
-        include_str!("../../templates/kubernetes/service.yaml.j2"),
-    ),
-    (
-        "kubernetes/hpa.yaml.j2",
-        include_str!("../../templates/kubernetes/hpa.yaml.j2"),
-    ),
-    (
-        "kubernetes/pdb.yaml.j2",
-        include_str!("../../templates/kubernetes/pdb.yaml.j2"),
-    ),
-    (
-        "kubernetes/alertmanager-deployment.yaml.j2",
-        include_str!("../../templates/kubernetes/alertmanager-deployment.yaml.j2"),
-    ),
-    (
-        "kubernetes/alertmanager-service.yaml.j2",
-        include_str!("../../templates/kubernetes/alertmanager-service.yaml.j2"),
-    ),
-    (
-        "kubernetes/kustomization.yaml.j2",
-        include_str!("../../templates/kubernetes/kustomization.yaml.j2"),
-    ),
-    (
-        "compose/docker-compose.yml.j2",
-        include_str!("../../templates/compose/docker-compose.yml.j2"),
-    ),
-    (
-        "digitalocean/app.yaml.j2",
-        include_str!("../../templates/digitalocean/app.yaml.j2"),
-    ),
-    (
-        "grafana/dashboard.json.j2",
-        include_str!("../../templates/grafana/dashboard.json.j2"),
-    ),
-    (
-        "kubernetes/pushgateway-deployment.yaml.j2",
-        include_str!("../../templates/kubernetes/pushgateway-deployment.yaml.j2"),
-    ),
-    (
-        "kubernetes/pushgateway-service.yaml.j2",
-        include_str!("../../templates/kubernetes/pushgateway-service.yaml.j2"),
-    ),
-    (
-        "kubernetes/backup-cronjob.yaml.j2",
-        include_str!("../../templates/kubernetes/backup-cronjob.yaml.j2"),
-    ),
-    (
-        "scripts/backup.Dockerfile.j2",
-        include_str!("../../templates/scripts/backup.Dockerfile.j2"),
-    ),
-    (
-        "scripts/backup.sh.j2",
-        include_str!("../../templates/scripts/backup.sh.j2"),
-    ),
-    (
-        "scripts/restore-drill.sh.j2",
-        include_str!("../../templates/scripts/restore-drill.sh.j2"),
-    ),
-    (
-        "grafana/provisioning/datasources/prometheus.yml.j2",
-        include_str!("../../templates/grafana/provisioning/datasources/prometheus.yml.j2"),
-    ),
-    (
-        "grafana/provisioning/dashboards/harden.yml.j2",
-        include_str!("../../templates/grafana/provisioning/dashboards/harden.yml.j2"),
-    ),
-    (
-        "runbooks/runbook.md.j2",
-        include_str!("../../templates/runbooks/runbook.md.j2"),
-    ),
-    (
-        "runbooks/OPERATIONS.md.j2",
-        include_str!("../../templates/runbooks/OPERATIONS.md.j2"),
-    ),
-    (
-        "ci/github-workflow.yml.j2",
-        include_str!("../../templates/ci/github-workflow.yml.j2"),
-    ),
-];
+include!(concat!(env!("OUT_DIR"), "/templates.rs"));
 
 /// A loaded template set.
 pub struct Templates {
@@ -369,6 +215,47 @@ mod tests {
         let templates = Templates::builtin().expect("builtin templates compile");
         for name in Templates::names() {
             assert!(templates.env.get_template(name).is_ok(), "{name}");
+        }
+    }
+
+    /// The Rust source of every target, concatenated.
+    fn targets_source() -> String {
+        let mut text = String::new();
+        let mut stack = vec![std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/src/targets"
+        ))];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("src/targets is readable") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    text.push_str(&std::fs::read_to_string(&path).expect("source"));
+                }
+            }
+        }
+        text
+    }
+
+    #[test]
+    fn every_template_is_used_and_every_used_template_exists() {
+        let source = targets_source();
+        // A partial is used where another template includes it.
+        let includes: String = BUILTIN.iter().map(|(_, text)| *text).collect();
+        for name in Templates::names() {
+            let quoted = format!("\"{name}\"");
+            assert!(
+                source.contains(&quoted) || includes.contains(&format!("include {quoted}")),
+                "templates/{name} is compiled in but no target renders it"
+            );
+        }
+        // Every `"<name>.j2"` literal a target renders is a compiled-in template.
+        for literal in source.split('"').filter(|w| w.ends_with(".j2")) {
+            assert!(
+                Templates::names().any(|n| n == literal),
+                "a target renders `{literal}`, which is not in templates/"
+            );
         }
     }
 
