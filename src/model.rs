@@ -439,9 +439,10 @@ pub mod saturation {
     pub const MAX_REPLICAS: &str = "kube_horizontalpodautoscaler_spec_max_replicas";
 
     fn selector(label: &str, service: &str, namespace: Option<&str>) -> String {
+        use crate::vocab::matcher;
         match namespace {
-            Some(ns) => format!("{label}=\"{service}\",namespace=\"{ns}\""),
-            None => format!("{label}=\"{service}\""),
+            Some(ns) => format!("{},{}", matcher(label, service), matcher("namespace", ns)),
+            None => matcher(label, service),
         }
     }
 

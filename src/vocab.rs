@@ -12,6 +12,16 @@ pub fn percent(fraction: Decimal) -> String {
         .map_or_else(|| fraction.to_string(), |p| format!("{p}%"))
 }
 
+/// `s` as the inside of a PromQL double-quoted string (a label value).
+pub fn promql_str(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
+}
+
+/// A PromQL label matcher, `label="value"`, its value escaped.
+pub fn matcher(label: &str, value: &str) -> String {
+    format!("{label}=\"{}\"", promql_str(value))
+}
+
 /// The uid of the project's overview dashboard.
 pub const OVERVIEW_UID: &str = "harden-overview";
 
@@ -30,6 +40,7 @@ mod tests {
         let d = |s: &str| s.parse::<Decimal>().expect("decimal");
         assert_eq!(percent(d("0.0144")), "1.44%");
         assert_eq!(percent(d("0.9")), "90%");
+        assert_eq!(matcher("job", "a\"b\\c"), "job=\"a\\\"b\\\\c\"");
         assert_eq!(
             dashboard_url("https://grafana.example.com", OVERVIEW_UID),
             "https://grafana.example.com/d/harden-overview"

@@ -184,9 +184,6 @@ fn human(d: Duration) -> String {
 }
 
 /// A PromQL string literal's contents.
-fn promql_str(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
-}
 
 #[cfg(test)]
 mod tests {

@@ -5,11 +5,12 @@
 
 use serde_json::json;
 
+use super::BuildError;
 use super::dashboard::{Dashboard, Layout, Link, Target, Thresholds, number};
 use super::service::{firing_by_name, stat, timeseries};
-use super::{BuildError, promql_str};
 use crate::model::{CacheAlertKind, Model, Redis, Service, redis_series as series};
 use crate::units::Decimal;
+use crate::vocab::promql_str;
 use crate::vocab::{OVERVIEW_UID, percent};
 
 pub fn dashboard(model: &Model, svc: &Service, redis: &Redis) -> Result<Dashboard, BuildError> {

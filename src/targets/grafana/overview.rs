@@ -8,10 +8,10 @@ use serde_json::json;
 
 use super::dashboard::{Dashboard, Layout, Link, PanelSpec, Target, Thresholds};
 use super::service::{stat, timeseries};
-use super::{BuildError, human, percentile_series, promql_str, seconds, sli_error_series};
+use super::{BuildError, human, percentile_series, seconds, sli_error_series};
 use crate::model::{Backup, HttpService, Model, Service};
 use crate::units::Decimal;
-use crate::vocab::OVERVIEW_UID;
+use crate::vocab::{OVERVIEW_UID, promql_str};
 
 pub fn dashboard(
     model: &Model,

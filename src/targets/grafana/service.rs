@@ -8,10 +8,10 @@ use serde_json::json;
 use super::dashboard::{
     Dashboard, FieldConfig, Layout, Link, PanelSpec, Target, Thresholds, Variable, number,
 };
-use super::{BuildError, human, percentile_series, promql_str, seconds, sli_error_series};
+use super::{BuildError, human, percentile_series, seconds, sli_error_series};
 use crate::model::{HttpService, Model, Scaling, Service, Slo, Tier, saturation};
 use crate::units::{Decimal, Duration};
-use crate::vocab::OVERVIEW_UID;
+use crate::vocab::{OVERVIEW_UID, promql_str};
 
 /// The short windows the burn-rate panel draws, with the SLO window itself.
 const BURN_WINDOWS: [u32; 7] = [300, 1800, 3600, 7200, 6 * 3600, 86_400, 3 * 86_400];
@@ -381,11 +381,12 @@ fn saturation(
         }
     }
     if let Some(a) = autoscaling {
-        let mut hpa = String::new();
-        if let Some(k8s) = &model.platforms.kubernetes {
-            hpa.push_str(&format!("namespace=\"{}\", ", promql_str(&k8s.namespace)));
-        }
-        hpa.push_str(&format!("horizontalpodautoscaler=\"{}\"", promql_str(name)));
+        let namespace = model
+            .platforms
+            .kubernetes
+            .as_ref()
+            .map(|k| k.namespace.as_str());
+        let hpa = saturation::hpa(name, namespace);
         let mut panel = timeseries(
             &format!("Replicas (max {})", a.max_replicas),
             &format!(
