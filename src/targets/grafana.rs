@@ -183,8 +183,6 @@ fn human(d: Duration) -> String {
     }
 }
 
-/// A PromQL string literal's contents.
-
 #[cfg(test)]
 mod tests {
     use super::*;
