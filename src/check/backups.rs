@@ -1,11 +1,10 @@
 //! A check across targets: a database's backups are alerted, scheduled on
 //! every platform, and drillable.
 
-use std::collections::BTreeSet;
-
 use crate::check::Check;
 use crate::check::tree::{S, Tree, items, rules_of};
 use crate::model::{Model, Service};
+use crate::targets::alerting::BackupAlert;
 use crate::targets::{alerting, compose, kubernetes, scripts};
 
 /// A database's backups, as the tree runs them: the freshness alerts with
@@ -21,14 +20,10 @@ pub(crate) fn backups(model: &Model, service: &Service, tree: &Tree<'_>) -> Opti
     let (rules, tests) = (alerting::rules_path(db), alerting::tests_path(db));
     match (tree.parsed(&rules), tree.parsed(&tests)) {
         (Ok(rule_file), Ok(test_file)) => {
-            let fired: BTreeSet<&str> = items(&test_file["tests"])
-                .iter()
-                .flat_map(|t| items(&t["alert_rule_test"]))
-                .filter(|t| !items(&t["exp_alerts"]).is_empty())
-                .filter_map(|t| t["alertname"].as_str())
-                .collect();
+            let fired = alerting::check::fired(&test_file);
             let stale = format!("> {}", b.stale_after.as_millis() / 1000);
-            for alert in ["BackupStale", "BackupMissing"] {
+            for kind in BackupAlert::ALL {
+                let alert = kind.name();
                 let rule = rules_of(&rule_file)
                     .into_iter()
                     .find(|(_, r)| r["alert"].as_str() == Some(alert));
@@ -36,7 +31,7 @@ pub(crate) fn backups(model: &Model, service: &Service, tree: &Tree<'_>) -> Opti
                     None => problems.push(format!("{rules} has no alert {alert}")),
                     Some((_, r)) => {
                         let expr = r["expr"].as_str().unwrap_or("");
-                        if alert == "BackupStale" && !expr.ends_with(&stale) {
+                        if kind == BackupAlert::Stale && !expr.ends_with(&stale) {
                             problems.push(format!(
                                 "{rules}: BackupStale is `{expr}`, not `{stale}` ({})",
                                 b.stale_after

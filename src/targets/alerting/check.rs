@@ -71,6 +71,16 @@ pub(crate) fn expected_alerts(service: &Service) -> Vec<&str> {
     names
 }
 
+/// The alerts a promtool test file expects to fire somewhere.
+pub(crate) fn fired(test_file: &Value) -> BTreeSet<&str> {
+    items(&test_file["tests"])
+        .iter()
+        .flat_map(|t| items(&t["alert_rule_test"]))
+        .filter(|t| !items(&t["exp_alerts"]).is_empty())
+        .filter_map(|t| t["alertname"].as_str())
+        .collect()
+}
+
 /// Every alert the model generates is in the rule file, and every alert in
 /// the rule file has a unit test expecting it to fire.
 pub(crate) fn alerts_tested(service: &Service, expected: &[&str], tree: &Tree<'_>) -> Check {
@@ -85,12 +95,7 @@ pub(crate) fn alerts_tested(service: &Service, expected: &[&str], tree: &Tree<'_
         .iter()
         .filter_map(|(_, r)| r["alert"].as_str())
         .collect();
-    let tested: BTreeSet<&str> = items(&test_file["tests"])
-        .iter()
-        .flat_map(|t| items(&t["alert_rule_test"]))
-        .filter(|t| !items(&t["exp_alerts"]).is_empty())
-        .filter_map(|t| t["alertname"].as_str())
-        .collect();
+    let tested = fired(&test_file);
     let mut problems = Vec::new();
     for alert in expected {
         if !alerts.contains(alert) {
