@@ -7,7 +7,7 @@ use std::fs;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::*;
+use crate::support::*;
 
 const SPEC: &str = "examples/app-oint/hardening.toml";
 
@@ -45,8 +45,8 @@ fn check(args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 /// App-Oint generated into a temporary directory, and the args to check it.
-fn fresh() -> (tempfile::TempDir, Vec<String>) {
-    let out = generate_example(&root().join(SPEC));
+fn fresh() -> (Tree, Vec<String>) {
+    let out = generate(&Spec::app_oint());
     let args = vec![
         SPEC.to_string(),
         "--out".to_string(),
