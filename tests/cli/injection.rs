@@ -327,21 +327,7 @@ fn k6_sends_the_hostile_body_as_written() {
     }
     let tree = Hostile::generate();
     let service = Service::start(false);
-    let results = tempfile::tempdir().expect("tempdir");
-    let result = Command::new("timeout")
-        .arg("120")
-        .arg(tree.path().join("testing/load-tests/run-load-test.sh"))
-        .args(["--smoke", "--base-url", &service.url, "staging"])
-        .env("RESULTS_DIR", results.path())
-        .env("LOAD_USER", "env-user")
-        .env("K6_NO_USAGE_REPORT", "true")
-        .output()
-        .expect("the runner runs");
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&result.stdout),
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let (_, output, _results) = smoke_run(&tree, &service.url, &[("LOAD_USER", "env-user")]);
     let requests = service.requests.lock().expect("log").clone();
     let path = tree.str(&["load_test", "scenario", "0", "steps", "0", "path"]);
     let sent = requests
@@ -397,14 +383,7 @@ fn shellcheck_and_bash_accept_the_hostile_scripts() {
 #[test]
 fn bash_runs_the_hostile_install_command_without_expanding_anything() {
     let tree = generate(&Spec::Fixture(HOSTILE));
-    let workflow = yaml(&tree.path().join(".github/workflows/harden.yml"));
-    let install = workflow["jobs"]["harden"]["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find_map(|s| s["run"].as_str().filter(|r| r.contains("cargo install")))
-        .expect("install step")
-        .to_string();
+    let install = tree.ci_install_command();
     // Stand-ins for rustup and cargo that print their arguments.
     let bin = tree.path().join("bin");
     std::fs::create_dir(&bin).expect("bin");
@@ -419,17 +398,12 @@ fn bash_runs_the_hostile_install_command_without_expanding_anything() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = Command::new("bash")
-        .args(["-c", &install])
-        .env("PATH", path)
-        .output()
-        .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let args = run_ok(
+        "bash",
+        Command::new("bash")
+            .args(["-c", &install])
+            .env("PATH", path),
     );
-    let args = String::from_utf8_lossy(&out.stdout);
     let canary = tree.path().join("canary");
     assert!(
         args.contains(&format!(

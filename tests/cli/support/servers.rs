@@ -1,11 +1,15 @@
-//! A stand-in HTTP service for the generated load test runner.
+//! A stand-in HTTP service for the generated load test runner, and the
+//! runner's smoke run against it.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
+
+use super::{Tree, text};
 
 /// A tiny HTTP service on 127.0.0.1 answering App-Oint's scenario paths
 /// with their expected statuses, or 500 to everything when `failing`. It
@@ -102,4 +106,21 @@ fn serve(stream: TcpStream, failing: bool, log: &std::sync::Mutex<Vec<String>>) 
             return;
         }
     }
+}
+
+/// Runs a tree's generated load test runner in smoke mode against `url`,
+/// bounded by 120 seconds, with `env` set: its exit code, its output, and
+/// the directory it wrote its results to.
+pub fn smoke_run(tree: &Tree, url: &str, env: &[(&str, &str)]) -> (i32, String, tempfile::TempDir) {
+    let results = tempfile::tempdir().expect("tempdir");
+    let result = Command::new("timeout")
+        .arg("120")
+        .arg(tree.join("testing/load-tests/run-load-test.sh"))
+        .args(["--smoke", "--base-url", url, "staging"])
+        .env("RESULTS_DIR", results.path())
+        .env("K6_NO_USAGE_REPORT", "true")
+        .envs(env.iter().copied())
+        .output()
+        .expect("the runner runs");
+    (result.status.code().unwrap_or(-1), text(&result), results)
 }

@@ -1,6 +1,6 @@
 //! Specs beside the examples and fixtures, each with shapes they lack.
 
-use super::{Spec, Tree, generate};
+use super::{Spec, Tree, generate, generating};
 
 /// A spec unlike App-Oint: a 28d window (a burn factor that does not
 /// terminate), two regions with targets (RegionDown), no autoscaling, no
@@ -107,11 +107,12 @@ pub fn other_trees() -> Vec<Tree> {
         .collect()
 }
 
-/// Generated trees beyond the examples for the platforms: a fixed replica
-/// count and the least a spec can say, each on every platform.
-pub fn platform_trees() -> Vec<(&'static str, Tree)> {
-    vec![
-        ("the fixed-replicas spec", generate(&Spec::toml(FIXED))),
-        ("the minimal spec", generate(&Spec::toml(PLATFORMS_MINIMAL))),
-    ]
+/// Every tree a platform target's validator must accept: the examples and
+/// fixtures that generate the target `name`, a fixed replica count and the
+/// least a spec can say (each on every platform).
+pub fn platform_trees(name: &str) -> Vec<Tree> {
+    let mut trees = generating(name);
+    trees.push(generate(&Spec::toml(FIXED)).named("the fixed-replicas spec"));
+    trees.push(generate(&Spec::toml(PLATFORMS_MINIMAL)).named("the minimal spec"));
+    trees
 }

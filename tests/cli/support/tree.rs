@@ -112,7 +112,21 @@ pub fn examples_and_fixtures() -> Vec<Tree> {
     trees
 }
 
+/// Every example and valid fixture that generates the target `name`.
+pub fn generating(name: &str) -> Vec<Tree> {
+    examples_and_fixtures()
+        .into_iter()
+        .filter(|t| t.generates(name))
+        .collect()
+}
+
 impl Tree {
+    /// The tree, called `name` in failure messages.
+    pub fn named(mut self, name: &str) -> Tree {
+        self.name = name.to_string();
+        self
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -185,6 +199,18 @@ impl Tree {
             .find(|r| r["alert"] == alert)
             .cloned()
             .unwrap_or_else(|| panic!("no {alert} in {rel}"))
+    }
+
+    /// The command of the CI workflow's step that installs harden.
+    pub fn ci_install_command(&self) -> String {
+        let workflow = self.yaml(".github/workflows/harden.yml");
+        workflow["jobs"]["harden"]["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .find_map(|s| s["run"].as_str().filter(|r| r.contains("cargo install")))
+            .expect("install step")
+            .to_string()
     }
 
     /// Every dashboard of the tree: (file name, JSON), sorted by name.

@@ -6,22 +6,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// Every tree with a compose file: the examples and fixtures that turn
-/// Compose on, and the platform specs.
-fn trees() -> Vec<(String, Tree)> {
-    let mut trees: Vec<(String, Tree)> = examples_and_fixtures()
-        .into_iter()
-        .filter(|t| t.generates("compose"))
-        .map(|t| (t.name().to_string(), t))
-        .collect();
-    trees.extend(
-        platform_trees()
-            .into_iter()
-            .map(|(n, t)| (n.to_string(), t)),
-    );
-    trees
-}
-
 // --- (a) The real validator accepts every example and fixture -----------------
 
 #[test]
@@ -29,8 +13,8 @@ fn compose_file_passes_the_compose_spec_schema() {
     let Some(tool) = validator("check-jsonschema") else {
         return;
     };
-    for (name, out) in trees() {
-        compose_schema(&tool, &name, out.path());
+    for out in platform_trees("compose") {
+        compose_schema(&tool, out.name(), out.path());
     }
 }
 
@@ -41,8 +25,8 @@ fn docker_compose_config_accepts_the_compose_file() {
     let Some(tool) = validator("docker-compose") else {
         return;
     };
-    for (name, out) in trees() {
-        docker_compose_config(&tool, &name, out.path(), &["config", "-q"]);
+    for out in platform_trees("compose") {
+        docker_compose_config(&tool, out.name(), out.path(), &["config", "-q"]);
     }
 }
 

@@ -11,18 +11,8 @@ fn every_app_spec_conforms_to_digitaloceans_models() {
     let (Some(python), Some(shared)) = (validator("python3"), shared()) else {
         return;
     };
-    let mut trees: Vec<(String, Tree)> = examples_and_fixtures()
-        .into_iter()
-        .filter(|t| t.generates("digitalocean"))
-        .map(|t| (t.name().to_string(), t))
-        .collect();
-    trees.extend(
-        platform_trees()
-            .into_iter()
-            .map(|(n, t)| (n.to_string(), t)),
-    );
-    for (name, out) in trees {
-        do_validate(&python, &shared, &name, out.path());
+    for out in platform_trees("digitalocean") {
+        do_validate(&python, &shared, out.name(), out.path());
     }
 }
 

@@ -7,22 +7,6 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// Every tree with Kubernetes manifests: the examples and fixtures that
-/// turn Kubernetes on, and the platform specs.
-fn trees() -> Vec<(String, Tree)> {
-    let mut trees: Vec<(String, Tree)> = examples_and_fixtures()
-        .into_iter()
-        .filter(|t| t.generates("kubernetes"))
-        .map(|t| (t.name().to_string(), t))
-        .collect();
-    trees.extend(
-        platform_trees()
-            .into_iter()
-            .map(|(n, t)| (n.to_string(), t)),
-    );
-    trees
-}
-
 // --- (a) The real validator accepts every example and fixture -----------------
 
 #[test]
@@ -30,8 +14,8 @@ fn kubernetes_validate_accepts_every_manifest_without_warnings() {
     let Some(tool) = validator("kubernetes-validate") else {
         return;
     };
-    for (name, out) in trees() {
-        kubernetes_validate(&tool, &name, out.path());
+    for out in platform_trees("kubernetes") {
+        kubernetes_validate(&tool, out.name(), out.path());
     }
 }
 
@@ -96,7 +80,7 @@ fn each_region_overlay_builds_and_passes_kubernetes_validate() {
 
 #[test]
 fn kustomization_lists_every_manifest_once() {
-    for (name, out) in trees() {
+    for out in platform_trees("kubernetes") {
         let kustomization = out.yaml("k8s/kustomization.yaml");
         let mut listed: Vec<String> = kustomization["resources"]
             .as_array()
@@ -107,7 +91,7 @@ fn kustomization_lists_every_manifest_once() {
         listed.sort();
         let mut present = manifests(out.path());
         present.sort();
-        assert_eq!(listed, present, "{name}");
+        assert_eq!(listed, present, "{}", out.name());
     }
 }
 

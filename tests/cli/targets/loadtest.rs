@@ -13,10 +13,8 @@ fn k6_accepts_every_examples_load_test() {
     let Some(k6) = validator("k6") else {
         return;
     };
-    for tree in examples_and_fixtures() {
-        if tree.generates("loadtest") {
-            k6_inspect(&k6, &tree.join("testing/load-tests/load-test.js"));
-        }
+    for tree in generating("loadtest") {
+        k6_inspect(&k6, &tree.join("testing/load-tests/load-test.js"));
     }
 }
 

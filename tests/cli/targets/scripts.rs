@@ -18,10 +18,8 @@ fn shellcheck_is_clean_on_every_generated_script() {
     let Some(shellcheck) = validator("shellcheck") else {
         return;
     };
-    for tree in examples_and_fixtures() {
-        if tree.generates("scripts") {
-            shellcheck_clean(&shellcheck, tree.name(), tree.path());
-        }
+    for tree in generating("scripts") {
+        shellcheck_clean(&shellcheck, tree.name(), tree.path());
     }
 }
 

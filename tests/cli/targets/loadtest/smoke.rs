@@ -2,30 +2,17 @@
 //! loopback: it passes against a healthy service and fails against an
 //! erroring one. Only loopback traffic.
 
-use std::process::Command;
-
 use crate::support::*;
 
-/// Runs the generated runner in smoke mode against `service`, bounded by
-/// `timeout`; returns the exit code and output.
-fn smoke_run(service: &Service) -> (i32, String, Vec<String>) {
+/// Runs App-Oint's runner in smoke mode against `service`; returns the
+/// exit code, the output and the requests the service saw.
+fn app_oint_smoke_run(service: &Service) -> (i32, String, Vec<String>) {
     let out = generate(&Spec::app_oint());
-    let results = tempfile::tempdir().expect("tempdir");
-    let result = Command::new("timeout")
-        .arg("120")
-        .arg(out.path().join("testing/load-tests/run-load-test.sh"))
-        .args(["--smoke", "--base-url", &service.url, "staging"])
-        .env("RESULTS_DIR", results.path())
-        .env("LOAD_TEST_EMAIL", "smoke@example.com")
-        .env("LOAD_TEST_PASSWORD", "not-a-real-password")
-        .env("K6_NO_USAGE_REPORT", "true")
-        .output()
-        .expect("the runner runs");
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&result.stdout),
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let env = [
+        ("LOAD_TEST_EMAIL", "smoke@example.com"),
+        ("LOAD_TEST_PASSWORD", "not-a-real-password"),
+    ];
+    let (code, output, results) = smoke_run(&out, &service.url, &env);
     for file in ["summary.json", "junit.xml"] {
         assert!(results.path().join(file).is_file(), "no {file}:\n{output}");
     }
@@ -35,7 +22,7 @@ fn smoke_run(service: &Service) -> (i32, String, Vec<String>) {
         "{junit}"
     );
     let requests = service.requests.lock().expect("log").clone();
-    (result.status.code().unwrap_or(-1), output, requests)
+    (code, output, requests)
 }
 
 #[test]
@@ -44,7 +31,7 @@ fn a_smoke_run_passes_against_a_healthy_service() {
         return;
     }
     let service = Service::start(false);
-    let (code, output, requests) = smoke_run(&service);
+    let (code, output, requests) = app_oint_smoke_run(&service);
     assert_eq!(code, 0, "{output}");
     assert!(output.contains("PASS: staging meets its SLOs"), "{output}");
     // Every step ran, with generated and environment data in the bodies.
@@ -77,7 +64,7 @@ fn a_smoke_run_fails_against_an_erroring_service() {
         return;
     }
     let service = Service::start(true);
-    let (code, output, requests) = smoke_run(&service);
+    let (code, output, requests) = app_oint_smoke_run(&service);
     assert_eq!(code, 99, "k6's exit code for crossed thresholds\n{output}");
     assert!(
         output.contains("FAIL  http_req_failed rate<0.01"),

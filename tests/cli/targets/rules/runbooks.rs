@@ -496,16 +496,12 @@ fn confirm_finds_the_rule_of_the_service_the_reader_names() {
                 "curl -fsS \"$PROMETHEUS_URL/api/v1/rules?type=alert\"",
                 "cat rules.json",
             );
-        let out = Command::new("bash")
-            .args(["-c", &format!("set -eu\n{query}\nprintf '%s' \"$QUERY\"")])
-            .current_dir(tree.path())
-            .env("SERVICE", service)
-            .output()
-            .expect("bash runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        let printed = run_ok(
+            "bash",
+            Command::new("bash")
+                .args(["-c", &format!("set -eu\n{query}\nprintf '%s' \"$QUERY\"")])
+                .current_dir(tree.path())
+                .env("SERVICE", service),
         );
         let rules = yaml(&tree.path().join("prometheus/rules").join(file));
         let expr = rules["groups"]
@@ -517,10 +513,6 @@ fn confirm_finds_the_rule_of_the_service_the_reader_names() {
             .and_then(|r| r["expr"].as_str())
             .expect("the alert's rule")
             .to_string();
-        assert_eq!(
-            String::from_utf8_lossy(&out.stdout),
-            expr,
-            "{alert} for {service}"
-        );
+        assert_eq!(printed, expr, "{alert} for {service}");
     }
 }
