@@ -7,14 +7,11 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
-use crate::alerting::amtool;
-use crate::common::*;
-
-const APP_OINT: &str = "examples/app-oint/hardening.toml";
+use crate::support::*;
 
 #[test]
 fn a_retention_longer_than_digitaloceans_is_a_warning_with_both_numbers() {
@@ -109,7 +106,7 @@ fn amtool_routes_the_backup_alerts_by_severity_and_service() {
         return;
     };
     let model = harden::load::load(&root().join(APP_OINT)).expect("valid");
-    let out = generate_example(&root().join(APP_OINT));
+    let out = generate(&Spec::app_oint());
     let rules: serde_json::Value = serde_saphyr::from_str(
         &std::fs::read_to_string(out.path().join("prometheus/rules/postgres.yml")).expect("rules"),
     )
@@ -129,195 +126,15 @@ fn amtool_routes_the_backup_alerts_by_severity_and_service() {
             .receivers_for(severity, Some(service), None)
             .join(",");
         assert!(!expected.is_empty());
-        let args = [
-            "config".to_string(),
-            "routes".into(),
-            "test".into(),
-            "--config.file=alertmanager.yml".into(),
-            format!("--verify.receivers={expected}"),
+        let labels = [
             format!("alertname={}", alert["alert"].as_str().expect("name")),
             format!("severity={}", severity.as_str()),
             format!("service={service}"),
             "database=postgres".into(),
             "job=harden-backup".into(),
         ];
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (ok, text) = amtool(&amtool_bin, &out.path().join("alertmanager"), &args);
-        assert!(ok, "{args:?} should reach {expected}:\n{text}");
+        amtool_routes(&amtool_bin, out.path(), &expected, &labels);
     }
-}
-
-/// Where Debian's PostgreSQL server binaries are: the newest
-/// /usr/lib/postgresql/<version>/bin (server and client tools side by side),
-/// else the directory of `initdb` on PATH. Missing fails the test under
-/// HARDEN_REQUIRE_VALIDATORS=1, like any validator.
-fn postgres_bin() -> Option<PathBuf> {
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let version = e.file_name().to_str()?.parse().ok()?;
-            Some((version, e.path().join("bin")))
-        })
-        .filter(|(_, bin)| bin.join("initdb").is_file() && bin.join("pg_ctl").is_file())
-        .collect();
-    versions.sort();
-    if let Some((_, bin)) = versions.pop() {
-        return Some(bin);
-    }
-    if let Some(initdb) = validator_quiet("initdb") {
-        return initdb.parent().map(Path::to_path_buf);
-    }
-    // Not found: `validator` skips or, when validators are required, fails.
-    validator("initdb").and_then(|p| p.parent().map(Path::to_path_buf))
-}
-
-fn validator_quiet(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    })
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// A PostgreSQL server on a temporary directory, stopped when dropped.
-struct Server {
-    bin: PathBuf,
-    dir: PathBuf,
-    port: u16,
-    root: bool,
-}
-
-impl Server {
-    fn start(bin: &Path, dir: &Path) -> Server {
-        let root = is_root();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let server = Server {
-            bin: bin.to_path_buf(),
-            dir: dir.to_path_buf(),
-            port,
-            root,
-        };
-        if root {
-            // initdb refuses root: the server runs as `postgres`, which
-            // must reach the directory.
-            run_ok(Command::new("chmod").args(["0755"]).arg(dir));
-            run_ok(Command::new("chown").args(["postgres:"]).arg(dir));
-        }
-        let data = dir.join("data");
-        server.as_owner(&[
-            &bin.join("initdb").to_string_lossy(),
-            "-D",
-            &data.to_string_lossy(),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "--no-sync",
-        ]);
-        server.as_owner(&[
-            &bin.join("pg_ctl").to_string_lossy(),
-            "-D",
-            &data.to_string_lossy(),
-            "-o",
-            &format!("-k {} -p {port} -c listen_addresses=''", dir.display()),
-            "-l",
-            &dir.join("server.log").to_string_lossy(),
-            "-w",
-            "start",
-        ]);
-        server
-    }
-
-    fn as_owner(&self, args: &[&str]) -> Output {
-        let mut command = if self.root {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]);
-            c.args(args);
-            c
-        } else {
-            let mut c = Command::new(args[0]);
-            c.args(&args[1..]);
-            c
-        };
-        run_ok(&mut command)
-    }
-
-    /// A command with the libpq variables pointing at this server.
-    fn client(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
-        let mut c = Command::new(program);
-        let path = format!(
-            "{}:{}",
-            self.bin.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        c.env("PATH", path)
-            .env("PGHOST", &self.dir)
-            .env("PGPORT", self.port.to_string())
-            .env("PGUSER", "postgres")
-            .env("PGDATABASE", "app")
-            .env_remove("PGPASSWORD")
-            .env_remove("PUSHGATEWAY_URL");
-        c
-    }
-
-    fn psql(&self, sql: &str) -> String {
-        let out = run_ok(
-            self.client(self.bin.join("psql"))
-                .args(["-X", "-v", "ON_ERROR_STOP=1", "-At", "-d", "postgres", "-c"])
-                .arg(sql),
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let data = self.dir.join("data");
-        let pg_ctl = self.bin.join("pg_ctl");
-        let args = [
-            pg_ctl.to_string_lossy().into_owned(),
-            "-D".into(),
-            data.to_string_lossy().into_owned(),
-            "-m".into(),
-            "immediate".into(),
-            "stop".into(),
-        ];
-        let mut c = if self.root {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).args(&args);
-            c
-        } else {
-            let mut c = Command::new(&args[0]);
-            c.args(&args[1..]);
-            c
-        };
-        let _ = c.output();
-    }
-}
-
-#[track_caller]
-fn run_ok(command: &mut Command) -> Output {
-    let out = command.output().expect("command runs");
-    assert!(
-        out.status.success(),
-        "{command:?} failed ({}):\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// A Pushgateway stand-in: answers 200 to every request and keeps
@@ -419,7 +236,7 @@ restore_check = "SELECT count(*) FROM appointments"
     let (pushgateway, pushed) = fake_pushgateway();
 
     server.psql("CREATE DATABASE app");
-    run_ok(server.client(bin.join("psql")).args([
+    run_output(server.client(bin.join("psql")).args([
         "-X",
         "-v",
         "ON_ERROR_STOP=1",
@@ -438,7 +255,7 @@ restore_check = "SELECT count(*) FROM appointments"
     let killed = backups.join(".backup.killed");
     std::fs::create_dir(&killed).expect("mkdir");
     std::fs::write(killed.join("orders-db-20000101T000000Z.dump"), b"partial").expect("partial");
-    run_ok(
+    run_output(
         Command::new("touch")
             .args(["-d", "2000-01-01"])
             .arg(&killed),
@@ -531,7 +348,7 @@ restore_check = "SELECT count(*) FROM appointments"
     // A restore whose sanity query finds nothing fails too.
     server.psql("CREATE DATABASE empty");
     let empty_dump = work.path().join("empty.dump");
-    run_ok(
+    run_output(
         server
             .client(bin.join("pg_dump"))
             .args(["-Fc", "-d", "empty", "-f"])
@@ -597,7 +414,7 @@ restore_check = "SELECT count(*) FROM appointments"
 /// schedule fails the backup check, naming the file and both schedules.
 #[test]
 fn check_fails_when_the_backup_cronjob_drifts_from_the_schedule() {
-    let out = generate_example(&root().join(APP_OINT));
+    let out = generate(&Spec::app_oint());
     let out_arg = out.path().to_string_lossy();
     let path = out.path().join("k8s/postgres/backup-cronjob.yaml");
     let text = std::fs::read_to_string(&path).expect("cronjob");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::*;
+use crate::support::*;
 
 /// Kills the process when the test ends, however it ends.
 struct Killed(Child);
@@ -64,7 +64,7 @@ fn the_exporter_of_a_real_redis_has_every_series_the_rules_and_dashboard_query()
     ) else {
         return;
     };
-    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
+    let out = generate(&Spec::app_oint());
     let deployment: Value = serde_saphyr::from_str(
         &std::fs::read_to_string(out.path().join("k8s/cache/deployment.yaml")).expect("read"),
     )
@@ -194,15 +194,8 @@ maxmemory = "100Mi"
 [platform.digitalocean]
 "#;
 
-fn generate(spec: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("hardening.toml"), spec).expect("spec written");
-    harden_in(dir.path(), &["generate"]).success();
-    dir
-}
-
 fn alerts(tree: &std::path::Path, name: &str) -> Vec<String> {
-    let rules = crate::platforms::yaml(&tree.join(format!("prometheus/rules/{name}.yml")));
+    let rules = yaml(&tree.join(format!("prometheus/rules/{name}.yml")));
     rules["groups"]
         .as_array()
         .expect("groups")
@@ -214,7 +207,7 @@ fn alerts(tree: &std::path::Path, name: &str) -> Vec<String> {
 
 #[test]
 fn a_store_that_must_not_evict_gets_a_memory_alert_a_volume_and_half_its_limit() {
-    let out = generate(STORE);
+    let out = generate(&Spec::toml(STORE));
     let dir = out.path();
     // A full noeviction store refuses writes: it has the memory alert; a
     // full allkeys-lru cache evicts by design: it has none.
@@ -237,8 +230,7 @@ fn a_store_that_must_not_evict_gets_a_memory_alert_a_volume_and_half_its_limit()
     );
     // With persistence maxmemory defaults to half the limit (a rewrite
     // forks); without, 100Mi needs a 192Mi limit (64Mi steps, ≥ 4/3).
-    let deployment =
-        |name: &str| crate::platforms::yaml(&dir.join(format!("k8s/{name}/deployment.yaml")));
+    let deployment = |name: &str| yaml(&dir.join(format!("k8s/{name}/deployment.yaml")));
     let sessions = deployment("sessions");
     let redis = &sessions["spec"]["template"]["spec"]["containers"][0];
     let args: Vec<&str> = redis["args"]
@@ -253,14 +245,14 @@ fn a_store_that_must_not_evict_gets_a_memory_alert_a_volume_and_half_its_limit()
     assert_eq!(after("--appendonly"), "yes");
     assert_eq!(after("--requirepass"), "$(REDIS_PASSWORD)");
     assert_eq!(sessions["spec"]["strategy"]["type"], "Recreate");
-    let pvc = crate::platforms::yaml(&dir.join("k8s/sessions/pvc.yaml"));
+    let pvc = yaml(&dir.join("k8s/sessions/pvc.yaml"));
     assert_eq!(pvc["spec"]["resources"]["requests"]["storage"], "2Gi");
     let lookups = deployment("lookups");
     let limits = &lookups["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"];
     assert_eq!(limits["memory"], "192Mi");
     assert!(!dir.join("k8s/lookups/pvc.yaml").exists());
     // Compose: a volume for the store only, and no secret value anywhere.
-    let compose = crate::platforms::yaml(&dir.join("docker-compose.yml"));
+    let compose = yaml(&dir.join("docker-compose.yml"));
     assert!(compose["volumes"].get("sessions-data").is_some());
     assert!(compose["volumes"].get("lookups-data").is_none());
     assert_eq!(
@@ -272,17 +264,17 @@ fn a_store_that_must_not_evict_gets_a_memory_alert_a_volume_and_half_its_limit()
         "SESSIONS_PASSWORD"
     );
     // Every validator accepts the tree.
-    crate::rules::promtool_accepts(dir);
+    promtool_accepts(dir);
     if let Some(tool) = validator("kubernetes-validate") {
-        crate::platforms::kubernetes_validate(&tool, "the store spec", dir);
+        kubernetes_validate(&tool, "the store spec", dir);
     }
     if let Some(tool) = validator("docker-compose") {
-        crate::platforms::docker_compose_config(&tool, "the store spec", dir, &["config", "-q"]);
+        docker_compose_config(&tool, "the store spec", dir, &["config", "-q"]);
     }
     if let Some(tool) = validator("check-jsonschema") {
-        crate::platforms::compose_schema(&tool, "the store spec", dir);
+        compose_schema(&tool, "the store spec", dir);
     }
-    if let (Some(python), Some(shared)) = (validator("python3"), crate::platforms::shared()) {
-        crate::platforms::do_validate(&python, &shared, "the store spec", dir);
+    if let (Some(python), Some(shared)) = (validator("python3"), shared()) {
+        do_validate(&python, &shared, "the store spec", dir);
     }
 }

@@ -7,7 +7,7 @@ use std::fs;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::common::*;
+use crate::support::*;
 
 const SPEC: &str = "examples/app-oint/hardening.toml";
 
@@ -45,8 +45,8 @@ fn check(args: &[&str], env: &[(&str, &str)]) -> Run {
 }
 
 /// App-Oint generated into a temporary directory, and the args to check it.
-fn fresh() -> (tempfile::TempDir, Vec<String>) {
-    let out = generate_example(&root().join(SPEC));
+fn fresh() -> (Tree, Vec<String>) {
+    let out = generate(&Spec::app_oint());
     let args = vec![
         SPEC.to_string(),
         "--out".to_string(),
@@ -160,15 +160,10 @@ fn the_committed_example_passes_every_static_check_in_junit() {
     if let Some(python) = validator("python3") {
         let file = tempfile::NamedTempFile::new().expect("temp");
         fs::write(file.path(), xml).expect("write");
-        let ok = Command::new(python)
-            .args([
-                "-c",
-                "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])",
-            ])
-            .arg(file.path())
-            .status()
-            .expect("python runs");
-        assert!(ok.success(), "the JUnit report is not well-formed XML");
+        assert!(
+            xml_well_formed(&python, file.path()),
+            "the JUnit report is not well-formed XML"
+        );
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::Path;
 use harden::diagnostics::{Style, render};
 use harden::load::{LoadError, load};
 
-use crate::common::*;
+use crate::support::*;
 
 fn fixtures() -> Vec<std::path::PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(root().join("tests/fixtures/invalid"))

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::*;
+use crate::support::*;
 
 fn app_oint() -> String {
     root()
@@ -26,7 +26,7 @@ fn diff(out: &Path, extra: &[&str]) -> Run {
 
 #[test]
 fn a_fresh_tree_has_no_drift() {
-    let out = generate_example(Path::new(&app_oint()));
+    let out = generate(&Spec::app_oint());
     let run = diff(out.path(), &[]).success();
     assert!(run.stdout.is_empty(), "{}", run.stdout);
     assert!(run.stderr.contains("match"), "{}", run.stderr);
@@ -34,7 +34,7 @@ fn a_fresh_tree_has_no_drift() {
 
 #[test]
 fn an_edited_file_is_named_with_a_unified_diff() {
-    let out = generate_example(Path::new(&app_oint()));
+    let out = generate(&Spec::app_oint());
     let path = out.path().join("prometheus/prometheus.yml");
     let text = fs::read_to_string(&path).expect("read");
     fs::write(
@@ -77,7 +77,7 @@ fn an_edited_file_is_named_with_a_unified_diff() {
 
 #[test]
 fn every_drift_is_reported_not_only_the_first() {
-    let out = generate_example(Path::new(&app_oint()));
+    let out = generate(&Spec::app_oint());
     fs::remove_file(out.path().join("prometheus/prometheus.yml")).expect("remove");
     // A file harden wrote earlier and no longer generates.
     fs::write(out.path().join("old.yml"), "x: 1\n").expect("write");

@@ -1,30 +1,46 @@
-//! The bundled examples: their whole generated trees, determinism, and the
-//! committed copies beside them.
+//! The bundled examples: determinism, the committed copies beside them,
+//! and the per-target snapshots covering every generated file once.
 
-use crate::common::*;
+use crate::support::*;
 
-/// One snapshot per example holding its whole generated tree.
+/// Every generated file of every example belongs to exactly one owner
+/// (`support::OWNERS`), so the per-target snapshots together hold the
+/// whole tree, each file once; and every owner has a file in App-Oint, so
+/// no snapshot is empty.
 #[test]
-fn generated_trees_match_their_snapshots() {
-    for spec in example_specs() {
-        let out = generate_example(&spec);
-        let name = spec
-            .parent()
-            .and_then(|p| p.file_name())
-            .expect("examples/<name>/hardening.toml")
-            .to_string_lossy()
-            .into_owned();
-        snapshot_settings().bind(|| {
-            insta::assert_snapshot!(format!("example-{name}"), tree_snapshot(out.path()));
-        });
+fn the_target_snapshots_cover_every_generated_file_once() {
+    for tree in examples() {
+        for path in tree.files() {
+            let owners = owners_of(&path);
+            assert_eq!(
+                owners.len(),
+                1,
+                "{}: {path} belongs to {owners:?}, not to exactly one owner",
+                tree.name()
+            );
+        }
     }
+    let app_oint = generate(&Spec::app_oint());
+    for owner in OWNERS {
+        assert!(
+            app_oint.generates(owner.name),
+            "App-Oint has no file of {}",
+            owner.name
+        );
+    }
+}
+
+/// The output set's own file, which belongs to no target.
+#[test]
+fn the_manifest_matches_its_snapshot() {
+    assert_example_snapshots("manifest");
 }
 
 #[test]
 fn generation_is_byte_identical_across_runs_and_directories() {
     for spec in example_specs() {
-        let first = generate_example(&spec);
-        let second = generate_example(&spec);
+        let first = generate(&Spec::File(spec.clone()));
+        let second = generate(&Spec::File(spec.clone()));
         assert_eq!(
             read_tree(first.path()),
             read_tree(second.path()),
@@ -37,7 +53,7 @@ fn generation_is_byte_identical_across_runs_and_directories() {
 #[test]
 fn generate_is_idempotent() {
     for spec in example_specs() {
-        let out = generate_example(&spec);
+        let out = generate(&Spec::File(spec.clone()));
         let before = read_tree(out.path());
         let run = harden(&[
             "generate",
@@ -63,48 +79,4 @@ fn committed_example_trees_are_current() {
     for spec in example_specs() {
         harden(&["diff", &spec.to_string_lossy()]).success();
     }
-}
-
-/// The seed report's failed check: "Prometheus configuration missing App-Oint targets".
-#[test]
-fn app_oint_prometheus_scrapes_every_service_and_the_stack() {
-    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
-    let text = std::fs::read_to_string(out.path().join("prometheus/prometheus.yml"))
-        .expect("prometheus.yml");
-    let config: serde_json::Value = serde_saphyr::from_str(&text).expect("YAML");
-    let jobs: Vec<(&str, Vec<&str>)> = config["scrape_configs"]
-        .as_array()
-        .expect("scrape_configs")
-        .iter()
-        .map(|job| {
-            let targets = job["static_configs"]
-                .as_array()
-                .expect("static_configs")
-                .iter()
-                .flat_map(|g| g["targets"].as_array().expect("targets").iter())
-                .map(|t| t.as_str().expect("string target"))
-                .collect();
-            (job["job_name"].as_str().expect("job_name"), targets)
-        })
-        .collect();
-    assert_eq!(
-        jobs,
-        vec![
-            ("prometheus", vec!["localhost:9090"]),
-            ("alertmanager", vec!["alertmanager:9093"]),
-            ("api", vec!["api:5001", "api.nyc1.app-oint.internal:5001"]),
-            ("cache", vec!["cache:9121"]),
-            // Where the backup jobs push their metrics.
-            ("pushgateway", vec!["pushgateway:9091"]),
-        ]
-    );
-    assert_eq!(config["global"]["external_labels"]["project"], "app-oint");
-    assert_eq!(config["global"]["external_labels"]["region"], "fra1");
-    assert_eq!(
-        config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0],
-        "alertmanager:9093"
-    );
-    let api = &config["scrape_configs"][2];
-    assert_eq!(api["metrics_path"], "/metrics");
-    assert_eq!(api["static_configs"][0]["labels"]["service"], "api");
 }

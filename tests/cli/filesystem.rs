@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::common::*;
+use crate::support::*;
 
 fn app_oint() -> String {
     root()
@@ -14,7 +14,8 @@ fn app_oint() -> String {
         .into_owned()
 }
 
-fn generate(out: &Path, extra: &[&str]) -> Run {
+/// `harden generate` of App-Oint into `out`, with `extra` arguments.
+fn generate_into(out: &Path, extra: &[&str]) -> Run {
     let out = out.to_string_lossy();
     let mut args = vec!["generate", "--out", &out];
     let spec = app_oint();
@@ -28,7 +29,7 @@ fn an_output_path_that_is_a_file_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("out");
     fs::write(&file, "not a directory\n").expect("write");
-    let run = generate(&file, &[]).code(2);
+    let run = generate_into(&file, &[]).code(2);
     assert!(run.stderr.contains("is not a directory"), "{}", run.stderr);
     assert_eq!(
         fs::read_to_string(&file).expect("read"),
@@ -40,7 +41,7 @@ fn an_output_path_that_is_a_file_is_a_clear_error() {
 /// file system that refuses everyone: /proc.
 #[test]
 fn an_unwritable_output_directory_is_a_clear_error() {
-    let run = generate(Path::new("/proc/harden-test-out"), &[]).code(2);
+    let run = generate_into(Path::new("/proc/harden-test-out"), &[]).code(2);
     assert!(
         run.stderr.contains("/proc/harden-test-out"),
         "{}",
@@ -64,7 +65,7 @@ fn an_output_directory_reached_through_a_symlink_is_used() {
     fs::create_dir(&real).expect("mkdir");
     let link = dir.path().join("link");
     std::os::unix::fs::symlink(&real, &link).expect("symlink");
-    generate(&link, &[]).success();
+    generate_into(&link, &[]).success();
     assert!(real.join("prometheus/prometheus.yml").is_file());
 }
 
@@ -74,7 +75,7 @@ fn symlinks_inside_the_tree_are_never_followed() {
     let out = tempfile::tempdir().expect("tempdir");
     let elsewhere = tempfile::tempdir().expect("tempdir");
     std::os::unix::fs::symlink(elsewhere.path(), out.path().join("prometheus")).expect("symlink");
-    let run = generate(out.path(), &["--force"]).code(2);
+    let run = generate_into(out.path(), &["--force"]).code(2);
     assert!(run.stderr.contains("symlink"), "{}", run.stderr);
     assert_eq!(fs::read_dir(elsewhere.path()).expect("read").count(), 0);
     assert!(
@@ -85,17 +86,17 @@ fn symlinks_inside_the_tree_are_never_followed() {
 
 #[test]
 fn a_corrupt_manifest_stops_generate_until_forced() {
-    let out = generate_example(Path::new(&app_oint()));
+    let out = generate(&Spec::app_oint());
     let manifest = out.path().join(".harden-manifest.json");
     fs::write(&manifest, "{ this is not json").expect("write");
-    let run = generate(out.path(), &[]).code(2);
+    let run = generate_into(out.path(), &[]).code(2);
     assert!(
         run.stderr.contains(".harden-manifest.json"),
         "{}",
         run.stderr
     );
     assert!(run.stderr.contains("--force"), "{}", run.stderr);
-    generate(out.path(), &["--force"]).success();
+    generate_into(out.path(), &["--force"]).success();
     harden(&["diff", &app_oint(), "--out", &out.path().to_string_lossy()]).success();
 }
 
@@ -111,8 +112,8 @@ fn a_manifest_naming_files_outside_the_tree_deletes_nothing() {
         r#"{"generated_by": "harden", "files": [{"path": "../precious.txt", "mode": "0644"}]}"#,
     )
     .expect("write");
-    generate(&out, &[]).code(2);
-    generate(&out, &["--force"]).success();
+    generate_into(&out, &[]).code(2);
+    generate_into(&out, &["--force"]).success();
     assert_eq!(fs::read_to_string(&outside).expect("read"), "keep me\n");
 }
 
@@ -127,7 +128,7 @@ fn an_interrupted_generate_is_repaired_by_the_next_run() {
             .join("prometheus/.prometheus.yml.harden-tmp/blocker"),
     )
     .expect("mkdir");
-    let run = generate(out.path(), &[]).code(2);
+    let run = generate_into(out.path(), &[]).code(2);
     assert!(run.stderr.contains("prometheus"), "{}", run.stderr);
     // Files written before the failure are complete and owned.
     let manifest = fs::read_to_string(out.path().join(".harden-manifest.json")).expect("manifest");
@@ -139,6 +140,6 @@ fn an_interrupted_generate_is_repaired_by_the_next_run() {
         }
     }
     fs::remove_dir_all(out.path().join("prometheus/.prometheus.yml.harden-tmp")).expect("rm");
-    generate(out.path(), &[]).success();
+    generate_into(out.path(), &[]).success();
     harden(&["diff", &app_oint(), "--out", &out.path().to_string_lossy()]).success();
 }

@@ -13,7 +13,7 @@ use harden::diagnostics::{Style, render};
 use harden::engine::{Templates, emit};
 use harden::source::SourceFile;
 
-use crate::common::*;
+use crate::support::*;
 
 /// Checks one spec text end to end and asserts the invariants above.
 fn check_text(text: &str) {

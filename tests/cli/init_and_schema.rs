@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use crate::common::*;
+use crate::support::*;
 
 /// The committed schema is what `harden schema` prints; regenerate it with
 /// `cargo run -- schema > schema/hardening.schema.json`.

@@ -10,21 +10,27 @@
 //! `tests/fixtures/invalid/injection-rejected.toml` (snapshotted with the
 //! other invalid fixtures).
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::*;
-use crate::platforms::yaml;
+use crate::support::*;
 
-const FIXTURE: &str = "tests/fixtures/injection/hostile.toml";
+const FIXTURE: &str = HOSTILE;
 
-/// The hostile spec, generated into a temporary directory, with its canary
-/// path moved into that directory.
+/// The hostile spec, generated into a temporary directory (its canary path
+/// moved into that directory), and the spec as TOML.
 struct Hostile {
-    dir: tempfile::TempDir,
+    tree: Tree,
     spec: toml::Table,
+}
+
+impl std::ops::Deref for Hostile {
+    type Target = Tree;
+
+    fn deref(&self) -> &Tree {
+        &self.tree
+    }
 }
 
 impl Hostile {
@@ -32,32 +38,13 @@ impl Hostile {
         Hostile::generate_from(FIXTURE)
     }
 
-    fn generate_from(fixture: &str) -> Hostile {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let text = std::fs::read_to_string(root().join(fixture)).expect("fixture");
-        let canary = dir.path().join("canary");
-        let text = text.replace("/tmp/harden-canary", &canary.to_string_lossy());
-        std::fs::write(dir.path().join("hardening.toml"), &text).expect("spec written");
-        harden_in(dir.path(), &["generate"]).success();
-        let spec = text.parse().expect("the fixture is TOML");
-        Hostile { dir, spec }
-    }
-
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn canary(&self) -> PathBuf {
-        self.dir.path().join("canary")
-    }
-
-    #[track_caller]
-    fn assert_no_command_ran(&self) {
-        assert!(
-            !self.canary().exists(),
-            "a spec value ran as a command: {} exists",
-            self.canary().display()
-        );
+    fn generate_from(fixture: &'static str) -> Hostile {
+        let tree = generate(&Spec::Fixture(fixture));
+        let spec = tree
+            .read("hardening.toml")
+            .parse()
+            .expect("the fixture is TOML");
+        Hostile { tree, spec }
     }
 
     /// A string of the spec, by a path of keys and indexes.
@@ -113,9 +100,9 @@ fn the_hostile_spec_is_valid_and_reaches_every_output() {
 #[test]
 fn promtool_accepts_the_hostile_config_rules_and_tests() {
     let tree = Hostile::generate();
-    crate::rules::promtool_accepts(tree.path());
+    promtool_accepts(tree.path());
     // Annotations are Go templates: the URLs come through as written.
-    let rules = yaml(&tree.path().join("prometheus/rules/api.yml"));
+    let rules = yaml(&tree.join("prometheus/rules/api.yml"));
     let alert = rules["groups"]
         .as_array()
         .expect("groups")
@@ -134,7 +121,7 @@ fn promtool_accepts_the_hostile_config_rules_and_tests() {
         alert["annotations"]["dashboard"],
         format!("{}/d/harden-api", tree.str(&["monitoring", "grafana_url"]))
     );
-    let config = yaml(&tree.path().join("prometheus/prometheus.yml"));
+    let config = yaml(&tree.join("prometheus/prometheus.yml"));
     let api = config["scrape_configs"]
         .as_array()
         .expect("jobs")
@@ -153,41 +140,10 @@ fn amtool_accepts_the_hostile_config_and_renders_its_templates() {
         return;
     };
     let tree = Hostile::generate();
-    let dir = tree.path().join("alertmanager");
-    let (ok, text) = crate::alerting::amtool(&amtool, &dir, &["check-config", "alertmanager.yml"]);
-    assert!(ok && text.contains("1 templates"), "{text}");
-    for name in [
-        "harden.slack.title",
-        "harden.slack.text",
-        "harden.email.subject",
-        "harden.pagerduty.description",
-    ] {
-        let (ok, text) = crate::alerting::amtool(
-            &amtool,
-            &dir,
-            &[
-                "template",
-                "render",
-                "--template.glob=templates/*.tmpl",
-                &format!("--template.text={{{{ template \"{name}\" . }}}}"),
-            ],
-        );
-        assert!(ok, "{name} does not render:\n{text}");
-    }
-    let (ok, text) = crate::alerting::amtool(
-        &amtool,
-        &dir,
-        &[
-            "config",
-            "routes",
-            "test",
-            "--config.file=alertmanager.yml",
-            "--verify.receivers=mail,hook",
-            "severity=critical",
-            "service=api",
-        ],
-    );
-    assert!(ok, "{text}");
+    amtool_accepts(&amtool, FIXTURE, tree.path());
+    let labels = ["severity=critical", "service=api"].map(String::from);
+    amtool_routes(&amtool, tree.path(), "mail,hook", &labels);
+    let dir = tree.join("alertmanager");
     // The SMTP user name, full of YAML and template syntax, is one string.
     let config = yaml(&dir.join("alertmanager.yml"));
     let mail = config["receivers"]
@@ -218,8 +174,8 @@ fn kubernetes_validate_accepts_the_hostile_manifests() {
         return;
     };
     let tree = Hostile::generate();
-    crate::platforms::kubernetes_validate(&tool, FIXTURE, tree.path());
-    let deployment = yaml(&tree.path().join("k8s/api/deployment.yaml"));
+    kubernetes_validate(&tool, FIXTURE, tree.path());
+    let deployment = yaml(&tree.join("k8s/api/deployment.yaml"));
     let container = &deployment["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(
         container["readinessProbe"]["httpGet"]["path"],
@@ -233,7 +189,7 @@ fn the_compose_schema_accepts_the_hostile_compose_file() {
         return;
     };
     let tree = Hostile::generate();
-    crate::platforms::compose_schema(&tool, FIXTURE, tree.path());
+    compose_schema(&tool, FIXTURE, tree.path());
 }
 
 /// Compose interpolates `$VAR`, `${VAR}` and refuses `$(` in every value:
@@ -248,8 +204,8 @@ fn docker_compose_interpolates_nothing_in_hostile_values() {
         return;
     };
     let tree = Hostile::generate();
-    crate::platforms::docker_compose_config(&tool, FIXTURE, tree.path(), &["config", "-q"]);
-    let printed = crate::platforms::docker_compose_config(&tool, FIXTURE, tree.path(), &["config"]);
+    docker_compose_config(&tool, FIXTURE, tree.path(), &["config", "-q"]);
+    let printed = docker_compose_config(&tool, FIXTURE, tree.path(), &["config"]);
     let resolved: Value = serde_saphyr::from_str(&printed).expect("docker-compose prints YAML");
     let dollars = |s: &str| Value::from(s.replace('$', "$$"));
     let command: Vec<Value> = tree.spec["service"][0]["probes"]["command"]
@@ -288,12 +244,12 @@ fn docker_compose_interpolates_nothing_in_hostile_values() {
 
 #[test]
 fn do_validate_accepts_the_hostile_app_specs() {
-    let (Some(python), Some(shared)) = (validator("python3"), crate::platforms::shared()) else {
+    let (Some(python), Some(shared)) = (validator("python3"), shared()) else {
         return;
     };
     let tree = Hostile::generate();
-    crate::platforms::do_validate(&python, &shared, FIXTURE, tree.path());
-    let app = yaml(&tree.path().join(".do/app-fra1.yaml"));
+    do_validate(&python, &shared, FIXTURE, tree.path());
+    let app = yaml(&tree.join(".do/app-fra1.yaml"));
     assert_eq!(
         app["static_sites"][0]["build_command"],
         tree.str(&["service", "1", "build", "command"])
@@ -315,11 +271,7 @@ fn cfn_lint_accepts_the_hostile_dns_template() {
     let Some(lint) = validator("cfn-lint") else {
         return;
     };
-    let result = Command::new(lint)
-        .arg("dns/route53.json")
-        .current_dir(tree.path())
-        .output()
-        .expect("cfn-lint runs");
+    let result = cfn_lint(&lint, tree.path(), "dns/route53.json");
     assert!(
         result.status.success(),
         "cfn-lint rejected the hostile template:\n{}",
@@ -331,7 +283,7 @@ fn cfn_lint_accepts_the_hostile_dns_template() {
 #[test]
 fn grafana_schema_accepts_the_hostile_dashboards() {
     let tree = Hostile::generate();
-    let boards = crate::grafana::dashboards(tree.path());
+    let boards = tree.dashboards();
     let api = &boards.iter().find(|(f, _)| f == "api.json").expect("api").1;
     let panels: Vec<&Value> = api["panels"]
         .as_array()
@@ -348,10 +300,10 @@ fn grafana_schema_accepts_the_hostile_dashboards() {
             .unwrap_or_else(|| panic!("no panel titled {title:?}"));
         assert_eq!(panel["targets"][0]["expr"], expr);
     }
-    let Some((node, tsc)) = crate::grafana::typescript() else {
+    let Some((node, tsc)) = typescript() else {
         return;
     };
-    let (ok, text) = crate::grafana::type_check(&node, &tsc, &boards);
+    let (ok, text) = type_check(&node, &tsc, &boards);
     assert!(ok, "tsc rejected a hostile dashboard:\n{text}");
 }
 
@@ -361,7 +313,7 @@ fn k6_accepts_the_hostile_load_test() {
         return;
     };
     let tree = Hostile::generate();
-    let plan = crate::loadtest::inspect(&k6, &tree.path().join("testing/load-tests/load-test.js"));
+    let plan = k6_inspect(&k6, &tree.path().join("testing/load-tests/load-test.js"));
     assert_eq!(plan["scenarios"]["nasty"]["executor"], "ramping-vus");
 }
 
@@ -374,22 +326,8 @@ fn k6_sends_the_hostile_body_as_written() {
         return;
     }
     let tree = Hostile::generate();
-    let service = crate::loadtest::Service::start(false);
-    let results = tempfile::tempdir().expect("tempdir");
-    let result = Command::new("timeout")
-        .arg("120")
-        .arg(tree.path().join("testing/load-tests/run-load-test.sh"))
-        .args(["--smoke", "--base-url", &service.url, "staging"])
-        .env("RESULTS_DIR", results.path())
-        .env("LOAD_USER", "env-user")
-        .env("K6_NO_USAGE_REPORT", "true")
-        .output()
-        .expect("the runner runs");
-    let output = format!(
-        "{}{}",
-        String::from_utf8_lossy(&result.stdout),
-        String::from_utf8_lossy(&result.stderr)
-    );
+    let service = Service::start(false);
+    let (_, output, _results) = smoke_run(&tree, &service.url, &[("LOAD_USER", "env-user")]);
     let requests = service.requests.lock().expect("log").clone();
     let path = tree.str(&["load_test", "scenario", "0", "steps", "0", "path"]);
     let sent = requests
@@ -422,7 +360,7 @@ fn k6_sends_the_hostile_body_as_written() {
 fn shellcheck_and_bash_accept_the_hostile_scripts() {
     let tree = Hostile::generate();
     if let Some(shellcheck) = validator("shellcheck") {
-        crate::scripts::shellcheck_clean(&shellcheck, FIXTURE, tree.path());
+        shellcheck_clean(&shellcheck, FIXTURE, tree.path());
     }
     for (path, _) in read_tree(tree.path()) {
         if !path.ends_with(".sh") {
@@ -442,12 +380,47 @@ fn shellcheck_and_bash_accept_the_hostile_scripts() {
     tree.assert_no_command_ran();
 }
 
+#[test]
+fn bash_runs_the_hostile_install_command_without_expanding_anything() {
+    let tree = generate(&Spec::Fixture(HOSTILE));
+    let install = tree.ci_install_command();
+    // Stand-ins for rustup and cargo that print their arguments.
+    let bin = tree.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    for tool in ["rustup", "cargo"] {
+        let path = bin.join(tool);
+        std::fs::write(&path, "#!/bin/sh\nprintf '%s\\n' \"$@\"\n").expect("stub");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let args = run_ok(
+        "bash",
+        Command::new("bash")
+            .args(["-c", &install])
+            .env("PATH", path),
+    );
+    let canary = tree.path().join("canary");
+    assert!(
+        args.contains(&format!(
+            "https://git.example.com/h$(touch$IFS{});a&b=$HOME!*+,@:~\n",
+            canary.display()
+        )),
+        "{args}"
+    );
+    assert!(!canary.exists());
+}
+
 /// The runner hands k6 the environment's URL, `$(…)` and all, as one
 /// literal argument: a fake k6 on PATH records what it got.
 #[test]
 fn the_runner_passes_a_hostile_url_to_k6_literally() {
     let tree = Hostile::generate();
-    let fakes = crate::scripts::Fakes::new();
+    let fakes = Fakes::new();
     fakes.script("k6", r#"printf 'k6 arg: %s\n' "$@" >>"$FAKE_LOG""#);
     let (code, stderr) = fakes.run(
         &tree.path().join("testing/load-tests/run-load-test.sh"),
@@ -473,7 +446,7 @@ fn the_rollback_script_uses_hostile_paths_literally() {
     let readiness = tree.str(&["service", "0", "endpoints", "readiness"]);
     let health = tree.str(&["service", "0", "endpoints", "health"]);
 
-    let fakes = crate::scripts::Fakes::new();
+    let fakes = Fakes::new();
     let (code, stderr) = fakes.run(&script, &["kubernetes"], &[]);
     let log = fakes.log();
     assert_eq!(code, 0, "{stderr}\n{log}");
@@ -488,7 +461,7 @@ fn the_rollback_script_uses_hostile_paths_literally() {
     if validator("jq").is_none() {
         return;
     }
-    let fakes = crate::scripts::Fakes::new();
+    let fakes = Fakes::new();
     let env = [("DIGITALOCEAN_TOKEN", "dummy"), ("FAKE_HEALTH", "22")];
     let (code, stderr) = fakes.run(&script, &["digitalocean", "--app-id", "app-123"], &env);
     let log = fakes.log();
@@ -507,19 +480,9 @@ fn the_rollback_script_uses_hostile_paths_literally() {
 /// different string to one of them.
 #[test]
 fn yaml_1_1_and_1_2_readers_agree_on_every_hostile_yaml_file() {
-    let Some(python) = validator("python3") else {
+    let Some(python) = pyyaml() else {
         return;
     };
-    let has_pyyaml = Command::new(&python)
-        .args(["-c", "import yaml"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_pyyaml {
-        let required = std::env::var("HARDEN_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
-        assert!(!required, "PyYAML is required: .ci/run installs it");
-        eprintln!("skipping: PyYAML is not installed");
-        return;
-    }
     let tree = Hostile::generate();
     let files: Vec<String> = read_tree(tree.path())
         .into_iter()
@@ -546,7 +509,7 @@ fn yaml_1_1_and_1_2_readers_agree_on_every_hostile_yaml_file() {
     assert_eq!(lines.len(), files.len());
     for (file, line) in files.iter().zip(lines) {
         let pyyaml: Value = serde_json::from_str(line).expect("JSON");
-        let saphyr = yaml(&tree.path().join(file));
+        let saphyr = yaml(&tree.join(file));
         assert_eq!(
             pyyaml, saphyr,
             "{file}: YAML 1.1 and 1.2 read it differently"
@@ -559,35 +522,30 @@ fn yaml_1_1_and_1_2_readers_agree_on_every_hostile_yaml_file() {
 /// 32-character limit is a diagnostic, so the spec has no DigitalOcean).
 #[test]
 fn the_longest_names_pass_every_validator() {
-    const LONG: &str = "tests/fixtures/injection/long-names.toml";
+    const LONG: &str = LONG_NAMES;
     let tree = Hostile::generate_from(LONG);
     let dir = tree.path();
-    crate::rules::promtool_accepts(dir);
+    promtool_accepts(dir);
     if let Some(amtool) = validator("amtool") {
-        let (ok, text) = crate::alerting::amtool(
-            &amtool,
-            &dir.join("alertmanager"),
-            &["check-config", "alertmanager.yml"],
-        );
-        assert!(ok, "{text}");
+        amtool_accepts(&amtool, LONG, dir);
     }
     if let Some(tool) = validator("kubernetes-validate") {
-        crate::platforms::kubernetes_validate(&tool, LONG, dir);
+        kubernetes_validate(&tool, LONG, dir);
     }
     if let Some(tool) = validator("check-jsonschema") {
-        crate::platforms::compose_schema(&tool, LONG, dir);
+        compose_schema(&tool, LONG, dir);
     }
     if let Some(tool) = validator("docker-compose") {
-        crate::platforms::docker_compose_config(&tool, LONG, dir, &["config", "-q"]);
+        docker_compose_config(&tool, LONG, dir, &["config", "-q"]);
     }
     if let Some(shellcheck) = validator("shellcheck") {
-        crate::scripts::shellcheck_clean(&shellcheck, LONG, dir);
+        shellcheck_clean(&shellcheck, LONG, dir);
     }
     if let Some(k6) = validator("k6") {
-        let plan = crate::loadtest::inspect(&k6, &dir.join("testing/load-tests/load-test.js"));
+        let plan = k6_inspect(&k6, &dir.join("testing/load-tests/load-test.js"));
         assert_eq!(plan["maxVUs"], 1_000_000, "{plan:#}");
     }
-    let boards = crate::grafana::dashboards(dir);
+    let boards = tree.dashboards();
     for (file, board) in &boards {
         let uid = board["uid"].as_str().expect("uid");
         assert!(
@@ -595,8 +553,8 @@ fn the_longest_names_pass_every_validator() {
             "{file}: uid {uid} is longer than Grafana allows"
         );
     }
-    if let Some((node, tsc)) = crate::grafana::typescript() {
-        let (ok, text) = crate::grafana::type_check(&node, &tsc, &boards);
+    if let Some((node, tsc)) = typescript() {
+        let (ok, text) = type_check(&node, &tsc, &boards);
         assert!(ok, "tsc rejected a dashboard:\n{text}");
     }
 }

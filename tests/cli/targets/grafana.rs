@@ -1,17 +1,18 @@
-//! Grafana: every dashboard type-checks against `@grafana/schema`, queries
-//! only series that exist, and shows every number the spec promises.
+//! Grafana, `grafana/`: every dashboard type-checks against
+//! `@grafana/schema`, queries only series that exist, shows every number
+//! the spec promises and is provisioned with its datasource; App-Oint's
+//! match their snapshot.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use harden::model::{Model, Scaling};
+use harden::model::Scaling;
 use harden::units::{Decimal, Duration};
 use promql_parser::parser::Expr;
 use promql_parser::util::{ExprVisitor, walk_expr};
 use serde_json::Value;
 
-use crate::common::*;
+use crate::support::*;
 
 /// The examples, and a fixture with the shapes they lack (no regions, a
 /// 28d window, p99.9, fixed replicas, a service without objectives).
@@ -19,45 +20,6 @@ fn specs() -> Vec<PathBuf> {
     let mut specs = example_specs();
     specs.push(root().join("tests/fixtures/grafana/shapes.toml"));
     specs
-}
-
-fn model(spec: &Path) -> Model {
-    harden::load::load(spec).unwrap_or_else(|_| panic!("{} is valid", spec.display()))
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Every dashboard of a generated tree: (file name, JSON).
-pub(crate) fn dashboards(out: &Path) -> Vec<(String, Value)> {
-    let dir = out.join("grafana/dashboards");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let name = p.file_name().expect("name").to_string_lossy().into_owned();
-            (name, read_json(&p))
-        })
-        .collect()
-}
-
-/// Every non-row panel, with rows' nested panels too.
-fn panels(board: &Value) -> Vec<&Value> {
-    let mut out = Vec::new();
-    for p in board["panels"].as_array().expect("panels") {
-        if p["type"] == "row" {
-            out.extend(p["panels"].as_array().into_iter().flatten());
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 fn exprs(panel: &Value) -> Vec<&str> {
@@ -69,127 +31,18 @@ fn exprs(panel: &Value) -> Vec<&str> {
         .collect()
 }
 
-// --- @grafana/schema type check ----------------------------------------------
-
-/// The JSON view of a TypeScript type: a string enum (`ThresholdsMode`)
-/// becomes the union of its values (`"absolute" | "percentage"`), which is
-/// all JSON can spell; everything else, including excess-property checks,
-/// stays as `@grafana/schema` declares it.
-const PRELUDE: &str = "import { Dashboard } from '@grafana/schema';\n\
-type Json<T> = T extends string ? `${T}` : T extends number | boolean | null | undefined ? T : \
-T extends Array<infer U> ? Array<Json<U>> : T extends object ? { [K in keyof T]: Json<T[K]> } : T;\n";
-
-/// Panel plugins whose `options` and `fieldConfig.defaults.custom` are
-/// checked against their own types in `@grafana/schema` (as `Partial`:
-/// Grafana fills in what a dashboard leaves out). A panel of any other
-/// type fails the test, so none goes unchecked.
-const PANEL_TYPES: &[(&str, &str)] = &[
-    ("stat", "Stat"),
-    ("gauge", "Gauge"),
-    ("timeseries", "TimeSeries"),
-];
-
-/// The TypeScript that type-checks one dashboard: the whole JSON as
-/// `Dashboard`, then each panel's plugin options and custom field config.
-fn typescript_for(board: &Value) -> String {
-    let mut ts = String::from(PRELUDE);
-    for (plugin, module) in PANEL_TYPES {
-        ts.push_str(&format!(
-            "import * as {module} from '@grafana/schema/dist/esm/raw/composable/{plugin}/panelcfg/x/{module}PanelCfg_types.gen';\n"
-        ));
-    }
-    let json = serde_json::to_string_pretty(board).expect("json");
-    ts.push_str(&format!(
-        "export const dashboard: Json<Dashboard> = {json};\n"
-    ));
-    for panel in panels(board) {
-        let id = &panel["id"];
-        let module = PANEL_TYPES
-            .iter()
-            .find(|(plugin, _)| panel["type"] == *plugin)
-            .map(|(_, module)| module)
-            .unwrap_or_else(|| panic!("panel type {} has no type check here", panel["type"]));
-        ts.push_str(&format!(
-            "export const options{id}: Json<Partial<{module}.Options>> = {};\n",
-            panel["options"]
-        ));
-        let custom = &panel["fieldConfig"]["defaults"]["custom"];
-        if !custom.is_null() {
-            ts.push_str(&format!(
-                "export const custom{id}: Json<Partial<{module}.FieldConfig>> = {custom};\n"
-            ));
-        }
-    }
-    ts
-}
-
-/// `node` and the TypeScript compiler `npm ci` installs under
-/// tests/grafana-types, or None (skip) when they are missing and not required.
-pub(crate) fn typescript() -> Option<(PathBuf, PathBuf)> {
-    let node = validator("node")?;
-    let types = root().join("tests/grafana-types/node_modules");
-    let tsc = types.join("typescript/bin/tsc");
-    if !tsc.is_file() || !types.join("@grafana/schema").is_dir() {
-        let required = std::env::var("HARDEN_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "typescript and @grafana/schema are required: run `npm ci` in tests/grafana-types"
-        );
-        eprintln!("skipping: run `npm ci` in tests/grafana-types to type-check dashboards");
-        return None;
-    }
-    Some((node, tsc))
-}
-
-/// Type-checks each dashboard as `Dashboard` with `tsc --noEmit --strict`;
-/// returns whether it passed and tsc's output.
-pub(crate) fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool, String) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::os::unix::fs::symlink(
-        root().join("tests/grafana-types/node_modules"),
-        dir.path().join("node_modules"),
-    )
-    .expect("symlink node_modules");
-    let mut files = Vec::new();
-    for (name, board) in boards {
-        let file = format!("{}.ts", name.trim_end_matches(".json"));
-        std::fs::write(dir.path().join(&file), typescript_for(board)).expect("write ts");
-        files.push(file);
-    }
-    let output = Command::new(node)
-        .arg(tsc)
-        .args([
-            "--noEmit",
-            "--strict",
-            "--skipLibCheck",
-            "--module",
-            "nodenext",
-            "--moduleResolution",
-            "nodenext",
-        ])
-        .args(&files)
-        .current_dir(dir.path())
-        .output()
-        .expect("tsc runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
+// --- (a) The real validator accepts every example and fixture -----------------
 
 #[test]
 fn every_dashboard_type_checks_against_grafana_schema() {
     let Some((node, tsc)) = typescript() else {
         return;
     };
-    for spec in specs() {
-        let out = generate_example(&spec);
-        let boards = dashboards(out.path());
-        assert!(!boards.is_empty(), "{}: no dashboards", spec.display());
+    for tree in examples_and_fixtures() {
+        let boards = tree.dashboards();
+        assert!(!boards.is_empty(), "{}: no dashboards", tree.name());
         let (ok, text) = type_check(&node, &tsc, &boards);
-        assert!(ok, "{}: tsc rejected a dashboard:\n{text}", spec.display());
+        assert!(ok, "{}: tsc rejected a dashboard:\n{text}", tree.name());
     }
 }
 
@@ -200,8 +53,8 @@ fn the_type_check_rejects_a_wrong_field() {
     let Some((node, tsc)) = typescript() else {
         return;
     };
-    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
-    let board = read_json(&out.path().join("grafana/dashboards/api.json"));
+    let out = generate(&Spec::app_oint());
+    let board = out.json("grafana/dashboards/api.json");
     type Breakage = fn(&mut Value);
     let breakages: [(&str, Breakage); 5] = [
         ("gridpos", |b| {
@@ -235,7 +88,7 @@ fn the_type_check_rejects_a_wrong_field() {
     }
 }
 
-// --- Every queried series exists ---------------------------------------------
+// --- (b) The numbers in the files equal the model and the spec ----------------
 
 /// Series that exporters expose, not harden's rules: Prometheus's own `up`
 /// and `ALERTS`, cAdvisor and kube-state-metrics.
@@ -325,7 +178,7 @@ fn recorded(out: &Path) -> BTreeSet<String> {
 fn every_panel_queries_a_series_that_exists() {
     for spec in specs() {
         let model = model(&spec);
-        let out = generate_example(&spec);
+        let out = generate(&Spec::File(spec.clone()));
         let mut known: BTreeSet<String> = RAW_SERIES.iter().map(|s| s.to_string()).collect();
         for http in model.services.iter().filter_map(|s| s.http()) {
             let m = &http.metrics;
@@ -354,7 +207,7 @@ fn every_panel_queries_a_series_that_exists() {
             );
         }
         let mut queried = 0;
-        for (file, board) in dashboards(out.path()) {
+        for (file, board) in out.dashboards() {
             for panel in panels(&board) {
                 for expr in exprs(panel) {
                     for name in metric_names(expr) {
@@ -371,8 +224,6 @@ fn every_panel_queries_a_series_that_exists() {
         assert!(queried > 0, "no queries found");
     }
 }
-
-// --- Every number the spec promises is on a panel ----------------------------
 
 /// The threshold values of every panel whose title contains `title`.
 fn thresholds(board: &Value, title: &str) -> Vec<String> {
@@ -411,14 +262,11 @@ fn every_objective_threshold_and_target_appears_on_a_panel() {
     let mut checked = 0;
     for spec in specs() {
         let model = model(&spec);
-        let out = generate_example(&spec);
-        let overview = read_json(&out.path().join("grafana/dashboards/overview.json"));
+        let out = generate(&Spec::File(spec.clone()));
+        let overview = out.json("grafana/dashboards/overview.json");
         for svc in &model.services {
             let Some(http) = svc.http() else { continue };
-            let board = read_json(
-                &out.path()
-                    .join(format!("grafana/dashboards/{}.json", svc.name)),
-            );
+            let board = out.json(&format!("grafana/dashboards/{}.json", svc.name));
             assert_eq!(board["uid"], svc.dashboard_uid());
             let mut expect = |board: &Value, title: &str, value: String| {
                 let found = thresholds(board, title);
@@ -485,13 +333,11 @@ fn burn_factors(window: Duration) -> Vec<String> {
     factors.map(String::from).to_vec()
 }
 
-// --- Layout and provisioning ------------------------------------------------
-
 #[test]
 fn panels_have_unique_ids_and_do_not_overlap() {
     for spec in specs() {
-        let out = generate_example(&spec);
-        for (file, board) in dashboards(out.path()) {
+        let out = generate(&Spec::File(spec.clone()));
+        for (file, board) in out.dashboards() {
             let all = board["panels"].as_array().expect("panels");
             let mut ids = BTreeSet::new();
             let mut cells = BTreeSet::new();
@@ -521,7 +367,7 @@ fn panels_have_unique_ids_and_do_not_overlap() {
 fn provisioning_loads_the_dashboards_with_the_datasource_they_name() {
     for spec in specs() {
         let model = model(&spec);
-        let out = generate_example(&spec);
+        let out = generate(&Spec::File(spec.clone()));
         let yaml = |p: &str| -> Value {
             let text = std::fs::read_to_string(out.path().join(p)).expect(p);
             serde_saphyr::from_str(&text).expect("YAML")
@@ -538,7 +384,7 @@ fn provisioning_loads_the_dashboards_with_the_datasource_they_name() {
             providers["providers"][0]["options"]["path"],
             "/var/lib/grafana/dashboards"
         );
-        for (file, board) in dashboards(out.path()) {
+        for (file, board) in out.dashboards() {
             assert_eq!(board["schemaVersion"], 39);
             for p in panels(&board) {
                 assert_eq!(p["datasource"]["uid"], uid, "{file}: {}", p["title"]);
@@ -548,4 +394,11 @@ fn provisioning_loads_the_dashboards_with_the_datasource_they_name() {
             }
         }
     }
+}
+
+// --- (c) The snapshot ---------------------------------------------------------
+
+#[test]
+fn app_oint_dashboards_and_provisioning_match_their_snapshot() {
+    assert_example_snapshots("grafana");
 }

@@ -1,7 +1,24 @@
-//! What every integration test needs: running harden, reading trees,
-//! finding validators.
+//! What every integration test needs: running harden, generating a tree
+//! from a spec, the real validators that read what it wrote, and which
+//! target owns which generated file.
 
 #![allow(dead_code)]
+
+mod fakes;
+mod owners;
+mod postgres;
+mod servers;
+mod specs;
+mod tree;
+mod validators;
+
+pub use fakes::*;
+pub use owners::*;
+pub use postgres::*;
+pub use servers::*;
+pub use specs::*;
+pub use tree::*;
+pub use validators::*;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -31,6 +48,14 @@ pub struct Run {
 }
 
 impl Run {
+    pub fn from_output(output: &Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
     #[track_caller]
     pub fn success(self) -> Self {
         assert_eq!(
@@ -60,11 +85,7 @@ pub fn harden_in(cwd: &Path, args: &[&str]) -> Run {
         .env("NO_COLOR", "1")
         .output()
         .expect("harden runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    Run::from_output(&output)
 }
 
 /// Runs `harden` with `args` from the repository root.
@@ -95,14 +116,21 @@ pub fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// A whole generated tree as one text: a `==== path ====` header per file,
-/// so added and removed files show in a snapshot.
-pub fn tree_snapshot(dir: &Path) -> String {
-    read_tree(dir)
-        .into_iter()
-        .map(|(path, bytes)| format!("==== {path} ====\n{}", String::from_utf8_lossy(&bytes)))
-        .collect::<Vec<_>>()
-        .join("\n")
+/// A YAML file read as JSON values; panics naming the file.
+pub fn yaml(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A JSON file; panics naming the file.
+pub fn json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The resolved model of a valid spec.
+pub fn model(spec: &Path) -> harden::model::Model {
+    harden::load::load(spec).unwrap_or_else(|_| panic!("{} is valid", spec.display()))
 }
 
 /// insta settings that keep snapshots in the top-level `snapshots/` folder.
@@ -113,36 +141,6 @@ pub fn snapshot_settings() -> insta::Settings {
     settings
 }
 
-/// A real validator on PATH. When it is missing the calling test is skipped,
-/// unless `HARDEN_REQUIRE_VALIDATORS=1` (as in CI), where it fails.
-pub fn validator(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    });
-    if found.is_none() {
-        let required = std::env::var("HARDEN_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "{name} is required (HARDEN_REQUIRE_VALIDATORS=1) but not on PATH; .ci/run installs it"
-        );
-        eprintln!(
-            "skipping: {name} is not installed (set HARDEN_REQUIRE_VALIDATORS=1 to make this a failure)"
-        );
-    }
-    found
-}
-
-/// Generates an example into a fresh temporary directory.
-pub fn generate_example(spec: &Path) -> tempfile::TempDir {
-    let out = tempfile::tempdir().expect("tempdir");
-    let spec_arg = spec.to_string_lossy();
-    let out_arg = out.path().to_string_lossy();
-    harden(&["generate", &spec_arg, "--out", &out_arg]).success();
-    out
-}
-
 /// `N` distinct free loopback ports. Each listener is held until all are
 /// chosen: a port bound and closed at once can be handed out again, and two
 /// servers of one test then collide.
@@ -151,4 +149,10 @@ pub fn free_ports<const N: usize>() -> [u16; N] {
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback"))
         .collect();
     std::array::from_fn(|i| listeners[i].local_addr().expect("addr").port())
+}
+
+/// Makes `path` executable (0755).
+pub fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }

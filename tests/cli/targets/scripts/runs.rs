@@ -1,184 +1,16 @@
-//! The generated operations scripts: shellcheck is clean, and the rollback
-//! script, run with fake `kubectl`, `docker`, `curl` and `sleep` on PATH,
-//! rolls back exactly when health fails and tells Slack. The fakes record
-//! their calls (and curl its stdin) to a log; nothing leaves the machine.
+//! The generated scripts run with fake `kubectl`, `docker`, `curl` and
+//! `sleep` on PATH (`support::Fakes`): the rollback script rolls back
+//! exactly when health fails and tells Slack, the scaling monitor notifies
+//! once per condition, and a Compose-only spec's scripts carry only
+//! Compose. Nothing leaves the machine.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-use crate::common::*;
+use crate::support::*;
 
-const WEBHOOK: &str = "https://hooks.slack.test/services/T000/B000/dummy";
-
-#[test]
-fn shellcheck_is_clean_on_every_generated_script() {
-    let Some(shellcheck) = validator("shellcheck") else {
-        return;
-    };
-    for spec in example_specs() {
-        let out = generate_example(&spec);
-        shellcheck_clean(&shellcheck, &spec.display().to_string(), out.path());
-    }
-}
-
-/// shellcheck, down to style notes, finds nothing in any script of a tree.
-pub(crate) fn shellcheck_clean(shellcheck: &Path, name: &str, out: &Path) {
-    let scripts: Vec<PathBuf> = read_tree(out)
-        .into_iter()
-        .filter(|(path, _)| path.ends_with(".sh"))
-        .map(|(path, _)| out.join(path))
-        .collect();
-    assert!(!scripts.is_empty());
-    let result = Command::new(shellcheck)
-        .args(["--severity=style", "--shell=bash"])
-        .args(&scripts)
-        .output()
-        .expect("shellcheck runs");
-    assert!(
-        result.status.success(),
-        "shellcheck on {name}:\n{}",
-        String::from_utf8_lossy(&result.stdout)
-    );
-}
-
-#[test]
-fn scripts_are_executable_and_a_mode_change_is_drift() {
-    let spec = root().join("examples/app-oint/hardening.toml");
-    let out = generate_example(&spec);
-    for script in [
-        "scripts/auto-rollback.sh",
-        "scripts/auto-scaling-monitor.sh",
-        "testing/load-tests/run-load-test.sh",
-    ] {
-        let path = out.path().join(script);
-        let mode = fs::metadata(&path).expect(script).permissions().mode();
-        assert_eq!(mode & 0o777, 0o755, "{script}");
-    }
-    let rollback = out.path().join("scripts/auto-rollback.sh");
-    fs::set_permissions(&rollback, fs::Permissions::from_mode(0o644)).expect("chmod");
-    let run = harden(&[
-        "diff",
-        &spec.to_string_lossy(),
-        "--out",
-        &out.path().to_string_lossy(),
-    ])
-    .code(1);
-    assert!(
-        run.stdout
-            .contains("scripts/auto-rollback.sh (should be 0755)"),
-        "{}",
-        run.stdout
-    );
-}
-
-/// A temporary PATH directory of fake CLIs and the log they write.
-pub(crate) struct Fakes {
-    dir: tempfile::TempDir,
-}
-
-impl Fakes {
-    pub(crate) fn new() -> Fakes {
-        let dir = tempfile::tempdir().expect("tempdir");
-        fs::create_dir(dir.path().join("bin")).expect("bin");
-        let fakes = Fakes { dir };
-        // sleep returns at once, so bounded waits take no time.
-        fakes.script("sleep", r#"echo "sleep $*" >>"$FAKE_LOG""#);
-        // curl: records its arguments and its --config stdin, then answers
-        // like DigitalOcean's API or a health endpoint.
-        fakes.script(
-            "curl",
-            r#"echo "curl $*" >>"$FAKE_LOG"
-case " $* " in
-  *" --config - "*) sed 's/^/curl-stdin: /' >>"$FAKE_LOG" ;;
-esac
-case "$*" in
-  *"/v2/apps/app-123/deployments"*)
-    printf '{"deployments": [{"id": "new-2", "phase": "ACTIVE"}, {"id": "old-1", "phase": "SUPERSEDED"}]}\n' ;;
-  *"/v2/apps/app-123/rollback"*) printf '{}\n' ;;
-  *"/v2/apps/app-123"*) printf '{"app": {"live_url": "https://app.example.test"}}\n' ;;
-  *"/api/v1/query"*)
-    case "$*" in
-      *current_replicas*) value=${FAKE_REPLICAS:-4} ;;
-      *spec_max_replicas*) value=20 ;;
-      *container_cpu*) value=${FAKE_CPU:-41.5} ;;
-      *) value=${FAKE_MEMORY:-30.25} ;;
-    esac
-    printf '{"status": "success", "data": {"resultType": "vector", "result": [{"metric": {}, "value": [1, "%s"]}]}}\n' "$value" ;;
-  *"hooks.slack"* | *"--config -"*) ;;
-  *) exit "${FAKE_HEALTH:-0}" ;;
-esac"#,
-        );
-        // kubectl: rollout status fails until an undo when FAKE_ROLLOUT=1;
-        // the readiness proxy fails when FAKE_READY=1.
-        fakes.script(
-            "kubectl",
-            r#"echo "kubectl $*" >>"$FAKE_LOG"
-case "$*" in
-  *"rollout status"*)
-    if [ "${FAKE_ROLLOUT:-0}" = 1 ] && ! grep -q "rollout undo" "$FAKE_LOG"; then exit 1; fi ;;
-  *"get --raw"*) exit "${FAKE_READY:-0}" ;;
-esac"#,
-        );
-        // docker: the running api container has image api:1.7.0; the first
-        // `compose up` exits FAKE_UP; the override file is logged.
-        fakes.script(
-            "docker",
-            r#"echo "docker $*" >>"$FAKE_LOG"
-case "$*" in
-  *" ps --quiet api"*) echo c0ffee ;;
-  "inspect "*) echo registry.example.test/api:1.7.0 ;;
-  *" up "*)
-    for arg in "$@"; do
-      case "$arg" in /*) [ -f "$arg" ] && sed 's/^/override: /' "$arg" >>"$FAKE_LOG" ;; esac
-    done
-    if [ "$(grep -c 'compose.* up ' "$FAKE_LOG")" -le 1 ]; then exit "${FAKE_UP:-0}"; fi ;;
-esac"#,
-        );
-        fakes
-    }
-
-    pub(crate) fn script(&self, name: &str, body: &str) {
-        let path = self.dir.path().join("bin").join(name);
-        fs::write(&path, format!("#!/usr/bin/env bash\nset -u\n{body}\n")).expect("write fake");
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).expect("chmod");
-    }
-
-    pub(crate) fn log(&self) -> String {
-        fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
-    }
-
-    /// Runs a generated script with the fakes first on PATH, bounded by
-    /// `timeout`, and returns its exit code and stderr.
-    pub(crate) fn run(&self, script: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-        let path = format!(
-            "{}:{}",
-            self.dir.path().join("bin").display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        let mut command = Command::new("timeout");
-        command
-            .arg("60")
-            .arg(script)
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("PATH", path)
-            .env("FAKE_LOG", self.dir.path().join("log"))
-            .env("SLACK_WEBHOOK_URL", WEBHOOK);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let result = command.output().expect("script runs");
-        (
-            result.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&result.stderr).into_owned(),
-        )
-    }
-}
-
-fn rollback_script() -> (tempfile::TempDir, PathBuf) {
-    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
+fn rollback_script() -> (Tree, PathBuf) {
+    let out = generate(&Spec::app_oint());
     let script = out.path().join("scripts/auto-rollback.sh");
     (out, script)
 }
@@ -350,7 +182,7 @@ fn the_scaling_monitor_notifies_a_pinned_autoscaler_and_a_crossed_target_once() 
     if validator("jq").is_none() {
         return;
     }
-    let out = generate_example(&root().join("examples/app-oint/hardening.toml"));
+    let out = generate(&Spec::app_oint());
     let script = out.path().join("scripts/auto-scaling-monitor.sh");
     let fakes = Fakes::new();
     let (code, stderr) = fakes.run(&script, &["--count", "3", "--interval", "5"], &[]);
@@ -406,7 +238,7 @@ fn the_scaling_monitor_notifies_a_pinned_autoscaler_and_a_crossed_target_once() 
 /// only what the spec turns on, and every validator still accepts them.
 #[test]
 fn a_compose_only_spec_gets_compose_only_scripts() {
-    let spec = fs::read_to_string(root().join("examples/app-oint/hardening.toml")).expect("spec");
+    let spec = fs::read_to_string(root().join(APP_OINT)).expect("spec");
     let slo_start = spec.find("[service.slo]").expect("slo");
     let slo_end = spec.find("[service.autoscaling]").expect("autoscaling");
     let platforms = spec.find("[platform.kubernetes]").expect("kubernetes");
@@ -418,10 +250,7 @@ fn a_compose_only_spec_gets_compose_only_scripts() {
         .replace("think_time = \"1s\"", "think_time = \"250ms\"")
         .replace("#:schema ../../schema/hardening.schema.json\n", "");
     assert!(!variant.contains("[platform.kubernetes]") && variant.contains("[platform.compose]"));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let spec_path = dir.path().join("hardening.toml");
-    fs::write(&spec_path, variant).expect("write spec");
-    harden(&["generate", &spec_path.to_string_lossy()]).success();
+    let dir = generate(&Spec::toml(variant));
 
     assert!(
         !dir.path().join("scripts/auto-scaling-monitor.sh").exists(),
@@ -450,28 +279,10 @@ fn a_compose_only_spec_gets_compose_only_scripts() {
     );
 
     if let Some(shellcheck) = validator("shellcheck") {
-        let result = Command::new(shellcheck)
-            .arg(dir.path().join("scripts/auto-rollback.sh"))
-            .arg(dir.path().join("testing/load-tests/run-load-test.sh"))
-            .output()
-            .expect("shellcheck runs");
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stdout)
-        );
+        shellcheck_clean(&shellcheck, "the compose-only spec", dir.path());
     }
     if let Some(k6) = validator("k6") {
-        let result = Command::new(k6)
-            .args(["inspect", "--execution-requirements"])
-            .arg(dir.path().join("testing/load-tests/load-test.js"))
-            .output()
-            .expect("k6 runs");
-        assert!(
-            result.status.success(),
-            "{}",
-            String::from_utf8_lossy(&result.stderr)
-        );
+        k6_inspect(&k6, &dir.join("testing/load-tests/load-test.js"));
     }
 
     // The webhook is read from the file when the script runs.

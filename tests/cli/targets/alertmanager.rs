@@ -1,69 +1,27 @@
-//! Alertmanager: amtool accepts the config, renders the templates, and routes
-//! every severity and service exactly as the spec says.
+//! Alertmanager, `alertmanager/`: amtool accepts the config and renders
+//! its templates, routes every severity and service exactly as the spec
+//! says, secrets reach it only as file paths, and App-Oint's matches its
+//! snapshot.
 
-use std::path::Path;
 use std::process::Command;
 
 use harden::model::Severity;
 
-use crate::common::*;
+use crate::support::*;
 
-pub(crate) fn amtool(amtool: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
-    let output = Command::new(amtool)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("amtool runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.success(), text)
-}
-
-fn model(spec: &Path) -> harden::model::Model {
-    harden::load::load(spec).unwrap_or_else(|_| panic!("{} is valid", spec.display()))
-}
+// --- (a) The real validator accepts every example and fixture -----------------
 
 #[test]
 fn amtool_accepts_every_examples_config_and_templates() {
     let Some(amtool_bin) = validator("amtool") else {
         return;
     };
-    for spec in example_specs() {
-        let out = generate_example(&spec);
-        let dir = out.path().join("alertmanager");
-        let (ok, text) = amtool(&amtool_bin, &dir, &["check-config", "alertmanager.yml"]);
-        assert!(
-            ok,
-            "amtool check-config failed for {}:\n{text}",
-            spec.display()
-        );
-        assert!(
-            text.contains("1 templates"),
-            "templates not loaded:\n{text}"
-        );
-        for name in [
-            "harden.slack.title",
-            "harden.slack.text",
-            "harden.email.subject",
-            "harden.pagerduty.description",
-        ] {
-            let (ok, text) = amtool(
-                &amtool_bin,
-                &dir,
-                &[
-                    "template",
-                    "render",
-                    "--template.glob=templates/*.tmpl",
-                    &format!("--template.text={{{{ template \"{name}\" . }}}}"),
-                ],
-            );
-            assert!(ok, "{name} does not render:\n{text}");
-        }
+    for tree in generating("alertmanager") {
+        amtool_accepts(&amtool_bin, tree.name(), tree.path());
     }
 }
+
+// --- (b) The numbers in the files equal the model and the spec ----------------
 
 /// Every severity × service (and no service) reaches exactly the receivers
 /// the spec's routes name, as amtool resolves them.
@@ -74,8 +32,7 @@ fn amtool_routes_every_severity_and_service_as_the_spec_says() {
     };
     for spec in example_specs() {
         let model = model(&spec);
-        let out = generate_example(&spec);
-        let dir = out.path().join("alertmanager");
+        let out = generate(&Spec::File(spec.clone()));
         let mut services: Vec<Option<(&str, Option<&str>)>> = vec![None];
         services.extend(
             model
@@ -87,28 +44,17 @@ fn amtool_routes_every_severity_and_service_as_the_spec_says() {
             for service in &services {
                 let (name, team) = service.map_or((None, None), |(n, t)| (Some(n), t));
                 let expected = model.alerting.receivers_for(severity, name, team).join(",");
-                let mut args = vec![
-                    "config".to_string(),
-                    "routes".into(),
-                    "test".into(),
-                    "--config.file=alertmanager.yml".into(),
-                    format!("--verify.receivers={expected}"),
-                    "alertname=Test".into(),
+                let mut labels = vec![
+                    "alertname=Test".to_string(),
                     format!("severity={}", severity.as_str()),
                 ];
                 if let Some(name) = name {
-                    args.push(format!("service={name}"));
+                    labels.push(format!("service={name}"));
                 }
                 if let Some(team) = team {
-                    args.push(format!("team={team}"));
+                    labels.push(format!("team={team}"));
                 }
-                let args: Vec<&str> = args.iter().map(String::as_str).collect();
-                let (ok, text) = amtool(&amtool_bin, &dir, &args);
-                assert!(
-                    ok,
-                    "{}: {severity:?} {name:?} should reach {expected}:\n{text}",
-                    spec.display()
-                );
+                amtool_routes(&amtool_bin, out.path(), &expected, &labels);
             }
         }
     }
@@ -118,7 +64,7 @@ fn amtool_routes_every_severity_and_service_as_the_spec_says() {
 /// Slack and email, anything else to the default Slack channel.
 #[test]
 fn app_oint_routes_match_the_seed_report() {
-    let model = model(&root().join("examples/app-oint/hardening.toml"));
+    let model = model(&root().join(APP_OINT));
     let routes = |s| {
         model
             .alerting
@@ -167,4 +113,11 @@ fn no_secret_value_reaches_a_generated_file() {
     ] {
         assert!(config.contains(file), "missing `{file}` in:\n{config}");
     }
+}
+
+// --- (c) The snapshot ---------------------------------------------------------
+
+#[test]
+fn app_oint_alertmanager_files_match_their_snapshot() {
+    assert_example_snapshots("alertmanager");
 }

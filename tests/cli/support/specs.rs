@@ -1,0 +1,118 @@
+//! Specs beside the examples and fixtures, each with shapes they lack.
+
+use super::{Spec, Tree, generate, generating};
+
+/// A spec unlike App-Oint: a 28d window (a burn factor that does not
+/// terminate), two regions with targets (RegionDown), no autoscaling, no
+/// team or runbook, other metric names, and overridden alerts.
+pub const VARIANT: &str = r#"
+[project]
+name = "shop"
+regions = ["ams3", "sfo3"]
+
+[monitoring]
+grafana_url = "https://grafana.shop.example"
+
+[[service]]
+name = "checkout"
+image = "registry.example.com/checkout:2.0"
+port = 8080
+replicas = 3
+metrics = { requests = "checkout_requests_total", duration = "checkout_request_seconds", status_label = "code" }
+targets = { ams3 = ["checkout-a:8080", "checkout-b:8080"], sfo3 = ["checkout-c:8080"] }
+
+[service.slo]
+window = "28d"
+availability = "99.95%"
+latency = [{ percentile = 99.9, threshold = "2s" }, { percentile = 50, threshold = "120ms" }]
+error_rate_5xx = "0.5%"
+
+[service.alerts]
+error_rate_4xx = { enabled = false }
+slo_burn_ticket = { for = "30m", severity = "info" }
+latency = { severity = "critical", for = "90s" }
+"#;
+
+/// The least a spec can say: one HTTP service, no objective, no autoscaling.
+pub const MINIMAL: &str = r#"
+[project]
+name = "tiny"
+
+[[service]]
+name = "api"
+image = "registry.example.com/api:1.0"
+port = 8080
+"#;
+
+/// A small spec: one region, a fixed replica count, a secret file.
+pub const FIXED: &str = r#"
+[project]
+name = "shop"
+regions = ["ams3"]
+
+[[service]]
+name = "api"
+image = "ghcr.io/shop/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+port = 8080
+replicas = 3
+min_available = 2
+secrets = ["API_TOKEN"]
+probes = { interval = "15s", timeout = "2s", startup_grace = "1m", failure_threshold = 4 }
+
+[alerting]
+default_receiver = "hook"
+
+[[alerting.receiver]]
+name = "hook"
+type = "webhook"
+url = "https://hooks.example.com/shop"
+token = { file = "/etc/alertmanager/secrets/hook-token" }
+
+[platform.compose]
+[platform.kubernetes]
+[platform.digitalocean]
+"#;
+
+/// The least a spec can say on every platform: no regions, no receivers, no resources.
+pub const PLATFORMS_MINIMAL: &str = r#"
+[project]
+name = "tiny"
+
+[[service]]
+name = "web"
+image = "nginx:1.27"
+port = 8080
+
+[[service]]
+name = "cache"
+kind = "database"
+engine = "redis"
+
+[[service]]
+name = "site"
+kind = "static"
+build = { output_dir = "public" }
+
+[platform.compose]
+[platform.kubernetes]
+[platform.digitalocean]
+"#;
+
+/// Generated trees beyond the examples whose rules differ from theirs: the
+/// variant, the minimal spec and the starter spec `harden init` writes.
+pub fn other_trees() -> Vec<Tree> {
+    [Spec::toml(VARIANT), Spec::toml(MINIMAL), Spec::Starter]
+        .iter()
+        .map(generate)
+        .collect()
+}
+
+/// Every tree a platform target's validator must accept: the examples and
+/// fixtures that generate the target `name`, a fixed replica count and the
+/// least a spec can say (each on every platform).
+pub fn platform_trees(name: &str) -> Vec<Tree> {
+    let mut trees = generating(name);
+    trees.push(generate(&Spec::toml(FIXED)).named("the fixed-replicas spec"));
+    trees.push(generate(&Spec::toml(PLATFORMS_MINIMAL)).named("the minimal spec"));
+    trees
+}

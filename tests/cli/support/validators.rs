@@ -1,0 +1,564 @@
+//! The real consumers of what harden writes, one wrapper each. A test
+//! looks a tool up with [`validator`] (or a helper below for tools that are
+//! not one program on PATH): when it is missing the test is skipped,
+//! unless `HARDEN_REQUIRE_VALIDATORS=1` (as in CI), where it fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use super::{panels, read_tree, root};
+
+/// A program on PATH, quietly: None when it is not there.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    })
+}
+
+/// Whether missing validators fail the tests (`HARDEN_REQUIRE_VALIDATORS=1`).
+fn required() -> bool {
+    std::env::var("HARDEN_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1")
+}
+
+/// A validator is missing: fails with `required` when validators are
+/// required, else says `skipping` and lets the test skip.
+#[track_caller]
+fn missing(required_message: &str, skipping: &str) {
+    assert!(!required(), "{required_message}");
+    eprintln!("skipping: {skipping}");
+}
+
+/// A real validator on PATH. When it is missing the calling test is skipped,
+/// unless `HARDEN_REQUIRE_VALIDATORS=1` (as in CI), where it fails.
+pub fn validator(name: &str) -> Option<PathBuf> {
+    let found = on_path(name);
+    if found.is_none() {
+        missing(
+            &format!(
+                "{name} is required (HARDEN_REQUIRE_VALIDATORS=1) but not on PATH; .ci/run installs it"
+            ),
+            &format!(
+                "{name} is not installed (set HARDEN_REQUIRE_VALIDATORS=1 to make this a failure)"
+            ),
+        );
+    }
+    found
+}
+
+/// stdout and stderr of a finished command, as one text.
+pub fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Asserts that a validator run succeeded; returns its stdout and stderr.
+#[track_caller]
+pub fn assert_ok(what: &str, output: &Output) -> String {
+    let text = text(output);
+    assert!(output.status.success(), "{what} failed:\n{text}");
+    text
+}
+
+/// Runs `command`, asserts it succeeded and returns its stdout.
+#[track_caller]
+pub fn run_ok(what: &str, command: &mut Command) -> String {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("{what} runs: {e}"));
+    assert_ok(what, &output);
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+// --- promtool ----------------------------------------------------------------
+
+pub fn promtool(promtool: &Path, args: &[&str], file: &Path) {
+    let result = Command::new(promtool)
+        .args(args)
+        .arg(file)
+        .output()
+        .expect("promtool runs");
+    assert!(
+        result.status.success(),
+        "promtool {} {} failed:\n{}{}",
+        args.join(" "),
+        file.display(),
+        String::from_utf8_lossy(&result.stdout),
+        String::from_utf8_lossy(&result.stderr)
+    );
+}
+
+/// The files of a directory, sorted (none when it does not exist).
+pub fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.expect("entry").path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// `promtool check config` on a tree's `prometheus/prometheus.yml`.
+pub fn promtool_check_config(tool: &Path, tree: &Path) {
+    promtool(
+        tool,
+        &["check", "config"],
+        &tree.join("prometheus/prometheus.yml"),
+    );
+}
+
+/// `promtool check rules --lint-fatal` on every rule file of a tree and
+/// `promtool test rules` on every test file, one test file per rule file.
+pub fn promtool_rules(tool: &Path, tree: &Path) {
+    let rules = files_in(&tree.join("prometheus/rules"));
+    let tests = files_in(&tree.join("prometheus/tests"));
+    assert!(
+        !rules.is_empty() && rules.len() == tests.len(),
+        "{rules:?} {tests:?}"
+    );
+    for file in &rules {
+        promtool(tool, &["check", "rules", "--lint-fatal"], file);
+    }
+    for file in &tests {
+        promtool(tool, &["test", "rules"], file);
+    }
+}
+
+/// `promtool check config`, `check rules --lint-fatal` and `test rules` on
+/// one generated tree.
+pub fn promtool_accepts(tree: &Path) {
+    let Some(tool) = validator("promtool") else {
+        return;
+    };
+    promtool_check_config(&tool, tree);
+    promtool_rules(&tool, tree);
+}
+
+// --- amtool ------------------------------------------------------------------
+
+/// amtool with `args` in `dir`: whether it succeeded, and its output.
+pub fn amtool(amtool: &Path, dir: &Path, args: &[&str]) -> (bool, String) {
+    let output = Command::new(amtool)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("amtool runs");
+    (output.status.success(), text(&output))
+}
+
+/// The named templates harden's Alertmanager config uses.
+const TEMPLATES: [&str; 4] = [
+    "harden.slack.title",
+    "harden.slack.text",
+    "harden.email.subject",
+    "harden.pagerduty.description",
+];
+
+/// `amtool check-config` accepts a tree's `alertmanager/alertmanager.yml`
+/// with its template file loaded, and every named template renders.
+pub fn amtool_accepts(tool: &Path, name: &str, tree: &Path) {
+    let dir = tree.join("alertmanager");
+    let (ok, text) = amtool(tool, &dir, &["check-config", "alertmanager.yml"]);
+    assert!(ok, "amtool check-config failed for {name}:\n{text}");
+    assert!(
+        text.contains("1 templates"),
+        "templates not loaded:\n{text}"
+    );
+    for template in TEMPLATES {
+        let (ok, text) = amtool(
+            tool,
+            &dir,
+            &[
+                "template",
+                "render",
+                "--template.glob=templates/*.tmpl",
+                &format!("--template.text={{{{ template \"{template}\" . }}}}"),
+            ],
+        );
+        assert!(ok, "{template} does not render:\n{text}");
+    }
+}
+
+/// `amtool config routes test` of `labels` against a tree's Alertmanager
+/// config, verified to reach exactly `expected` (comma-separated).
+#[track_caller]
+pub fn amtool_routes(tool: &Path, tree: &Path, expected: &str, labels: &[String]) {
+    let mut args = vec![
+        "config".to_string(),
+        "routes".into(),
+        "test".into(),
+        "--config.file=alertmanager.yml".into(),
+        format!("--verify.receivers={expected}"),
+    ];
+    args.extend(labels.iter().cloned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, text) = amtool(tool, &tree.join("alertmanager"), &args);
+    assert!(ok, "{labels:?} should reach {expected}:\n{text}");
+}
+
+// --- shellcheck --------------------------------------------------------------
+
+/// shellcheck, down to style notes, finds nothing in any script of a tree.
+pub fn shellcheck_clean(shellcheck: &Path, name: &str, out: &Path) {
+    let scripts: Vec<PathBuf> = read_tree(out)
+        .into_iter()
+        .filter(|(path, _)| path.ends_with(".sh"))
+        .map(|(path, _)| out.join(path))
+        .collect();
+    assert!(!scripts.is_empty());
+    let result = Command::new(shellcheck)
+        .args(["--severity=style", "--shell=bash"])
+        .args(&scripts)
+        .output()
+        .expect("shellcheck runs");
+    assert!(
+        result.status.success(),
+        "shellcheck on {name}:\n{}",
+        String::from_utf8_lossy(&result.stdout)
+    );
+}
+
+/// Runs shellcheck on one command block of a generated document (`doc`
+/// names it in the failure), as a bash script written in `dir`.
+pub fn shellcheck_block(shellcheck: &Path, dir: &Path, doc: &str, block: &str) {
+    let script = dir.join("block.sh");
+    std::fs::write(&script, format!("#!/usr/bin/env bash\n{block}\n")).expect("write");
+    let out = Command::new(shellcheck)
+        .arg(&script)
+        .output()
+        .expect("shellcheck runs");
+    assert!(
+        out.status.success(),
+        "{doc}:\n{block}\n{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// Every fenced `sh` block of a Markdown file.
+pub fn shell_blocks(text: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let fence: String = line.chars().take_while(|c| *c == '`').collect();
+        if fence.len() >= 3 && line[fence.len()..].trim() == "sh" {
+            let body: Vec<&str> = lines.by_ref().take_while(|l| *l != fence).collect();
+            blocks.push(body.join("\n"));
+        }
+    }
+    blocks
+}
+
+// --- k6 ----------------------------------------------------------------------
+
+/// `k6 inspect --execution-requirements` accepts a script; its plan.
+pub fn k6_inspect(k6: &Path, script: &Path) -> Value {
+    let result = Command::new(k6)
+        .args(["inspect", "--execution-requirements"])
+        .arg(script)
+        .output()
+        .expect("k6 runs");
+    assert!(
+        result.status.success(),
+        "k6 inspect rejected {}:\n{}",
+        script.display(),
+        String::from_utf8_lossy(&result.stderr)
+    );
+    serde_json::from_slice(&result.stdout).expect("k6 inspect prints JSON")
+}
+
+// --- kubernetes-validate and kubectl kustomize --------------------------------
+
+/// Every manifest under `k8s/`, relative to the output, kustomization aside.
+pub fn manifests(out: &Path) -> Vec<String> {
+    read_tree(out)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|p| {
+            p.starts_with("k8s/") && p.ends_with(".yaml") && !p.ends_with("kustomization.yaml")
+        })
+        .collect()
+}
+
+/// `kubernetes-validate --strict` on `files`, run in `dir`.
+pub fn kubernetes_validate_files<S: AsRef<std::ffi::OsStr>>(
+    tool: &Path,
+    dir: &Path,
+    files: &[S],
+) -> Output {
+    Command::new(tool)
+        .arg("--strict")
+        .args(files)
+        .current_dir(dir)
+        .output()
+        .expect("kubernetes-validate runs")
+}
+
+/// `kubernetes-validate --strict` passes every manifest of a tree, without a warning.
+pub fn kubernetes_validate(tool: &Path, name: &str, out: &Path) {
+    let files = manifests(out);
+    assert!(files.len() >= 4, "{name}: too few manifests: {files:?}");
+    let result = kubernetes_validate_files(tool, out, &files);
+    let text = assert_ok(&format!("kubernetes-validate ({name})"), &result);
+    assert!(!text.contains("WARN"), "{name}: a manifest warned:\n{text}");
+    for file in &files {
+        assert!(
+            text.lines().any(|l| l.contains(&format!("{file} passed"))),
+            "{name}: {file} did not pass:\n{text}"
+        );
+    }
+}
+
+/// `kubectl kustomize` of `overlay` in `dir`: the built objects.
+pub fn kustomize(kubectl: &Path, dir: &Path, overlay: &str) -> String {
+    run_ok(
+        "kubectl kustomize",
+        Command::new(kubectl)
+            .args(["kustomize", overlay])
+            .current_dir(dir),
+    )
+}
+
+// --- check-jsonschema and docker-compose --------------------------------------
+
+/// `check-jsonschema` accepts a tree's `docker-compose.yml` as the compose spec.
+pub fn compose_schema(tool: &Path, name: &str, out: &Path) {
+    let result = Command::new(tool)
+        .args([
+            "--builtin-schema",
+            "vendor.compose-spec",
+            "docker-compose.yml",
+        ])
+        .current_dir(out)
+        .output()
+        .expect("check-jsonschema runs");
+    assert_ok(&format!("check-jsonschema ({name})"), &result);
+}
+
+/// `check-jsonschema` accepts a GitHub Actions workflow.
+pub fn github_workflow_schema(tool: &Path, workflow: &Path) {
+    let out = Command::new(tool)
+        .args(["--builtin-schema", "vendor.github-workflows"])
+        .arg(workflow)
+        .output()
+        .expect("check-jsonschema runs");
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// docker-compose 1.29 (Debian's) predates secrets taken from the
+/// environment (Compose 2.x, in the compose spec): runs `docker-compose -f
+/// <copy> ARGS` on a copy of a tree's compose file whose secrets read files
+/// instead (everything else as written) and returns its output.
+pub fn docker_compose_config(tool: &Path, name: &str, out: &Path, args: &[&str]) -> String {
+    let file = out.join("docker-compose.yml");
+    let mut compose = super::yaml(&file);
+    let mut vars = Vec::new();
+    if let Some(secrets) = compose.get_mut("secrets").and_then(Value::as_object_mut) {
+        for (key, secret) in secrets.iter_mut() {
+            let var = secret["environment"]
+                .as_str()
+                .expect("from the environment")
+                .to_string();
+            vars.push(var);
+            *secret = serde_json::json!({ "file": format!("./secrets/{key}") });
+        }
+    }
+    let copy = out.join("docker-compose.v1.yml");
+    std::fs::write(&copy, serde_json::to_string(&compose).expect("json")).expect("written");
+    let mut command = Command::new(tool);
+    command
+        .args(["-f", "docker-compose.v1.yml"])
+        .args(args)
+        .current_dir(out);
+    for var in &vars {
+        command.env(var, "dummy");
+    }
+    let result = command.output().expect("docker-compose runs");
+    let text = assert_ok(&format!("docker-compose config ({name})"), &result);
+    std::fs::remove_file(&copy).expect("copy removed");
+    text
+}
+
+// --- DigitalOcean's do_validate.py ---------------------------------------------
+
+/// `../shared` beside the repository (as in CI), or None (skip, or fail when
+/// validators are required).
+pub fn shared() -> Option<PathBuf> {
+    let dir = root().join("../shared");
+    if dir.join("tools/do_validate.py").is_file() {
+        return Some(dir);
+    }
+    missing(
+        "../shared/tools/do_validate.py is required but missing",
+        "../shared is not beside the repository",
+    );
+    None
+}
+
+/// `do_validate.py` accepts every app spec of a tree.
+pub fn do_validate(python: &Path, shared: &Path, name: &str, out: &Path) {
+    let specs: Vec<String> = read_tree(out)
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.starts_with(".do/"))
+        .collect();
+    assert!(!specs.is_empty(), "{name}: no app spec");
+    let result = Command::new(python)
+        .arg(shared.join("tools/do_validate.py"))
+        .arg(shared.join("reference/digitalocean-app-spec"))
+        .args(&specs)
+        .current_dir(out)
+        .output()
+        .expect("do_validate.py runs");
+    assert_ok(&format!("do_validate.py ({name})"), &result);
+}
+
+// --- cfn-lint ----------------------------------------------------------------
+
+/// `cfn-lint FILE` run in `dir`.
+pub fn cfn_lint(tool: &Path, dir: &Path, file: &str) -> Output {
+    Command::new(tool)
+        .arg(file)
+        .current_dir(dir)
+        .output()
+        .expect("cfn-lint runs")
+}
+
+// --- Python: PyYAML and the XML parser -----------------------------------------
+
+/// python3 with PyYAML, or None (skip, or fail when validators are required).
+pub fn pyyaml() -> Option<PathBuf> {
+    let python = validator("python3")?;
+    let has_pyyaml = Command::new(&python)
+        .args(["-c", "import yaml"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_pyyaml {
+        missing(
+            "PyYAML is required: .ci/run installs it",
+            "PyYAML is not installed",
+        );
+        return None;
+    }
+    Some(python)
+}
+
+/// Python's XML parser accepts `file` as well-formed XML.
+pub fn xml_well_formed(python: &Path, file: &Path) -> bool {
+    Command::new(python)
+        .args([
+            "-c",
+            "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])",
+        ])
+        .arg(file)
+        .status()
+        .expect("python runs")
+        .success()
+}
+
+// --- tsc and @grafana/schema ---------------------------------------------------
+
+/// The JSON view of a TypeScript type: a string enum (`ThresholdsMode`)
+/// becomes the union of its values (`"absolute" | "percentage"`), which is
+/// all JSON can spell; everything else, including excess-property checks,
+/// stays as `@grafana/schema` declares it.
+const PRELUDE: &str = "import { Dashboard } from '@grafana/schema';\n\
+type Json<T> = T extends string ? `${T}` : T extends number | boolean | null | undefined ? T : \
+T extends Array<infer U> ? Array<Json<U>> : T extends object ? { [K in keyof T]: Json<T[K]> } : T;\n";
+
+/// Panel plugins whose `options` and `fieldConfig.defaults.custom` are
+/// checked against their own types in `@grafana/schema` (as `Partial`:
+/// Grafana fills in what a dashboard leaves out). A panel of any other
+/// type fails the test, so none goes unchecked.
+const PANEL_TYPES: &[(&str, &str)] = &[
+    ("stat", "Stat"),
+    ("gauge", "Gauge"),
+    ("timeseries", "TimeSeries"),
+];
+
+/// The TypeScript that type-checks one dashboard: the whole JSON as
+/// `Dashboard`, then each panel's plugin options and custom field config.
+fn typescript_for(board: &Value) -> String {
+    let mut ts = String::from(PRELUDE);
+    for (plugin, module) in PANEL_TYPES {
+        ts.push_str(&format!(
+            "import * as {module} from '@grafana/schema/dist/esm/raw/composable/{plugin}/panelcfg/x/{module}PanelCfg_types.gen';\n"
+        ));
+    }
+    let json = serde_json::to_string_pretty(board).expect("json");
+    ts.push_str(&format!(
+        "export const dashboard: Json<Dashboard> = {json};\n"
+    ));
+    for panel in panels(board) {
+        let id = &panel["id"];
+        let module = PANEL_TYPES
+            .iter()
+            .find(|(plugin, _)| panel["type"] == *plugin)
+            .map(|(_, module)| module)
+            .unwrap_or_else(|| panic!("panel type {} has no type check here", panel["type"]));
+        ts.push_str(&format!(
+            "export const options{id}: Json<Partial<{module}.Options>> = {};\n",
+            panel["options"]
+        ));
+        let custom = &panel["fieldConfig"]["defaults"]["custom"];
+        if !custom.is_null() {
+            ts.push_str(&format!(
+                "export const custom{id}: Json<Partial<{module}.FieldConfig>> = {custom};\n"
+            ));
+        }
+    }
+    ts
+}
+
+/// `node` and the TypeScript compiler `npm ci` installs under
+/// tests/grafana-types, or None (skip) when they are missing and not required.
+pub fn typescript() -> Option<(PathBuf, PathBuf)> {
+    let node = validator("node")?;
+    let types = root().join("tests/grafana-types/node_modules");
+    let tsc = types.join("typescript/bin/tsc");
+    if !tsc.is_file() || !types.join("@grafana/schema").is_dir() {
+        missing(
+            "typescript and @grafana/schema are required: run `npm ci` in tests/grafana-types",
+            "run `npm ci` in tests/grafana-types to type-check dashboards",
+        );
+        return None;
+    }
+    Some((node, tsc))
+}
+
+/// Type-checks each dashboard as `Dashboard` with `tsc --noEmit --strict`;
+/// returns whether it passed and tsc's output.
+pub fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(
+        root().join("tests/grafana-types/node_modules"),
+        dir.path().join("node_modules"),
+    )
+    .expect("symlink node_modules");
+    let mut files = Vec::new();
+    for (name, board) in boards {
+        let file = format!("{}.ts", name.trim_end_matches(".json"));
+        std::fs::write(dir.path().join(&file), typescript_for(board)).expect("write ts");
+        files.push(file);
+    }
+    let output = Command::new(node)
+        .arg(tsc)
+        .args([
+            "--noEmit",
+            "--strict",
+            "--skipLibCheck",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+        ])
+        .args(&files)
+        .current_dir(dir.path())
+        .output()
+        .expect("tsc runs");
+    (output.status.success(), text(&output))
+}
