@@ -19,7 +19,7 @@ pub const OWNERS: &[Owner] = &[
         prefixes: &["prometheus/prometheus.yml"],
     },
     Owner {
-        name: "rules",
+        name: "alerting",
         prefixes: &[
             "prometheus/rules/",
             "prometheus/tests/",

@@ -11,6 +11,7 @@
 //! smoke run, runbook commands pasted into a shell) is in a submodule
 //! beside the target's file.
 
+mod alerting;
 mod alertmanager;
 mod ci;
 mod compose;
@@ -20,5 +21,4 @@ mod grafana;
 mod kubernetes;
 mod loadtest;
 mod prometheus;
-mod rules;
 mod scripts;

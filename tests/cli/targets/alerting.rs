@@ -510,5 +510,5 @@ fn operations_lists_only_what_the_spec_has() {
 
 #[test]
 fn app_oint_rules_tests_runbooks_and_operations_match_their_snapshot() {
-    assert_example_snapshots("rules");
+    assert_example_snapshots("alerting");
 }
