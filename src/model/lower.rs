@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::*;
+use crate::codes::Code;
 use crate::diagnostics::{Label, Problem, did_you_mean};
 use crate::source::push_pointer;
 use crate::spec::{self, ServiceKind};
@@ -109,7 +110,7 @@ impl Lower {
 
     fn invalid(&mut self, pointer: &str, message: impl Into<String>, help: impl Into<String>) {
         self.report(
-            Problem::new("invalid-value", message)
+            Problem::new(Code::InvalidValue, message)
                 .with_label(Label::value(pointer, "here"))
                 .with_help(help),
         );
@@ -166,19 +167,22 @@ impl Lower {
     /// A key set where it does not apply.
     fn not_applicable(&mut self, pointer: &str, key: &str, applies_to: &str) {
         self.report(
-            Problem::new("key-not-applicable", format!("`{key}` does not apply here"))
-                .with_label(Label::key(
-                    push_pointer(pointer, key),
-                    format!("only for {applies_to}"),
-                ))
-                .with_help(format!("remove `{key}`, or change the kind of this table")),
+            Problem::new(
+                Code::KeyNotApplicable,
+                format!("`{key}` does not apply here"),
+            )
+            .with_label(Label::key(
+                push_pointer(pointer, key),
+                format!("only for {applies_to}"),
+            ))
+            .with_help(format!("remove `{key}`, or change the kind of this table")),
         );
     }
 
     /// A key required in this context.
     fn missing(&mut self, pointer: &str, key: &str, why: &str, example: &str) {
         self.report(
-            Problem::new("missing-key", format!("{why} needs `{key}`"))
+            Problem::new(Code::MissingKey, format!("{why} needs `{key}`"))
                 .with_label(Label::key(pointer, format!("`{key}` is missing here")))
                 .with_help(format!("add `{key} = {example}`")),
         );
@@ -203,7 +207,7 @@ impl Lower {
         };
         self.report(
             Problem::new(
-                "undefined-reference",
+                Code::UndefinedReference,
                 format!("no {what} is named `{name}`"),
             )
             .with_label(Label::value(pointer, format!("not a defined {what}")))
@@ -223,16 +227,19 @@ impl Lower {
         for (i, name) in names.enumerate() {
             match first.get(name) {
                 Some(&j) => self.report(
-                    Problem::new("duplicate-name", format!("two {what}s are named `{name}`"))
-                        .with_label(Label::value(
-                            format!("{pointer}/{i}/name"),
-                            "defined again here",
-                        ))
-                        .with_label(Label::value(
-                            format!("{pointer}/{j}/name"),
-                            "first defined here",
-                        ))
-                        .with_help(format!("give each {what} its own name")),
+                    Problem::new(
+                        Code::DuplicateName,
+                        format!("two {what}s are named `{name}`"),
+                    )
+                    .with_label(Label::value(
+                        format!("{pointer}/{i}/name"),
+                        "defined again here",
+                    ))
+                    .with_label(Label::value(
+                        format!("{pointer}/{j}/name"),
+                        "first defined here",
+                    ))
+                    .with_help(format!("give each {what} its own name")),
                 ),
                 None => {
                     first.insert(name, i);
@@ -252,7 +259,7 @@ impl Lower {
         for (i, r) in regions.iter().enumerate() {
             if let Some(j) = seen.insert(r.as_str(), i) {
                 self.report(
-                    Problem::new("duplicate-name", format!("region `{r}` is listed twice"))
+                    Problem::new(Code::DuplicateName, format!("region `{r}` is listed twice"))
                         .with_label(Label::value(
                             format!("/project/regions/{i}"),
                             "listed again here",
@@ -390,7 +397,7 @@ impl Lower {
     fn port_clash(&mut self, pointer: &str, port: u16, name: &str, other: &str) {
         self.report(
             Problem::new(
-                "port-conflict",
+                Code::PortConflict,
                 format!("port {port} is used by both {other} and {name}"),
             )
             .with_label(Label::value(pointer, "already taken"))
@@ -566,7 +573,7 @@ impl Lower {
         }
         if endpoints.liveness == endpoints.readiness {
             self.report(
-                Problem::new("probe-overlap", "liveness and readiness use the same endpoint")
+                Problem::new(Code::ProbeOverlap, "liveness and readiness use the same endpoint")
                     .with_label(Label::value(format!("{pointer}/endpoints/liveness"), "liveness"))
                     .with_label(Label::value(format!("{pointer}/endpoints/readiness"), "readiness"))
                     .with_help("liveness must only say the process is alive; a shared endpoint that checks dependencies restarts healthy pods when a dependency fails"),
@@ -632,7 +639,7 @@ impl Lower {
                     ),
                 };
                 let mut problem = Problem::new(
-                    "pdb-blocks-drains",
+                    Code::PdbBlocksDrains,
                     format!("min_available ({n}) is not below the minimum replica count ({min}): no node running this service could ever be drained"),
                 )
                 .with_label(Label::value(format!("{pointer}/min_available"), "pods that must stay up"));
@@ -893,7 +900,7 @@ impl Lower {
         let at = format!("{pointer}/autoscaling");
         if s.replicas.is_some() {
             self.report(
-                Problem::new("conflicting-keys", "`replicas` and `autoscaling` cannot both be set")
+                Problem::new(Code::ConflictingKeys, "`replicas` and `autoscaling` cannot both be set")
                     .with_label(Label::key(format!("{pointer}/replicas"), "a fixed count"))
                     .with_label(Label::key(at.clone(), "an autoscaler"))
                     .with_help("remove `replicas`: the autoscaler owns the replica count between min_replicas and max_replicas"),
@@ -902,7 +909,7 @@ impl Lower {
         if a.min_replicas > a.max_replicas {
             self.report(
                 Problem::new(
-                    "out-of-range",
+                    Code::OutOfRange,
                     format!(
                         "min_replicas ({}) is above max_replicas ({})",
                         a.min_replicas, a.max_replicas
@@ -921,7 +928,7 @@ impl Lower {
         if (a.cpu_percent.is_some() || a.memory_percent.is_some()) && resources.is_none() {
             self.report(
                 Problem::new(
-                    "missing-key",
+                    Code::MissingKey,
                     "autoscaling on utilization needs resource requests",
                 )
                 .with_label(Label::key(
@@ -1212,7 +1219,7 @@ impl Lower {
             let at = format!("{pointer}/business_metric/{i}/expr");
             if let Err(e) = promql_parser::parser::parse(m.expr.as_str()) {
                 self.report(
-                    Problem::new("invalid-promql", "the PromQL expression does not parse")
+                    Problem::new(Code::InvalidPromql, "the PromQL expression does not parse")
                         .with_label(Label::value(at, first_line(&e)))
                         .with_help("fix the expression; try it in Prometheus's expression browser"),
                 );
@@ -1256,14 +1263,17 @@ impl Lower {
             ] {
                 if set {
                     self.report(
-                        Problem::new("key-not-applicable", format!("`{key}` does not apply here"))
-                            .with_label(Label::key(
-                                push_pointer(pointer, key),
-                                format!("only for {REDIS_ONLY}"),
-                            ))
-                            .with_help(format!(
-                                "remove `{key}`: this database's engine is not Redis"
-                            )),
+                        Problem::new(
+                            Code::KeyNotApplicable,
+                            format!("`{key}` does not apply here"),
+                        )
+                        .with_label(Label::key(
+                            push_pointer(pointer, key),
+                            format!("only for {REDIS_ONLY}"),
+                        ))
+                        .with_help(format!(
+                            "remove `{key}`: this database's engine is not Redis"
+                        )),
                     );
                     ok = false;
                 }
@@ -1449,7 +1459,7 @@ impl Lower {
         if engine != DatabaseEngine::Postgres {
             self.report(
                 Problem::new(
-                    "not-supported",
+                    Code::NotSupported,
                     "backups are generated for PostgreSQL databases only",
                 )
                 .with_label(Label::key(pointer, "pg_dump backs up PostgreSQL only"))
@@ -1485,7 +1495,7 @@ impl Lower {
         if b.image.is_none() && matches!(destination, BackupDestination::S3(_)) {
             self.report(
                 Problem::warning(
-                    "backup-image-without-aws",
+                    Code::BackupImageWithoutAws,
                     format!("the default backup image {image} has no `aws` CLI to upload to S3"),
                 )
                 .with_label(Label::value(
@@ -1503,7 +1513,7 @@ impl Lower {
             digitalocean_job = true;
             self.report(
                     Problem::warning(
-                        "platform-backup-retention",
+                        Code::PlatformBackupRetention,
                         format!(
                             "DigitalOcean keeps a managed PostgreSQL database's daily backups for {} days; the spec asks for {}",
                             DIGITALOCEAN_BACKUP_RETENTION_DAYS, b.retention_days
@@ -1524,7 +1534,7 @@ impl Lower {
             if let BackupDestination::Dir(_) = destination {
                 self.report(
                         Problem::new(
-                            "backup-destination-ephemeral",
+                            Code::BackupDestinationEphemeral,
                             "an App Platform worker has no persistent disk for a backup directory",
                         )
                         .with_label(Label::key(
@@ -1539,7 +1549,7 @@ impl Lower {
             if b.image.is_none() {
                 self.report(
                         Problem::new(
-                            "backup-image-needed",
+                            Code::BackupImageNeeded,
                             "App Platform's backup worker needs an image that holds scripts/backup.sh",
                         )
                         .with_label(Label::key(pointer, "`image` is missing here"))
@@ -1550,7 +1560,7 @@ impl Lower {
             if b.image.is_some() && do_image_.is_none() {
                 self.report(
                     Problem::new(
-                        "image-registry",
+                        Code::ImageRegistry,
                         format!("App Platform cannot pull the backup image {image}"),
                     )
                     .with_label(Label::value(
@@ -1616,7 +1626,7 @@ impl Lower {
             }
             if r.severity.is_none() && r.service.is_none() && r.team.is_none() {
                 self.report(
-                    Problem::new("missing-key", "this route matches every alert")
+                    Problem::new(Code::MissingKey, "this route matches every alert")
                         .with_label(Label::key(at.clone(), "no severity, service or team"))
                         .with_help("add `severity`, `service` or `team`; for alerts no route matches, set `alerting.default_receiver`"),
                 );
@@ -1753,7 +1763,7 @@ impl Lower {
                         // `auth_username_file`, and expands no variables.
                         self.report(
                             Problem::new(
-                                "unreadable-secret",
+                                Code::UnreadableSecret,
                                 "Alertmanager cannot read the SMTP user name from the environment or a file",
                             )
                             .with_label(Label::value(format!("{pointer}/username"), "named, not written"))
@@ -1827,7 +1837,7 @@ impl Lower {
             (Some(_), Some(_)) => {
                 self.report(
                     Problem::new(
-                        "conflicting-keys",
+                        Code::ConflictingKeys,
                         "a secret is named by both `env` and `file`",
                     )
                     .with_label(Label::value(pointer, "two sources"))
@@ -1837,7 +1847,7 @@ impl Lower {
             }
             (None, None) => {
                 self.report(
-                    Problem::new("missing-key", "a secret needs `env` or `file`")
+                    Problem::new(Code::MissingKey, "a secret needs `env` or `file`")
                         .with_label(Label::value(pointer, "names no source"))
                         .with_help("write `{ env = \"NAME\" }` or `{ file = \"/path\" }`"),
                 );
@@ -1864,7 +1874,7 @@ impl Lower {
                 let first = first.clone();
                 self.report(
                     Problem::new(
-                        "duplicate-name",
+                        Code::DuplicateName,
                         format!("two different variables would both be delivered as secret `{name}`"),
                     )
                     .with_label(Label::value(at.clone(), "this one"))
@@ -1916,7 +1926,7 @@ impl Lower {
             if spec::string_rule("Name").is_some() && !is_name(name) {
                 self.report(
                     Problem::new(
-                        "invalid-value",
+                        Code::InvalidValue,
                         format!("environment name {name:?} is not a lowercase DNS label"),
                     )
                     .with_label(Label::key(
@@ -2162,7 +2172,7 @@ impl Lower {
         if project.regions.len() < 2 {
             self.report(
                 Problem::new(
-                    "invalid-value",
+                    Code::InvalidValue,
                     "DNS failover needs a second region to fail over to",
                 )
                 .with_label(Label::key("/dns", "failover is asked for here"))
@@ -2234,7 +2244,7 @@ impl Lower {
             if known && !r.origins.contains_key(primary) {
                 self.report(
                     Problem::new(
-                        "missing-key",
+                        Code::MissingKey,
                         format!("`origins` has no host for the primary region `{primary}`"),
                     )
                     .with_label(Label::value(&origins_at, "the primary region is missing here"))
@@ -2245,7 +2255,7 @@ impl Lower {
             } else if known && ordered.len() != 2 {
                 self.report(
                     Problem::new(
-                        "invalid-value",
+                        Code::InvalidValue,
                         format!(
                             "{} fails over between two origins, a primary and a secondary; `origins` lists {}",
                             "Route 53",
@@ -2312,7 +2322,7 @@ impl Lower {
         if let Some(true) = p.kubernetes.as_ref().and_then(|k| k.prometheus_operator) {
             self.report(
                 Problem::new(
-                    "not-supported",
+                    Code::NotSupported,
                     "prometheus-operator objects are not generated yet",
                 )
                 .with_label(Label::value(
@@ -2381,7 +2391,7 @@ impl Lower {
             if let Some((_, what)) = beside.iter().find(|(n, _)| n == name) {
                 self.report(
                     Problem::new(
-                        "reserved-name",
+                        Code::ReservedName,
                         format!("the service name `{name}` is taken by {what}"),
                     )
                     .with_label(Label::value(format!("/service/{i}/name"), format!("taken by {what}")))
@@ -2395,7 +2405,7 @@ impl Lower {
                 if MONITORING_NAMES.contains(&name) {
                     self.report(
                         Problem::new(
-                            "reserved-name",
+                            Code::ReservedName,
                             format!("the service name `{name}` is taken by the monitoring stack"),
                         )
                         .with_label(Label::value(format!("/service/{i}/name"), "taken by the monitoring stack"))
@@ -2469,7 +2479,7 @@ impl Lower {
             };
             self.report(
                 Problem::new(
-                    "unknown-instance-size",
+                    Code::UnknownInstanceSize,
                     format!(
                         "App Platform has no instance size `{size}`",
                         size = size.as_str()
@@ -2489,7 +2499,7 @@ impl Lower {
             if !DO_REGIONS.contains(&slug) {
                 self.report(
                     Problem::new(
-                        "unknown-region",
+                        Code::UnknownRegion,
                         format!("App Platform has no region for `{region}`"),
                     )
                     .with_label(Label::value(
@@ -2532,7 +2542,7 @@ impl Lower {
         if let Some(long) = apps.iter().find(|a| a.name.len() > 32) {
             self.report(
                 Problem::new(
-                    "name-too-long",
+                    Code::NameTooLong,
                     format!("the App Platform app name `{}` is longer than 32 characters", long.name),
                 )
                 .with_label(Label::value(app_pointer, "the app name"))
@@ -2565,7 +2575,7 @@ impl Lower {
                     images.insert(spec_service.name.as_str().to_string(), image);
                 }
                 None => self.report(
-                    Problem::new("unsupported-registry", "App Platform cannot pull this image")
+                    Problem::new(Code::UnsupportedRegistry, "App Platform cannot pull this image")
                         .with_label(Label::value(format!("{at}/image"), "not in DOCR, Docker Hub or GHCR"))
                         .with_help("App Platform pulls from registry.digitalocean.com, Docker Hub or ghcr.io; push the image there"),
                 ),
@@ -2573,7 +2583,7 @@ impl Lower {
             if let Scaling::Auto(a) = &http.scaling {
                 if !dedicated {
                     let mut problem = Problem::new(
-                        "shared-instance-autoscaling",
+                        Code::SharedInstanceAutoscaling,
                         format!("App Platform autoscales only dedicated-CPU instances, and `{instance_size}` is shared"),
                     )
                     .with_label(Label::key(format!("{at}/autoscaling"), "autoscaling asked for here"));
@@ -2593,7 +2603,7 @@ impl Lower {
                 if a.cpu_percent.is_none() {
                     self.report(
                         Problem::new(
-                            "missing-key",
+                            Code::MissingKey,
                             "App Platform autoscales on CPU, and this autoscaler has no CPU target",
                         )
                         .with_label(Label::key(format!("{at}/autoscaling"), "memory only"))
@@ -2959,7 +2969,7 @@ mod tests {
             );
             // 14 days asked, 7 kept by DigitalOcean: one warning, with both numbers.
             assert_eq!(warnings.len(), 1, "{warnings:?}");
-            assert_eq!(warnings[0].code, "platform-backup-retention");
+            assert_eq!(warnings[0].code, Code::PlatformBackupRetention);
             assert!(warnings[0].is_warning());
             assert!(
                 warnings[0]
