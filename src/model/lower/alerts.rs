@@ -11,7 +11,6 @@ impl Lower {
         overrides: &BTreeMap<AlertKind, AlertOverride>,
         slo: Option<&Slo>,
         scaling: Option<&Scaling>,
-        has_resources: bool,
         targets: &[Target],
     ) -> Vec<Alert> {
         let mut out = Vec::new();
@@ -92,11 +91,13 @@ impl Lower {
             None,
             None,
         );
+        // A utilization alert watches what its autoscaler targets (a model
+        // has requests beside every target: `scaling` reports one without).
         if let Some(Scaling::Auto(a)) = scaling {
-            if has_resources && a.cpu_percent.is_some() {
+            if a.cpu_percent.is_some() {
                 add(AlertKind::CpuHigh, "HighCPUUsage".into(), None, None, None);
             }
-            if has_resources && a.memory_percent.is_some() {
+            if a.memory_percent.is_some() {
                 add(
                     AlertKind::MemoryHigh,
                     "HighMemoryUsage".into(),

@@ -1,6 +1,7 @@
 //! `[platform.digitalocean]`: the App Platform apps, and the checks App
 //! Platform would otherwise fail at deploy time.
 
+use super::platforms::lowered_http;
 use super::*;
 
 impl Lower {
@@ -107,11 +108,8 @@ impl Lower {
                 .with_help("set a shorter `app` in [platform.digitalocean]; with several regions harden appends `-<region>`"),
             );
         }
-        let dedicated = instance_size.starts_with("apps-d-");
         let mut images = BTreeMap::new();
-        let lowered: std::collections::HashMap<&str, &Service> =
-            services.iter().map(|s| (s.name.as_str(), s)).collect();
-        for (i, spec_service) in specs.iter().enumerate() {
+        for (i, spec_service, http) in lowered_http(specs, services) {
             let at = format!("/service/{i}");
             let name = spec_service.name.as_str();
             if name.len() > 32 || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
@@ -121,11 +119,7 @@ impl Lower {
                     "App Platform component names start with a letter and have at most 32 characters",
                 );
             }
-            let Some(http) = lowered
-                .get(spec_service.name.as_str())
-                .copied()
-                .and_then(Service::http)
-            else {
+            let Some(http) = http else {
                 continue;
             };
             match do_image(&http.image) {
@@ -139,44 +133,12 @@ impl Lower {
                 ),
             }
             if let Scaling::Auto(a) = &http.scaling {
-                if !dedicated {
-                    let mut problem = Problem::new(
-                        Code::SharedInstanceAutoscaling,
-                        format!("App Platform autoscales only dedicated-CPU instances, and `{instance_size}` is shared"),
-                    )
-                    .with_label(Label::key(format!("{at}/autoscaling"), "autoscaling asked for here"));
-                    problem = if d.instance_size.is_some() {
-                        problem.with_label(Label::value(
-                            "/platform/digitalocean/instance_size",
-                            "a shared-CPU size",
-                        ))
-                    } else {
-                        problem.with_label(Label::key(
-                            "/platform/digitalocean",
-                            "no instance_size: the default is shared",
-                        ))
-                    };
-                    self.report(problem.with_help("set `instance_size` to a dedicated size such as \"apps-d-1vcpu-1gb\", or use fixed `replicas`"));
-                }
-                if a.cpu_percent.is_none() {
-                    self.report(
-                        Problem::new(
-                            Code::MissingKey,
-                            "App Platform autoscales on CPU, and this autoscaler has no CPU target",
-                        )
-                        .with_label(Label::key(format!("{at}/autoscaling"), "memory only"))
-                        .with_help(
-                            "add `cpu_percent = 80` (memory stays covered by the memory alert)",
-                        ),
-                    );
-                }
-                if a.max_replicas > 250 {
-                    self.invalid(
-                        &format!("{at}/autoscaling/max_replicas"),
-                        "App Platform runs at most 250 instances of a component",
-                        "lower max_replicas to 250 or less, or use a larger instance size",
-                    );
-                }
+                self.app_platform_autoscaler(
+                    &format!("{at}/autoscaling"),
+                    a,
+                    &instance_size,
+                    d.instance_size.is_some(),
+                );
             }
             let probes = &http.probes;
             let limits = [

@@ -58,7 +58,7 @@ impl Lower {
             .resources
             .as_ref()
             .and_then(|r| self.resources(&format!("{pointer}/resources"), r));
-        let scaling = self.scaling(pointer, s, resources.is_some(), s.resources.as_ref());
+        let scaling = self.scaling(pointer, s, s.resources.as_ref());
         let m = s.metrics.as_ref();
         let metrics = MetricNames {
             requests: m
@@ -91,14 +91,8 @@ impl Lower {
             .map(|a| self.alert_overrides(&format!("{pointer}/alerts"), a))
             .unwrap_or_default();
         let business_metrics = self.business_metrics(pointer, &s.business_metrics);
-        let alert_rules = self.alert_rules(
-            pointer,
-            &alerts,
-            slo.as_ref(),
-            scaling.as_ref(),
-            resources.is_some(),
-            &targets,
-        );
+        let alert_rules =
+            self.alert_rules(pointer, &alerts, slo.as_ref(), scaling.as_ref(), &targets);
         let disruption = match (s.min_available, &scaling) {
             (None, _) => Disruption::MaxUnavailable(1),
             (Some(n), Some(scaling)) if n >= scaling.min_replicas() => {

@@ -113,23 +113,9 @@ impl Lower {
             }
         }
         if kubernetes.is_some() {
-            let lowered: std::collections::HashMap<&str, &Service> =
-                services.iter().map(|s| (s.name.as_str(), s)).collect();
-            for (i, spec_service) in specs.iter().enumerate() {
-                let Some(Scaling::Auto(a)) = lowered
-                    .get(spec_service.name.as_str())
-                    .copied()
-                    .and_then(Service::http)
-                    .map(|h| &h.scaling)
-                else {
-                    continue;
-                };
-                if a.scale_down_window > Duration::secs(3600) {
-                    self.invalid(
-                        &format!("/service/{i}/autoscaling/scale_down_window"),
-                        "Kubernetes allows a scale-down stabilization window of at most 1h",
-                        "use a window of 1h or less",
-                    );
+            for (i, _, http) in lowered_http(specs, services) {
+                if let Some(Scaling::Auto(a)) = http.map(|h| &h.scaling) {
+                    self.kubernetes_autoscaler(&format!("/service/{i}/autoscaling"), a);
                 }
             }
         }
@@ -158,4 +144,20 @@ const DEFAULT_PUSHGATEWAY_IMAGE: &str = "prom/pushgateway:v1.9.0";
 
 fn image_or(image: &Option<spec::Image>, default: &str) -> String {
     image.as_ref().map_or(default, |i| i.as_str()).to_string()
+}
+
+/// Each service as written, by its index in the spec, with its lowered HTTP
+/// service when it is one and lowered (by name, as emitters find it).
+pub(super) fn lowered_http<'a>(
+    specs: &'a [spec::Service],
+    services: &'a [Service],
+) -> impl Iterator<Item = (usize, &'a spec::Service, Option<&'a HttpService>)> {
+    let lowered: HashMap<&str, &Service> = services.iter().map(|s| (s.name.as_str(), s)).collect();
+    specs.iter().enumerate().map(move |(i, s)| {
+        let http = lowered
+            .get(s.name.as_str())
+            .copied()
+            .and_then(Service::http);
+        (i, s, http)
+    })
 }

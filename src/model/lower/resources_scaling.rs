@@ -66,11 +66,13 @@ impl Lower {
             .ok()
     }
 
+    /// Fixed replicas or an autoscaler, with the rules every autoscaler
+    /// follows whatever runs it. The platforms add their own limits
+    /// ([`Lower::kubernetes_autoscaler`], [`Lower::app_platform_autoscaler`]).
     pub(super) fn scaling(
         &mut self,
         pointer: &str,
         s: &spec::Service,
-        has_resources: bool,
         resources: Option<&spec::Resources>,
     ) -> Option<Scaling> {
         let Some(a) = &s.autoscaling else {
@@ -105,7 +107,9 @@ impl Lower {
             self.missing(&at, "cpu_percent", "autoscaling", "80");
         }
         // Utilization targets are percentages of the requests: without
-        // requests an autoscaler silently never scales.
+        // requests an autoscaler silently never scales. A model therefore
+        // never holds a utilization target without requests, which the
+        // alerts rely on (`alert_rules`).
         if (a.cpu_percent.is_some() || a.memory_percent.is_some()) && resources.is_none() {
             self.report(
                 Problem::new(
@@ -121,7 +125,6 @@ impl Lower {
                 ),
             );
         }
-        let _ = has_resources;
         let scale_down_window = self.duration_or(
             &format!("{at}/scale_down_window"),
             a.scale_down_window.as_ref(),
@@ -135,4 +138,71 @@ impl Lower {
             scale_down_window,
         }))
     }
+
+    /// Kubernetes' limit on an autoscaler at `at` (`/service/<i>/autoscaling`).
+    pub(super) fn kubernetes_autoscaler(&mut self, at: &str, a: &Autoscaling) {
+        if a.scale_down_window > Duration::secs(KUBERNETES_MAX_SCALE_DOWN_WINDOW_SECS) {
+            self.invalid(
+                &format!("{at}/scale_down_window"),
+                "Kubernetes allows a scale-down stabilization window of at most 1h",
+                "use a window of 1h or less",
+            );
+        }
+    }
+
+    /// App Platform's limits on an autoscaler at `at`
+    /// (`/service/<i>/autoscaling`), on instances of `instance_size`
+    /// (`size_set`: the spec names it, rather than taking the default).
+    pub(super) fn app_platform_autoscaler(
+        &mut self,
+        at: &str,
+        a: &Autoscaling,
+        instance_size: &str,
+        size_set: bool,
+    ) {
+        if !instance_size.starts_with(APP_PLATFORM_DEDICATED_PREFIX) {
+            let mut problem = Problem::new(
+                Code::SharedInstanceAutoscaling,
+                format!("App Platform autoscales only dedicated-CPU instances, and `{instance_size}` is shared"),
+            )
+            .with_label(Label::key(at, "autoscaling asked for here"));
+            problem = if size_set {
+                problem.with_label(Label::value(
+                    "/platform/digitalocean/instance_size",
+                    "a shared-CPU size",
+                ))
+            } else {
+                problem.with_label(Label::key(
+                    "/platform/digitalocean",
+                    "no instance_size: the default is shared",
+                ))
+            };
+            self.report(problem.with_help("set `instance_size` to a dedicated size such as \"apps-d-1vcpu-1gb\", or use fixed `replicas`"));
+        }
+        if a.cpu_percent.is_none() {
+            self.report(
+                Problem::new(
+                    Code::MissingKey,
+                    "App Platform autoscales on CPU, and this autoscaler has no CPU target",
+                )
+                .with_label(Label::key(at, "memory only"))
+                .with_help("add `cpu_percent = 80` (memory stays covered by the memory alert)"),
+            );
+        }
+        if a.max_replicas > APP_PLATFORM_MAX_INSTANCES {
+            self.invalid(
+                &format!("{at}/max_replicas"),
+                "App Platform runs at most 250 instances of a component",
+                "lower max_replicas to 250 or less, or use a larger instance size",
+            );
+        }
+    }
 }
+
+/// Kubernetes' longest scale-down stabilization window (an HPA's
+/// `behavior.scaleDown.stabilizationWindowSeconds`), in seconds.
+const KUBERNETES_MAX_SCALE_DOWN_WINDOW_SECS: u32 = 3600;
+/// App Platform's most instances of one component.
+const APP_PLATFORM_MAX_INSTANCES: u32 = 250;
+/// App Platform autoscales only dedicated-CPU sizes, whose slugs start so.
+const APP_PLATFORM_DEDICATED_PREFIX: &str = "apps-d-";

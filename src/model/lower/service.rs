@@ -12,12 +12,6 @@ impl Lower {
     ) -> Option<Service> {
         let applies = |kinds: &[ServiceKind]| kinds.contains(&s.kind);
         use ServiceKind::*;
-        let kind_name = match s.kind {
-            Http => "http services",
-            Static => "static sites",
-            Database => "databases",
-        };
-        let _ = kind_name;
         // Keys that only some kinds take.
         let keyed: [(&str, bool, &[ServiceKind], &str); 20] = [
             ("image", s.image.is_some(), &[Http], "http services"),
