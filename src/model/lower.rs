@@ -12,7 +12,7 @@ use crate::codes::Code;
 use crate::diagnostics::{Label, Problem, did_you_mean};
 use crate::source::push_pointer;
 use crate::spec::{self, ServiceKind};
-use crate::units::{CpuQuantity, MemoryQuantity};
+use crate::units::{CpuQuantity, Decimal, Duration, MemoryQuantity, Percent};
 
 mod alerting;
 mod alerts;
