@@ -174,8 +174,14 @@ impl Lower {
         }
     }
 
-    /// A key set where it does not apply.
+    /// A key set where it does not apply: only for another kind of table.
     fn not_applicable(&mut self, pointer: &str, key: &str, applies_to: &str) {
+        let help = format!("remove `{key}`, or change the kind of this table");
+        self.not_applicable_because(pointer, key, applies_to, help);
+    }
+
+    /// A key set where it does not apply, with the help that fits.
+    fn not_applicable_because(&mut self, pointer: &str, key: &str, applies_to: &str, help: String) {
         self.report(
             Problem::new(
                 Code::KeyNotApplicable,
@@ -185,7 +191,7 @@ impl Lower {
                 push_pointer(pointer, key),
                 format!("only for {applies_to}"),
             ))
-            .with_help(format!("remove `{key}`, or change the kind of this table")),
+            .with_help(help),
         );
     }
 

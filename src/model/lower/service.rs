@@ -150,18 +150,11 @@ impl Lower {
                 ("persistence", s.persistence.is_some()),
             ] {
                 if set {
-                    self.report(
-                        Problem::new(
-                            Code::KeyNotApplicable,
-                            format!("`{key}` does not apply here"),
-                        )
-                        .with_label(Label::key(
-                            push_pointer(pointer, key),
-                            format!("only for {REDIS_ONLY}"),
-                        ))
-                        .with_help(format!(
-                            "remove `{key}`: this database's engine is not Redis"
-                        )),
+                    self.not_applicable_because(
+                        pointer,
+                        key,
+                        REDIS_ONLY,
+                        format!("remove `{key}`: this database's engine is not Redis"),
                     );
                     ok = false;
                 }
