@@ -13,6 +13,7 @@ use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
 
+use crate::codes::Code;
 use crate::source::{SourceFile, SpanIndex};
 
 /// Where a label points.
@@ -69,8 +70,8 @@ pub enum Level {
 /// One error (or warning) in a spec: what is wrong, where, and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
-    /// A stable kebab-case identifier, shown as `harden::<code>`.
-    pub code: &'static str,
+    /// What kind of problem, shown as `harden::<code>`.
+    pub code: Code,
     pub level: Level,
     pub message: String,
     pub labels: Vec<Label>,
@@ -78,7 +79,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Problem {
             code,
             level: Level::Error,
@@ -89,7 +90,7 @@ impl Problem {
     }
 
     /// A warning: reported, but the spec stays valid.
-    pub fn warning(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
         Problem {
             level: Level::Warning,
             ..Problem::new(code, message)
@@ -158,7 +159,7 @@ impl Diagnostic for Located {
     }
 
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        Some(Box::new(format!("harden::{}", self.problem.code)))
+        Some(Box::new(format!("harden::{}", self.problem.code.as_str())))
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {

@@ -3,14 +3,17 @@
 //!
 //! The pipeline, in module order: [`source`] (TOML → JSON + spans) →
 //! [`schema`] (structural checks) → [`spec`] (the file as written) →
-//! [`model`] (resolved, with every derived number) → [`emit`] (templates →
-//! [`output::OutputSet`]) → [`output`] (write or diff); [`check`] reports whether a tree and a
-//! running system are what the spec says. [`load`] runs the
-//! front half; [`cli`] is the command line; [`explain`] prints what the
-//! alerts mean in numbers. See ARCHITECTURE.md.
+//! [`model`] (resolved, with every derived number) → [`targets`] (one module
+//! per output, rendered by the [`engine`] into an [`output::OutputSet`]) →
+//! [`output`] (write or diff); [`check`] reports whether a tree and a
+//! running system are what the spec says. [`load`] runs the front half;
+//! [`cli`] is the command line; [`explain`] prints what the alerts mean in
+//! numbers; [`codes`] lists every diagnostic; [`vocab`] holds the words
+//! several outputs share. See ARCHITECTURE.md.
 
 pub mod check;
 pub mod cli;
+pub mod codes;
 pub mod diagnostics;
 pub mod engine;
 pub mod explain;

@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use crate::codes::Code;
 use crate::diagnostics::{Located, Problem, locate};
 use crate::model::{self, Model};
 use crate::schema;
@@ -49,7 +50,7 @@ pub fn load_all(path: &Path) -> Result<Loaded, LoadError> {
             let valid = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             let file = SourceFile { name, text };
-            let problem = Problem::new("not-utf8", "the spec is not valid UTF-8")
+            let problem = Problem::new(Code::NotUtf8, "the spec is not valid UTF-8")
                 .with_label(crate::diagnostics::Label::span(valid..valid, "this byte"))
                 .with_help("save hardening.toml as UTF-8");
             return Err(LoadError::Invalid(locate(
@@ -78,7 +79,7 @@ pub fn check_all(file: &SourceFile) -> Result<Loaded, Vec<Located>> {
     let mut problems = schema::check(&document, &index);
     // Unknown keys do not change what the rest of the spec means: drop them
     // and still run the semantic checks, so one typo does not hide the rest.
-    let only_unknown_keys = problems.iter().all(|p| p.code == "unknown-key");
+    let only_unknown_keys = problems.iter().all(|p| p.code == Code::UnknownKey);
     let spec = if only_unknown_keys {
         let mut pruned = document;
         for p in &problems {
@@ -94,7 +95,7 @@ pub fn check_all(file: &SourceFile) -> Result<Loaded, Vec<Located>> {
             Ok(spec) => Some(spec),
             Err(e) => {
                 problems.push(Problem::new(
-                    "internal",
+                    Code::Internal,
                     format!(
                         "the spec passed the schema but could not be read: {e}; please report this"
                     ),

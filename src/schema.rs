@@ -8,6 +8,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
+use crate::codes::Code;
 use crate::diagnostics::{Label, Problem, did_you_mean};
 use crate::source::{SpanIndex, push_pointer};
 use crate::spec;
@@ -71,7 +72,7 @@ pub fn check(document: &Value, index: &SpanIndex) -> Vec<Problem> {
         Ok(compiled) => compiled,
         Err(e) => {
             return vec![Problem::new(
-                "internal",
+                Code::Internal,
                 format!("harden's own schema does not compile: {e}"),
             )];
         }
@@ -193,7 +194,7 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
                         None => format!("the keys allowed here are: {}", allowed.join(", ")),
                     };
                     Problem::new(
-                        "unknown-key",
+                        Code::UnknownKey,
                         format!("unknown key `{name}` in {}", toml_path(&pointer)),
                     )
                     .with_label(Label::key(at, "not a key harden knows here"))
@@ -209,7 +210,7 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
                 .map(|d| format!(" ({})", one_line(d)))
                 .unwrap_or_default();
             vec![
-                Problem::new("missing-key", format!("{path} needs the key `{name}`"))
+                Problem::new(Code::MissingKey, format!("{path} needs the key `{name}`"))
                     .with_label(Label::key(
                         pointer.clone(),
                         format!("`{name}` is missing here"),
@@ -225,7 +226,7 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
         ValidationErrorKind::Type { .. } if found == "integer" => {
             vec![
                 Problem::new(
-                    "out-of-range",
+                    Code::OutOfRange,
                     format!("`{path}` is too large for a 64-bit integer"),
                 )
                 .with_label(Label::value(pointer.clone(), "out of range"))
@@ -259,7 +260,7 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
             };
             vec![
                 Problem::new(
-                    "wrong-type",
+                    Code::WrongType,
                     format!("`{path}` should be {expected}, not {}", article(found)),
                 )
                 .with_label(Label::value(
@@ -275,9 +276,12 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
                 .unwrap_or("a value of the documented form");
             let shown = error.instance().as_str().map(quote).unwrap_or_default();
             vec![
-                Problem::new("invalid-value", format!("`{path}` is not valid: {shown}"))
-                    .with_label(Label::value(pointer.clone(), "not of the expected form"))
-                    .with_help(format!("expected {rule}")),
+                Problem::new(
+                    Code::InvalidValue,
+                    format!("`{path}` is not valid: {shown}"),
+                )
+                .with_label(Label::value(pointer.clone(), "not of the expected form"))
+                .with_help(format!("expected {rule}")),
             ]
         }
         ValidationErrorKind::Enum { options } => {
@@ -302,7 +306,7 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
         }
         ValidationErrorKind::MinItems { limit } => vec![
             Problem::new(
-                "invalid-value",
+                Code::InvalidValue,
                 format!("`{path}` needs at least {limit} item{}", plural(*limit)),
             )
             .with_label(Label::value(pointer.clone(), "too few items"))
@@ -328,13 +332,13 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
                 )
             };
             vec![
-                Problem::new("invalid-value", message)
+                Problem::new(Code::InvalidValue, message)
                     .with_label(Label::value(pointer.clone(), label))
                     .with_help(format!("expected {rule}")),
             ]
         }
         _ => vec![
-            Problem::new("invalid-value", format!("`{path}`: {error}"))
+            Problem::new(Code::InvalidValue, format!("`{path}`: {error}"))
                 .with_label(Label::value(pointer.clone(), "here"))
                 .with_help("see schema/hardening.schema.json for what this key takes"),
         ],
@@ -363,7 +367,7 @@ fn not_one_of(pointer: &str, path: &str, given: Option<&str>, options: &[&str]) 
         None => format!("use one of: {}", options.join(", ")),
     };
     Problem::new(
-        "invalid-value",
+        Code::InvalidValue,
         format!("`{path}` must be one of {}", options.join(", ")),
     )
     .with_label(Label::value(pointer, "not one of the choices"))
@@ -387,7 +391,7 @@ fn secret_literal(pointer: &str, key: &str, found: &str) -> Problem {
             "not a secret reference",
         )
     };
-    Problem::new("plaintext-secret", message)
+    Problem::new(Code::PlaintextSecret, message)
         .with_label(Label::value(pointer, label))
         .with_help(format!(
             "name it by environment variable, `{key} = {{ env = \"{env}\" }}`, or by file, `{key} = {{ file = \"/run/secrets/{}\" }}`",
@@ -406,7 +410,7 @@ fn suggested_env(key: &str) -> &'static str {
 }
 
 fn out_of_range(pointer: &str, path: &str, bound: String) -> Problem {
-    Problem::new("out-of-range", format!("`{path}` must be {bound}"))
+    Problem::new(Code::OutOfRange, format!("`{path}` must be {bound}"))
         .with_label(Label::value(pointer, "out of range"))
         .with_help(format!("use a value {bound}"))
 }

@@ -11,6 +11,7 @@ use std::ops::Range;
 use serde_json::{Map, Number, Value};
 use toml::de::{DeTable, DeValue};
 
+use crate::codes::Code;
 use crate::diagnostics::{Label, Problem};
 
 /// The spec file as read: its display name and text.
@@ -86,7 +87,7 @@ pub fn parse(text: &str) -> Result<(Value, SpanIndex), Vec<Problem>> {
             .map(|e| {
                 let span = e.span().unwrap_or(0..0);
                 Problem::new(
-                    "syntax",
+                    Code::Syntax,
                     format!("invalid TOML: {}", first_line(e.message())),
                 )
                 .with_label(Label::span(span, "here"))

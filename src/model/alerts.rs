@@ -1,0 +1,150 @@
+//! An HTTP service's alerts, and the series they and the dashboards share
+//! (recording rules, saturation).
+
+use super::*;
+use crate::units::{Decimal, Duration};
+
+/// One generated alert of a service, resolved.
+#[derive(Debug, Clone)]
+pub struct Alert {
+    pub kind: AlertKind,
+    /// The alert's name (`alertname`), the same for every service:
+    /// `SLOErrorBudgetBurnPage`, `HighLatencyP95`, `TargetDown`, …
+    pub name: String,
+    pub severity: Severity,
+    /// How long the condition must hold; zero means at once.
+    pub for_: Duration,
+    /// The `slo` label, for alerts on an objective.
+    pub slo: Option<SloKind>,
+    /// The `tier` label of burn-rate alerts.
+    pub tier: Option<Tier>,
+    /// The objective's percentile, for latency alerts (95 for p95).
+    pub percentile: Option<Decimal>,
+}
+
+/// The alerts harden generates for a service, as the spec names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AlertKind {
+    SloBurnPage,
+    SloBurnTicket,
+    ErrorRate5xx,
+    ErrorRate4xx,
+    Latency,
+    TargetDown,
+    MetricsAbsent,
+    CpuHigh,
+    MemoryHigh,
+    ReplicasAtMax,
+    RegionDown,
+}
+
+impl AlertKind {
+    /// The severity an alert of this kind has unless the spec changes it.
+    pub fn default_severity(self) -> Severity {
+        use AlertKind::*;
+        match self {
+            SloBurnPage | ErrorRate5xx | TargetDown | RegionDown => Severity::Critical,
+            SloBurnTicket | ErrorRate4xx | Latency | MetricsAbsent | CpuHigh | MemoryHigh
+            | ReplicasAtMax => Severity::Warning,
+        }
+    }
+
+    /// The `for` an alert of this kind has unless the spec changes it.
+    pub fn default_for(self) -> Duration {
+        use AlertKind::*;
+        Duration::secs(match self {
+            SloBurnPage | TargetDown | RegionDown => 120,
+            ErrorRate5xx | Latency => 300,
+            ErrorRate4xx | MetricsAbsent => 600,
+            SloBurnTicket | CpuHigh | MemoryHigh | ReplicasAtMax => 900,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AlertOverride {
+    pub enabled: bool,
+    pub for_: Option<Duration>,
+    pub severity: Option<Severity>,
+}
+
+/// Names of the recording rules harden writes for each HTTP service, in
+/// `prometheus/rules/<service>.yml`. Every series has a `service` label
+/// (the service's name); the SLO series also `slo="availability"`.
+/// Grafana and the alerts query exactly these.
+///
+/// - `service:http_requests:rate5m`: requests per second
+/// - `service:http_requests_5xx:ratio_rate5m`, `service:http_requests_4xx:ratio_rate5m`
+/// - `service:http_request_duration_seconds:p50` and one per latency
+///   objective (`…:p95`, `…:p99`, `…:p99_9` for 99.9)
+/// - `slo:sli_error:ratio_rate<w>` for every burn window (5m, 30m, 1h, 2h,
+///   6h, 1d, 3d) and for the SLO window (`ratio_rate30d`), the latter from
+///   increases over the whole window
+/// - `slo:objective:ratio` (0.999) and `slo:error_budget:remaining`
+///   (1 − window error ratio ÷ budget; negative once overspent)
+pub mod record {
+    use crate::units::{Decimal, Duration};
+
+    pub const REQUEST_RATE: &str = "service:http_requests:rate5m";
+    pub const RATIO_5XX: &str = "service:http_requests_5xx:ratio_rate5m";
+    pub const RATIO_4XX: &str = "service:http_requests_4xx:ratio_rate5m";
+    pub const OBJECTIVE: &str = "slo:objective:ratio";
+    pub const BUDGET_REMAINING: &str = "slo:error_budget:remaining";
+
+    /// `service:http_request_duration_seconds:p95` for 95.
+    pub fn latency(percentile: Decimal) -> String {
+        format!(
+            "service:http_request_duration_seconds:{}",
+            percentile_name(percentile)
+        )
+    }
+
+    /// `p95`, `p99_9`: a percentile as a metric-name part.
+    pub fn percentile_name(percentile: Decimal) -> String {
+        format!("p{}", percentile.to_string().replace('.', "_"))
+    }
+
+    /// `slo:sli_error:ratio_rate1h` for 1h.
+    pub fn sli_error(window: Duration) -> String {
+        format!("slo:sli_error:ratio_rate{window}")
+    }
+}
+
+/// The cAdvisor and kube-state-metrics series that measure a service's
+/// saturation on Kubernetes, and the queries the alerts and the autoscaling
+/// monitor share (the dashboards break the same series down by pod).
+pub mod saturation {
+    pub const CPU_USAGE: &str = "container_cpu_usage_seconds_total";
+    pub const MEMORY_USAGE: &str = "container_memory_working_set_bytes";
+    pub const REQUESTS: &str = "kube_pod_container_resource_requests";
+    pub const REPLICAS: &str = "kube_horizontalpodautoscaler_status_current_replicas";
+    pub const MAX_REPLICAS: &str = "kube_horizontalpodautoscaler_spec_max_replicas";
+
+    fn selector(label: &str, service: &str, namespace: Option<&str>) -> String {
+        use crate::vocab::matcher;
+        match namespace {
+            Some(ns) => format!("{},{}", matcher(label, service), matcher("namespace", ns)),
+            None => matcher(label, service),
+        }
+    }
+
+    /// `container="api",namespace="app-oint"`.
+    pub fn container(service: &str, namespace: Option<&str>) -> String {
+        selector("container", service, namespace)
+    }
+
+    /// `horizontalpodautoscaler="api",namespace="app-oint"`.
+    pub fn hpa(service: &str, namespace: Option<&str>) -> String {
+        selector("horizontalpodautoscaler", service, namespace)
+    }
+
+    /// Use of `resource` (`cpu` or `memory`) as a ratio of its request.
+    pub fn utilization(resource: &str, container: &str) -> String {
+        let usage = if resource == "cpu" {
+            format!("sum(rate({CPU_USAGE}{{{container}}}[5m]))")
+        } else {
+            format!("sum({MEMORY_USAGE}{{{container}}})")
+        };
+        format!("{usage} / sum({REQUESTS}{{{container},resource=\"{resource}\"}})")
+    }
+}

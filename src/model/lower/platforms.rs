@@ -1,0 +1,163 @@
+//! `[platform]`: Compose and Kubernetes, and the names harden runs beside the
+//! services.
+
+use super::*;
+
+impl Lower {
+    pub(super) fn platforms(
+        &mut self,
+        p: &spec::Platforms,
+        project: &Project,
+        specs: &[spec::Service],
+        services: &[Service],
+    ) -> Platforms {
+        let compose = p.compose.as_ref().map(|c| Compose {
+            prometheus_image: image_or(&c.prometheus_image, DEFAULT_PROMETHEUS_IMAGE),
+            alertmanager_image: image_or(&c.alertmanager_image, DEFAULT_ALERTMANAGER_IMAGE),
+            grafana_image: image_or(&c.grafana_image, DEFAULT_GRAFANA_IMAGE),
+            pushgateway_image: DEFAULT_PUSHGATEWAY_IMAGE.to_string(),
+        });
+        if let Some(true) = p.kubernetes.as_ref().and_then(|k| k.prometheus_operator) {
+            self.report(
+                Problem::new(
+                    Code::NotSupported,
+                    "prometheus-operator objects are not generated yet",
+                )
+                .with_label(Label::value(
+                    "/platform/kubernetes/prometheus_operator",
+                    "would generate nothing",
+                ))
+                .with_help("remove `prometheus_operator`; the rule files in prometheus/rules/ can be wrapped in a PrometheusRule by hand meanwhile"),
+            );
+        }
+        let kubernetes = p.kubernetes.as_ref().map(|k| Kubernetes {
+            namespace: k
+                .namespace
+                .as_ref()
+                .map_or(project.name.as_str(), |n| n.as_str())
+                .to_string(),
+            alertmanager_image: compose.as_ref().map_or_else(
+                || DEFAULT_ALERTMANAGER_IMAGE.to_string(),
+                |c| c.alertmanager_image.clone(),
+            ),
+            pushgateway_image: compose.as_ref().map_or_else(
+                || DEFAULT_PUSHGATEWAY_IMAGE.to_string(),
+                |c| c.pushgateway_image.clone(),
+            ),
+        });
+        if kubernetes.is_some() {
+            // A Service's name is an RFC 1035 label: the API server refuses
+            // one that starts with a digit (a schema check does not).
+            for (i, spec_service) in specs.iter().enumerate() {
+                let name = spec_service.name.as_str();
+                let http = services
+                    .iter()
+                    .any(|s| s.name == name && s.http().is_some());
+                if http && name.starts_with(|c: char| c.is_ascii_digit()) {
+                    self.invalid(
+                        &format!("/service/{i}/name"),
+                        format!("Kubernetes cannot name a Service `{name}`"),
+                        "Kubernetes Service names start with a letter",
+                    );
+                }
+            }
+        }
+        // What harden runs beside the services, by name, on every platform
+        // that has services: a backed-up database's backup job, a cache's
+        // exporter, and the Pushgateway the backups report to.
+        let mut beside: Vec<(String, String)> = Vec::new();
+        for s in services {
+            if s.backup().is_some() {
+                beside.push((
+                    format!("{}-backup", s.name),
+                    format!("{}'s backup job", s.name),
+                ));
+                beside.push((
+                    "pushgateway".to_string(),
+                    "the backups' Pushgateway".to_string(),
+                ));
+            }
+            if s.redis().is_some() {
+                beside.push((
+                    format!("{}-exporter", s.name),
+                    format!("{}'s Redis exporter", s.name),
+                ));
+            }
+        }
+        for (i, spec_service) in specs.iter().enumerate() {
+            let name = spec_service.name.as_str();
+            if let Some((_, what)) = beside.iter().find(|(n, _)| n == name) {
+                self.report(
+                    Problem::new(
+                        Code::ReservedName,
+                        format!("the service name `{name}` is taken by {what}"),
+                    )
+                    .with_label(Label::value(format!("/service/{i}/name"), format!("taken by {what}")))
+                    .with_help("harden runs it under this name beside the services (a Compose service, a Kubernetes object, an App Platform component); rename the service"),
+                );
+            }
+        }
+        if compose.is_some() || kubernetes.is_some() {
+            for (i, spec_service) in specs.iter().enumerate() {
+                let name = spec_service.name.as_str();
+                if MONITORING_NAMES.contains(&name) {
+                    self.report(
+                        Problem::new(
+                            Code::ReservedName,
+                            format!("the service name `{name}` is taken by the monitoring stack"),
+                        )
+                        .with_label(Label::value(format!("/service/{i}/name"), "taken by the monitoring stack"))
+                        .with_help("Compose and Kubernetes run Prometheus, Alertmanager and Grafana beside the services under these names; rename the service"),
+                    );
+                }
+            }
+        }
+        if kubernetes.is_some() {
+            for (i, _, http) in lowered_http(specs, services) {
+                if let Some(Scaling::Auto(a)) = http.map(|h| &h.scaling) {
+                    self.kubernetes_autoscaler(&format!("/service/{i}/autoscaling"), a);
+                }
+            }
+        }
+        let digitalocean = p
+            .digitalocean
+            .as_ref()
+            .map(|d| self.digitalocean(d, project, specs, services));
+        Platforms {
+            compose,
+            kubernetes,
+            digitalocean,
+        }
+    }
+}
+
+/// Services Compose and Kubernetes run beside the project's own.
+const MONITORING_NAMES: &[&str] = &["prometheus", "alertmanager", "grafana"];
+
+const DEFAULT_PROMETHEUS_IMAGE: &str = "prom/prometheus:v2.53.0";
+
+const DEFAULT_ALERTMANAGER_IMAGE: &str = "prom/alertmanager:v0.27.0";
+
+const DEFAULT_GRAFANA_IMAGE: &str = "grafana/grafana:11.1.0";
+
+const DEFAULT_PUSHGATEWAY_IMAGE: &str = "prom/pushgateway:v1.9.0";
+
+fn image_or(image: &Option<spec::Image>, default: &str) -> String {
+    image.as_ref().map_or(default, |i| i.as_str()).to_string()
+}
+
+/// Each service as written, by its index in the spec, with its lowered HTTP
+/// service when it is one and lowered (by name, as emitters find it).
+pub(super) fn lowered_http<'a>(
+    specs: &'a [spec::Service],
+    services: &'a [Service],
+) -> impl Iterator<Item = (usize, &'a spec::Service, Option<&'a HttpService>)> {
+    let lowered: HashMap<&str, &Service> = services.iter().map(|s| (s.name.as_str(), s)).collect();
+    specs.iter().enumerate().map(move |(i, s)| {
+        let http = lowered
+            .get(s.name.as_str())
+            .copied()
+            .and_then(Service::http);
+        (i, s, http)
+    })
+}

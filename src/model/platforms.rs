@@ -1,0 +1,69 @@
+//! Where the services run: Compose, Kubernetes, DigitalOcean App Platform.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug)]
+pub struct Platforms {
+    pub compose: Option<Compose>,
+    pub kubernetes: Option<Kubernetes>,
+    pub digitalocean: Option<DigitalOcean>,
+}
+
+#[derive(Debug)]
+pub struct Compose {
+    pub prometheus_image: String,
+    pub alertmanager_image: String,
+    pub grafana_image: String,
+    /// Where the backup jobs push their metrics (run when a database has backups).
+    pub pushgateway_image: String,
+}
+
+#[derive(Debug)]
+pub struct Kubernetes {
+    pub namespace: String,
+    /// The Alertmanager image (the Compose one when both are on).
+    pub alertmanager_image: String,
+    /// The Pushgateway image (the Compose one when both are on), run when a
+    /// database has backups.
+    pub pushgateway_image: String,
+}
+
+#[derive(Debug)]
+pub struct DigitalOcean {
+    pub app: String,
+    pub instance_size: String,
+    /// App Platform's region slug, such as `fra` for `fra1`.
+    pub region: Option<String>,
+    /// One app spec per project region (one without a region when the
+    /// project names none), primary first.
+    pub apps: Vec<DoApp>,
+    /// Where App Platform pulls each http service's image, by service name.
+    pub images: BTreeMap<String, DoImage>,
+}
+
+/// One App Platform app: a spec file for one region.
+#[derive(Debug)]
+pub struct DoApp {
+    /// Relative output path: `.do/app.yaml`, or `.do/app-<region>.yaml`
+    /// (the project's region name, such as `fra1`) when there are several.
+    pub path: String,
+    /// The app's name: the configured one, suffixed `-<region>` when there
+    /// are several regions (app names are unique per account).
+    pub name: String,
+    /// App Platform's short slug, such as `fra`.
+    pub region: Option<String>,
+    /// The project's region the app runs in, such as `fra1`.
+    pub project_region: Option<String>,
+}
+
+/// An image reference split the way App Platform's `image` source takes it.
+#[derive(Debug, Clone)]
+pub struct DoImage {
+    /// `DOCR`, `DOCKER_HUB` or `GHCR`.
+    pub registry_type: &'static str,
+    /// The Docker Hub or GHCR namespace; none for DOCR.
+    pub registry: Option<String>,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}

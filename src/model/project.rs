@@ -1,0 +1,31 @@
+//! The project and its monitoring stack, resolved.
+
+use crate::units::Duration;
+
+#[derive(Debug)]
+pub struct Project {
+    pub name: String,
+    pub environment: String,
+    /// Primary first; empty when the spec names none.
+    pub regions: Vec<String>,
+    pub runbook_url: Option<String>,
+}
+
+impl Project {
+    pub fn primary_region(&self) -> Option<&str> {
+        self.regions.first().map(String::as_str)
+    }
+}
+
+#[derive(Debug)]
+pub struct Monitoring {
+    pub prometheus_port: u16,
+    pub grafana_port: u16,
+    pub alertmanager_port: u16,
+    pub scrape_interval: Duration,
+    pub scrape_timeout: Duration,
+    pub evaluation_interval: Duration,
+    /// At least the longest SLO window, so window-long ratios have their data.
+    pub retention: Duration,
+    pub grafana_url: String,
+}
