@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Alert, Model, Slo, Tier};
+use crate::model::{Alert, AlertKind, Model, Slo};
 use crate::units::{Decimal, Duration};
 use crate::vocab::percent;
 
@@ -103,7 +103,10 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
             }
             None => {
                 row.push("-".into());
-                row.push(format!("off ({} alerts disabled)", tier_key(b.tier)));
+                row.push(format!(
+                    "off ({} alerts disabled)",
+                    AlertKind::of_tier(b.tier).spec_key()
+                ));
                 row.push("-".into());
             }
         }
@@ -176,11 +179,4 @@ fn scaled(num: u128, den: u128, places: u32) -> Decimal {
         (num.saturating_mul(unit).saturating_mul(2) + den) / den.saturating_mul(2)
     };
     Decimal::from_parts(q, places).unwrap_or(Decimal::ZERO)
-}
-
-fn tier_key(t: Tier) -> &'static str {
-    match t {
-        Tier::Page => "slo_burn_page",
-        Tier::Ticket => "slo_burn_ticket",
-    }
 }

@@ -5,7 +5,7 @@ use crate::check::Check;
 use crate::check::tree::{S, Tree, items, rules_of};
 use crate::model::{Model, Service};
 use crate::targets::alerting::BackupAlert;
-use crate::targets::{alerting, compose, kubernetes, scripts};
+use crate::targets::{alerting, compose, digitalocean, kubernetes, scripts};
 
 /// A database's backups, as the tree runs them: the freshness alerts with
 /// the model's threshold and a firing test each, the job on every platform
@@ -89,18 +89,18 @@ pub(crate) fn backups(model: &Model, service: &Service, tree: &Tree<'_>) -> Opti
         .digitalocean
         .as_ref()
         .filter(|_| b.digitalocean_job)
-        .and_then(|d| d.apps.first());
-    if let Some(app) = worker_app {
+        .and_then(|d| Some(digitalocean::app_path(d, d.apps.first()?)));
+    if let Some(path) = worker_app {
         let worker = format!("{db}-backup");
-        match tree.parsed(&app.path) {
+        match tree.parsed(&path) {
             Ok(spec) => {
                 if items(&spec["workers"])
                     .iter()
                     .any(|w| w["name"].as_str() == Some(worker.as_str()))
                 {
-                    said.push(format!("{}: worker {worker}", app.path));
+                    said.push(format!("{path}: worker {worker}"));
                 } else {
-                    problems.push(format!("{} has no worker {worker}", app.path));
+                    problems.push(format!("{path} has no worker {worker}"));
                 }
             }
             Err(e) => problems.push(e),

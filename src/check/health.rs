@@ -7,7 +7,7 @@ use crate::check::Check;
 use crate::check::plural;
 use crate::check::tree::{S, Tree, items, strings};
 use crate::model::{Model, Service};
-use crate::targets::{compose, kubernetes};
+use crate::targets::{compose, digitalocean, kubernetes};
 
 /// Every platform's health checks call the service's endpoints: the
 /// Kubernetes probes, the Compose health check, App Platform's checks.
@@ -79,7 +79,8 @@ pub(crate) fn probes(model: &Model, service: &Service, tree: &Tree<'_>) -> Optio
     }
     if let Some(d) = &p.digitalocean {
         for app in &d.apps {
-            match tree.parsed(&app.path) {
+            let path = digitalocean::app_path(d, app);
+            match tree.parsed(&path) {
                 Err(e) => problems.push(e),
                 Ok(spec) => {
                     let s = items(&spec["services"])
@@ -89,13 +90,13 @@ pub(crate) fn probes(model: &Model, service: &Service, tree: &Tree<'_>) -> Optio
                         .unwrap_or(Value::Null);
                     expect(
                         &mut problems,
-                        format!("{} health_check path", app.path),
+                        format!("{path} health_check path"),
                         &s["health_check"]["http_path"],
                         &e.readiness,
                     );
                     expect(
                         &mut problems,
-                        format!("{} liveness_health_check path", app.path),
+                        format!("{path} liveness_health_check path"),
                         &s["liveness_health_check"]["http_path"],
                         &e.liveness,
                     );

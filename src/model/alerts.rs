@@ -39,6 +39,32 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
+    /// Its key under `[service.alerts]` in the spec, such as `error_rate_5xx`.
+    pub fn spec_key(self) -> &'static str {
+        use AlertKind::*;
+        match self {
+            SloBurnPage => "slo_burn_page",
+            SloBurnTicket => "slo_burn_ticket",
+            ErrorRate5xx => "error_rate_5xx",
+            ErrorRate4xx => "error_rate_4xx",
+            Latency => "latency",
+            TargetDown => "target_down",
+            MetricsAbsent => "metrics_absent",
+            CpuHigh => "cpu_high",
+            MemoryHigh => "memory_high",
+            ReplicasAtMax => "replicas_at_max",
+            RegionDown => "region_down",
+        }
+    }
+
+    /// The burn-rate alert of an SLO tier.
+    pub fn of_tier(tier: super::Tier) -> AlertKind {
+        match tier {
+            super::Tier::Page => AlertKind::SloBurnPage,
+            super::Tier::Ticket => AlertKind::SloBurnTicket,
+        }
+    }
+
     /// The severity an alert of this kind has unless the spec changes it.
     pub fn default_severity(self) -> Severity {
         use AlertKind::*;

@@ -20,13 +20,6 @@ pub struct Dns {
 }
 
 impl Dns {
-    /// The file harden writes for the provider.
-    pub fn path(&self) -> &'static str {
-        match self.provider {
-            DnsProvider::Route53 => "dns/route53.json",
-        }
-    }
-
     /// The provider's name, as people say it.
     pub fn provider_name(&self) -> &'static str {
         match self.provider {

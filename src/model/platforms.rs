@@ -44,9 +44,6 @@ pub struct DigitalOcean {
 /// One App Platform app: a spec file for one region.
 #[derive(Debug)]
 pub struct DoApp {
-    /// Relative output path: `.do/app.yaml`, or `.do/app-<region>.yaml`
-    /// (the project's region name, such as `fra1`) when there are several.
-    pub path: String,
     /// The app's name: the configured one, suffixed `-<region>` when there
     /// are several regions (app names are unique per account).
     pub name: String,

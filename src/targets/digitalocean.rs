@@ -13,7 +13,8 @@ use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{
-    DIGITALOCEAN_BACKUP_RETENTION_DAYS, DatabaseEngine, DoImage, Model, Redis, Scaling, Workload,
+    DIGITALOCEAN_BACKUP_RETENTION_DAYS, DatabaseEngine, DigitalOcean, DoApp, DoImage, Model, Redis,
+    Scaling, Workload,
 };
 use crate::output::FileMode;
 
@@ -116,6 +117,15 @@ struct Database<'a> {
 /// Restarts within five minutes that mean a crash loop rather than a
 /// one-off restart.
 const RESTARTS_ALERT: u32 = 3;
+
+/// `.do/app.yaml`, or `.do/app-<region>.yaml` per project region (such as
+/// `fra1`) when the project has several.
+pub fn app_path(d: &DigitalOcean, app: &DoApp) -> String {
+    match &app.project_region {
+        Some(region) if d.apps.len() > 1 => format!(".do/app-{region}.yaml"),
+        _ => ".do/app.yaml".to_string(),
+    }
+}
 
 pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let Some(d) = &model.platforms.digitalocean else {
@@ -266,7 +276,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         let context = Context {
             name: &app.name,
             region: app.region.as_deref(),
-            dns_file: model.dns.as_ref().map(|d| d.path()),
+            dns_file: model.dns.as_ref().map(super::dns::path),
             domains,
             services,
             static_sites,
@@ -274,7 +284,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             workers,
         };
         out.render(
-            &app.path,
+            &app_path(d, app),
             "digitalocean/app.yaml.j2",
             &context,
             FileMode::Regular,

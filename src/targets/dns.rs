@@ -113,6 +113,13 @@ struct Context {
     template: String,
 }
 
+/// The file harden writes for the provider.
+pub fn path(dns: &Dns) -> &'static str {
+    match dns.provider {
+        DnsProvider::Route53 => "dns/route53.json",
+    }
+}
+
 pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let Some(dns) = &model.dns else {
         return Ok(());
@@ -145,7 +152,7 @@ fn route53(model: &Model, dns: &Dns, out: &mut Emitter<'_>) -> Result<(), EmitEr
             interval = dns.health_check_interval,
             ttl = dns.ttl,
             project = model.project.name,
-            path = dns.path(),
+            path = path(dns),
         ),
         resources: Resources(resources),
     };
@@ -154,7 +161,7 @@ fn route53(model: &Model, dns: &Dns, out: &mut Emitter<'_>) -> Result<(), EmitEr
         detail: e.to_string(),
     })?;
     out.render(
-        dns.path(),
+        path(dns),
         "dns/route53.json.j2",
         &Context { template: text },
         FileMode::Regular,

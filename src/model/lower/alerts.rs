@@ -124,10 +124,7 @@ impl Lower {
             for b in &slo.burn_rates {
                 let enabled = out.iter().any(|a| a.tier == Some(b.tier));
                 if enabled && b.threshold >= Decimal::ONE {
-                    let key = match b.tier {
-                        Tier::Page => "slo_burn_page",
-                        Tier::Ticket => "slo_burn_ticket",
-                    };
+                    let key = AlertKind::of_tier(b.tier).spec_key();
                     self.invalid(
                         &format!("{pointer}/slo/availability"),
                         format!(
@@ -136,7 +133,7 @@ impl Lower {
                             b.long,
                             b.short,
                             b.factor,
-                            percent_of(b.threshold),
+                            crate::vocab::percent(b.threshold),
                         ),
                         format!("raise the objective, or set `alerts.{key}.enabled = false`"),
                     );
@@ -167,34 +164,22 @@ impl Lower {
         a: &spec::AlertOverrides,
     ) -> BTreeMap<AlertKind, AlertOverride> {
         let entries = [
-            (AlertKind::SloBurnPage, "slo_burn_page", &a.slo_burn_page),
-            (
-                AlertKind::SloBurnTicket,
-                "slo_burn_ticket",
-                &a.slo_burn_ticket,
-            ),
-            (AlertKind::ErrorRate5xx, "error_rate_5xx", &a.error_rate_5xx),
-            (AlertKind::ErrorRate4xx, "error_rate_4xx", &a.error_rate_4xx),
-            (AlertKind::Latency, "latency", &a.latency),
-            (AlertKind::TargetDown, "target_down", &a.target_down),
-            (
-                AlertKind::MetricsAbsent,
-                "metrics_absent",
-                &a.metrics_absent,
-            ),
-            (AlertKind::CpuHigh, "cpu_high", &a.cpu_high),
-            (AlertKind::MemoryHigh, "memory_high", &a.memory_high),
-            (
-                AlertKind::ReplicasAtMax,
-                "replicas_at_max",
-                &a.replicas_at_max,
-            ),
-            (AlertKind::RegionDown, "region_down", &a.region_down),
+            (AlertKind::SloBurnPage, &a.slo_burn_page),
+            (AlertKind::SloBurnTicket, &a.slo_burn_ticket),
+            (AlertKind::ErrorRate5xx, &a.error_rate_5xx),
+            (AlertKind::ErrorRate4xx, &a.error_rate_4xx),
+            (AlertKind::Latency, &a.latency),
+            (AlertKind::TargetDown, &a.target_down),
+            (AlertKind::MetricsAbsent, &a.metrics_absent),
+            (AlertKind::CpuHigh, &a.cpu_high),
+            (AlertKind::MemoryHigh, &a.memory_high),
+            (AlertKind::ReplicasAtMax, &a.replicas_at_max),
+            (AlertKind::RegionDown, &a.region_down),
         ];
         let mut out = BTreeMap::new();
-        for (kind, key, o) in entries {
+        for (kind, o) in entries {
             let Some(o) = o else { continue };
-            let at = format!("{pointer}/{key}/for");
+            let at = format!("{pointer}/{}/for", kind.spec_key());
             let for_ = o.for_.as_ref().and_then(|f| self.duration(&at, f));
             out.insert(
                 kind,
@@ -207,11 +192,4 @@ impl Lower {
         }
         out
     }
-}
-
-/// A fraction as a percentage for messages: 1.44 → `144%`.
-fn percent_of(fraction: Decimal) -> String {
-    fraction
-        .checked_mul(Decimal::HUNDRED)
-        .map_or_else(|| fraction.to_string(), |p| format!("{p}%"))
 }

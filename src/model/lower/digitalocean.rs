@@ -71,13 +71,12 @@ impl Lower {
                     )),
                 );
             }
-            let (path, name) = if several {
-                (format!(".do/app-{region}.yaml"), format!("{app}-{region}"))
+            let name = if several {
+                format!("{app}-{region}")
             } else {
-                (".do/app.yaml".to_string(), app.clone())
+                app.clone()
             };
             apps.push(DoApp {
-                path,
                 name,
                 region: Some(slug.to_string()),
                 project_region: Some(region.clone()),
@@ -85,7 +84,6 @@ impl Lower {
         }
         if apps.is_empty() {
             apps.push(DoApp {
-                path: ".do/app.yaml".to_string(),
                 name: app.clone(),
                 region: None,
                 project_region: None,

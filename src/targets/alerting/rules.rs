@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use super::catalog::{self, About, Pair, Rule, RuleFile, RuleGroup, pair};
 use crate::engine::{EmitError, Emitter, Query};
-use crate::model::{AlertKind, Model, Service, Severity};
+use crate::model::{Model, Service, Severity};
 use crate::output::FileMode;
 use crate::units::Duration;
 
@@ -280,23 +280,6 @@ fn expand(template: &str, firing: &Firing) -> String {
         text = text.replace(&format!("{{{{ $labels.{k} }}}}"), v);
     }
     text
-}
-
-/// The spec key of an alert kind under `[service.alerts]`.
-fn override_key(kind: AlertKind) -> &'static str {
-    match kind {
-        AlertKind::SloBurnPage => "slo_burn_page",
-        AlertKind::SloBurnTicket => "slo_burn_ticket",
-        AlertKind::ErrorRate5xx => "error_rate_5xx",
-        AlertKind::ErrorRate4xx => "error_rate_4xx",
-        AlertKind::Latency => "latency",
-        AlertKind::TargetDown => "target_down",
-        AlertKind::MetricsAbsent => "metrics_absent",
-        AlertKind::CpuHigh => "cpu_high",
-        AlertKind::MemoryHigh => "memory_high",
-        AlertKind::ReplicasAtMax => "replicas_at_max",
-        AlertKind::RegionDown => "region_down",
-    }
 }
 
 #[cfg(test)]

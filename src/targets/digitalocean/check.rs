@@ -13,7 +13,7 @@ pub(crate) fn digitalocean(model: &Model, tree: &Tree<'_>) -> Vec<Check> {
     };
     let mut out = Vec::new();
     for app in &d.apps {
-        let path = &app.path;
+        let path = &super::app_path(d, app);
         let name = format!("DigitalOcean thresholds in {path} equal the spec");
         let spec = match tree.parsed(path) {
             Ok(v) => v,

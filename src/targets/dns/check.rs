@@ -11,7 +11,7 @@ use crate::model::Model;
 /// health check of the service's health endpoint at the spec's interval.
 pub(crate) fn dns(model: &Model, tree: &Tree<'_>) -> Option<Check> {
     let dns = model.dns.as_ref()?;
-    let path = dns.path();
+    let path = super::path(dns);
     let name = format!("DNS failover in {path} matches the spec");
     let template = match tree.parsed(path) {
         Ok(v) => v,

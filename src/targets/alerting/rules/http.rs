@@ -7,7 +7,7 @@ mod alerts;
 mod cases;
 
 use super::super::catalog::{About, Pair, Rule, RuleFile, RuleGroup, Topic, pair};
-use super::{AlertDef, AlertRule, alert_annotations, alert_labels, override_key};
+use super::{AlertDef, AlertRule, alert_annotations, alert_labels};
 use crate::model::{Alert, AlertKind, HttpService, Model, Scaling, Service, record};
 use crate::units::{Decimal, Duration};
 use crate::vocab::dashboard_url;
@@ -175,7 +175,7 @@ impl<'a> Builder<'a> {
             if !o.enabled {
                 notes.push(format!(
                     "`{}` alerts are switched off in the spec ([service.alerts]).",
-                    override_key(*kind)
+                    kind.spec_key()
                 ));
             }
         }
@@ -345,7 +345,7 @@ impl<'a> Builder<'a> {
             n = dns.failure_threshold,
             interval = dns.health_check_interval,
             ttl = dns.ttl,
-            file = dns.path(),
+            file = crate::targets::dns::path(dns),
         )
     }
 }
