@@ -53,11 +53,32 @@ pub struct DoApp {
     pub project_region: Option<String>,
 }
 
+/// The registries App Platform pulls an image from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoRegistry {
+    /// DigitalOcean Container Registry (`registry.digitalocean.com`).
+    Docr,
+    /// Docker Hub.
+    DockerHub,
+    /// GitHub Container Registry (`ghcr.io`).
+    Ghcr,
+}
+
+impl DoRegistry {
+    /// The app spec's `registry_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DoRegistry::Docr => "DOCR",
+            DoRegistry::DockerHub => "DOCKER_HUB",
+            DoRegistry::Ghcr => "GHCR",
+        }
+    }
+}
+
 /// An image reference split the way App Platform's `image` source takes it.
 #[derive(Debug, Clone)]
 pub struct DoImage {
-    /// `DOCR`, `DOCKER_HUB` or `GHCR`.
-    pub registry_type: &'static str,
+    pub registry_type: DoRegistry,
     /// The Docker Hub or GHCR namespace; none for DOCR.
     pub registry: Option<String>,
     pub repository: String,

@@ -295,7 +295,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
 
 fn image(i: &DoImage) -> DoImageCx {
     DoImageCx {
-        registry_type: i.registry_type,
+        registry_type: i.registry_type.as_str(),
         registry: i.registry.clone(),
         repository: i.repository.clone(),
         tag: i.tag.clone(),

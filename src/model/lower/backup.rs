@@ -192,7 +192,7 @@ mod tests {
             assert!(b.digitalocean_job);
             assert_eq!(
                 b.do_image.as_ref().map(|i| i.registry_type),
-                Some("DOCKER_HUB")
+                Some(crate::model::DoRegistry::DockerHub)
             );
             // 14 days asked, 7 kept by DigitalOcean: one warning, with both numbers.
             assert_eq!(warnings.len(), 1, "{warnings:?}");

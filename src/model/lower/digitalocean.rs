@@ -224,16 +224,16 @@ pub(super) fn do_image(image: &str) -> Option<DoImage> {
     let (registry_type, registry, repository) = match host {
         Some("registry.digitalocean.com") => {
             let (_, repo) = split_namespace(path)?;
-            ("DOCR", None, repo)
+            (DoRegistry::Docr, None, repo)
         }
         Some("ghcr.io") => {
             let (owner, repo) = split_namespace(path)?;
-            ("GHCR", Some(owner), repo)
+            (DoRegistry::Ghcr, Some(owner), repo)
         }
         None | Some("docker.io" | "index.docker.io" | "registry.hub.docker.com") => {
             let (ns, repo) =
                 split_namespace(path).unwrap_or(("library".to_string(), path.to_string()));
-            ("DOCKER_HUB", Some(ns), repo)
+            (DoRegistry::DockerHub, Some(ns), repo)
         }
         Some(_) => return None,
     };
@@ -262,7 +262,7 @@ mod tests {
                 i.repository.as_str(),
                 i.tag.as_deref()
             ),
-            ("DOCR", None, "api", Some("1.8.0"))
+            (DoRegistry::Docr, None, "api", Some("1.8.0"))
         );
         let i = do_image("nginx").expect("Docker Hub");
         assert_eq!(
@@ -272,7 +272,7 @@ mod tests {
                 i.repository.as_str(),
                 i.tag
             ),
-            ("DOCKER_HUB", Some("library"), "nginx", None)
+            (DoRegistry::DockerHub, Some("library"), "nginx", None)
         );
         let i = do_image("docker.io/acme/web:2@sha256:abc").expect("Docker Hub");
         assert_eq!(
@@ -291,7 +291,7 @@ mod tests {
                 i.registry.as_deref(),
                 i.repository.as_str()
             ),
-            ("GHCR", Some("owner"), "tools/api")
+            (DoRegistry::Ghcr, Some("owner"), "tools/api")
         );
         assert!(do_image("localhost:5000/api:1").is_none());
         assert!(do_image("quay.io/acme/api").is_none());
