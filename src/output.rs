@@ -2,9 +2,14 @@
 //!
 //! Generation produces an [`OutputSet`] (relative path → bytes + mode). [`write()`] puts it
 //! on disk for `harden generate`; [`diff()`] compares it with what is on disk for
-//! `harden diff`. A manifest ([`MANIFEST`]) in the output directory records which files
-//! harden owns, so that files it no longer generates can be removed and files it never
-//! wrote are never overwritten without `--force`.
+//! `harden diff`. A manifest ([`MANIFEST`]) in the output directory records each file harden
+//! wrote with the SHA-256 of what it wrote. A file is harden's to overwrite or delete only
+//! while its contents still hash to that record: a file harden never wrote, or one changed
+//! since, is the user's and is left alone unless `--force` (the spec never, even then).
+//!
+//! `write` holds an exclusive advisory lock on the output directory, `diff` (and
+//! `harden check`, through [`lock_shared`]) a shared one, so concurrent runs take turns and
+//! no reader sees a half-written tree.
 //!
 //! Modes are compared by their executable bit only (what git tracks), so a checkout made
 //! under another umask (0664 instead of 0644) is not reported as drift.
@@ -16,20 +21,24 @@ use std::path::{Path, PathBuf};
 
 mod diff;
 mod disk;
+mod lock;
 mod manifest;
 mod set;
+mod sha256;
 #[cfg(test)]
 mod tests;
 mod write;
 
 pub use diff::diff;
+pub use lock::{DirLock, LOCK_TIMEOUT_ENV, lock_shared};
 pub use set::OutputSet;
-pub use write::write;
+pub use write::{replace_file, write};
 
 /// Name of the manifest that `write` keeps in the output directory.
 pub const MANIFEST: &str = ".harden-manifest.json";
 
-/// Suffix of the temporary files used for atomic writes; reserved in output paths.
+/// Suffix of the temporary files used for atomic writes; reserved in output paths. A
+/// temporary file is named `.<name>.<pid>-<n>.harden-tmp`, unique per process and write.
 const TMP_SUFFIX: &str = ".harden-tmp";
 
 /// Permissions of a generated file.
@@ -76,9 +85,12 @@ pub struct OutputFile {
 
 /// Options for [`write()`].
 #[derive(Debug, Clone, Copy, Default)]
-pub struct WriteOptions {
-    /// Overwrite files harden did not write, and ignore a corrupt manifest.
+pub struct WriteOptions<'a> {
+    /// Overwrite or delete files harden did not write (or that were changed since), and
+    /// ignore a corrupt manifest. Never the spec, never outside the output directory.
     pub force: bool,
+    /// The spec being compiled: never overwritten or deleted, even with `force`.
+    pub spec: Option<&'a Path>,
 }
 
 /// What [`write()`] did; each list is sorted by path.
@@ -90,6 +102,9 @@ pub struct WriteReport {
     pub unchanged: Vec<String>,
     /// Files harden wrote before but no longer generates, deleted.
     pub removed: Vec<String>,
+    /// Files the manifest listed that harden no longer generates but did not delete
+    /// because they are the spec (only with `force`; without it that is an error).
+    pub kept: Vec<String>,
 }
 
 /// One difference between an [`OutputSet`] and the files on disk.
@@ -159,6 +174,45 @@ pub enum OutputError {
     /// A file harden would overwrite that it did not write.
     #[error("{path} exists and was not written by harden; move it away or re-run with --force")]
     NotOwned { path: String },
+    /// A file harden wrote whose contents changed since (they no longer hash to what the
+    /// manifest recorded): the user's now. `action` is `overwrite` or `delete`.
+    #[error(
+        "{path} was changed since harden wrote it (its contents no longer match the SHA-256 in .harden-manifest.json), so it is yours now and harden will not {action} it; {hint}"
+    )]
+    Edited {
+        path: String,
+        action: &'static str,
+        hint: &'static str,
+    },
+    /// A file the manifest lists without a hash (an older manifest) whose contents are not
+    /// what harden would write: whether the user changed it cannot be told.
+    #[error(
+        "{path} is listed in .harden-manifest.json without a content hash (a manifest from an older harden, or edited by hand), so harden cannot tell whether you changed it and will not {action} it; {hint}"
+    )]
+    Unverified {
+        path: String,
+        action: &'static str,
+        hint: &'static str,
+    },
+    /// The spec itself at a path harden would overwrite or delete.
+    #[error(
+        "refusing to {action} {path}: it is the spec harden is compiling, which harden never overwrites or deletes, even with --force; {hint}"
+    )]
+    Protected {
+        path: String,
+        action: &'static str,
+        hint: &'static str,
+    },
+    /// Another harden run holds the output directory's lock past the wait.
+    #[error(
+        "{} is locked by {holder}: harden locks the output directory while `generate` writes it and while `diff` and `check` read it; waited {waited_secs}s. Re-run when that run has finished (the lock ends with its process, so it is never left behind; set HARDEN_LOCK_TIMEOUT=SECONDS to wait longer)",
+        dir.display()
+    )]
+    Locked {
+        dir: PathBuf,
+        holder: String,
+        waited_secs: u64,
+    },
     /// A symlink, directory or special file where harden must write a file.
     #[error(
         "cannot write {path}: {at} is {found}; harden never writes through symlinks or over directories, move it away and re-run"

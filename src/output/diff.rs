@@ -4,16 +4,18 @@ use similar::TextDiff;
 use std::path::Path;
 
 use super::disk::{OnDisk, inspect, mode_matches};
+use super::lock::lock_shared;
 use super::manifest::read_manifest;
 use super::{DiffReport, Drift, OutputError, OutputSet, check_dir};
 
 /// Compares `set` with the files in `dir` and reports every drift, sorted by path.
 ///
-/// Reads only `dir`; a missing directory or manifest is fine (files are then `Missing`,
+/// Reads only `dir`, under its shared lock; a missing directory or manifest is fine (files are then `Missing`,
 /// nothing is `Stale`). A file whose contents and executable bit both differ yields a
 /// `Changed` and a `ModeChanged`.
 pub fn diff(set: &OutputSet, dir: &Path) -> Result<DiffReport, OutputError> {
     check_dir(dir)?;
+    let _lock = lock_shared(dir)?;
     let owned = read_manifest(dir)?;
     let mut drifts = Vec::new();
     for (path, file) in set.iter() {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::set::validate_path;
+use super::sha256;
 use super::write::write_atomic;
 use super::{FileMode, MANIFEST, OutputError, io_err};
 
@@ -23,9 +24,47 @@ struct ManifestJson {
 struct ManifestEntry {
     path: String,
     mode: String,
+    /// The SHA-256 of the contents harden wrote; absent in manifests written before
+    /// harden recorded hashes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sha256: Option<String>,
+    /// Only while a run is under way: the contents harden wrote before it, which the
+    /// file still holds if the run stops before replacing it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_sha256: Option<String>,
 }
 
-pub(super) type Manifest = BTreeMap<String, FileMode>;
+/// What the manifest says harden wrote at one path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Owned {
+    pub mode: FileMode,
+    /// SHA-256 (hex) of the contents harden wrote; `None` for an entry from an older
+    /// manifest, which recorded no hashes.
+    pub sha256: Option<String>,
+    /// While a run is under way, the hash of the contents it is replacing.
+    pub previous_sha256: Option<String>,
+}
+
+impl Owned {
+    /// An entry for contents harden is writing now.
+    pub fn new(mode: FileMode, contents: &[u8]) -> Self {
+        Owned {
+            mode,
+            sha256: Some(sha256::hex(contents)),
+            previous_sha256: None,
+        }
+    }
+
+    /// Whether contents with this SHA-256 are what harden wrote here: `Some(true)` or
+    /// `Some(false)`, or `None` when the entry has no hash to tell.
+    pub fn wrote(&self, hash: &str) -> Option<bool> {
+        let recorded = self.sha256.as_deref()?;
+        Some(hash == recorded || self.previous_sha256.as_deref() == Some(hash))
+    }
+}
+
+/// Relative path → what harden wrote there.
+pub(super) type Manifest = BTreeMap<String, Owned>;
 
 /// Reads the manifest in `dir`; a missing one owns nothing, an invalid one is an error.
 pub(super) fn read_manifest(dir: &Path) -> Result<Manifest, OutputError> {
@@ -60,7 +99,25 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest, OutputError> {
                 entry.path, entry.mode
             ))
         })?;
-        files.insert(entry.path, mode);
+        for hash in [&entry.sha256, &entry.previous_sha256]
+            .into_iter()
+            .flatten()
+        {
+            if !sha256::is_hex_digest(hash) {
+                return Err(corrupt(format!(
+                    "entry {:?}: {hash:?} is not a SHA-256 in lowercase hex",
+                    entry.path
+                )));
+            }
+        }
+        files.insert(
+            entry.path,
+            Owned {
+                mode,
+                sha256: entry.sha256,
+                previous_sha256: entry.previous_sha256,
+            },
+        );
     }
     Ok(files)
 }
@@ -70,9 +127,11 @@ pub(super) fn render_manifest(files: &Manifest) -> Result<Vec<u8>, OutputError> 
         generated_by: "harden".into(),
         files: files
             .iter()
-            .map(|(path, mode)| ManifestEntry {
+            .map(|(path, owned)| ManifestEntry {
                 path: path.clone(),
-                mode: mode.to_string(),
+                mode: owned.mode.to_string(),
+                sha256: owned.sha256.clone(),
+                previous_sha256: owned.previous_sha256.clone(),
             })
             .collect(),
     };
