@@ -369,7 +369,7 @@ fn diff(target: &Target, format: Format) -> Result<ExitCode, Failure> {
             .join(", ")
     );
     eprintln!(
-        "hint: run `harden generate {} --out {}` to bring the files in line, or change the spec if the edit was meant",
+        "hint: run `harden generate {} --out {}` to bring the files in line (add --force for files you edited), or change the spec if the edit was meant",
         spec.display(),
         out.display()
     );
