@@ -205,13 +205,14 @@ pub enum OutputError {
     },
     /// Another harden run holds the output directory's lock past the wait.
     #[error(
-        "{} is locked by {holder}: harden locks the output directory while `generate` writes it and while `diff` and `check` read it; waited {waited_secs}s. Re-run when that run has finished (the lock ends with its process, so it is never left behind; set HARDEN_LOCK_TIMEOUT=SECONDS to wait longer)",
-        dir.display()
+        "{} is locked by {holder}: harden locks the output directory while `generate` writes it and while `diff` and `check` read it; waited {:.1}s. Re-run when that run has finished (the lock ends with its process, so it is never left behind; set HARDEN_LOCK_TIMEOUT=SECONDS to wait longer)",
+        dir.display(),
+        waited.as_secs_f64()
     )]
     Locked {
         dir: PathBuf,
         holder: String,
-        waited_secs: u64,
+        waited: std::time::Duration,
     },
     /// A symlink, directory or special file where harden must write a file.
     #[error(

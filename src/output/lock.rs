@@ -75,7 +75,7 @@ fn acquire(dir: &Path, exclusive: bool) -> Result<DirLock, OutputError> {
                     return Err(OutputError::Locked {
                         dir: dir.to_path_buf(),
                         holder: holder(&file, dir, exclusive),
-                        waited_secs: waited.as_secs_f64().round() as u64,
+                        waited,
                     });
                 }
                 std::thread::sleep((limit - waited).min(Duration::from_millis(25)));

@@ -25,15 +25,20 @@ fn old_and_new_specs(dir: &Path) -> (PathBuf, PathBuf) {
     (old, new)
 }
 
+/// `harden generate SPEC --out OUT`, colour off, not yet started.
+fn generate_command(spec: &Path, out: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_harden"));
+    command
+        .arg("generate")
+        .arg(spec)
+        .arg("--out")
+        .arg(out)
+        .env("NO_COLOR", "1");
+    command
+}
+
 fn spawn_generate(spec: &Path, out: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_harden"))
-        .args([
-            "generate",
-            &spec.to_string_lossy(),
-            "--out",
-            &out.to_string_lossy(),
-        ])
-        .env("NO_COLOR", "1")
+    generate_command(spec, out)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -126,22 +131,22 @@ fn an_old_and_a_new_spec_generated_at_once_leave_exactly_one_of_their_trees() {
     assert_eq!(seen[0] + seen[1], 50, "{seen:?}");
 }
 
-fn generate_with_timeout(spec: &Path, out: &Path, seconds: &str) -> Run {
+/// `harden COMMAND SPEC --out OUT`, waiting at most `seconds` for the lock.
+fn run_with_timeout(command: &str, spec: &Path, out: &Path, seconds: &str) -> Run {
     let output = Command::new(env!("CARGO_BIN_EXE_harden"))
-        .args([
-            "generate",
-            &spec.to_string_lossy(),
-            "--out",
-            &out.to_string_lossy(),
-        ])
+        .arg(command)
+        .arg(spec)
+        .arg("--out")
+        .arg(out)
         .env("NO_COLOR", "1")
         .env("HARDEN_LOCK_TIMEOUT", seconds)
         .output()
         .expect("harden runs");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     Run {
         code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        stdout: text(&output.stdout),
+        stderr: text(&output.stderr),
     }
 }
 
@@ -158,7 +163,7 @@ fn a_generate_waits_for_the_lock_then_gives_up_naming_the_other_run() {
     let held = File::open(&out).expect("open dir");
     held.lock().expect("lock");
     let started = Instant::now();
-    let run = generate_with_timeout(&spec, &out, "0.5").code(2);
+    let run = run_with_timeout("generate", &spec, &out, "0.5").code(2);
     assert!(started.elapsed() >= Duration::from_millis(500));
     assert!(
         run.stderr.contains(&out.display().to_string())
@@ -182,19 +187,16 @@ fn a_generate_waits_for_the_lock_then_gives_up_naming_the_other_run() {
         "nothing written"
     );
     // diff and check wait for a writer too.
-    let diff = harden(&[
-        "diff",
-        &spec.to_string_lossy(),
-        "--out",
-        &out.to_string_lossy(),
-    ]);
-    assert_eq!(diff.code, 2, "{}", diff.stderr);
+    for command in ["diff", "check"] {
+        let run = run_with_timeout(command, &spec, &out, "0.2").code(2);
+        assert!(run.stderr.contains("is locked by"), "{}", run.stderr);
+    }
     drop(held);
 
     // A reader (diff, check) holds it shared: readers go on, a writer waits.
     let reader = File::open(&out).expect("open dir");
     reader.lock_shared().expect("lock shared");
-    let run = generate_with_timeout(&spec, &out, "0.2").code(2);
+    let run = run_with_timeout("generate", &spec, &out, "0.2").code(2);
     assert!(
         run.stderr.contains("`harden diff` or `harden check`"),
         "{}",
@@ -217,7 +219,7 @@ fn a_generate_waits_for_the_lock_then_gives_up_naming_the_other_run() {
         std::thread::sleep(Duration::from_millis(300));
         drop(reader);
     });
-    generate_with_timeout(&spec, &out, "10").success();
+    run_with_timeout("generate", &spec, &out, "10").success();
     release.join().expect("thread");
     harden(&[
         "diff",
