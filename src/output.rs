@@ -27,6 +27,8 @@ mod set;
 mod sha256;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_ownership;
 mod write;
 
 pub use diff::diff;
