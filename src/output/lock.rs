@@ -9,11 +9,10 @@
 //! systems), runs go on unlocked, as before the lock existed.
 
 use std::fs::{File, TryLockError};
-use std::io;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::{OutputError, io_err};
+use super::OutputError;
 
 /// How long a run waits for another to release the lock, unless [`LOCK_TIMEOUT_ENV`] says.
 const DEFAULT_WAIT: Duration = Duration::from_secs(10);
@@ -33,7 +32,7 @@ pub fn lock_shared(dir: &Path) -> Result<DirLock, OutputError> {
     acquire(dir, false)
 }
 
-/// Takes the exclusive lock on `dir` (which must exist), waiting a bounded time.
+/// Takes the exclusive lock on `dir`, waiting a bounded time.
 pub(super) fn lock_exclusive(dir: &Path) -> Result<DirLock, OutputError> {
     acquire(dir, true)
 }
@@ -49,12 +48,11 @@ fn wait_limit() -> Duration {
 }
 
 fn acquire(dir: &Path, exclusive: bool) -> Result<DirLock, OutputError> {
-    let file = match File::open(dir) {
-        Ok(file) => file,
-        Err(e) if !exclusive && e.kind() == io::ErrorKind::NotFound => {
-            return Ok(DirLock { _file: None });
-        }
-        Err(e) => return Err(io_err("open", dir)(e)),
+    // A directory that cannot be opened (missing, for a reader; unreadable; or a platform
+    // that does not open directories as files) cannot be locked: go on without the lock,
+    // and let the reads and writes that follow report what is wrong.
+    let Ok(file) = File::open(dir) else {
+        return Ok(DirLock { _file: None });
     };
     let limit = wait_limit();
     let start = Instant::now();
