@@ -284,14 +284,24 @@ fn explain(spec: &Path) -> Result<ExitCode, Failure> {
 }
 
 fn generate(target: &Target, force: bool) -> Result<ExitCode, Failure> {
-    let (_, out, warnings, set) = compile(target)?;
-    let report = output::write(&set, &out, &WriteOptions { force })?;
+    let (spec, out, warnings, set) = compile(target)?;
+    let options = WriteOptions {
+        force,
+        spec: Some(&spec),
+    };
+    let report = output::write(&set, &out, &options)?;
     let mut stdout = std::io::stdout().lock();
     for path in &report.written {
         writeln!(stdout, "wrote     {path}")?;
     }
     for path in &report.removed {
         writeln!(stdout, "removed   {path}")?;
+    }
+    for path in &report.kept {
+        writeln!(
+            stdout,
+            "kept      {path} (the spec: never deleted; dropped from the manifest)"
+        )?;
     }
     writeln!(
         stdout,
@@ -359,7 +369,7 @@ fn diff(target: &Target, format: Format) -> Result<ExitCode, Failure> {
             .join(", ")
     );
     eprintln!(
-        "hint: run `harden generate {} --out {}` to bring the files in line, or change the spec if the edit was meant",
+        "hint: run `harden generate {} --out {}` to bring the files in line (add --force for files you edited), or change the spec if the edit was meant",
         spec.display(),
         out.display()
     );
@@ -399,6 +409,8 @@ fn check(
             "--base-url is for the live checks: add --live".into(),
         ));
     }
+    // A shared lock: no `generate` rewrites the tree while it is read.
+    let lock = output::lock_shared(&out)?;
     let report = check::run(
         &model,
         &set,
@@ -409,14 +421,14 @@ fn check(
             warnings: &warnings,
         },
     );
+    drop(lock);
     let text = match format {
         ReportFormat::Markdown => report.to_markdown(),
         ReportFormat::Json => report.to_json(),
         ReportFormat::Junit => report.to_junit(),
     };
     match output {
-        Some(path) => std::fs::write(path, &text)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        Some(path) => output::replace_file(path, text.as_bytes())?,
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }
     let s = &report.summary;

@@ -32,6 +32,8 @@ codes! {
     // The text and its shape.
     /// The spec file is not valid UTF-8.
     NotUtf8 => "not-utf8",
+    /// The spec file is larger than harden reads (it is not a spec).
+    SpecTooLarge => "spec-too-large",
     /// The spec is not valid TOML.
     Syntax => "syntax",
     /// A key the schema does not know (perhaps misspelled).

@@ -6,6 +6,7 @@
 //! only on what the earlier one accepted, except that unknown keys alone do
 //! not stop the semantic checks: they are reported and skipped.
 
+use std::io::Read as _;
 use std::path::Path;
 
 use crate::codes::Code;
@@ -14,6 +15,10 @@ use crate::model::{self, Model};
 use crate::schema;
 use crate::source::{self, SourceFile, SpanIndex};
 use crate::spec::Spec;
+
+/// The most bytes harden reads from a spec file (16 MiB): reading stops there, so a device
+/// such as `/dev/zero` or an endless pipe is refused instead of read without limit.
+pub const MAX_SPEC_BYTES: u64 = 16 << 20;
 
 /// Why a spec could not be loaded.
 #[derive(Debug)]
@@ -40,10 +45,33 @@ pub fn load(path: &Path) -> Result<Model, LoadError> {
 pub fn load_all(path: &Path) -> Result<Loaded, LoadError> {
     schema::prepare();
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| LoadError::Read {
+    let read_error = |e: std::io::Error| LoadError::Read {
         path: name.clone(),
         detail: e.to_string(),
-    })?;
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_SPEC_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read_error)?;
+    if bytes.len() as u64 > MAX_SPEC_BYTES {
+        let problem = Problem::new(
+            Code::SpecTooLarge,
+            format!(
+                "{name} is larger than {} MiB, the most harden reads as a spec",
+                MAX_SPEC_BYTES >> 20
+            ),
+        )
+        .with_help("pass the hardening.toml file itself; even a spec with thousands of services is far smaller");
+        let file = SourceFile {
+            name,
+            text: String::new(),
+        };
+        return Err(LoadError::Invalid(locate(
+            vec![problem],
+            &file,
+            &SpanIndex::default(),
+        )));
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {

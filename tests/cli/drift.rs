@@ -87,7 +87,9 @@ fn every_drift_is_reported_not_only_the_first() {
     manifest["files"]
         .as_array_mut()
         .expect("files")
-        .push(serde_json::json!({"path": "old.yml", "mode": "0644"}));
+        // A file harden wrote earlier: listed with the hash of what it wrote.
+        .push(serde_json::json!({"path": "old.yml", "mode": "0644",
+            "sha256": "d09edadd173a8bbc233d47dcafc30cc876af2fb569812f2bbe0e92a1905bbce8"}));
     fs::write(
         &manifest_path,
         serde_json::to_string_pretty(&manifest).expect("json"),
