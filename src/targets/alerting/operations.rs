@@ -13,7 +13,7 @@ use crate::engine::escape::shell_word;
 use crate::engine::{EmitError, Emitter};
 use crate::model::{Model, Scaling, Severity, record};
 use crate::output::FileMode;
-use crate::targets::{loadtest, scripts};
+use crate::targets::{alertmanager, loadtest, scripts};
 use crate::vocab::{OVERVIEW_UID, dashboard_url};
 
 pub const PATH: &str = "OPERATIONS.md";
@@ -237,7 +237,8 @@ fn monthly(model: &Model, files: &[RuleFile]) -> Section {
         }
         let words: Vec<String> = labels.iter().map(|l| shell_word(l)).collect();
         lines.push(format!(
-            "amtool config routes test --config.file=alertmanager/alertmanager.yml {}",
+            "amtool config routes test --config.file={} {}",
+            alertmanager::PATH,
             words.join(" ")
         ));
         fire.push(format!(

@@ -228,7 +228,10 @@ fn backups(layout: &mut Layout, name: &str, b: &Backup) -> Result<(), BuildError
         6,
         stat(
             "Last restore drill",
-            "1 when scripts/restore-drill.sh last restored the latest dump and its sanity query passed.",
+            &format!(
+                "1 when {} last restored the latest dump and its sanity query passed.",
+                crate::targets::scripts::RESTORE_DRILL
+            ),
             vec![Target::new(format!("max({}{{{drill}}})", m::DRILL_SUCCESS), "drill").instant()],
             "none",
             Thresholds::new("red", &[(Decimal::ONE, "green")])?,

@@ -18,6 +18,7 @@ use super::{
     steps_of,
 };
 use crate::model::{Backup, Model, Service, Severity, backup_metrics as m};
+use crate::targets::scripts;
 use crate::vocab::{OVERVIEW_UID, dashboard_url};
 
 /// The rule files of the databases with backups, one per database.
@@ -58,8 +59,9 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
         BackupAlert::Stale.name(),
         format!("{db}: no successful backup for more than {stale}"),
         format!(
-            "The last successful {} backup of {db} is more than {stale} old. See the backup job's logs (scripts/backup.sh); {} is when it last failed.",
+            "The last successful {} backup of {db} is more than {stale} old. See the backup job's logs ({}); {} is when it last failed.",
             b.schedule.as_str(),
+            scripts::BACKUP,
             m::LAST_FAILURE
         ),
     );
@@ -177,10 +179,11 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
         path: crate::targets::alerting::rules_path(db),
         test_path: crate::targets::alerting::tests_path(db),
         notes: vec![format!(
-            "Backups of {db}: {} ({} UTC), kept {} days; scripts/backup.sh pushes {} to the Pushgateway.",
+            "Backups of {db}: {} ({} UTC), kept {} days; {} pushes {} to the Pushgateway.",
             b.schedule.as_str(),
             b.cron,
             b.retention_days,
+            scripts::BACKUP,
             m::LAST_SUCCESS
         )],
         groups: vec![RuleGroup {
