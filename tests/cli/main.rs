@@ -15,6 +15,7 @@ mod backup;
 mod cache;
 mod check;
 mod diagnostics;
+mod discovery;
 mod drift;
 mod e2e;
 mod examples;

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 mod fakes;
+mod kube_api;
 mod owners;
 mod postgres;
 mod servers;
@@ -13,6 +14,7 @@ mod tree;
 mod validators;
 
 pub use fakes::*;
+pub use kube_api::*;
 pub use owners::*;
 pub use postgres::*;
 pub use servers::*;
