@@ -83,9 +83,21 @@ namespace = "{NAMESPACE}"
 
     // The pods the generated Deployment would create, served by the fake.
     let deployment = yaml(&out.join("k8s/api/deployment.yaml"));
-    let pods = FakePod::from_deployment(&deployment, replicas);
+    let mut pods = FakePod::from_deployment(&deployment, replicas);
     let pod_names: Vec<String> = pods.iter().map(|p| p.name.clone()).collect();
     let ips: Vec<String> = pods.iter().map(|p| p.ip.clone()).collect();
+    // Pods that must not become api targets, each at an address where a
+    // replica would answer: another app's pod on the same port, and an api
+    // pod that has not started.
+    let mut other = FakePod::from_deployment(&deployment, 1).remove(0);
+    other.name = "worker-0".into();
+    other.labels["app.kubernetes.io/name"] = json!("worker");
+    other.ip = ips[0].clone();
+    let mut pending = FakePod::from_deployment(&deployment, 1).remove(0);
+    pending.name = "api-5d4f8b7c9-pending".into();
+    pending.phase = "Pending";
+    pods.push(other);
+    pods.push(pending);
     let api = FakeKubeApi::start(NAMESPACE, pods);
 
     // The test copies: rules with short ranges, the discovered config, and
@@ -203,7 +215,7 @@ namespace = "{NAMESPACE}"
             .any(|r| r.starts_with(&format!("GET /api/v1/namespaces/{NAMESPACE}/pods"))),
         "{asked:?}"
     );
-    // No other pod port (there is none) and nothing else became an api target.
+    // Neither the other app's pod nor the pending api pod became a target.
     assert_eq!(
         active_targets(prom_port)
             .iter()

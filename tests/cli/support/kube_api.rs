@@ -21,6 +21,8 @@ pub struct FakePod {
     pub labels: Value,
     pub containers: Value,
     pub ip: String,
+    /// `Running`, or `Pending` for a pod not started yet.
+    pub phase: &'static str,
 }
 
 impl FakePod {
@@ -37,6 +39,7 @@ impl FakePod {
                 labels: template["metadata"]["labels"].clone(),
                 containers: template["spec"]["containers"].clone(),
                 ip: format!("127.0.0.{}", i + 1),
+                phase: "Running",
             })
             .collect()
     }
@@ -68,7 +71,7 @@ impl FakePod {
             },
             "spec": {"nodeName": "node-1", "containers": self.containers},
             "status": {
-                "phase": "Running",
+                "phase": self.phase,
                 "hostIP": "127.0.0.1",
                 "podIP": self.ip,
                 "podIPs": [{"ip": self.ip}],
