@@ -102,6 +102,10 @@ codes! {
     UnsupportedRegistry => "unsupported-registry",
     /// Autoscaling on an instance size App Platform cannot autoscale.
     SharedInstanceAutoscaling => "shared-instance-autoscaling",
+    /// A service that can run several App Platform instances, with no say
+    /// in how each instance's metrics leave it (App Platform cannot scrape
+    /// instances one by one).
+    UnscrapableInstances => "unscrapable-instances",
 }
 
 impl fmt::Display for Code {

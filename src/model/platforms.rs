@@ -39,6 +39,10 @@ pub struct DigitalOcean {
     pub apps: Vec<DoApp>,
     /// Where App Platform pulls each http service's image, by service name.
     pub images: BTreeMap<String, DoImage>,
+    /// Where each instance pushes its metrics (Prometheus's OTLP receiver),
+    /// when the spec chose `metrics = "otlp"`: App Platform gives no
+    /// instance an address Prometheus could scrape.
+    pub otlp_endpoint: Option<String>,
 }
 
 /// One App Platform app: a spec file for one region.

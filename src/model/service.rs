@@ -71,8 +71,14 @@ pub struct HttpService {
     pub scaling: Scaling,
     pub resources: Option<Resources>,
     pub metrics: MetricNames,
-    /// Scrape targets, primary region first.
+    /// Scrape targets, primary region first. Without `targets` in the spec
+    /// this is the service's name and port in the primary region (the
+    /// labels the rule tests give a target), and [`Self::discovered`] is set.
     pub targets: Vec<Target>,
+    /// Prometheus finds each replica through the platform (Kubernetes pods,
+    /// Compose DNS), one target per process; `false` when the spec lists
+    /// `targets` (static, one process per address).
+    pub discovered: bool,
     pub probes: Probes,
     pub slo: Option<Slo>,
     /// The spec's overrides, as written. Read [`HttpService::alert_rules`]

@@ -43,4 +43,23 @@ pub struct DigitalOcean {
     pub app: Option<Name>,
     /// Instance size slug, such as `apps-d-1vcpu-1gb`.
     pub instance_size: Option<Name>,
+    /// How each instance's metrics reach Prometheus. App Platform balances
+    /// a service's requests across its instances and gives no instance an
+    /// address of its own, so Prometheus cannot scrape them one by one.
+    /// `otlp`: every instance pushes its metrics to Prometheus's OTLP
+    /// receiver at `otlp_endpoint`, with its own `service.instance.id`.
+    /// Required when a service can run more than one instance.
+    pub metrics: Option<DoMetrics>,
+    /// With `metrics = "otlp"`: the URL of Prometheus's OTLP receiver as the
+    /// instances reach it, such as
+    /// `https://prometheus.example.com/api/v1/otlp/v1/metrics`.
+    pub otlp_endpoint: Option<Url>,
+}
+
+/// How App Platform instances' metrics reach Prometheus.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DoMetrics {
+    /// Each instance pushes OTLP metrics to Prometheus's OTLP receiver.
+    Otlp,
 }

@@ -60,7 +60,23 @@ struct Service<'a> {
     readiness: HealthCheck<'a>,
     liveness: HealthCheck<'a>,
     secrets: &'a [String],
+    /// Where the instance pushes its metrics, with `metrics = "otlp"`.
+    otlp: Option<Otlp<'a>>,
     alerts: Vec<Alert>,
+}
+
+/// The OpenTelemetry SDK's standard variables: each instance pushes its
+/// metrics as `job` = the service's name; Prometheus's OTLP receiver makes
+/// the SDK's `service.instance.id` the `instance` label, which keeps the
+/// instances apart.
+#[derive(Serialize)]
+struct Otlp<'a> {
+    endpoint: &'a str,
+    /// `OTEL_RESOURCE_ATTRIBUTES`: the project's region, when it has regions.
+    attributes: Option<String>,
+    /// The variable holding the receiver's `Authorization` header (a
+    /// SECRET set in the console).
+    headers_secret: &'static str,
 }
 
 #[derive(Serialize)]
@@ -202,6 +218,11 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                         readiness: check(&http.endpoints.readiness),
                         liveness: check(&http.endpoints.liveness),
                         secrets: &http.secrets,
+                        otlp: d.otlp_endpoint.as_deref().map(|endpoint| Otlp {
+                            endpoint,
+                            attributes: project_region.map(|r| format!("region={r}")),
+                            headers_secret: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+                        }),
                         alerts,
                     });
                 }

@@ -1,21 +1,30 @@
-//! `prometheus/prometheus.yml`: global intervals, external labels, rule
-//! files, the Alertmanager, and a scrape job for Prometheus, Alertmanager,
-//! every service that exposes metrics, and every Redis cache's exporter.
+//! Prometheus's scrape configurations. `prometheus/prometheus.yml` is the
+//! Compose (and any static) Prometheus: global intervals, external labels,
+//! rule files, the Alertmanager, and a scrape job for Prometheus,
+//! Alertmanager, every service that exposes metrics, and every Redis cache's
+//! exporter. An HTTP service without `targets` in the spec is found through
+//! Docker's DNS, which answers the service's name with every replica's
+//! address, so each replica is its own target (a name that reaches one
+//! replica per scrape would mix their counters). With Kubernetes on,
+//! `k8s/prometheus/prometheus.yml` (see [`kubernetes`]) is the in-cluster
+//! Prometheus's, discovering pods.
 //! When the project names regions, every target carries a `region` label
 //! (the monitoring stack's own targets the primary's), so a federated or
 //! global view tells them apart.
 
 pub(crate) mod check;
+pub mod kubernetes;
 
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
-use crate::model::{Model, Target, backup_metrics};
+use crate::model::{HttpService, Model, Target, backup_metrics};
 use crate::output::FileMode;
 
 /// The directory Prometheus's files are in; `rule_files` are relative to it.
 pub const CONFIG_DIR: &str = "prometheus/";
 pub const PATH: &str = "prometheus/prometheus.yml";
+const TEMPLATE: &str = "prometheus/prometheus.yml.j2";
 
 #[derive(Serialize)]
 struct Context {
@@ -23,7 +32,7 @@ struct Context {
     scrape_timeout: String,
     evaluation_interval: String,
     external_labels: Vec<Label>,
-    rule_files: Vec<&'static str>,
+    rule_files: Vec<String>,
     alertmanagers: Vec<String>,
     jobs: Vec<Job>,
 }
@@ -34,13 +43,29 @@ struct Label {
     value: String,
 }
 
-#[derive(Serialize)]
+/// One scrape job: static targets, DNS or Kubernetes discovery, and the
+/// relabelling that keeps and labels what discovery finds.
+#[derive(Serialize, Default)]
 struct Job {
     name: String,
+    /// Why the job is shaped as it is, a comment above it.
+    comment: Option<&'static str>,
     metrics_path: String,
     /// Keep the pushed `job` and `database` labels (the Pushgateway).
     honor_labels: bool,
+    /// `https` with the service account's token and CA (the kubelet).
+    kubelet_tls: Option<KubeletTls>,
     groups: Vec<Group>,
+    dns: Option<Dns>,
+    kubernetes: Option<KubernetesSd>,
+    relabel: Vec<Relabel>,
+    metric_relabel: Vec<Relabel>,
+}
+
+#[derive(Serialize)]
+struct KubeletTls {
+    ca_file: String,
+    credentials_file: String,
 }
 
 /// One `static_configs` entry: targets that share labels.
@@ -50,55 +75,80 @@ struct Group {
     labels: Vec<Label>,
 }
 
+/// `dns_sd_configs`: every A record of `name`, each at `port`.
+#[derive(Serialize)]
+struct Dns {
+    name: String,
+    port: u16,
+}
+
+/// `kubernetes_sd_configs`: one role, in the listed namespaces (none: the
+/// whole cluster, for nodes).
+#[derive(Serialize)]
+struct KubernetesSd {
+    role: &'static str,
+    namespaces: Vec<String>,
+}
+
+/// One `relabel_configs` entry; `None` fields are left at Prometheus's
+/// defaults (`replace`, `(.*)`, `$1`, `;`).
+#[derive(Serialize, Default)]
+struct Relabel {
+    source_labels: Vec<String>,
+    separator: Option<&'static str>,
+    regex: Option<String>,
+    action: Option<&'static str>,
+    target_label: Option<&'static str>,
+    replacement: Option<String>,
+}
+
+impl Relabel {
+    /// `target_label` set to a fixed value.
+    fn set(target_label: &'static str, value: &str) -> Relabel {
+        Relabel {
+            target_label: Some(target_label),
+            replacement: Some(value.to_string()),
+            ..Relabel::default()
+        }
+    }
+
+    /// `target_label` copied from one discovered label.
+    fn copy(source: &str, target_label: &'static str) -> Relabel {
+        Relabel {
+            source_labels: vec![source.to_string()],
+            target_label: Some(target_label),
+            ..Relabel::default()
+        }
+    }
+}
+
 pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let m = &model.monitoring;
-    let mut external_labels = vec![
-        Label {
-            name: "project",
-            value: model.project.name.clone(),
-        },
-        Label {
-            name: "environment",
-            value: model.project.environment.clone(),
-        },
-    ];
-    if let Some(region) = model.project.primary_region() {
-        external_labels.push(Label {
-            name: "region",
-            value: region.to_string(),
-        });
-    }
     let alertmanager = format!("alertmanager:{}", m.alertmanager_port);
     // The monitoring stack runs in the primary region: its own targets say
     // so, like every service target, so a global view tells regions apart.
     let primary = model.project.primary_region();
-    let mut jobs = vec![
-        plain_job(
-            "prometheus",
-            format!("localhost:{}", m.prometheus_port),
-            primary,
-        ),
-        plain_job("alertmanager", alertmanager.clone(), primary),
-    ];
+    let mut jobs = stack_jobs(model, &alertmanager, primary);
     for service in &model.services {
         let Some(http) = service.http() else { continue };
-        jobs.push(Job {
-            name: service.name.clone(),
-            metrics_path: http.endpoints.metrics.clone(),
-            honor_labels: false,
-            groups: groups_by_region(&service.name, &http.targets),
+        jobs.push(if http.discovered {
+            dns_job(&service.name, http, primary)
+        } else {
+            Job {
+                comment: Some(STATIC_COMMENT),
+                groups: groups_by_region(&service.name, &http.targets),
+                ..job(&service.name, &http.endpoints.metrics)
+            }
         });
     }
-    // Each Redis cache through its exporter.
+    // Each Redis cache through its exporter (one instance).
     for service in &model.services {
         let Some(redis) = service.redis() else {
             continue;
         };
         jobs.push(Job {
-            name: service.name.clone(),
-            metrics_path: "/metrics".to_string(),
-            honor_labels: false,
             groups: groups_by_region(&service.name, std::slice::from_ref(&redis.target)),
+            ..job(&service.name, "/metrics")
         });
     }
     if model.services.iter().any(|s| s.backup().is_some()) {
@@ -112,27 +162,95 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         });
     }
     let context = Context {
+        external_labels: external_labels(model, primary),
+        rule_files: vec!["rules/*.yml".to_string()],
+        ..context(model, alertmanager, jobs)
+    };
+    out.render(PATH, TEMPLATE, &context, FileMode::Regular)?;
+    kubernetes::emit(model, out)
+}
+
+const STATIC_COMMENT: &str =
+    "The spec's targets: each address must reach one process (not a load balancer).";
+
+/// The global settings both configurations share.
+fn context(model: &Model, alertmanager: String, jobs: Vec<Job>) -> Context {
+    let m = &model.monitoring;
+    Context {
         scrape_interval: m.scrape_interval.to_string(),
         scrape_timeout: m.scrape_timeout.to_string(),
         evaluation_interval: m.evaluation_interval.to_string(),
-        external_labels,
-        rule_files: vec!["rules/*.yml"],
+        external_labels: external_labels(model, None),
+        rule_files: Vec::new(),
         alertmanagers: vec![alertmanager],
         jobs,
-    };
-    out.render(
-        PATH,
-        "prometheus/prometheus.yml.j2",
-        &context,
-        FileMode::Regular,
-    )
+    }
+}
+
+/// The project and environment, and the region when Prometheus's region is
+/// known.
+fn external_labels(model: &Model, region: Option<&str>) -> Vec<Label> {
+    let mut labels = vec![
+        Label {
+            name: "project",
+            value: model.project.name.clone(),
+        },
+        Label {
+            name: "environment",
+            value: model.project.environment.clone(),
+        },
+    ];
+    if let Some(region) = region {
+        labels.push(Label {
+            name: "region",
+            value: region.to_string(),
+        });
+    }
+    labels
+}
+
+/// Prometheus itself and the Alertmanager, one instance each.
+fn stack_jobs(model: &Model, alertmanager: &str, region: Option<&str>) -> Vec<Job> {
+    vec![
+        plain_job(
+            "prometheus",
+            format!("localhost:{}", model.monitoring.prometheus_port),
+            region,
+        ),
+        plain_job("alertmanager", alertmanager.to_string(), region),
+    ]
+}
+
+fn job(name: &str, metrics_path: &str) -> Job {
+    Job {
+        name: name.to_string(),
+        metrics_path: metrics_path.to_string(),
+        ..Job::default()
+    }
+}
+
+/// Every replica of a Compose service: Docker's DNS answers the service's
+/// name with one A record per container.
+fn dns_job(name: &str, http: &HttpService, region: Option<&str>) -> Job {
+    let mut relabel = vec![Relabel::set("service", name)];
+    if let Some(region) = region {
+        relabel.push(Relabel::set("region", region));
+    }
+    Job {
+        comment: Some(
+            "Every replica: Docker's DNS answers the service's name with each container's address.",
+        ),
+        dns: Some(Dns {
+            name: name.to_string(),
+            port: http.port,
+        }),
+        relabel,
+        ..job(name, &http.endpoints.metrics)
+    }
 }
 
 fn plain_job(name: &str, target: String, region: Option<&str>) -> Job {
     Job {
-        name: name.to_string(),
-        metrics_path: "/metrics".to_string(),
-        honor_labels: false,
         groups: vec![Group {
             targets: vec![target],
             labels: region
@@ -143,6 +261,7 @@ fn plain_job(name: &str, target: String, region: Option<&str>) -> Job {
                 .into_iter()
                 .collect(),
         }],
+        ..job(name, "/metrics")
     }
 }
 

@@ -243,7 +243,13 @@ fn a_removed_alert_test_and_scrape_target_fail_by_name() {
     let (out, a) = fresh();
     let prom = out.path().join("prometheus/prometheus.yml");
     let text = fs::read_to_string(&prom).expect("read");
-    fs::write(&prom, text.replace("- api:5001", "- api:5002")).expect("write");
+    let discovery = "          - api\n        type: A";
+    assert!(text.contains(discovery), "{text}");
+    fs::write(
+        &prom,
+        text.replace(discovery, "          - web\n        type: A"),
+    )
+    .expect("write");
     let tests = out.path().join("prometheus/tests/api.test.yml");
     let text = fs::read_to_string(&tests).expect("read");
     fs::write(
@@ -259,7 +265,9 @@ fn a_removed_alert_test_and_scrape_target_fail_by_name() {
             .map(|(_, d)| d.clone())
             .unwrap_or_else(|| panic!("no failed check {name:?} in {fails:?}"))
     };
-    assert!(find("Prometheus scrapes every service").contains("does not scrape api:5001"));
+    assert!(find("Prometheus scrapes every service").contains(
+        "job `api` does not discover every replica (dns_sd_configs type A of api at port 5001)"
+    ));
     assert!(
         find("Every alert of api has a unit test")
             .contains("no test in prometheus/tests/api.test.yml expects TargetDown to fire")
@@ -302,11 +310,17 @@ fn a_target_without_its_region_label_fails() {
     let (out, a) = fresh();
     let prom = out.path().join("prometheus/prometheus.yml");
     let text = fs::read_to_string(&prom).expect("read");
-    fs::write(&prom, text.replace("region: nyc1", "region: sfo1")).expect("write");
+    let cache = "          service: cache\n          region: fra1";
+    assert!(text.contains(cache), "{text}");
+    fs::write(
+        &prom,
+        text.replace(cache, "          service: cache\n          region: sfo1"),
+    )
+    .expect("write");
     let fails = failed(&json(&check(&args(&a), &[]).code(1)));
     assert!(
         fails.iter().any(|(n, d)| n == "Prometheus scrapes every service"
-            && d.contains("job `api` has targets without a region label of the project's regions (api.nyc1.app-oint.internal:5001)")),
+            && d.contains("job `cache` has targets without a region label of the project's regions (cache:9121)")),
         "{fails:?}"
     );
 }

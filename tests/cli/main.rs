@@ -16,6 +16,7 @@ mod cache;
 mod check;
 mod concurrency;
 mod diagnostics;
+mod discovery;
 mod drift;
 mod e2e;
 mod examples;

@@ -160,13 +160,79 @@ impl Lower {
                 }
             }
         }
+        let otlp_endpoint = self.do_metrics(d, specs, services);
         DigitalOcean {
             region: apps.first().and_then(|a| a.region.clone()),
             app,
             instance_size,
             apps,
             images,
+            otlp_endpoint,
         }
+    }
+
+    /// How instances' metrics leave App Platform. Its load balancer spreads
+    /// every request to a service, a scrape too, over the instances, and no
+    /// instance has an address of its own: scraped by name, the counters of
+    /// different instances mix and every rate is wrong. A service that can
+    /// run more than one instance needs `metrics = "otlp"` (each instance
+    /// pushes), and that needs an https `otlp_endpoint`.
+    fn do_metrics(
+        &mut self,
+        d: &spec::DigitalOcean,
+        specs: &[spec::Service],
+        services: &[Service],
+    ) -> Option<String> {
+        const AT: &str = "/platform/digitalocean";
+        let endpoint = d.otlp_endpoint.as_ref().map(|u| u.as_str().to_string());
+        match (d.metrics, &endpoint) {
+            (None, None) => {}
+            (None, Some(_)) => self.invalid(
+                &format!("{AT}/otlp_endpoint"),
+                "`otlp_endpoint` is set but no instance pushes its metrics",
+                "add `metrics = \"otlp\"` to [platform.digitalocean], or remove `otlp_endpoint`",
+            ),
+            (Some(spec::DoMetrics::Otlp), None) => self.missing(
+                AT,
+                "otlp_endpoint",
+                "`metrics = \"otlp\"`",
+                "\"https://prometheus.example.com/api/v1/otlp/v1/metrics\"",
+            ),
+            (Some(spec::DoMetrics::Otlp), Some(url)) => {
+                if !url.starts_with("https://") {
+                    self.invalid(
+                        &format!("{AT}/otlp_endpoint"),
+                        "the OTLP endpoint is not https: every instance's metrics and its token would cross the network in clear",
+                        "serve Prometheus's OTLP receiver over https (a TLS proxy in front of it) and give its https:// URL",
+                    );
+                }
+                return endpoint;
+            }
+        }
+        if d.metrics.is_some() {
+            return None;
+        }
+        for (i, spec_service, http) in lowered_http(specs, services) {
+            let Some(http) = http else { continue };
+            let (most, key) = match &http.scaling {
+                Scaling::Fixed { replicas } => (*replicas, "replicas"),
+                Scaling::Auto(a) => (a.max_replicas, "autoscaling/max_replicas"),
+            };
+            if most <= 1 {
+                continue;
+            }
+            let name = spec_service.name.as_str();
+            self.report(
+                Problem::new(
+                    Code::UnscrapableInstances,
+                    format!("App Platform would run up to {most} instances of {name}, and Prometheus cannot scrape them one by one"),
+                )
+                .with_label(Label::value(format!("/service/{i}/{key}"), format!("up to {most} instances")))
+                .with_label(Label::value(AT, "no say in how each instance's metrics leave it"))
+                .with_help("App Platform spreads every request, a scrape too, over the instances and gives none its own address, so counters of different instances would mix and every rate would be wrong. Choose one: `metrics = \"otlp\"` with `otlp_endpoint` in [platform.digitalocean] (each instance pushes to Prometheus's OTLP receiver, its `service.instance.id` keeping it apart), or run one instance (`replicas = 1`), or remove [platform.digitalocean]"),
+            );
+        }
+        None
     }
 }
 

@@ -138,6 +138,7 @@ impl Lower {
             scaling: scaling?,
             resources,
             metrics,
+            discovered: s.targets.is_none(),
             targets,
             probes,
             slo,

@@ -24,16 +24,31 @@ pub(crate) fn scrapes(model: &Model, tree: &Tree<'_>) -> Check {
             problems.push(format!("{PATH} has no scrape job `{}`", service.name));
             continue;
         };
-        let targets: BTreeSet<&str> = items(&job["static_configs"])
-            .iter()
-            .flat_map(|c| strings(&c["targets"]))
-            .collect();
-        for t in &http.targets {
-            if !targets.contains(t.address.as_str()) {
+        if http.discovered {
+            // Every replica: Docker's DNS names each container of the service.
+            let names: BTreeSet<&str> = items(&job["dns_sd_configs"])
+                .iter()
+                .filter(|c| c["type"] == "A" && c["port"] == http.port)
+                .flat_map(|c| strings(&c["names"]))
+                .collect();
+            if !names.contains(service.name.as_str()) {
                 problems.push(format!(
-                    "job `{}` does not scrape {}",
-                    service.name, t.address
+                    "job `{}` does not discover every replica (dns_sd_configs type A of {} at port {})",
+                    service.name, service.name, http.port
                 ));
+            }
+        } else {
+            let targets: BTreeSet<&str> = items(&job["static_configs"])
+                .iter()
+                .flat_map(|c| strings(&c["targets"]))
+                .collect();
+            for t in &http.targets {
+                if !targets.contains(t.address.as_str()) {
+                    problems.push(format!(
+                        "job `{}` does not scrape {}",
+                        service.name, t.address
+                    ));
+                }
             }
         }
         let path = job["metrics_path"].as_str().unwrap_or("/metrics");
@@ -55,6 +70,17 @@ pub(crate) fn scrapes(model: &Model, tree: &Tree<'_>) -> Check {
     if !model.project.regions.is_empty() {
         for job in jobs {
             let job_name = job["job_name"].as_str().unwrap_or("?");
+            if !items(&job["dns_sd_configs"]).is_empty() {
+                let region = items(&job["relabel_configs"])
+                    .iter()
+                    .find(|r| r["target_label"] == "region")
+                    .and_then(|r| r["replacement"].as_str());
+                if !region.is_some_and(|r| model.project.regions.iter().any(|p| p == r)) {
+                    problems.push(format!(
+                        "job `{job_name}` labels its discovered targets with no region of the project's regions"
+                    ));
+                }
+            }
             for group in items(&job["static_configs"]) {
                 let region = group["labels"]["region"].as_str();
                 if !region.is_some_and(|r| model.project.regions.iter().any(|p| p == r)) {

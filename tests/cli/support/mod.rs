@@ -5,16 +5,20 @@
 #![allow(dead_code)]
 
 mod fakes;
+mod kube_api;
 mod owners;
 mod postgres;
+mod procs;
 mod servers;
 mod specs;
 mod tree;
 mod validators;
 
 pub use fakes::*;
+pub use kube_api::*;
 pub use owners::*;
 pub use postgres::*;
+pub use procs::*;
 pub use servers::*;
 pub use specs::*;
 pub use tree::*;

@@ -71,6 +71,8 @@ token = { file = "/etc/alertmanager/secrets/hook-token" }
 [platform.compose]
 [platform.kubernetes]
 [platform.digitalocean]
+metrics = "otlp"
+otlp_endpoint = "https://prometheus.example.com/api/v1/otlp/v1/metrics"
 "#;
 
 /// The least a spec can say on every platform: no regions, no receivers, no resources.

@@ -231,7 +231,9 @@ fn app_oint_has_every_alert_the_seed_report_asks_for() {
             "HighCPUUsage",
             "HighMemoryUsage",
             "ReplicasAtMaximum",
-            "RegionDown",
+            // No RegionDown: each region's Prometheus discovers only its
+            // own replicas (region_down_is_generated_tested_and_routed_to_oncall
+            // lists targets in both regions).
             // The Redis cache (allkeys-lru: no memory alert, it evicts).
             "RedisDown",
             "RedisTooManyClients",
@@ -327,7 +329,13 @@ fn a_variant_spec_gets_its_own_windows_names_and_overrides() {
 
 #[test]
 fn region_down_is_generated_tested_and_routed_to_oncall() {
-    let out = generate(&Spec::app_oint());
+    // App-Oint with one Prometheus scraping both regions' replicas, each
+    // address one process.
+    let text = std::fs::read_to_string(root().join("examples/app-oint/hardening.toml"))
+        .expect("read App-Oint");
+    let targets = "port = 5001\ntargets = { fra1 = [\"10.0.0.11:5001\", \"10.0.0.12:5001\"], nyc1 = [\"10.1.0.11:5001\", \"10.1.0.12:5001\"] }\n";
+    assert!(text.contains("port = 5001\n"));
+    let out = generate(&Spec::toml(text.replacen("port = 5001\n", targets, 1)));
     let alert = out.alert_rule("prometheus/rules/api.yml", "RegionDown");
     assert_eq!(alert["labels"]["severity"], "critical");
     let description = alert["annotations"]["description"].as_str().expect("text");

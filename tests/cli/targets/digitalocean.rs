@@ -43,15 +43,98 @@ fn app_oint_app_specs_carry_the_spec_numbers() {
             .collect();
         assert!(alerts.contains(&("CPU_UTILIZATION", 80)), "{alerts:?}");
         assert!(alerts.contains(&("MEM_UTILIZATION", 75)), "{alerts:?}");
+        let envs = api["envs"].as_array().expect("envs");
         assert_eq!(
-            api["envs"],
-            serde_json::json!([{ "key": "JWT_SECRET", "scope": "RUN_TIME", "type": "SECRET" }])
+            envs[0],
+            serde_json::json!({ "key": "JWT_SECRET", "scope": "RUN_TIME", "type": "SECRET" })
+        );
+        // Each instance pushes its metrics (App Platform cannot scrape them
+        // one by one): as job api, to the spec's receiver, with its region;
+        // the receiver's token is a SECRET without a value.
+        let env = |key: &str| {
+            envs.iter()
+                .find(|e| e["key"] == key)
+                .unwrap_or_else(|| panic!("no {key} in {envs:?}"))
+        };
+        assert_eq!(env("OTEL_SERVICE_NAME")["value"], "api");
+        assert_eq!(
+            env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT")["value"],
+            "https://prometheus.app-oint.com/api/v1/otlp/v1/metrics"
+        );
+        assert_eq!(
+            env("OTEL_RESOURCE_ATTRIBUTES")["value"],
+            format!("region={region}")
+        );
+        assert_eq!(env("OTEL_EXPORTER_OTLP_METRICS_HEADERS")["type"], "SECRET");
+        assert!(
+            env("OTEL_EXPORTER_OTLP_METRICS_HEADERS")
+                .get("value")
+                .is_none()
         );
         assert_eq!(app["static_sites"][0]["output_dir"], "build/web");
         assert_eq!(app["databases"][0]["engine"], "PG");
         assert_eq!(app["databases"][0]["version"], "16");
     }
     assert!(!out.has(".do/app.yaml"));
+}
+
+/// App Platform cannot scrape instances one by one: a service that can run
+/// several is refused unless the spec says how its metrics leave, and the
+/// push goes over https only.
+#[test]
+fn several_instances_need_a_say_in_how_their_metrics_leave() {
+    let spec = |platform: &str| {
+        format!(
+            "[project]\nname = \"shop\"\n\n[[service]]\nname = \"api\"\nimage = \"registry.digitalocean.com/shop/api:1\"\nport = 8080\nreplicas = {{n}}\n\n[platform.digitalocean]\n{platform}"
+        )
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = |text: String| {
+        let path = dir.path().join("hardening.toml");
+        std::fs::write(&path, text).expect("write spec");
+        let out = dir.path().join("out");
+        harden(&[
+            "generate",
+            &path.to_string_lossy(),
+            "--out",
+            &out.to_string_lossy(),
+        ])
+    };
+    let refused = run(spec("").replace("{n}", "2")).code(2);
+    for part in [
+        "harden::unscrapable-instances",
+        "App Platform would run up to 2 instances of api",
+        "metrics =",
+        "\"otlp\"",
+        "replicas = 1",
+        "or remove",
+    ] {
+        assert!(
+            refused.stderr.contains(part),
+            "{part:?} not in {}",
+            refused.stderr
+        );
+    }
+    assert!(!dir.path().join("out").exists(), "nothing is written");
+    // One instance: nothing to mix.
+    run(spec("").replace("{n}", "1")).success();
+    let missing = run(spec("metrics = \"otlp\"\n").replace("{n}", "2")).code(2);
+    assert!(
+        missing.stderr.contains("otlp_endpoint"),
+        "{}",
+        missing.stderr
+    );
+    let clear = run(
+        spec("metrics = \"otlp\"\notlp_endpoint = \"http://prometheus.shop.example/api/v1/otlp/v1/metrics\"\n")
+            .replace("{n}", "2"),
+    )
+    .code(2);
+    assert!(clear.stderr.contains("not https"), "{}", clear.stderr);
+    run(
+        spec("metrics = \"otlp\"\notlp_endpoint = \"https://prometheus.shop.example/api/v1/otlp/v1/metrics\"\n")
+            .replace("{n}", "2"),
+    )
+    .success();
 }
 
 #[test]

@@ -268,6 +268,8 @@ receivers = ["pager", "slack"]
 [platform.kubernetes]
 [platform.digitalocean]
 instance_size = "apps-d-1vcpu-1gb"
+metrics = "otlp"
+otlp_endpoint = "https://prometheus.example.com/api/v1/otlp/v1/metrics"
 "##,
     );
     spec
