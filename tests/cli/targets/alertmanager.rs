@@ -60,6 +60,97 @@ fn amtool_routes_every_severity_and_service_as_the_spec_says() {
     }
 }
 
+/// A severity route that continues and a team route naming the same
+/// receiver: Alertmanager notifies a receiver once per matching route, so
+/// the tree must exclude the repeat. amtool resolves each alert to every
+/// receiver once, as `receivers_for` (and `harden check`'s summary) says.
+const OVERLAPPING_ROUTES: &str = r#"
+[project]
+name = "dup"
+
+[[service]]
+name = "api"
+image = "registry.example.com/api:1.0"
+port = 8080
+team = "backend"
+
+[alerting]
+default_receiver = "slack"
+
+[[alerting.receiver]]
+name = "pager"
+type = "webhook"
+url = "https://pager.example.com/"
+
+[[alerting.receiver]]
+name = "slack"
+type = "webhook"
+url = "https://slack.example.com/"
+
+[[alerting.receiver]]
+name = "mail"
+type = "webhook"
+url = "https://mail.example.com/"
+
+[[alerting.route]]
+severity = "critical"
+receivers = ["pager", "slack"]
+continue = true
+
+[[alerting.route]]
+team = "backend"
+receivers = ["slack"]
+
+[[alerting.route]]
+severity = "critical"
+receivers = ["mail"]
+"#;
+
+#[test]
+fn a_receiver_two_routes_name_is_notified_once() {
+    let Some(amtool_bin) = validator("amtool") else {
+        return;
+    };
+    let out = generate(&Spec::toml(OVERLAPPING_ROUTES));
+    let labels = |pairs: &[&str]| -> Vec<String> {
+        let mut l = vec!["alertname=Test".to_string()];
+        l.extend(pairs.iter().map(|p| p.to_string()));
+        l
+    };
+    // The team route stops: no mail for the backend team's critical alerts.
+    for (pairs, expected) in [
+        (&["severity=critical", "team=backend"][..], "pager,slack"),
+        (
+            &["severity=critical", "team=frontend"][..],
+            "pager,slack,mail",
+        ),
+        (&["severity=critical"][..], "pager,slack,mail"),
+        (&["severity=warning", "team=backend"][..], "slack"),
+        (&["severity=warning", "team=frontend"][..], "slack"),
+    ] {
+        amtool_routes(&amtool_bin, out.path(), expected, &labels(pairs));
+    }
+    let spec = out.path().join("hardening.toml");
+    let m = model(&spec);
+    assert_eq!(
+        m.alerting
+            .receivers_for(Severity::Critical, Some("api"), Some("backend")),
+        vec!["pager", "slack"]
+    );
+    let report = harden(&["check", &spec.to_string_lossy(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("json report");
+    let routing = json["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "Every alert severity routes to a receiver")
+        .expect("the routing check");
+    assert_eq!(routing["status"], "pass", "{routing}");
+    let detail = routing["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("critical → pager, slack"), "{detail}");
+    assert!(!detail.contains("slack, slack"), "{detail}");
+}
+
 /// The seed's routing: critical pages PagerDuty and Slack, warnings go to
 /// Slack and email, anything else to the default Slack channel.
 #[test]

@@ -112,6 +112,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                     vec![exp(&stale_annotations)],
                 ),
             ],
+            exprs: Vec::new(),
         },
         TestGroup {
             name: "BackupStale stays quiet while backups succeed".into(),
@@ -120,6 +121,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                 values: format!("0+{STEP_SECS}x{onset}"),
             }],
             checks: vec![check(BackupAlert::Stale.name(), onset, vec![])],
+            exprs: Vec::new(),
         },
         TestGroup {
             name: "BackupMissing fires when no backup ever reported".into(),
@@ -136,6 +138,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                     vec![exp(&missing_annotations)],
                 ),
             ],
+            exprs: Vec::new(),
         },
         TestGroup {
             name: "BackupMissing stays quiet once a backup reported".into(),
@@ -144,6 +147,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                 values: format!("0+0x{hold}"),
             }],
             checks: vec![check(BackupAlert::Missing.name(), hold, vec![])],
+            exprs: Vec::new(),
         },
     ];
     let rules = vec![
