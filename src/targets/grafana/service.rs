@@ -309,23 +309,21 @@ fn objectives(layout: &mut Layout, slo: &Slo, service: &str) -> Result<(), Build
 /// drawn.
 fn latency(slo: Option<&Slo>, traffic: &Traffic, legend: &str) -> Result<PanelSpec, BuildError> {
     let objectives = slo.map(|s| s.latency.as_slice()).unwrap_or_default();
+    // (percentile, quantile): the median, then each objective's, as the
+    // objective states its quantile (the recording rules and checks agree).
     let fifty = Decimal::from_int(50);
-    let mut percentiles = vec![fifty];
+    let median = Decimal::from_parts(5, 1).ok_or_else(|| BuildError::number("0.5".into()))?;
+    let mut percentiles = vec![(fifty, median)];
     percentiles.extend(
         objectives
             .iter()
-            .map(|o| o.percentile)
-            .filter(|p| *p != fifty),
+            .filter(|o| o.percentile != fifty)
+            .map(|o| (o.percentile, o.quantile)),
     );
     let targets = percentiles
         .iter()
-        .map(|p| -> Result<Target, BuildError> {
-            let q = p
-                .checked_div_exact(Decimal::from_int(100))
-                .ok_or_else(|| BuildError::number(format!("p{p} as a quantile")))?;
-            Ok(Target::new(traffic.quantile(q), &format!("p{p} {legend}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|(p, q)| Target::new(traffic.quantile(*q), &format!("p{p} {legend}")))
+        .collect();
     let mut steps: Vec<(Decimal, &str)> = Vec::new();
     let mut said = Vec::new();
     for o in objectives {
