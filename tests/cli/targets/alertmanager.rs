@@ -74,6 +74,12 @@ image = "registry.example.com/api:1.0"
 port = 8080
 team = "backend"
 
+[[service]]
+name = "web"
+image = "registry.example.com/web:1.0"
+port = 8081
+team = "frontend"
+
 [alerting]
 default_receiver = "slack"
 
@@ -147,7 +153,11 @@ fn a_receiver_two_routes_name_is_notified_once() {
         .expect("the routing check");
     assert_eq!(routing["status"], "pass", "{routing}");
     let detail = routing["detail"].as_str().unwrap_or_default();
-    assert!(detail.contains("critical → pager, slack"), "{detail}");
+    // Each receiver once, and which services' alerts reach which.
+    assert!(
+        detail.contains("critical → pager, slack (api) | pager, slack, mail (web)"),
+        "{detail}"
+    );
     assert!(!detail.contains("slack, slack"), "{detail}");
 }
 
