@@ -161,6 +161,89 @@ fn a_receiver_two_routes_name_is_notified_once() {
     assert!(!detail.contains("slack, slack"), "{detail}");
 }
 
+/// Whether an alert's labels satisfy one Alertmanager matcher as harden
+/// writes them: `l="v"`, `l!="v"`, or `l=~"a|b"` / `l=~".+"`.
+fn satisfies(labels: &std::collections::BTreeMap<String, String>, matcher: &str) -> bool {
+    let (label, op, value) = ["=~", "!=", "="]
+        .iter()
+        .find_map(|op| {
+            matcher
+                .split_once(op)
+                .map(|(l, v)| (l, *op, v.trim_matches('"')))
+        })
+        .expect("a matcher");
+    let have = labels.get(label).map(String::as_str).unwrap_or("");
+    match op {
+        "=" => have == value,
+        "!=" => have != value,
+        _ if value == ".+" => !have.is_empty(),
+        _ => value.split('|').any(|v| v == have),
+    }
+}
+
+/// No inhibition rule is dead: for each, two alerts App-Oint's rule files
+/// define (their static labels and name) match its source and target and
+/// agree on its `equal` labels. The old critical→warning rule, equal on
+/// `alertname`, could never match: one name has one severity per service.
+#[test]
+fn every_inhibition_rule_pairs_two_alerts_harden_generates() {
+    let tree = generate(&Spec::app_oint());
+    let mut alerts = Vec::new();
+    let rules_dir = tree.join("prometheus/rules");
+    for entry in std::fs::read_dir(&rules_dir).expect("rules") {
+        let rules = yaml(&entry.expect("entry").path());
+        for group in rules["groups"].as_array().expect("groups") {
+            for rule in group["rules"].as_array().expect("rules") {
+                let Some(name) = rule["alert"].as_str() else {
+                    continue;
+                };
+                let mut labels: std::collections::BTreeMap<String, String> = rule["labels"]
+                    .as_object()
+                    .expect("labels")
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().expect("label").to_string()))
+                    .collect();
+                labels.insert("alertname".into(), name.into());
+                alerts.push(labels);
+            }
+        }
+    }
+    let config = yaml(&tree.join("alertmanager/alertmanager.yml"));
+    let rules = config["inhibit_rules"].as_array().expect("inhibit_rules");
+    assert!(!rules.is_empty());
+    for rule in rules {
+        let all = |key: &str, a: &std::collections::BTreeMap<String, String>| {
+            rule[key]
+                .as_array()
+                .expect("matchers")
+                .iter()
+                .all(|m| satisfies(a, m.as_str().expect("matcher")))
+        };
+        let equal: Vec<&str> = rule["equal"]
+            .as_array()
+            .expect("equal")
+            .iter()
+            .map(|l| l.as_str().expect("label"))
+            .collect();
+        let pair = alerts.iter().find_map(|source| {
+            alerts
+                .iter()
+                .find(|target| {
+                    source != *target
+                        && all("source_matchers", source)
+                        && all("target_matchers", target)
+                        && !all("source_matchers", target)
+                        && equal.iter().all(|l| source.get(*l) == target.get(*l))
+                })
+                .map(|target| (&source["alertname"], &target["alertname"]))
+        });
+        assert!(
+            pair.is_some(),
+            "this inhibition rule can never match: {rule}"
+        );
+    }
+}
+
 /// The seed's routing: critical pages PagerDuty and Slack, warnings go to
 /// Slack and email, anything else to the default Slack channel.
 #[test]
