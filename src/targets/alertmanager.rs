@@ -1,6 +1,7 @@
 //! `alertmanager/alertmanager.yml` and its message templates: the route tree
-//! (one child route per spec route and receiver, `continue` between them),
-//! receivers reading every secret from a file, and the inhibition rules.
+//! (child routes per spec route and receiver, `continue` between them, each
+//! receiver reached once per alert), receivers reading every secret from a
+//! file, and the inhibition rules (one notification per incident).
 //!
 //! The tree is built so that an alert reaches exactly
 //! [`Alerting::receivers_for`]; the route tests check that with amtool.
