@@ -6,7 +6,11 @@
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    // At run time, not `env!`: a build script compiled for one checkout must
+    // read the templates of the checkout it builds.
+    let manifest_dir =
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("templates");
     println!("cargo:rerun-if-changed=templates");
     let mut names = Vec::new();
     collect(&root, &root, &mut names);

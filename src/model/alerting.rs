@@ -18,9 +18,9 @@ pub struct Alerting {
 }
 
 impl Alerting {
-    /// The receivers an alert with these labels reaches, in order: every
-    /// matching route's receivers until one that does not `continue`, else
-    /// the default receiver. The generated Alertmanager route tree behaves
+    /// The receivers an alert with these labels reaches, in order, each
+    /// once: every matching route's receivers until one that does not
+    /// `continue`, else the default receiver. The generated Alertmanager route tree behaves
     /// exactly so; amtool's route test proves it for every example.
     pub fn receivers_for(
         &self,
@@ -36,7 +36,14 @@ impl Alerting {
             if !matches {
                 continue;
             }
-            out.extend(route.receivers.iter().map(String::as_str));
+            // Alertmanager would notify a receiver once per matching
+            // route; the route tree excludes the repeats, so each receiver
+            // is here once.
+            for r in &route.receivers {
+                if !out.contains(&r.as_str()) {
+                    out.push(r);
+                }
+            }
             if !route.continue_ {
                 return out;
             }

@@ -66,12 +66,16 @@ impl AlertKind {
     }
 
     /// The severity an alert of this kind has unless the spec changes it.
+    /// Only the SLO's page tier and outages page: the 5xx threshold alert
+    /// looks at 5 minutes of errors, so a short blip a well-designed SLO
+    /// absorbs would page ahead of the burn-rate tiers if it were critical.
+    /// A spec that wants it to page says `severity = "critical"`.
     pub fn default_severity(self) -> Severity {
         use AlertKind::*;
         match self {
-            SloBurnPage | ErrorRate5xx | TargetDown | RegionDown => Severity::Critical,
-            SloBurnTicket | ErrorRate4xx | Latency | MetricsAbsent | CpuHigh | MemoryHigh
-            | ReplicasAtMax => Severity::Warning,
+            SloBurnPage | TargetDown | RegionDown => Severity::Critical,
+            SloBurnTicket | ErrorRate5xx | ErrorRate4xx | Latency | MetricsAbsent | CpuHigh
+            | MemoryHigh | ReplicasAtMax => Severity::Warning,
         }
     }
 

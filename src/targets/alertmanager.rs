@@ -1,6 +1,7 @@
 //! `alertmanager/alertmanager.yml` and its message templates: the route tree
-//! (one child route per spec route and receiver, `continue` between them),
-//! receivers reading every secret from a file, and the inhibition rules.
+//! (child routes per spec route and receiver, `continue` between them, each
+//! receiver reached once per alert), receivers reading every secret from a
+//! file, and the inhibition rules (one notification per incident).
 //!
 //! The tree is built so that an alert reaches exactly
 //! [`Alerting::receivers_for`]; the route tests check that with amtool.
@@ -10,7 +11,7 @@ pub(crate) mod check;
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
-use crate::model::{Alerting, Model, ReceiverChannel, Route};
+use crate::model::{Alerting, Model, ReceiverChannel, Route, Severity, Tier};
 use crate::output::FileMode;
 
 pub const PATH: &str = "alertmanager/alertmanager.yml";
@@ -19,7 +20,6 @@ pub const TEMPLATES_PATH: &str = "alertmanager/templates/harden.tmpl";
 /// Alert names whose inhibition this file relies on; the rules emitter
 /// gives alerts these names.
 const TARGET_DOWN: &str = "TargetDown";
-const METRICS_ABSENT: &str = "MetricsAbsent";
 const REGION_DOWN: &str = "RegionDown";
 
 #[derive(Serialize)]
@@ -129,34 +129,126 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     )
 }
 
-/// One child route per receiver of each spec route, all but the last of a
-/// spec route with `continue: true` so every receiver gets the alert.
+/// One child route per receiver of each spec route (or a few, see below),
+/// so that an alert reaches exactly [`Alerting::receivers_for`]: each
+/// matching spec route's receivers, in order, until one that does not
+/// `continue`, and each receiver once.
+///
+/// Alertmanager notifies a receiver once per route that matches, so a
+/// receiver two matching routes name (a severity route that continues and a
+/// team route, both naming Slack) would get every alert twice. Each child
+/// therefore also excludes the alerts an earlier spec route takes: those of
+/// a route that stops, and those of a continuing route that already names
+/// the same receiver. Every child but the stopping one continues; the
+/// exclusions do the stopping, written as disjoint matcher sets (a matcher
+/// list is a conjunction).
 fn child_routes(alerting: &Alerting) -> Vec<Child> {
     let mut children = Vec::new();
-    for route in &alerting.routes {
-        let matchers = matchers(route);
-        let last = route.receivers.len().saturating_sub(1);
-        for (i, receiver) in route.receivers.iter().enumerate() {
-            children.push(Child {
-                receiver: receiver.clone(),
-                matchers: matchers.clone(),
-                continue_: i < last || route.continue_,
-            });
+    for (k, route) in alerting.routes.iter().enumerate() {
+        let own = matchers(route);
+        let mut receivers: Vec<&String> = Vec::new();
+        for r in &route.receivers {
+            if !receivers.contains(&r) {
+                receivers.push(r);
+            }
+        }
+        let last = receivers.len().saturating_sub(1);
+        for (i, receiver) in receivers.into_iter().enumerate() {
+            let mut branches = vec![own.clone()];
+            let mut narrowed = false;
+            for earlier in &alerting.routes[..k] {
+                let stops = !earlier.continue_;
+                if !stops && !earlier.receivers.contains(receiver) {
+                    continue;
+                }
+                narrowed |= !stops;
+                let taken = matchers(earlier);
+                branches = branches
+                    .into_iter()
+                    .flat_map(|b| exclude(&b, &taken))
+                    .collect();
+            }
+            // The last receiver of a stopping route stops, unless an
+            // earlier route already named it: then its branches leave out
+            // alerts that must stop here too, and later routes exclude them.
+            let stop = i == last && !route.continue_ && !narrowed;
+            for branch in branches {
+                children.push(Child {
+                    receiver: receiver.clone(),
+                    matchers: branch.iter().map(Matcher::render).collect(),
+                    continue_: !stop,
+                });
+            }
         }
     }
     children
 }
 
-fn matchers(route: &Route) -> Vec<String> {
+/// One Alertmanager matcher: `label="value"` or `label!="value"`.
+#[derive(Clone, PartialEq)]
+struct Matcher {
+    label: &'static str,
+    equal: bool,
+    value: String,
+}
+
+impl Matcher {
+    fn render(&self) -> String {
+        let op = if self.equal { "=" } else { "!=" };
+        format!("{}{op}\"{}\"", self.label, self.value)
+    }
+}
+
+/// The alerts `branch` matches that `taken` does not, as disjoint matcher
+/// sets: none when `taken` covers `branch`, `branch` itself when they
+/// cannot overlap, else one set per matcher of `taken` that `branch` does
+/// not already imply (`a=1 ∧ ¬(b=2 ∧ c=3)` is `a=1,b!=2` or `a=1,b=2,c!=3`).
+fn exclude(branch: &[Matcher], taken: &[Matcher]) -> Vec<Vec<Matcher>> {
+    let mut open = Vec::new();
+    for t in taken {
+        let same = |m: &&Matcher| m.label == t.label;
+        if branch
+            .iter()
+            .filter(same)
+            .any(|m| (m.equal && m.value != t.value) || (!m.equal && m.value == t.value))
+        {
+            return vec![branch.to_vec()];
+        }
+        if !branch.iter().any(|m| m.equal && m.label == t.label) {
+            open.push(t);
+        }
+    }
+    let mut out = Vec::new();
+    let mut prefix = branch.to_vec();
+    for t in open {
+        let mut set = prefix.clone();
+        set.push(Matcher {
+            equal: false,
+            ..t.clone()
+        });
+        out.push(set);
+        prefix.push(t.clone());
+    }
+    out
+}
+
+fn matchers(route: &Route) -> Vec<Matcher> {
     let mut out = Vec::new();
     if let Some(severity) = route.severity {
-        out.push(format!("severity=\"{}\"", severity.as_str()));
+        out.push(Matcher {
+            label: "severity",
+            equal: true,
+            value: severity.as_str().to_string(),
+        });
     }
-    if let Some(service) = &route.service {
-        out.push(format!("service=\"{service}\""));
-    }
-    if let Some(team) = &route.team {
-        out.push(format!("team=\"{team}\""));
+    for (label, value) in [("service", &route.service), ("team", &route.team)] {
+        if let Some(value) = value {
+            out.push(Matcher {
+                label,
+                equal: true,
+                value: value.clone(),
+            });
+        }
     }
     out
 }
@@ -218,24 +310,45 @@ fn receiver(r: &crate::model::Receiver) -> ReceiverContext {
     context
 }
 
+/// Inhibition, so that one incident notifies once. Each rule pairs alerts
+/// that fire together for one cause, with the labels both carry:
+///
+/// - the page tier of an SLO and its ticket tier (same service and SLO);
+/// - a critical symptom of a service (an alert with an `slo` label: the page
+///   tier, or an error or latency alert the spec made critical) and the
+///   symptom warnings of that service (ticket tier, 5xx, 4xx, latency);
+/// - TargetDown and the symptoms its outage causes in the same service;
+/// - RegionDown and the TargetDown alerts of that region and service.
+///
+/// MetricsAbsent needs no rule: it fires only while `up` is 1 or absent, so
+/// never beside TargetDown or RegionDown.
 fn inhibit_rules() -> Vec<Inhibit> {
+    let severity = |s: Severity| format!("severity=\"{}\"", s.as_str());
+    let tier = |t: Tier| format!("tier=\"{}\"", t.as_str());
+    let symptom = "slo=~\".+\"".to_string();
     vec![
         Inhibit {
-            why: "A critical alert silences the warning of the same alert and service.",
-            source: vec!["severity=\"critical\"".into()],
-            target: vec!["severity=\"warning\"".into()],
-            equal: vec!["alertname", "service"],
+            why: "The page tier of an SLO silences its ticket tier: one burn, one notification.",
+            source: vec![tier(Tier::Page)],
+            target: vec![tier(Tier::Ticket)],
+            equal: vec!["service", "slo"],
         },
         Inhibit {
-            why: "A service that is down is not also paged for its SLOs and latency.",
+            why: "A critical symptom of a service (SLO page, or an error or latency alert made critical) silences the symptom warnings of that service.",
+            source: vec![severity(Severity::Critical), symptom.clone()],
+            target: vec![severity(Severity::Warning), symptom.clone()],
+            equal: vec!["service"],
+        },
+        Inhibit {
+            why: "A service that is down is not also notified for its SLOs, errors and latency.",
             source: vec![format!("alertname=\"{TARGET_DOWN}\"")],
-            target: vec!["slo=~\".+\"".into()],
+            target: vec![symptom],
             equal: vec!["service"],
         },
         Inhibit {
             why: "A region outage silences the per-target alerts in that region.",
             source: vec![format!("alertname=\"{REGION_DOWN}\"")],
-            target: vec![format!("alertname=~\"{TARGET_DOWN}|{METRICS_ABSENT}\"")],
+            target: vec![format!("alertname=\"{TARGET_DOWN}\"")],
             equal: vec!["service", "region"],
         },
     ]

@@ -1,24 +1,33 @@
 //! End to end on real software: the demo service, Prometheus and
 //! Alertmanager (`prometheus` and `alertmanager` on PATH: in CI the upstream
-//! builds of .ci/upstream.sh) on loopback, run with the files harden
-//! generates from a spec with short intervals. A 5xx burst must reach a
-//! Slack-style and a PagerDuty-style capture server naming the alert, the
-//! service and the runbook; health restored, both must see it resolved;
-//! `harden check --live` passes against the stack, and fails once the demo
-//! is stopped. Every process is stopped by PID (a Drop guard), every wait
-//! is bounded.
+//! builds of .ci/upstream.sh) on
+//! loopback, run with the files harden generates from a spec with short
+//! intervals. `harden check --live` passes against the stack. A service that
+//! has served no 5xx has its whole error budget and no burn. A 5xx burst
+//! pages: the page tier reaches a Slack-style and a PagerDuty-style capture
+//! server naming the alert, the service and the runbook, while the ticket
+//! tier and the 5xx warning it covers fire too but are inhibited
+//! (`inhibitedBy` in Alertmanager's API) and notify no one; every panel of
+//! every generated dashboard has data, with its variables at their defaults
+//! and at one value each. Health restored, both receivers see the page
+//! resolved. Then an outage: only TargetDown is notified (MetricsAbsent
+//! stays quiet), and `harden check --live` fails naming the demo. Every
+//! process is stopped by PID (a Drop guard), every wait is bounded.
 //!
-//! Two test-side edits to a *copy* of the tree, because the spec cannot
+//! Three test-side edits to a *copy* of the tree, because the spec cannot
 //! say them: Prometheus reaches Alertmanager as `alertmanager:<port>` (the
-//! Compose/Kubernetes service name), rewritten to `127.0.0.1:<port>`; and
+//! Compose/Kubernetes service name), rewritten to `127.0.0.1:<port>`;
 //! Alertmanager's global `pagerduty_url` points at the capture server
-//! (PagerDuty's URL is not a secret and not in the spec). The generated
-//! tree itself stays untouched, so the static checks run on it.
+//! (PagerDuty's URL is not a secret and not in the spec); and the SLO-window
+//! group's `interval: 5m` becomes 1s, so its budget series exist within
+//! the test (Prometheus first evaluates a group up to one interval after
+//! it starts). The generated tree itself stays untouched, so the static
+//! checks run on it.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -121,6 +130,119 @@ fn request(port: u16, method: &str, path: &str) -> u16 {
         .unwrap_or(0)
 }
 
+/// GET `path` on 127.0.0.1:`port`; the body, or empty when unreachable.
+fn get(port: u16, path: &str) -> String {
+    let Ok(mut s) = TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().expect("addr"),
+        Duration::from_secs(1),
+    ) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text.split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .unwrap_or_default()
+}
+
+/// An instant query's result vector (empty when the query fails).
+fn query(port: u16, promql: &str) -> Vec<serde_json::Value> {
+    let mut encoded = String::new();
+    for b in promql.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let body = get(port, &format!("/api/v1/query?query={encoded}"));
+    let reply: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    reply["data"]["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The single value of an instant query, when it has exactly one series.
+fn value_of(port: u16, promql: &str) -> Option<String> {
+    match query(port, promql).as_slice() {
+        [one] => one["value"][1].as_str().map(str::to_string),
+        _ => None,
+    }
+}
+
+/// Alertmanager's active alerts named `name` (`/api/v2/alerts`).
+fn am_alerts(port: u16, name: &str) -> Vec<serde_json::Value> {
+    let body = get(port, "/api/v2/alerts");
+    let alerts: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap_or_default();
+    alerts
+        .into_iter()
+        .filter(|a| a["labels"]["alertname"] == name)
+        .collect()
+}
+
+/// Every panel query of every generated dashboard, with each template
+/// variable at its default (All, `allValue`) and then at one concrete
+/// value, as Grafana would substitute them: those that return no series.
+fn blank_panels(out: &Path, port: u16) -> Vec<String> {
+    let mut blank = Vec::new();
+    let dir = out.join("grafana/dashboards");
+    let mut boards: Vec<PathBuf> = fs::read_dir(&dir)
+        .expect("dashboards")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    boards.sort();
+    assert!(!boards.is_empty());
+    for board in boards {
+        let json: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&board).expect("read")).expect("json");
+        let variables = json["templating"]["list"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        // (name, default, one value): the value from the variable's own query.
+        let mut settings: Vec<Vec<(String, String)>> = vec![Vec::new(), Vec::new()];
+        for v in &variables {
+            let name = v["name"].as_str().expect("variable name").to_string();
+            let all = v["allValue"].as_str().unwrap_or(".*").to_string();
+            let query_text = v["query"].as_str().expect("label_values query");
+            let (series, label) = query_text
+                .strip_prefix("label_values(")
+                .and_then(|q| q.strip_suffix(')'))
+                .and_then(|q| q.rsplit_once(", "))
+                .expect("label_values(series, label)");
+            let series = series.replace("$region", ".*");
+            let one = query(port, &series)
+                .first()
+                .and_then(|r| r["metric"][label].as_str().map(str::to_string))
+                .unwrap_or_else(|| panic!("{}: no value for ${name}", board.display()));
+            settings[0].push((name.clone(), all));
+            settings[1].push((name, one));
+        }
+        for panel in json["panels"].as_array().expect("panels") {
+            for target in panel["targets"].as_array().cloned().unwrap_or_default() {
+                let expr = target["expr"].as_str().expect("expr");
+                for setting in &settings {
+                    let mut q = expr.to_string();
+                    for (name, value) in setting {
+                        q = q.replace(&format!("${name}"), value);
+                    }
+                    if query(port, &q).is_empty() {
+                        blank.push(format!(
+                            "{} / {}: {q}",
+                            board.file_name().expect("name").to_string_lossy(),
+                            panel["title"]
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    blank
+}
+
 /// Polls `done` every 250ms until it holds or `limit` passes.
 fn wait_for(what: &str, limit: Duration, procs: &[&Proc], mut done: impl FnMut() -> bool) {
     let started = Instant::now();
@@ -208,9 +330,14 @@ targets = {{ local = ["127.0.0.1:{demo}"] }}
 availability = "99%"
 error_rate_5xx = "10%"
 
+# The page fires first; the lesser alerts it covers follow, as with the
+# default `for`s (2m, 5m, 15m).
 [service.alerts]
 slo_burn_page = {{ for = "1s" }}
-error_rate_5xx = {{ for = "1s" }}
+slo_burn_ticket = {{ for = "5s" }}
+error_rate_5xx = {{ for = "5s" }}
+target_down = {{ for = "1s" }}
+metrics_absent = {{ for = "1s" }}
 
 [alerting]
 group_wait = "1s"
@@ -341,6 +468,14 @@ fn alerts_fire_reach_receivers_and_resolve_on_a_real_stack() {
         text.replace(&from, &format!("127.0.0.1:{}", ports.alertmanager)),
     )
     .expect("write");
+    let rules_yml = run.join("prometheus/rules/api.yml");
+    let text = fs::read_to_string(&rules_yml).expect("read");
+    assert!(text.contains("    interval: 5m\n"), "{text}");
+    fs::write(
+        &rules_yml,
+        text.replace("    interval: 5m\n", "    interval: 1s\n"),
+    )
+    .expect("write");
     let am_yml = run.join("alertmanager/alertmanager.yml");
     let text = fs::read_to_string(&am_yml).expect("read");
     assert!(!text.contains("\nglobal:"), "{text}");
@@ -414,19 +549,77 @@ fn alerts_fire_reach_receivers_and_resolve_on_a_real_stack() {
         std::thread::sleep(Duration::from_millis(500));
     }
 
-    // Half the API requests fail: both critical alerts fire and reach both receivers.
+    // No 5xx yet: the whole error budget is left, and nothing burns.
+    let p = ports.prometheus;
+    wait_for(
+        "the SLO series of a service without 5xx",
+        limit,
+        &procs,
+        || value_of(p, "slo:error_budget:remaining{service=\"api\"}").as_deref() == Some("1"),
+    );
+    let all_ratios = "{__name__=~\"slo:sli_error:.+\", service=\"api\"}";
+    // Every burn window (5m to 3d) and the SLO window.
+    wait_for("every SLO error ratio", limit, &procs, || {
+        query(p, all_ratios).len() == 8
+    });
+    let ratios = query(p, all_ratios);
+    for r in &ratios {
+        assert_eq!(r["value"][1], "0", "{r}");
+    }
+    assert_eq!(
+        value_of(p, "service:http_requests_5xx:ratio_rate5m{service=\"api\"}").as_deref(),
+        Some("0")
+    );
+
+    // Half the API requests fail: the page reaches both receivers, and the
+    // lesser alerts of the same burn fire but are inhibited.
     assert_eq!(
         request(ports.demo, "GET", "/admin/faults?error_rate=0.5"),
         200
     );
-    let alerts = ["HighErrorRate5xx", "SLOErrorBudgetBurnPage"];
-    wait_for("both alerts at both receivers", limit, &procs, || {
-        let (sl, pd) = (slack.bodies(), pagerduty.bodies());
-        alerts
-            .iter()
-            .all(|a| !about(&sl, a).is_empty() && !about(&pd, a).is_empty())
+    let page = "SLOErrorBudgetBurnPage";
+    let covered = ["SLOErrorBudgetBurnTicket", "HighErrorRate5xx"];
+    wait_for("the page at both receivers", limit, &procs, || {
+        !about(&slack.bodies(), page).is_empty() && !about(&pagerduty.bodies(), page).is_empty()
     });
-    for alert in alerts {
+    wait_for(
+        "the covered alerts inhibited by the page",
+        limit,
+        &procs,
+        || {
+            covered.iter().all(|name| {
+                let alerts = am_alerts(ports.alertmanager, name);
+                !alerts.is_empty()
+                    && alerts.iter().all(|a| {
+                        a["status"]["state"] == "suppressed"
+                            && a["status"]["inhibitedBy"]
+                                .as_array()
+                                .is_some_and(|by| !by.is_empty())
+                    })
+            })
+        },
+    );
+    // Every dashboard panel has data, at every variable setting.
+    let blank = blank_panels(&out, p);
+    assert!(
+        blank.is_empty(),
+        "panels without data:\n{}",
+        blank.join("\n")
+    );
+    // Several group intervals later, still only the page was notified.
+    std::thread::sleep(Duration::from_secs(3));
+    for name in covered {
+        assert!(
+            about(&slack.bodies(), name).is_empty(),
+            "{name} reached Slack"
+        );
+        assert!(
+            about(&pagerduty.bodies(), name).is_empty(),
+            "{name} reached PagerDuty"
+        );
+    }
+    let alert = page;
+    {
         let runbook = format!("https://runbooks.example.test/{alert}.md");
         let sl = slack.bodies();
         let firing = about(&sl, alert);
@@ -479,30 +672,55 @@ fn alerts_fire_reach_receivers_and_resolve_on_a_real_stack() {
     assert!(now.contains("\"service\": \"api\""), "{stdout}");
 
     // Health restored and a flood of successes: the 5m ratios fall below
-    // the thresholds and both receivers hear the alerts resolve.
+    // the thresholds and both receivers hear the page resolve.
     assert_eq!(
         request(ports.demo, "GET", "/admin/faults?error_rate=0"),
         200
     );
     traffic.set(40);
-    wait_for(
-        "both alerts resolved at both receivers",
-        limit,
-        &procs,
-        || {
-            let (sl, pd) = (slack.bodies(), pagerduty.bodies());
-            alerts.iter().all(|a| {
-                about(&sl, a).iter().any(|b| b.contains("[RESOLVED]"))
-                    && about(&pd, a)
-                        .iter()
-                        .any(|b| b.contains("\"event_action\":\"resolve\""))
-            })
-        },
-    );
+    wait_for("the page resolved at both receivers", limit, &procs, || {
+        about(&slack.bodies(), page)
+            .iter()
+            .any(|b| b.contains("[RESOLVED]"))
+            && about(&pagerduty.bodies(), page)
+                .iter()
+                .any(|b| b.contains("\"event_action\":\"resolve\""))
+    });
     drop(traffic);
+    // What the page's end releases (the ticket tier, if still burning) is
+    // notified now, before the outage.
+    std::thread::sleep(Duration::from_secs(3));
+
+    // An outage: TargetDown, and only TargetDown, is notified; MetricsAbsent
+    // does not fire (up exists and is 0).
+    let (slack_seen, pd_seen) = (slack.bodies().len(), pagerduty.bodies().len());
+    demo.stop();
+    wait_for("TargetDown at both receivers", limit, &[&am, &prom], || {
+        !about(&slack.bodies()[slack_seen..], "TargetDown").is_empty()
+            && !about(&pagerduty.bodies()[pd_seen..], "TargetDown").is_empty()
+    });
+    std::thread::sleep(Duration::from_secs(4));
+    let firing_slack: Vec<String> = slack.bodies()[slack_seen..]
+        .iter()
+        .filter(|b| b.contains("[FIRING"))
+        .cloned()
+        .collect();
+    let firing_pd: Vec<String> = pagerduty.bodies()[pd_seen..]
+        .iter()
+        .filter(|b| b.contains("\"event_action\":\"trigger\""))
+        .cloned()
+        .collect();
+    for body in firing_slack.iter().chain(&firing_pd) {
+        assert!(
+            body.contains("TargetDown"),
+            "only TargetDown is notified: {body}"
+        );
+    }
+    let rules = get(p, "/api/v1/alerts");
+    assert!(!rules.contains("MetricsAbsent"), "{rules}");
+    assert!(am_alerts(ports.alertmanager, "MetricsAbsent").is_empty());
 
     // With the demo stopped, the live checks fail and say where.
-    demo.stop();
     let check = live_check(&spec_path, &out, &ports).code(1);
     let fails = failed_checks(&check);
     assert!(

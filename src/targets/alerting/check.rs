@@ -233,7 +233,7 @@ pub(crate) fn slo_covered(service: &Service, tree: &Tree<'_>) -> Check {
             .find(|a| a.kind == kind && (percentile.is_none() || a.percentile == percentile))
             .map(|a| a.name.clone())
     };
-    // (objective, alert kinds, a series a panel must query)
+    // (objective, alert kinds, what a panel's query must contain)
     let mut wanted: Vec<(String, Vec<Option<String>>, String)> = Vec::new();
     if let Some(a) = slo.availability {
         wanted.push((
@@ -249,21 +249,23 @@ pub(crate) fn slo_covered(service: &Service, tree: &Tree<'_>) -> Check {
         wanted.push((
             format!("p{} latency {}ms", l.percentile, l.threshold.as_millis()),
             vec![alert_of(AlertKind::Latency, Some(l.percentile))],
-            record::latency(l.percentile),
+            // The panels read the targets' histogram, per region and
+            // instance (the recorded percentile is per service).
+            format!("histogram_quantile({}, ", l.quantile),
         ));
     }
     if let Some(r) = slo.error_rate_5xx {
         wanted.push((
             format!("5xx rate {r}"),
             vec![alert_of(AlertKind::ErrorRate5xx, None)],
-            record::RATIO_5XX.to_string(),
+            format!("{}=~\"5..\"", http.metrics.status_label),
         ));
     }
     if let Some(r) = slo.error_rate_4xx {
         wanted.push((
             format!("4xx rate {r}"),
             vec![alert_of(AlertKind::ErrorRate4xx, None)],
-            record::RATIO_4XX.to_string(),
+            format!("{}=~\"4..\"", http.metrics.status_label),
         ));
     }
     let mut problems = Vec::new();

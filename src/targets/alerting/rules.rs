@@ -51,6 +51,23 @@ pub struct TestGroup {
     name: String,
     input_series: Vec<Series>,
     checks: Vec<Check>,
+    /// `promql_expr_test`: what recorded series hold at a time.
+    exprs: Vec<ExprCheck>,
+}
+
+#[derive(Serialize)]
+struct ExprCheck {
+    eval_time: String,
+    expr: String,
+    samples: Vec<Sample>,
+}
+
+#[derive(Serialize)]
+struct Sample {
+    /// The series as promtool writes it: `name{label="value", …}`.
+    labels: String,
+    /// An exact integer (0 or 1): a ratio with no errors, a whole budget.
+    value: u8,
 }
 
 #[derive(Serialize)]
@@ -269,6 +286,7 @@ fn test_group(
             })
             .collect(),
         checks,
+        exprs: Vec::new(),
     }
 }
 

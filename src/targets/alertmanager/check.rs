@@ -8,6 +8,8 @@ use crate::check::tree::{S, Tree, http_services, items};
 use crate::model::Model;
 
 /// Every alert's severity reaches at least one receiver Alertmanager has.
+/// The detail is the real delivery: per severity, the receivers an alert
+/// reaches, each once, and which services' alerts when they differ.
 pub(crate) fn routing(model: &Model, tree: &Tree<'_>) -> Check {
     let name = "Every alert severity routes to a receiver";
     let config = match tree.parsed(PATH) {
@@ -29,7 +31,10 @@ pub(crate) fn routing(model: &Model, tree: &Tree<'_>) -> Check {
         .filter_map(|r| r["name"].as_str())
         .collect();
     let mut problems = Vec::new();
-    let mut routed: std::collections::BTreeMap<crate::model::Severity, Vec<&str>> =
+    // Per severity, each distinct delivery (the receivers, each once, as
+    // the route tree notifies them) and the services whose alerts get it.
+    type Deliveries<'a> = Vec<(Vec<&'a str>, Vec<&'a str>)>;
+    let mut routed: std::collections::BTreeMap<crate::model::Severity, Deliveries<'_>> =
         Default::default();
     for service in http_services(model) {
         for alert in service
@@ -50,14 +55,19 @@ pub(crate) fn routing(model: &Model, tree: &Tree<'_>) -> Check {
                     alert.severity.as_str()
                 ));
             }
-            for r in receivers {
+            for r in &receivers {
                 if !defined.contains(r) {
                     problems.push(format!("{PATH} does not define receiver `{r}`"));
                 }
-                let to = routed.entry(alert.severity).or_default();
-                if !to.contains(&r) {
-                    to.push(r);
+            }
+            let deliveries = routed.entry(alert.severity).or_default();
+            match deliveries.iter_mut().find(|(to, _)| *to == receivers) {
+                Some((_, services)) => {
+                    if !services.contains(&service.name.as_str()) {
+                        services.push(&service.name);
+                    }
                 }
+                None => deliveries.push((receivers, vec![&service.name])),
             }
         }
     }
@@ -71,7 +81,18 @@ pub(crate) fn routing(model: &Model, tree: &Tree<'_>) -> Check {
         } else {
             routed
                 .iter()
-                .map(|(sev, to)| format!("{} → {}", sev.as_str(), to.join(", ")))
+                .map(|(sev, deliveries)| {
+                    let each: Vec<String> = match deliveries.as_slice() {
+                        [(to, _)] => vec![to.join(", ")],
+                        _ => deliveries
+                            .iter()
+                            .map(|(to, services)| {
+                                format!("{} ({})", to.join(", "), services.join(", "))
+                            })
+                            .collect(),
+                    };
+                    format!("{} → {}", sev.as_str(), each.join(" | "))
+                })
                 .collect::<Vec<_>>()
                 .join("; ")
         },

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::dashboard::{
     Dashboard, FieldConfig, Layout, Link, PanelSpec, Target, Thresholds, Variable, number,
 };
-use super::{BuildError, human, percentile_series, seconds, sli_error_series};
+use super::{BuildError, human, seconds, sli_error_series};
 use crate::model::{HttpService, Model, Scaling, Service, Slo, Tier, saturation};
 use crate::units::{Decimal, Duration};
 use crate::vocab::{OVERVIEW_UID, promql_str};
@@ -50,8 +50,21 @@ pub fn dashboard(
     ));
     filter.push_str(", instance=~\"$instance\"");
     let service = format!("service=\"{}\"", promql_str(name));
-    // Recorded request series of this service, narrowed by the variables.
-    let traffic = format!("{{{service}{filter}}}");
+    // The request series of this service's targets, narrowed by the
+    // variables. Raw series, not the recording rules: those sum the region
+    // and instance away (the alerts and the SLO are per service), so a
+    // variable would blank every panel that filtered them.
+    let traffic = Traffic {
+        requests: &http.metrics.requests,
+        duration: &http.metrics.duration,
+        status: &http.metrics.status_label,
+        selector: format!("{job}{filter}"),
+        by: if has_regions {
+            "region, instance"
+        } else {
+            "instance"
+        },
+    };
     let legend = if has_regions {
         "{{region}} {{instance}}"
     } else {
@@ -69,11 +82,8 @@ pub fn dashboard(
         8,
         timeseries(
             "Request rate",
-            "Requests per second (service:http_requests:rate5m).",
-            vec![Target::new(
-                format!("{}{traffic}", crate::model::record::REQUEST_RATE),
-                legend,
-            )],
+            "Requests per second, per target.",
+            vec![Target::new(traffic.rate(""), legend)],
             "reqps",
             Thresholds::new("green", &[])?,
         ),
@@ -100,10 +110,7 @@ pub fn dashboard(
         let mut panel = timeseries(
             &title,
             &description,
-            vec![Target::new(
-                format!("service:http_requests_{class}:ratio_rate5m{traffic}"),
-                legend,
-            )],
+            vec![Target::new(traffic.ratio(&class[..1]), legend)],
             "percentunit",
             Thresholds::new("green", &steps)?,
         );
@@ -166,6 +173,42 @@ pub fn dashboard(
     }
     board.panels = layout.finish();
     Ok(board)
+}
+
+/// Per-target queries of a service's request metrics, with the dashboard's
+/// variables in the selector.
+struct Traffic<'a> {
+    requests: &'a str,
+    duration: &'a str,
+    status: &'a str,
+    /// `job="api", region=~"$region", instance=~"$instance"`.
+    selector: String,
+    /// The labels each panel draws a line per: `region, instance`.
+    by: &'static str,
+}
+
+impl Traffic<'_> {
+    fn rate(&self, extra: &str) -> String {
+        format!(
+            "sum by ({}) (rate({}{{{}{extra}}}[5m]))",
+            self.by, self.requests, self.selector
+        )
+    }
+
+    /// The share of `class`xx answers; 0, not "No data", for a target that
+    /// never answered one.
+    fn ratio(&self, class: &str) -> String {
+        let all = self.rate("");
+        let errors = self.rate(&format!(", {}=~\"{class}..\"", self.status));
+        format!("({errors} or 0 * {all}) / {all}")
+    }
+
+    fn quantile(&self, q: Decimal) -> String {
+        format!(
+            "histogram_quantile({q}, sum by ({}, le) (rate({}_bucket{{{}}}[5m])))",
+            self.by, self.duration, self.selector
+        )
+    }
 }
 
 /// The SLO row: availability against the objective, error budget left,
@@ -264,24 +307,22 @@ fn objectives(layout: &mut Layout, slo: &Slo, service: &str) -> Result<(), Build
 
 /// p50 and every objective's percentile, with each objective's threshold
 /// drawn.
-fn latency(slo: Option<&Slo>, traffic: &str, legend: &str) -> Result<PanelSpec, BuildError> {
+fn latency(slo: Option<&Slo>, traffic: &Traffic, legend: &str) -> Result<PanelSpec, BuildError> {
     let objectives = slo.map(|s| s.latency.as_slice()).unwrap_or_default();
+    // (percentile, quantile): the median, then each objective's, as the
+    // objective states its quantile (the recording rules and checks agree).
     let fifty = Decimal::from_int(50);
-    let mut percentiles = vec![fifty];
+    let median = Decimal::from_parts(5, 1).ok_or_else(|| BuildError::number("0.5".into()))?;
+    let mut percentiles = vec![(fifty, median)];
     percentiles.extend(
         objectives
             .iter()
-            .map(|o| o.percentile)
-            .filter(|p| *p != fifty),
+            .filter(|o| o.percentile != fifty)
+            .map(|o| (o.percentile, o.quantile)),
     );
     let targets = percentiles
         .iter()
-        .map(|p| {
-            Target::new(
-                format!("{}{traffic}", percentile_series(*p)),
-                &format!("p{p} {legend}"),
-            )
-        })
+        .map(|(p, q)| Target::new(traffic.quantile(*q), &format!("p{p} {legend}")))
         .collect();
     let mut steps: Vec<(Decimal, &str)> = Vec::new();
     let mut said = Vec::new();

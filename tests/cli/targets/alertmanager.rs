@@ -60,6 +60,190 @@ fn amtool_routes_every_severity_and_service_as_the_spec_says() {
     }
 }
 
+/// A severity route that continues and a team route naming the same
+/// receiver: Alertmanager notifies a receiver once per matching route, so
+/// the tree must exclude the repeat. amtool resolves each alert to every
+/// receiver once, as `receivers_for` (and `harden check`'s summary) says.
+const OVERLAPPING_ROUTES: &str = r#"
+[project]
+name = "dup"
+
+[[service]]
+name = "api"
+image = "registry.example.com/api:1.0"
+port = 8080
+team = "backend"
+
+[[service]]
+name = "web"
+image = "registry.example.com/web:1.0"
+port = 8081
+team = "frontend"
+
+[alerting]
+default_receiver = "slack"
+
+[[alerting.receiver]]
+name = "pager"
+type = "webhook"
+url = "https://pager.example.com/"
+
+[[alerting.receiver]]
+name = "slack"
+type = "webhook"
+url = "https://slack.example.com/"
+
+[[alerting.receiver]]
+name = "mail"
+type = "webhook"
+url = "https://mail.example.com/"
+
+[[alerting.route]]
+severity = "critical"
+receivers = ["pager", "slack"]
+continue = true
+
+[[alerting.route]]
+team = "backend"
+receivers = ["slack"]
+
+[[alerting.route]]
+severity = "critical"
+receivers = ["mail"]
+"#;
+
+#[test]
+fn a_receiver_two_routes_name_is_notified_once() {
+    let Some(amtool_bin) = validator("amtool") else {
+        return;
+    };
+    let out = generate(&Spec::toml(OVERLAPPING_ROUTES));
+    let labels = |pairs: &[&str]| -> Vec<String> {
+        let mut l = vec!["alertname=Test".to_string()];
+        l.extend(pairs.iter().map(|p| p.to_string()));
+        l
+    };
+    // The team route stops: no mail for the backend team's critical alerts.
+    for (pairs, expected) in [
+        (&["severity=critical", "team=backend"][..], "pager,slack"),
+        (
+            &["severity=critical", "team=frontend"][..],
+            "pager,slack,mail",
+        ),
+        (&["severity=critical"][..], "pager,slack,mail"),
+        (&["severity=warning", "team=backend"][..], "slack"),
+        (&["severity=warning", "team=frontend"][..], "slack"),
+    ] {
+        amtool_routes(&amtool_bin, out.path(), expected, &labels(pairs));
+    }
+    let spec = out.path().join("hardening.toml");
+    let m = model(&spec);
+    assert_eq!(
+        m.alerting
+            .receivers_for(Severity::Critical, Some("api"), Some("backend")),
+        vec!["pager", "slack"]
+    );
+    let report = harden(&["check", &spec.to_string_lossy(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&report.stdout).expect("json report");
+    let routing = json["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .find(|c| c["name"] == "Every alert severity routes to a receiver")
+        .expect("the routing check");
+    assert_eq!(routing["status"], "pass", "{routing}");
+    let detail = routing["detail"].as_str().unwrap_or_default();
+    // Each receiver once, and which services' alerts reach which.
+    assert!(
+        detail.contains("critical → pager, slack (api) | pager, slack, mail (web)"),
+        "{detail}"
+    );
+    assert!(!detail.contains("slack, slack"), "{detail}");
+}
+
+/// Whether an alert's labels satisfy one Alertmanager matcher as harden
+/// writes them: `l="v"`, `l!="v"`, or `l=~"a|b"` / `l=~".+"`.
+fn satisfies(labels: &std::collections::BTreeMap<String, String>, matcher: &str) -> bool {
+    let (label, op, value) = ["=~", "!=", "="]
+        .iter()
+        .find_map(|op| {
+            matcher
+                .split_once(op)
+                .map(|(l, v)| (l, *op, v.trim_matches('"')))
+        })
+        .expect("a matcher");
+    let have = labels.get(label).map(String::as_str).unwrap_or("");
+    match op {
+        "=" => have == value,
+        "!=" => have != value,
+        _ if value == ".+" => !have.is_empty(),
+        _ => value.split('|').any(|v| v == have),
+    }
+}
+
+/// No inhibition rule is dead: for each, two alerts App-Oint's rule files
+/// define (their static labels and name) match its source and target and
+/// agree on its `equal` labels. The old critical→warning rule, equal on
+/// `alertname`, could never match: one name has one severity per service.
+#[test]
+fn every_inhibition_rule_pairs_two_alerts_harden_generates() {
+    let tree = generate(&Spec::app_oint());
+    let mut alerts = Vec::new();
+    let rules_dir = tree.join("prometheus/rules");
+    for entry in std::fs::read_dir(&rules_dir).expect("rules") {
+        let rules = yaml(&entry.expect("entry").path());
+        for group in rules["groups"].as_array().expect("groups") {
+            for rule in group["rules"].as_array().expect("rules") {
+                let Some(name) = rule["alert"].as_str() else {
+                    continue;
+                };
+                let mut labels: std::collections::BTreeMap<String, String> = rule["labels"]
+                    .as_object()
+                    .expect("labels")
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().expect("label").to_string()))
+                    .collect();
+                labels.insert("alertname".into(), name.into());
+                alerts.push(labels);
+            }
+        }
+    }
+    let config = yaml(&tree.join("alertmanager/alertmanager.yml"));
+    let rules = config["inhibit_rules"].as_array().expect("inhibit_rules");
+    assert!(!rules.is_empty());
+    for rule in rules {
+        let all = |key: &str, a: &std::collections::BTreeMap<String, String>| {
+            rule[key]
+                .as_array()
+                .expect("matchers")
+                .iter()
+                .all(|m| satisfies(a, m.as_str().expect("matcher")))
+        };
+        let equal: Vec<&str> = rule["equal"]
+            .as_array()
+            .expect("equal")
+            .iter()
+            .map(|l| l.as_str().expect("label"))
+            .collect();
+        let pair = alerts.iter().find_map(|source| {
+            alerts
+                .iter()
+                .find(|target| {
+                    source != *target
+                        && all("source_matchers", source)
+                        && all("target_matchers", target)
+                        && !all("source_matchers", target)
+                        && equal.iter().all(|l| source.get(*l) == target.get(*l))
+                })
+                .map(|target| (&source["alertname"], &target["alertname"]))
+        });
+        assert!(
+            pair.is_some(),
+            "this inhibition rule can never match: {rule}"
+        );
+    }
+}
+
 /// The seed's routing: critical pages PagerDuty and Slack, warnings go to
 /// Slack and email, anything else to the default Slack channel.
 #[test]

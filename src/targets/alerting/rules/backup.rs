@@ -114,6 +114,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                     vec![exp(&stale_annotations)],
                 ),
             ],
+            exprs: Vec::new(),
         },
         TestGroup {
             name: "BackupStale stays quiet while backups succeed".into(),
@@ -122,6 +123,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                 values: format!("0+{STEP_SECS}x{onset}"),
             }],
             checks: vec![check(BackupAlert::Stale.name(), onset, vec![])],
+            exprs: Vec::new(),
         },
         TestGroup {
             name: "BackupMissing fires when no backup ever reported".into(),
@@ -138,6 +140,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                     vec![exp(&missing_annotations)],
                 ),
             ],
+            exprs: Vec::new(),
         },
         TestGroup {
             name: "BackupMissing stays quiet once a backup reported".into(),
@@ -146,6 +149,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
                 values: format!("0+0x{hold}"),
             }],
             checks: vec![check(BackupAlert::Missing.name(), hold, vec![])],
+            exprs: Vec::new(),
         },
     ];
     let rules = vec![

@@ -84,6 +84,7 @@ impl<'a> Builder<'a> {
                 .build(&def.cases, &mut tests),
             );
         }
+        tests.extend(self.full_budget_case());
         if !alerts.is_empty() {
             groups.push(RuleGroup {
                 name: format!("{}-alerts", self.name()),
@@ -194,12 +195,17 @@ impl<'a> Builder<'a> {
         format!("{}=~\"{class}..\"", self.http.metrics.status_label)
     }
 
+    /// The share of requests of status `class`xx over `window`. A service
+    /// that never answered one has no such series: the errors are then
+    /// `0 * ` the requests (zero, with their labels), so the ratio is 0
+    /// wherever there is traffic, not missing, and so is every SLO series
+    /// built on it (a full budget, no burn).
     fn ratio(&self, class: char, window: Duration, func: &str) -> String {
         let req = &self.http.metrics.requests;
+        let all = format!("sum({func}({req}{}[{window}]))", self.sel(""));
         format!(
-            "sum({func}({req}{}[{window}])) / sum({func}({req}{}[{window}]))",
+            "(sum({func}({req}{}[{window}])) or 0 * {all}) / {all}",
             self.sel(&self.status(class)),
-            self.sel("")
         )
     }
 

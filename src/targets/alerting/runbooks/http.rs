@@ -85,11 +85,11 @@ pub(super) fn http_meaning(
             format!("{} {fires}", burn("users are seeing errors now, and the objective is lost within days unless the burn stops. This is the alert the SLO exists for: act at once.")),
         ),
         AlertKind::SloBurnTicket => (
-            "The service is spending its error budget faster than the objective allows, slowly: the error ratio has stayed above the ticket tier's threshold over both windows for hours.",
+            "The service is spending its error budget faster than the objective allows, slowly: the error ratio has stayed above the ticket tier's threshold over both windows for hours. While the page tier of the same objective fires, Alertmanager holds this alert back (inhibition).",
             format!("{} {fires}", burn("left alone, it is gone by the end of the window and the objective is missed. Not an emergency: handle it within working hours, and hold risky changes until the burn stops.")),
         ),
         AlertKind::ErrorRate5xx => (
-            "More than the threshold of requests returned a 5xx status over the last 5 minutes.",
+            "More than the threshold of requests returned a 5xx status over the last 5 minutes. A warning unless the spec makes it critical: five minutes of errors is a blip the SLO's budget absorbs, and the SLO's page tier (SLOErrorBudgetBurnPage) is what pages when the errors threaten the objective. While that page fires, Alertmanager holds this alert back (inhibition): one incident, one notification.",
             format!("Server errors are failed requests for users and spend the error budget. {budget}"),
         ),
         AlertKind::ErrorRate4xx => (
@@ -105,7 +105,7 @@ pub(super) fn http_meaning(
             "A down target serves no traffic; with every target down the service is down. It also blinds every other alert of the service, which read its metrics.".to_string(),
         ),
         AlertKind::MetricsAbsent => (
-            "Prometheus has no up series or no request metric for the service at all: its scrape job is missing, or the service does not export the request counter harden's rules use.",
+            "Prometheus scrapes no target of the service (no up series for its job), or a target is up yet exports no request counter of the name harden's rules use. It does not fire while a target is down: TargetDown does.",
             "Every other alert of the service reads these series: while they are absent, no SLO, error-rate or latency alert can fire. The service may be fine; monitoring is not.".to_string(),
         ),
         AlertKind::CpuHigh | AlertKind::MemoryHigh => (

@@ -201,28 +201,35 @@ impl Builder<'_> {
                 }
             }
             AlertKind::MetricsAbsent => {
+                // Only what an outage cannot cause: no target at all, or a
+                // target that is up (scraped) yet exports no request
+                // counter. A down target has `up` 0 and stale request
+                // series: TargetDown's, not this alert's.
                 let labels = self.target_labels(0);
-                let up = Series {
+                let up = |v: u8| Series {
                     series: Self::series_of("up", &labels),
-                    values: "1x{n}".into(),
+                    values: format!("{v}x{{n}}"),
                 };
                 let req = &self.http.metrics.requests;
-                let mut present = vec![Series {
-                    series: Self::series_of("up", &labels),
-                    values: "1x{n}".into(),
-                }];
+                let mut present = vec![up(1)];
                 present.extend(self.requests('5', 0, 10));
+                let sel = self.sel("");
                 AlertDef {
-                    threshold: "no series at all".to_string(),
-                    expr: format!("absent(up{sel}) or absent({req}{sel})", sel = self.sel("")),
-                    summary: format!("{name}: no metrics"),
+                    threshold: "no target, or a target up without request metrics".to_string(),
+                    expr: format!(
+                        "absent(up{sel}) or (up{sel} == 1 unless on (instance) {req}{sel})"
+                    ),
+                    summary: format!("{name}: no request metrics"),
                     description: format!(
-                        "Prometheus has no `up` or `{req}` series for job {name}: its scrape job is missing or the service does not export request metrics."
+                        "Prometheus scrapes no target of job {name}, or a target that is up exports no `{req}`: the scrape job is missing, or the service does not export the request metrics every other alert of it reads."
                     ),
                     cases: vec![
                         Case {
-                            name: format!("fires when {req} is missing"),
-                            series: vec![up],
+                            name: "fires when the job has no target".into(),
+                            series: vec![Series {
+                                series: "up{job=\"prometheus\"}".into(),
+                                values: "1x{n}".into(),
+                            }],
                             onset: 0,
                             fires: vec![Firing {
                                 labels: BTreeMap::from([("job".to_string(), name.to_string())]),
@@ -230,8 +237,23 @@ impl Builder<'_> {
                             }],
                         },
                         Case {
+                            name: format!("fires when a target is up without {req}"),
+                            series: vec![up(1)],
+                            onset: 0,
+                            fires: vec![Firing {
+                                labels: labels.clone(),
+                                value: String::new(),
+                            }],
+                        },
+                        Case {
                             name: "stays quiet while metrics arrive".into(),
                             series: present,
+                            onset: 0,
+                            fires: Vec::new(),
+                        },
+                        Case {
+                            name: "stays quiet while the target is down (TargetDown fires)".into(),
+                            series: vec![up(0)],
                             onset: 0,
                             fires: Vec::new(),
                         },

@@ -4,9 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use super::super::{Case, Firing, Series, humanize, humanize_percentage, minutes, per, steps_of};
+use super::super::{
+    Case, ExprCheck, Firing, Sample, Series, TestGroup, humanize, humanize_percentage, minutes,
+    per, steps_of,
+};
 use super::Builder;
-use crate::model::BurnRate;
+use crate::model::{BurnRate, record};
 use crate::units::Decimal;
 
 impl Builder<'_> {
@@ -180,5 +183,54 @@ impl Builder<'_> {
                 Vec::new()
             },
         }
+    }
+
+    /// A service that has served only successes has its whole error
+    /// budget: every SLO error ratio is 0 (not missing) and the budget left
+    /// is 1. `None` without an availability objective.
+    pub(super) fn full_budget_case(&self) -> Option<TestGroup> {
+        let slo = self.http.slo.as_ref()?;
+        slo.availability?;
+        let steps = 10;
+        let mut labels = self.target_labels(0);
+        labels.insert(self.http.metrics.status_label.clone(), "200".into());
+        let mut windows = if slo.burn_rates.is_empty() {
+            Vec::new()
+        } else {
+            slo.burn_windows()
+        };
+        windows.push(slo.window);
+        let service = format!("service=\"{}\"", self.name());
+        let sample = |name: &str, slo: bool, value: u8| ExprCheck {
+            eval_time: minutes(steps),
+            expr: format!("{name}{{{service}}}"),
+            samples: vec![Sample {
+                labels: if slo {
+                    format!("{name}{{{service}, slo=\"availability\"}}")
+                } else {
+                    format!("{name}{{{service}}}")
+                },
+                value,
+            }],
+        };
+        let mut exprs = vec![sample(record::RATIO_5XX, false, 0)];
+        exprs.extend(
+            windows
+                .iter()
+                .map(|w| sample(&record::sli_error(*w), true, 0)),
+        );
+        exprs.push(sample(record::BUDGET_REMAINING, true, 1));
+        Some(TestGroup {
+            name: format!(
+                "SLO of {} that never answered a 5xx: every error ratio 0, the whole budget left",
+                self.name()
+            ),
+            input_series: vec![Series {
+                series: Self::series_of(&self.http.metrics.requests, &labels),
+                values: format!("0+10x{steps}"),
+            }],
+            checks: Vec::new(),
+            exprs,
+        })
     }
 }
