@@ -15,6 +15,9 @@
 //! and the project a Pushgateway (`pushgateway/{deployment,service}.yaml`) it reports to.
 
 pub(crate) mod check;
+mod monitoring;
+
+pub use monitoring::{PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_DIR, Sizing, rules_copy_path};
 
 use serde::Serialize;
 
@@ -143,6 +146,8 @@ struct Alertmanager<'a> {
     env_secrets: Vec<(String, String)>,
     /// Receiver secrets read from files the user provides.
     file_secrets: Vec<String>,
+    resources: monitoring::Limits,
+    security: monitoring::Security,
 }
 
 /// A database's backup CronJob (`scripts/backup.sh` from a ConfigMap).
@@ -198,8 +203,10 @@ struct RedisCx<'a> {
 }
 
 #[derive(Serialize)]
-struct Kustomization {
+struct Kustomization<'a> {
+    namespace: &'a str,
     resources: Vec<String>,
+    config_maps: Vec<monitoring::ConfigMap>,
 }
 
 #[derive(Serialize)]
@@ -406,6 +413,8 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         secrets_dir: SECRETS_DIR,
         env_secrets,
         file_secrets,
+        resources: monitoring::alertmanager_limits(),
+        security: monitoring::NON_ROOT,
     };
     render(
         out,
@@ -419,10 +428,15 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         "kubernetes/alertmanager-service.yaml.j2",
         &alertmanager,
     )?;
+    let config_maps = monitoring::emit(model, k8s, &common, out, &mut render)?;
     out.render(
         KUSTOMIZATION_PATH,
         "kubernetes/kustomization.yaml.j2",
-        &Kustomization { resources },
+        &Kustomization {
+            namespace: &k8s.namespace,
+            resources,
+            config_maps,
+        },
         FileMode::Regular,
     )?;
     if model.project.regions.len() > 1 {

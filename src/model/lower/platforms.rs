@@ -44,6 +44,18 @@ impl Lower {
                 || DEFAULT_PUSHGATEWAY_IMAGE.to_string(),
                 |c| c.pushgateway_image.clone(),
             ),
+            prometheus_image: compose.as_ref().map_or_else(
+                || DEFAULT_PROMETHEUS_IMAGE.to_string(),
+                |c| c.prometheus_image.clone(),
+            ),
+            grafana_image: compose.as_ref().map_or_else(
+                || DEFAULT_GRAFANA_IMAGE.to_string(),
+                |c| c.grafana_image.clone(),
+            ),
+            kube_state_metrics_image: image_or(
+                &k.kube_state_metrics_image,
+                DEFAULT_KUBE_STATE_METRICS_IMAGE,
+            ),
         });
         if kubernetes.is_some() {
             // A Service's name is an RFC 1035 label: the API server refuses
@@ -132,13 +144,21 @@ impl Lower {
 }
 
 /// Services Compose and Kubernetes run beside the project's own.
-const MONITORING_NAMES: &[&str] = &["prometheus", "alertmanager", "grafana"];
+const MONITORING_NAMES: &[&str] = &[
+    "prometheus",
+    "alertmanager",
+    "grafana",
+    "kube-state-metrics",
+];
 
 const DEFAULT_PROMETHEUS_IMAGE: &str = "prom/prometheus:v2.53.0";
 
 const DEFAULT_ALERTMANAGER_IMAGE: &str = "prom/alertmanager:v0.27.0";
 
 const DEFAULT_GRAFANA_IMAGE: &str = "grafana/grafana:11.1.0";
+
+const DEFAULT_KUBE_STATE_METRICS_IMAGE: &str =
+    "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0";
 
 const DEFAULT_PUSHGATEWAY_IMAGE: &str = "prom/pushgateway:v1.9.0";
 
