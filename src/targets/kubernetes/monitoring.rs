@@ -87,10 +87,11 @@ const GIB: u64 = 1 << 30;
 impl Sizing {
     /// Volume = series × samples per series over the retention (retention ÷
     /// scrape interval) × 2 bytes × 2 for headroom, rounded up to a GiB (at
-    /// least 10 GiB); series = 1,000 per HTTP replica at its maximum count
-    /// + 500 per cache + 5,000 for the stack. `retention.size` at 80% of
-    /// the volume keeps an underestimate from filling the disk: Prometheus
-    /// then drops its oldest blocks early instead.
+    /// least 10 GiB), where series = 1,000 per HTTP replica at its maximum
+    /// count, plus 500 per cache, plus 5,000 for the stack.
+    ///
+    /// `retention.size` at 80% of the volume keeps an underestimate from
+    /// filling the disk: Prometheus then drops its oldest blocks early.
     pub fn of(model: &Model) -> Sizing {
         let replicas: u64 = model
             .services
