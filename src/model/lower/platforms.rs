@@ -30,28 +30,22 @@ impl Lower {
                 .with_help("remove `prometheus_operator`; the rule files in prometheus/rules/ can be wrapped in a PrometheusRule by hand meanwhile"),
             );
         }
+        // An image both platforms run: the Compose one when both are on.
+        let shared = |pick: fn(&Compose) -> &String, default: &str| {
+            compose
+                .as_ref()
+                .map_or_else(|| default.to_string(), |c| pick(c).clone())
+        };
         let kubernetes = p.kubernetes.as_ref().map(|k| Kubernetes {
             namespace: k
                 .namespace
                 .as_ref()
                 .map_or(project.name.as_str(), |n| n.as_str())
                 .to_string(),
-            alertmanager_image: compose.as_ref().map_or_else(
-                || DEFAULT_ALERTMANAGER_IMAGE.to_string(),
-                |c| c.alertmanager_image.clone(),
-            ),
-            pushgateway_image: compose.as_ref().map_or_else(
-                || DEFAULT_PUSHGATEWAY_IMAGE.to_string(),
-                |c| c.pushgateway_image.clone(),
-            ),
-            prometheus_image: compose.as_ref().map_or_else(
-                || DEFAULT_PROMETHEUS_IMAGE.to_string(),
-                |c| c.prometheus_image.clone(),
-            ),
-            grafana_image: compose.as_ref().map_or_else(
-                || DEFAULT_GRAFANA_IMAGE.to_string(),
-                |c| c.grafana_image.clone(),
-            ),
+            alertmanager_image: shared(|c| &c.alertmanager_image, DEFAULT_ALERTMANAGER_IMAGE),
+            pushgateway_image: shared(|c| &c.pushgateway_image, DEFAULT_PUSHGATEWAY_IMAGE),
+            prometheus_image: shared(|c| &c.prometheus_image, DEFAULT_PROMETHEUS_IMAGE),
+            grafana_image: shared(|c| &c.grafana_image, DEFAULT_GRAFANA_IMAGE),
             kube_state_metrics_image: image_or(
                 &k.kube_state_metrics_image,
                 DEFAULT_KUBE_STATE_METRICS_IMAGE,
