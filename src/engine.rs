@@ -64,25 +64,7 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
         // Bounded, so a checker that falls behind holds back rendering
         // instead of buffering the whole tree.
         let (sender, receiver) = mpsc::sync_channel::<Rendered>(CHECK_QUEUE);
-        let checker = scope.spawn(move || {
-            let mut set = OutputSet::new();
-            for file in receiver {
-                // A copy was sent after its source, which is checked and
-                // in the set by now (or the checker stopped at it).
-                if let Some(from) = &file.copy_of {
-                    let source = set.get(from).ok_or_else(|| EmitError::CopyOfMissing {
-                        path: file.path.clone(),
-                        from: from.clone(),
-                    })?;
-                    let (contents, mode) = (source.contents.clone(), source.mode);
-                    set.insert(file.path, contents, mode)?;
-                    continue;
-                }
-                file.check()?;
-                set.insert(file.path, file.text, file.mode)?;
-            }
-            Ok::<_, EmitError>(set)
-        });
+        let checker = scope.spawn(move || collect(receiver));
         let mut out = Emitter {
             templates,
             files: sender,
@@ -96,6 +78,27 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
         let set = checked?;
         emitted.map(|()| set)
     })
+}
+
+/// The checker: checks each file in the order it was sent and adds it to the
+/// set; a copy takes its source's bytes, which were sent before it (a
+/// source the set does not have is a bug in the copying target).
+fn collect(receiver: mpsc::Receiver<Rendered>) -> Result<OutputSet, EmitError> {
+    let mut set = OutputSet::new();
+    for file in receiver {
+        if let Some(from) = &file.copy_of {
+            let source = set.get(from).ok_or_else(|| EmitError::CopyOfMissing {
+                path: file.path.clone(),
+                from: from.clone(),
+            })?;
+            let (contents, mode) = (source.contents.clone(), source.mode);
+            set.insert(file.path, contents, mode)?;
+            continue;
+        }
+        file.check()?;
+        set.insert(file.path, file.text, file.mode)?;
+    }
+    Ok(set)
 }
 
 /// How many rendered files may wait for their parse-back check.
@@ -282,6 +285,40 @@ mod tests {
             matches!(err, EmitError::Invalid { format: "YAML", .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_copy_has_its_sources_bytes_and_needs_it_first() {
+        let templates = Templates::builtin().expect("templates");
+        let run = |sends: &[(&str, Option<&str>)]| {
+            let (sender, receiver) = mpsc::sync_channel(CHECK_QUEUE);
+            let mut out = Emitter {
+                templates: &templates,
+                files: sender,
+                paths: Vec::new(),
+            };
+            for (path, from) in sends {
+                match from {
+                    Some(from) => out.copy(from, path),
+                    None => out.add_with(path, "t", "a: 1\n".into(), FileMode::Regular, Vec::new()),
+                }
+            }
+            assert_eq!(
+                out.emitted_under("k8s/"),
+                sends
+                    .iter()
+                    .filter(|(p, _)| p.starts_with("k8s/"))
+                    .map(|(p, _)| p.to_string())
+                    .collect::<Vec<_>>()
+            );
+            drop(out);
+            collect(receiver)
+        };
+        let set = run(&[("a/x.yml", None), ("k8s/a/x.yml", Some("a/x.yml"))]).expect("copied");
+        assert_eq!(set.get("k8s/a/x.yml"), set.get("a/x.yml"));
+        let err = run(&[("k8s/a/x.yml", Some("a/x.yml")), ("a/x.yml", None)])
+            .expect_err("the source comes later");
+        assert!(matches!(err, EmitError::CopyOfMissing { .. }), "{err}");
     }
 
     #[test]
