@@ -38,6 +38,14 @@ pub const ALERTMANAGER_SERVICE_PATH: &str = "k8s/alertmanager/service.yaml";
 pub const PUSHGATEWAY_DEPLOYMENT_PATH: &str = "k8s/pushgateway/deployment.yaml";
 pub const PUSHGATEWAY_SERVICE_PATH: &str = "k8s/pushgateway/service.yaml";
 
+/// The ConfigMaps of Alertmanager's configuration and of its templates.
+fn alertmanager_config_map(project: &str) -> String {
+    format!("{project}-alertmanager-config")
+}
+fn alertmanager_templates_map(project: &str) -> String {
+    format!("{project}-alertmanager-templates")
+}
+
 /// `k8s/<name>/deployment.yaml`: an HTTP service's or a cache's Deployment.
 pub fn deployment_path(name: &str) -> String {
     format!("k8s/{name}/deployment.yaml")
@@ -141,6 +149,11 @@ struct Alertmanager<'a> {
     image: &'a str,
     port: u16,
     secret_name: String,
+    config_map: String,
+    templates_map: String,
+    /// Whether harden writes `alertmanager/alertmanager.yml` (only with
+    /// receivers): otherwise the ConfigMap is the user's to create.
+    generated_config: bool,
     secrets_dir: &'static str,
     /// Receiver secrets from environment variables: (key, variable).
     env_secrets: Vec<(String, String)>,
@@ -410,6 +423,11 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         image: &k8s.alertmanager_image,
         port: model.monitoring.alertmanager_port,
         secret_name: format!("{}-alertmanager", model.project.name),
+        config_map: alertmanager_config_map(&model.project.name),
+        templates_map: alertmanager_templates_map(&model.project.name),
+        generated_config: !out
+            .emitted_under(crate::targets::alertmanager::PATH)
+            .is_empty(),
         secrets_dir: SECRETS_DIR,
         env_secrets,
         file_secrets,

@@ -13,7 +13,7 @@ use serde::Serialize;
 use super::{Common, ErasedContext, Pdb};
 use crate::engine::{EmitError, Emitter};
 use crate::model::{Kubernetes, Model, Scaling};
-use crate::targets::{alerting, grafana, prometheus};
+use crate::targets::{alerting, alertmanager, grafana, prometheus};
 
 /// The Prometheus configuration in `k8s/` (a copy of `prometheus/prometheus.yml`).
 pub const PROMETHEUS_CONFIG_PATH: &str = "k8s/prometheus/prometheus.yml";
@@ -270,6 +270,26 @@ pub(super) fn emit(
     let project = &model.project.name;
     let relative = |path: &str| path.strip_prefix(super::BASE).unwrap_or(path).to_string();
     let mut maps = Vec::new();
+
+    // Alertmanager's configuration and templates, copied into k8s/ (a
+    // spec without receivers has none: the Deployment then says so).
+    for (from, name) in [
+        (alertmanager::PATH, super::alertmanager_config_map(project)),
+        (
+            alertmanager::TEMPLATES_PATH,
+            super::alertmanager_templates_map(project),
+        ),
+    ] {
+        if out.emitted_under(from).is_empty() {
+            continue;
+        }
+        let copy = format!("{}{from}", super::BASE);
+        out.copy(from, &copy);
+        maps.push(ConfigMap {
+            name,
+            files: vec![relative(&copy)],
+        });
+    }
 
     // Prometheus: its configuration and rules, copied into k8s/.
     out.copy(prometheus::PATH, PROMETHEUS_CONFIG_PATH);

@@ -427,6 +427,11 @@ fn generated_config_maps_carry_the_generated_files() {
             "{name}"
         );
     }
+    let alertmanager = map("app-oint-alertmanager-config-");
+    assert_eq!(
+        alertmanager["data"]["alertmanager.yml"],
+        read("alertmanager/alertmanager.yml")
+    );
     let dashboards = map("app-oint-grafana-dashboards-");
     for name in ["api.json", "cache.json", "overview.json"] {
         assert_eq!(
