@@ -42,6 +42,8 @@ pub enum EmitError {
         expr: String,
         detail: String,
     },
+    #[error("`{path}` is a copy of `{from}`, which was not generated before it")]
+    CopyOfMissing { path: String, from: String },
     #[error("cannot read template overrides in {}: {detail}", dir.display())]
     Overrides { dir: PathBuf, detail: String },
     #[error("{0}")]
@@ -62,17 +64,11 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
         // Bounded, so a checker that falls behind holds back rendering
         // instead of buffering the whole tree.
         let (sender, receiver) = mpsc::sync_channel::<Rendered>(CHECK_QUEUE);
-        let checker = scope.spawn(move || {
-            let mut set = OutputSet::new();
-            for file in receiver {
-                file.check()?;
-                set.insert(file.path, file.text, file.mode)?;
-            }
-            Ok::<_, EmitError>(set)
-        });
+        let checker = scope.spawn(move || collect(receiver));
         let mut out = Emitter {
             templates,
             files: sender,
+            paths: Vec::new(),
         };
         let emitted = crate::targets::emit_all(model, &mut out);
         drop(out);
@@ -84,6 +80,27 @@ pub fn emit(model: &Model, templates: &Templates) -> Result<OutputSet, EmitError
     })
 }
 
+/// The checker: checks each file in the order it was sent and adds it to the
+/// set; a copy takes its source's bytes, which were sent before it (a
+/// source the set does not have is a bug in the copying target).
+fn collect(receiver: mpsc::Receiver<Rendered>) -> Result<OutputSet, EmitError> {
+    let mut set = OutputSet::new();
+    for file in receiver {
+        if let Some(from) = &file.copy_of {
+            let source = set.get(from).ok_or_else(|| EmitError::CopyOfMissing {
+                path: file.path.clone(),
+                from: from.clone(),
+            })?;
+            let (contents, mode) = (source.contents.clone(), source.mode);
+            set.insert(file.path, contents, mode)?;
+            continue;
+        }
+        file.check()?;
+        set.insert(file.path, file.text, file.mode)?;
+    }
+    Ok(set)
+}
+
 /// How many rendered files may wait for their parse-back check.
 const CHECK_QUEUE: usize = 32;
 
@@ -92,6 +109,8 @@ const CHECK_QUEUE: usize = 32;
 pub struct Emitter<'a> {
     templates: &'a Templates,
     files: mpsc::SyncSender<Rendered>,
+    /// Every path sent so far, in order ([`Emitter::emitted_under`]).
+    paths: Vec<String>,
 }
 
 impl Emitter<'_> {
@@ -136,15 +155,46 @@ impl Emitter<'_> {
         // Rendering grows the string by doubling: the set holds every file
         // until the end, so it keeps each at its length, not its capacity.
         text.shrink_to_fit();
-        // A send fails only once the checker has stopped at a failed file,
-        // whose error `emit` returns.
-        let _ = self.files.send(Rendered {
+        self.send(Rendered {
             path: path.to_string(),
             template: template.to_string(),
             text,
             mode,
             queries,
+            copy_of: None,
         });
+    }
+
+    /// Adds at `path` the bytes and mode of the file already emitted at
+    /// `from` (another target's), checked once there: for a platform that
+    /// needs a file inside its own tree (kustomize loads files only from
+    /// under its kustomization).
+    pub fn copy(&mut self, from: &str, path: &str) {
+        self.send(Rendered {
+            path: path.to_string(),
+            template: String::new(),
+            text: String::new(),
+            mode: FileMode::Regular,
+            queries: Vec::new(),
+            copy_of: Some(from.to_string()),
+        });
+    }
+
+    /// The paths emitted so far under `dir` (`prometheus/rules/`), in the
+    /// order they were emitted.
+    pub fn emitted_under(&self, dir: &str) -> Vec<String> {
+        self.paths
+            .iter()
+            .filter(|p| p.starts_with(dir))
+            .cloned()
+            .collect()
+    }
+
+    fn send(&mut self, file: Rendered) {
+        self.paths.push(file.path.clone());
+        // A send fails only once the checker has stopped at a failed file,
+        // whose error `emit` returns.
+        let _ = self.files.send(file);
     }
 
     /// Whether `template` is the compiled-in one.
@@ -167,6 +217,8 @@ struct Rendered {
     text: String,
     mode: FileMode,
     queries: Vec<Query>,
+    /// The path of the emitted file this one copies; `text` is then unused.
+    copy_of: Option<String>,
 }
 
 impl Rendered {
@@ -214,6 +266,7 @@ mod tests {
                 what: "rule `HighErrorRate5xx`".into(),
                 expr: expr.into(),
             }],
+            copy_of: None,
         };
         assert!(file("groups: []\n", "sum(rate(x[5m]))").check().is_ok());
         let err = file("groups: []\n", "sum(rate(x[5m])")
@@ -232,6 +285,40 @@ mod tests {
             matches!(err, EmitError::Invalid { format: "YAML", .. }),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_copy_has_its_sources_bytes_and_needs_it_first() {
+        let templates = Templates::builtin().expect("templates");
+        let run = |sends: &[(&str, Option<&str>)]| {
+            let (sender, receiver) = mpsc::sync_channel(CHECK_QUEUE);
+            let mut out = Emitter {
+                templates: &templates,
+                files: sender,
+                paths: Vec::new(),
+            };
+            for (path, from) in sends {
+                match from {
+                    Some(from) => out.copy(from, path),
+                    None => out.add_with(path, "t", "a: 1\n".into(), FileMode::Regular, Vec::new()),
+                }
+            }
+            assert_eq!(
+                out.emitted_under("k8s/"),
+                sends
+                    .iter()
+                    .filter(|(p, _)| p.starts_with("k8s/"))
+                    .map(|(p, _)| p.to_string())
+                    .collect::<Vec<_>>()
+            );
+            drop(out);
+            collect(receiver)
+        };
+        let set = run(&[("a/x.yml", None), ("k8s/a/x.yml", Some("a/x.yml"))]).expect("copied");
+        assert_eq!(set.get("k8s/a/x.yml"), set.get("a/x.yml"));
+        let err = run(&[("k8s/a/x.yml", Some("a/x.yml")), ("a/x.yml", None)])
+            .expect_err("the source comes later");
+        assert!(matches!(err, EmitError::CopyOfMissing { .. }), "{err}");
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub struct Target {
 }
 
 /// Every target, in the order they emit. A target with nothing to write for
-/// a spec (a platform it does not turn on) writes nothing.
+/// a spec (a platform it does not turn on) writes nothing. Kubernetes comes
+/// after the targets whose files it copies into `k8s/` (`Emitter::copy`).
 pub const TARGETS: &[Target] = &[
     Target {
         name: "prometheus",
@@ -48,10 +49,6 @@ pub const TARGETS: &[Target] = &[
         emit: scripts::emit,
     },
     Target {
-        name: "kubernetes",
-        emit: kubernetes::emit,
-    },
-    Target {
         name: "compose",
         emit: compose::emit,
     },
@@ -66,6 +63,10 @@ pub const TARGETS: &[Target] = &[
     Target {
         name: "grafana",
         emit: grafana::emit,
+    },
+    Target {
+        name: "kubernetes",
+        emit: kubernetes::emit,
     },
     Target {
         name: "ci",

@@ -168,6 +168,12 @@ pub mod saturation {
         selector("horizontalpodautoscaler", service, namespace)
     }
 
+    /// The autoscaler of `hpa` (a selector from [`hpa`]) runs its maximum
+    /// replica count: the value is the current count.
+    pub fn at_max_replicas(hpa: &str) -> String {
+        format!("{REPLICAS}{{{hpa}}} >= {MAX_REPLICAS}{{{hpa}}}")
+    }
+
     /// Use of `resource` (`cpu` or `memory`) as a ratio of its request.
     pub fn utilization(resource: &str, container: &str) -> String {
         let usage = if resource == "cpu" {

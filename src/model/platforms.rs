@@ -26,6 +26,10 @@ pub struct Kubernetes {
     /// The Pushgateway image (the Compose one when both are on), run when a
     /// database has backups.
     pub pushgateway_image: String,
+    /// The Prometheus and Grafana images (the Compose ones when both are on).
+    pub prometheus_image: String,
+    pub grafana_image: String,
+    pub kube_state_metrics_image: String,
 }
 
 #[derive(Debug)]

@@ -134,6 +134,11 @@ pub struct Autoscaling {
     pub max_replicas: u32,
     pub cpu_percent: Option<u32>,
     pub memory_percent: Option<u32>,
+    /// The saturation alerts' thresholds, percent of the request, at the
+    /// maximum replica count: the spec's `*_alert_percent`, else the
+    /// target. Set exactly when its target is.
+    pub cpu_alert_percent: Option<u32>,
+    pub memory_alert_percent: Option<u32>,
     pub scale_down_window: Duration,
 }
 

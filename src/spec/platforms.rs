@@ -33,6 +33,9 @@ pub struct Kubernetes {
     /// Reserved for prometheus-operator `ServiceMonitor` and `PrometheusRule`
     /// objects, which are not generated yet: `true` is refused.
     pub prometheus_operator: Option<bool>,
+    /// The kube-state-metrics image, which reports the pods' requests and
+    /// the autoscalers' replica counts the saturation alerts read.
+    pub kube_state_metrics_image: Option<Image>,
 }
 
 /// DigitalOcean App Platform spec `.do/app.yaml`.

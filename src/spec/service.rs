@@ -163,6 +163,16 @@ pub struct Autoscaling {
     /// Target average memory utilization, percent of the request.
     #[schemars(range(min = 1, max = 100))]
     pub memory_percent: Option<u32>,
+    /// HighCPUUsage fires when the autoscaler runs `max_replicas` and CPU
+    /// use is at or above this percent of the request (default:
+    /// `cpu_percent`). Below the maximum, use over the target is the
+    /// autoscaler's cue to add pods, not an alert.
+    #[schemars(range(min = 1, max = 1000))]
+    pub cpu_alert_percent: Option<u32>,
+    /// HighMemoryUsage's threshold, as `cpu_alert_percent` is HighCPUUsage's
+    /// (default: `memory_percent`).
+    #[schemars(range(min = 1, max = 1000))]
+    pub memory_alert_percent: Option<u32>,
     /// How long load must stay low before scaling down (default `5m`).
     pub scale_down_window: Option<DurationStr>,
 }

@@ -23,7 +23,8 @@ use crate::units::{Decimal, Duration};
 
 pub const DATASOURCE_PATH: &str = "grafana/provisioning/datasources/prometheus.yml";
 pub const PROVIDER_PATH: &str = "grafana/provisioning/dashboards/harden.yml";
-/// Where the compose stack mounts `./grafana/dashboards`.
+/// Where the compose stack mounts `./grafana/dashboards` (and Kubernetes
+/// their ConfigMap).
 pub const DASHBOARDS_MOUNT: &str = "/var/lib/grafana/dashboards";
 /// The provisioned datasource's uid, which every panel names.
 pub const DATASOURCE_UID: &str = "harden-prometheus";
@@ -34,8 +35,11 @@ pub const SCHEMA_VERSION: u32 = 39;
 
 const DASHBOARD_TEMPLATE: &str = "grafana/dashboard.json.j2";
 
+/// Where the dashboards are written.
+pub const DASHBOARDS_DIR: &str = "grafana/dashboards/";
+
 pub fn dashboard_path(name: &str) -> String {
-    format!("grafana/dashboards/{name}.json")
+    format!("{DASHBOARDS_DIR}{name}.json")
 }
 
 #[derive(Serialize)]

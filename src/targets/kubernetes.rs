@@ -15,6 +15,9 @@
 //! and the project a Pushgateway (`pushgateway/{deployment,service}.yaml`) it reports to.
 
 pub(crate) mod check;
+mod monitoring;
+
+pub use monitoring::{PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_DIR, Sizing, rules_copy_path};
 
 use serde::Serialize;
 
@@ -34,6 +37,14 @@ pub const ALERTMANAGER_DEPLOYMENT_PATH: &str = "k8s/alertmanager/deployment.yaml
 pub const ALERTMANAGER_SERVICE_PATH: &str = "k8s/alertmanager/service.yaml";
 pub const PUSHGATEWAY_DEPLOYMENT_PATH: &str = "k8s/pushgateway/deployment.yaml";
 pub const PUSHGATEWAY_SERVICE_PATH: &str = "k8s/pushgateway/service.yaml";
+
+/// The ConfigMaps of Alertmanager's configuration and of its templates.
+fn alertmanager_config_map(project: &str) -> String {
+    format!("{project}-alertmanager-config")
+}
+fn alertmanager_templates_map(project: &str) -> String {
+    format!("{project}-alertmanager-templates")
+}
 
 /// `k8s/<name>/deployment.yaml`: an HTTP service's or a cache's Deployment.
 pub fn deployment_path(name: &str) -> String {
@@ -138,11 +149,18 @@ struct Alertmanager<'a> {
     image: &'a str,
     port: u16,
     secret_name: String,
+    config_map: String,
+    templates_map: String,
+    /// Whether harden writes `alertmanager/alertmanager.yml` (only with
+    /// receivers): otherwise the ConfigMap is the user's to create.
+    generated_config: bool,
     secrets_dir: &'static str,
     /// Receiver secrets from environment variables: (key, variable).
     env_secrets: Vec<(String, String)>,
     /// Receiver secrets read from files the user provides.
     file_secrets: Vec<String>,
+    resources: monitoring::Limits,
+    security: monitoring::Security,
 }
 
 /// A database's backup CronJob (`scripts/backup.sh` from a ConfigMap).
@@ -198,8 +216,10 @@ struct RedisCx<'a> {
 }
 
 #[derive(Serialize)]
-struct Kustomization {
+struct Kustomization<'a> {
+    namespace: &'a str,
     resources: Vec<String>,
+    config_maps: Vec<monitoring::ConfigMap>,
 }
 
 #[derive(Serialize)]
@@ -403,9 +423,16 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         image: &k8s.alertmanager_image,
         port: model.monitoring.alertmanager_port,
         secret_name: format!("{}-alertmanager", model.project.name),
+        config_map: alertmanager_config_map(&model.project.name),
+        templates_map: alertmanager_templates_map(&model.project.name),
+        generated_config: !out
+            .emitted_under(crate::targets::alertmanager::PATH)
+            .is_empty(),
         secrets_dir: SECRETS_DIR,
         env_secrets,
         file_secrets,
+        resources: monitoring::alertmanager_limits(),
+        security: monitoring::NON_ROOT,
     };
     render(
         out,
@@ -419,10 +446,15 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         "kubernetes/alertmanager-service.yaml.j2",
         &alertmanager,
     )?;
+    let config_maps = monitoring::emit(model, k8s, &common, out, &mut render)?;
     out.render(
         KUSTOMIZATION_PATH,
         "kubernetes/kustomization.yaml.j2",
-        &Kustomization { resources },
+        &Kustomization {
+            namespace: &k8s.namespace,
+            resources,
+            config_maps,
+        },
         FileMode::Regular,
     )?;
     if model.project.regions.len() > 1 {

@@ -26,3 +26,4 @@ mod hostile;
 mod init_and_schema;
 mod injection;
 mod ownership;
+mod saturation;

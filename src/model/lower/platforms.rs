@@ -30,19 +30,25 @@ impl Lower {
                 .with_help("remove `prometheus_operator`; the rule files in prometheus/rules/ can be wrapped in a PrometheusRule by hand meanwhile"),
             );
         }
+        // An image both platforms run: the Compose one when both are on.
+        let shared = |pick: fn(&Compose) -> &String, default: &str| {
+            compose
+                .as_ref()
+                .map_or_else(|| default.to_string(), |c| pick(c).clone())
+        };
         let kubernetes = p.kubernetes.as_ref().map(|k| Kubernetes {
             namespace: k
                 .namespace
                 .as_ref()
                 .map_or(project.name.as_str(), |n| n.as_str())
                 .to_string(),
-            alertmanager_image: compose.as_ref().map_or_else(
-                || DEFAULT_ALERTMANAGER_IMAGE.to_string(),
-                |c| c.alertmanager_image.clone(),
-            ),
-            pushgateway_image: compose.as_ref().map_or_else(
-                || DEFAULT_PUSHGATEWAY_IMAGE.to_string(),
-                |c| c.pushgateway_image.clone(),
+            alertmanager_image: shared(|c| &c.alertmanager_image, DEFAULT_ALERTMANAGER_IMAGE),
+            pushgateway_image: shared(|c| &c.pushgateway_image, DEFAULT_PUSHGATEWAY_IMAGE),
+            prometheus_image: shared(|c| &c.prometheus_image, DEFAULT_PROMETHEUS_IMAGE),
+            grafana_image: shared(|c| &c.grafana_image, DEFAULT_GRAFANA_IMAGE),
+            kube_state_metrics_image: image_or(
+                &k.kube_state_metrics_image,
+                DEFAULT_KUBE_STATE_METRICS_IMAGE,
             ),
         });
         if kubernetes.is_some() {
@@ -132,13 +138,21 @@ impl Lower {
 }
 
 /// Services Compose and Kubernetes run beside the project's own.
-const MONITORING_NAMES: &[&str] = &["prometheus", "alertmanager", "grafana"];
+const MONITORING_NAMES: &[&str] = &[
+    "prometheus",
+    "alertmanager",
+    "grafana",
+    "kube-state-metrics",
+];
 
 const DEFAULT_PROMETHEUS_IMAGE: &str = "prom/prometheus:v2.53.0";
 
 const DEFAULT_ALERTMANAGER_IMAGE: &str = "prom/alertmanager:v0.27.0";
 
 const DEFAULT_GRAFANA_IMAGE: &str = "grafana/grafana:11.1.0";
+
+const DEFAULT_KUBE_STATE_METRICS_IMAGE: &str =
+    "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.13.0";
 
 const DEFAULT_PUSHGATEWAY_IMAGE: &str = "prom/pushgateway:v1.9.0";
 

@@ -130,13 +130,51 @@ impl Lower {
             a.scale_down_window.as_ref(),
             300,
         );
+        let cpu_alert_percent = self.alert_percent(&at, "cpu", a.cpu_percent, a.cpu_alert_percent);
+        let memory_alert_percent =
+            self.alert_percent(&at, "memory", a.memory_percent, a.memory_alert_percent);
         Some(Scaling::Auto(Autoscaling {
             min_replicas: a.min_replicas,
             max_replicas: a.max_replicas,
             cpu_percent: a.cpu_percent,
             memory_percent: a.memory_percent,
+            cpu_alert_percent,
+            memory_alert_percent,
             scale_down_window,
         }))
+    }
+
+    /// A saturation alert's threshold (`<resource>_alert_percent` under
+    /// `at`): the autoscaler's target unless the spec raises it. Below the
+    /// target it would fire at the maximum with the autoscaler content.
+    fn alert_percent(
+        &mut self,
+        at: &str,
+        resource: &str,
+        target: Option<u32>,
+        alert: Option<u32>,
+    ) -> Option<u32> {
+        let key = format!("{resource}_alert_percent");
+        match (target, alert) {
+            (None, Some(_)) => {
+                self.invalid(
+                    &format!("{at}/{key}"),
+                    format!("`{key}` needs the autoscaler to scale on {resource}"),
+                    format!("add `{resource}_percent`, or remove `{key}`"),
+                );
+                None
+            }
+            (Some(t), Some(p)) if p < t => {
+                self.invalid(
+                    &format!("{at}/{key}"),
+                    format!("{key} ({p}) is below {resource}_percent ({t}): at the maximum replica count the alert would fire while use is under the autoscaler's own target"),
+                    format!("set `{key}` to {t} or more, or remove it to alert at the target"),
+                );
+                None
+            }
+            (Some(t), p) => Some(p.unwrap_or(t)),
+            (None, None) => None,
+        }
     }
 
     /// Kubernetes' limit on an autoscaler at `at` (`/service/<i>/autoscaling`).

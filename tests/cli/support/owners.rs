@@ -97,12 +97,24 @@ impl Tree {
     }
 
     /// The files of the owner `name` as one text: a `==== path ====`
-    /// header per file, so added and removed files show in a snapshot.
+    /// header per file, so added and removed files show in a snapshot. A
+    /// file that is a byte-for-byte copy of another owner's under a prefix
+    /// (Kubernetes copies `prometheus/rules/api.yml` to
+    /// `k8s/prometheus/rules/api.yml`) names its source instead: the
+    /// source's own snapshot holds the text.
     pub fn snapshot_of(&self, name: &str) -> String {
-        read_tree(self.path())
-            .into_iter()
+        let tree = read_tree(self.path());
+        tree.iter()
             .filter(|(path, _)| owned_by(path, name))
-            .map(|(path, bytes)| format!("==== {path} ====\n{}", String::from_utf8_lossy(&bytes)))
+            .map(|(path, bytes)| {
+                let source = tree.iter().find(|(other, b)| {
+                    b == bytes && !owned_by(other, name) && path.ends_with(&format!("/{other}"))
+                });
+                match source {
+                    Some((from, _)) => format!("==== {path} ====\n(a copy of {from})\n"),
+                    None => format!("==== {path} ====\n{}", String::from_utf8_lossy(bytes)),
+                }
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }

@@ -280,14 +280,16 @@ fn app_oint_has_every_alert_the_seed_report_asks_for() {
         errors["expr"],
         "service:http_requests_5xx:ratio_rate5m{service=\"api\"} > 0.01"
     );
-    let cpu = alert("HighCPUUsage");
-    assert!(cpu["expr"].as_str().expect("expr").ends_with(">= 0.8"));
-    assert!(
-        alert("HighMemoryUsage")["expr"]
-            .as_str()
-            .expect("expr")
-            .ends_with(">= 0.75")
-    );
+    // Over the autoscaler's target only at its maximum replica count.
+    let at_max = " >= kube_horizontalpodautoscaler_spec_max_replicas{horizontalpodautoscaler=\"api\",namespace=\"app-oint\"})";
+    for (name, threshold) in [("HighCPUUsage", "0.8"), ("HighMemoryUsage", "0.75")] {
+        let expr = alert(name)["expr"].as_str().expect("expr").to_string();
+        assert!(
+            expr.contains(&format!(">= {threshold}) and on () (")),
+            "{expr}"
+        );
+        assert!(expr.ends_with(at_max), "{expr}");
+    }
     // The SLO window's ratio comes from increases, not an average of ratios.
     let text = std::fs::read_to_string(out.path().join("prometheus/rules/api.yml")).expect("rules");
     assert!(text.contains("sum(increase(http_requests_total{job=\"api\",status=~\"5..\"}[30d]))"));

@@ -109,12 +109,12 @@ pub(super) fn http_meaning(
             "Every other alert of the service reads these series: while they are absent, no SLO, error-rate or latency alert can fire. The service may be fine; monitoring is not.".to_string(),
         ),
         AlertKind::CpuHigh | AlertKind::MemoryHigh => (
-            "The service's pods use more of their requested resource than the autoscaling target, for a sustained period: the autoscaler is not bringing usage back under its target.",
-            "Pods running hot serve slower (CPU throttling) or are killed and restarted (memory past its limit is an OOM kill). It means the autoscaler cannot add pods, or adding pods does not help.".to_string(),
+            "The service's autoscaler runs its maximum number of replicas and the pods still use at least the alert threshold of their requested resource (the autoscaling target unless the spec sets cpu_alert_percent or memory_alert_percent higher), for a sustained period. Use over the target below the maximum is not an alert: that is the autoscaler adding pods.",
+            "The autoscaler has no pods left to add, so the load stays on pods past their target: they serve slower (CPU throttling) or are killed and restarted (memory past its limit is an OOM kill). Raise max_replicas or the requests, or find what made each pod more expensive.".to_string(),
         ),
         AlertKind::ReplicasAtMax => (
             "The service's HorizontalPodAutoscaler runs its maximum number of replicas: it cannot add capacity.",
-            "Any further load growth lands on pods already at their target: latency and errors follow. The limit may be right (a cost cap) or stale (traffic has grown).".to_string(),
+            "Any further load growth lands on pods already at their target: latency and errors follow. HighCPUUsage or HighMemoryUsage firing too means the pods are past their target already. The limit may be right (a cost cap) or stale (traffic has grown).".to_string(),
         ),
         AlertKind::RegionDown => (
             "Every target of the service in one region is down while other regions still serve.",

@@ -266,10 +266,10 @@ impl Builder<'_> {
                 };
                 let r = self.http.resources.as_ref()?;
                 let cpu = alert.kind == AlertKind::CpuHigh;
-                let target = if cpu {
-                    a.cpu_percent?
+                let (target, at) = if cpu {
+                    (a.cpu_percent?, a.cpu_alert_percent?)
                 } else {
-                    a.memory_percent?
+                    (a.memory_percent?, a.memory_alert_percent?)
                 };
                 let (resource, request, what) = if cpu {
                     (
@@ -280,8 +280,15 @@ impl Builder<'_> {
                 } else {
                     ("memory", Decimal::from_int(r.memory_bytes), "memory")
                 };
-                let threshold = Decimal::from_parts(u128::from(target), 2)?;
-                let case = |pct: u32, fires: bool| -> Option<Case> {
+                let threshold = Decimal::from_parts(u128::from(at), 2)?;
+                let mut hpa_labels =
+                    BTreeMap::from([("horizontalpodautoscaler".to_string(), name.to_string())]);
+                if let Some(k) = &self.model.platforms.kubernetes {
+                    hpa_labels.insert("namespace".into(), k.namespace.clone());
+                }
+                let max = a.max_replicas;
+                let case = |pct: u32, replicas: u32| -> Option<Case> {
+                    let fires = pct >= at && replicas >= max;
                     let ratio = Decimal::from_parts(u128::from(pct), 2)?;
                     let mut labels: BTreeMap<String, String> = BTreeMap::from([
                         ("container".to_string(), name.to_string()),
@@ -310,12 +317,21 @@ impl Builder<'_> {
                         series: Self::series_of(saturation::REQUESTS, &labels),
                         values: format!("{request}x{{n}}"),
                     };
+                    let hpa = |metric: &str, value: u32| Series {
+                        series: Self::series_of(metric, &hpa_labels),
+                        values: format!("{value}x{{n}}"),
+                    };
                     Some(Case {
                         name: format!(
-                            "{} at {pct}% of the request",
+                            "{} at {pct}% of the request and {replicas} of {max} replicas",
                             if fires { "fires" } else { "stays quiet" }
                         ),
-                        series: vec![usage, requests],
+                        series: vec![
+                            usage,
+                            requests,
+                            hpa(saturation::REPLICAS, replicas),
+                            hpa(saturation::MAX_REPLICAS, max),
+                        ],
                         // A rate reaches its steady value once its 5m
                         // window is full of samples.
                         onset: if cpu { 5 } else { 0 },
@@ -329,23 +345,34 @@ impl Builder<'_> {
                         },
                     })
                 };
+                let request_text = if cpu { &r.cpu } else { &r.memory };
+                let why = if at == target {
+                    format!("the autoscaling target of {target}%")
+                } else {
+                    format!("the alert threshold of {at}% (the autoscaling target is {target}%)")
+                };
+                let mut cases = vec![case(at + 1, max)?, case(at.saturating_sub(1), max)?];
+                // The autoscaler doing its job: over the threshold with
+                // room to add pods. Only an autoscaler that can scale has it.
+                if a.min_replicas < max {
+                    cases.insert(1, case(at + 1, max - 1)?);
+                }
                 AlertDef {
-                    threshold: format!("{target}% of the {what} request"),
+                    threshold: format!(
+                        "{at}% of the {what} request at {max} replicas (the maximum)"
+                    ),
                     expr: format!(
-                        "{} >= {threshold}",
-                        saturation::utilization(resource, &container)
+                        "({} >= {threshold}) and on () ({})",
+                        saturation::utilization(resource, &container),
+                        saturation::at_max_replicas(&saturation::hpa(name, namespace)),
                     ),
                     summary: format!(
-                        "{name}: {what} at {{{{ $value | humanizePercentage }}}} of its request"
+                        "{name}: {what} at {{{{ $value | humanizePercentage }}}} of its request with no replicas left to add"
                     ),
                     description: format!(
-                        "{what} use of {name} is {{{{ $value | humanizePercentage }}}} of its request ({}), at or above the autoscaling target of {target}%: the autoscaler is not keeping up.",
-                        if cpu { &r.cpu } else { &r.memory }
+                        "{what} use of {name} is {{{{ $value | humanizePercentage }}}} of its request ({request_text}), at or above {why}, while its autoscaler already runs its maximum of {max} replicas: it cannot add pods, so the load stays on pods already past their target. Below the maximum, use over the target only makes the autoscaler add pods and does not alert."
                     ),
-                    cases: vec![
-                        case(target + 1, true)?,
-                        case(target.saturating_sub(1), false)?,
-                    ],
+                    cases,
                 }
             }
             AlertKind::ReplicasAtMax => {
@@ -390,11 +417,7 @@ impl Builder<'_> {
                 };
                 AlertDef {
                     threshold: format!("{} replicas", a.max_replicas),
-                    expr: format!(
-                        "{}{{{hpa}}} >= {}{{{hpa}}}",
-                        saturation::REPLICAS,
-                        saturation::MAX_REPLICAS
-                    ),
+                    expr: saturation::at_max_replicas(&hpa),
                     summary: format!(
                         "{name}: autoscaler at its maximum of {} replicas",
                         a.max_replicas
