@@ -11,7 +11,7 @@ pub(crate) mod check;
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
-use crate::model::{Alerting, Model, ReceiverChannel, Route, Severity, Tier};
+use crate::model::{AlertKind, Alerting, Model, ReceiverChannel, Route, Severity, Tier};
 use crate::output::FileMode;
 
 pub const PATH: &str = "alertmanager/alertmanager.yml";
@@ -113,7 +113,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             routes: child_routes(alerting),
         },
         receivers: alerting.receivers.iter().map(receiver).collect(),
-        inhibit_rules: inhibit_rules(),
+        inhibit_rules: inhibit_rules(model),
     };
     out.render(
         PATH,
@@ -318,15 +318,22 @@ fn receiver(r: &crate::model::Receiver) -> ReceiverContext {
 ///   tier, or an error or latency alert the spec made critical) and the
 ///   symptom warnings of that service (ticket tier, 5xx, 4xx, latency);
 /// - TargetDown and the symptoms its outage causes in the same service;
-/// - RegionDown and the TargetDown alerts of that region and service.
+/// - RegionDown and the TargetDown alerts of that region and service, when
+///   a service has RegionDown (static targets in two regions; a rule that
+///   names an alert no rule file defines would be dead).
 ///
 /// MetricsAbsent needs no rule: it fires only while `up` is 1 or absent, so
 /// never beside TargetDown or RegionDown.
-fn inhibit_rules() -> Vec<Inhibit> {
+fn inhibit_rules(model: &Model) -> Vec<Inhibit> {
     let severity = |s: Severity| format!("severity=\"{}\"", s.as_str());
     let tier = |t: Tier| format!("tier=\"{}\"", t.as_str());
     let symptom = "slo=~\".+\"".to_string();
-    vec![
+    let region_down = model.services.iter().filter_map(|s| s.http()).any(|h| {
+        h.alert_rules
+            .iter()
+            .any(|a| a.kind == AlertKind::RegionDown)
+    });
+    let mut rules = vec![
         Inhibit {
             why: "The page tier of an SLO silences its ticket tier: one burn, one notification.",
             source: vec![tier(Tier::Page)],
@@ -345,11 +352,14 @@ fn inhibit_rules() -> Vec<Inhibit> {
             target: vec![symptom],
             equal: vec!["service"],
         },
-        Inhibit {
+    ];
+    if region_down {
+        rules.push(Inhibit {
             why: "A region outage silences the per-target alerts in that region.",
             source: vec![format!("alertname=\"{REGION_DOWN}\"")],
             target: vec![format!("alertname=\"{TARGET_DOWN}\"")],
             equal: vec!["service", "region"],
-        },
-    ]
+        });
+    }
+    rules
 }

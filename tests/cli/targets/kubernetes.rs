@@ -428,7 +428,7 @@ fn generated_config_maps_carry_the_generated_files() {
     let config = map("app-oint-prometheus-config-");
     assert_eq!(
         config["data"]["prometheus.yml"],
-        read("prometheus/prometheus.yml")
+        read("k8s/prometheus/prometheus.yml")
     );
     let rules = map("app-oint-prometheus-rules-");
     for name in ["api.yml", "cache.yml", "postgres.yml"] {
