@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+mod app_spec;
 mod fakes;
 mod owners;
 mod postgres;
@@ -12,6 +13,7 @@ mod specs;
 mod tree;
 mod validators;
 
+pub use app_spec::app_specs_conform;
 pub use fakes::*;
 pub use owners::*;
 pub use postgres::*;

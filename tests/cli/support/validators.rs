@@ -383,40 +383,6 @@ pub fn docker_compose_config(tool: &Path, name: &str, out: &Path, args: &[&str])
     text
 }
 
-// --- DigitalOcean's do_validate.py ---------------------------------------------
-
-/// `../shared` beside the repository (as in CI), or None (skip, or fail when
-/// validators are required).
-pub fn shared() -> Option<PathBuf> {
-    let dir = root().join("../shared");
-    if dir.join("tools/do_validate.py").is_file() {
-        return Some(dir);
-    }
-    missing(
-        "../shared/tools/do_validate.py is required but missing",
-        "../shared is not beside the repository",
-    );
-    None
-}
-
-/// `do_validate.py` accepts every app spec of a tree.
-pub fn do_validate(python: &Path, shared: &Path, name: &str, out: &Path) {
-    let specs: Vec<String> = read_tree(out)
-        .into_iter()
-        .map(|(p, _)| p)
-        .filter(|p| p.starts_with(".do/"))
-        .collect();
-    assert!(!specs.is_empty(), "{name}: no app spec");
-    let result = Command::new(python)
-        .arg(shared.join("tools/do_validate.py"))
-        .arg(shared.join("reference/digitalocean-app-spec"))
-        .args(&specs)
-        .current_dir(out)
-        .output()
-        .expect("do_validate.py runs");
-    assert_ok(&format!("do_validate.py ({name})"), &result);
-}
-
 // --- cfn-lint ----------------------------------------------------------------
 
 /// `cfn-lint FILE` run in `dir`.
