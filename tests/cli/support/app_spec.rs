@@ -342,34 +342,51 @@ pub enum InstanceSize {
     D8Vcpu32Gb,
 }
 
-/// `app_service_spec.yml` (with `app_component_base.yml` and
-/// `app_component_instance_base.yml`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Service {
-    pub name: Name,
-    pub image: Option<Image>,
-    pub dockerfile_path: Option<String>,
-    pub build_command: Option<String>,
-    pub run_command: Option<String>,
-    pub source_dir: Option<String>,
-    #[serde(default)]
-    pub envs: Vec<Env>,
-    pub environment_slug: Option<String>,
-    pub instance_count: Option<Int<1, { i64::MAX }>>,
-    pub instance_size_slug: Option<InstanceSize>,
-    pub autoscaling: Option<ServiceAutoscaling>,
-    pub health_check: Option<ReadinessCheck>,
-    pub liveness_health_check: Option<HealthCheck>,
-    pub protocol: Option<Protocol>,
-    pub http_port: Option<Port>,
-    #[serde(default)]
-    pub internal_ports: Vec<Port>,
-    #[serde(default)]
-    pub routes: Vec<Route>,
-    pub termination: Option<ServiceTermination>,
-    #[serde(default)]
-    pub alerts: Vec<Alert>,
+/// A component: the fields of `app_component_base.yml` that harden's
+/// components may carry (an image source, commands, variables), then the
+/// component's own; unknown fields refused.
+macro_rules! component {
+    ($(#[$doc:meta])* $name:ident { $($(#[$attr:meta])* $field:ident: $ty:ty,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            pub name: Name,
+            pub image: Option<Image>,
+            pub dockerfile_path: Option<String>,
+            pub build_command: Option<String>,
+            pub run_command: Option<String>,
+            pub source_dir: Option<String>,
+            #[serde(default)]
+            pub envs: Vec<Env>,
+            pub environment_slug: Option<String>,
+            $($(#[$attr])* pub $field: $ty,)*
+        }
+    };
+}
+
+/// `instance_count` of `app_component_instance_base.yml`: 1 or more.
+type InstanceCount = Option<Int<1, { i64::MAX }>>;
+
+component! {
+    /// `app_service_spec.yml` (with `app_component_base.yml` and
+    /// `app_component_instance_base.yml`).
+    Service {
+        instance_count: InstanceCount,
+        instance_size_slug: Option<InstanceSize>,
+        autoscaling: Option<ServiceAutoscaling>,
+        health_check: Option<ReadinessCheck>,
+        liveness_health_check: Option<HealthCheck>,
+        protocol: Option<Protocol>,
+        http_port: Option<Port>,
+        #[serde(default)]
+        internal_ports: Vec<Port>,
+        #[serde(default)]
+        routes: Vec<Route>,
+        termination: Option<ServiceTermination>,
+        #[serde(default)]
+        alerts: Vec<Alert>,
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -478,68 +495,41 @@ pub struct CpuMetrics {
     pub cpu: Option<CpuMetric>,
 }
 
-/// `app_static_site_spec.yml`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct StaticSite {
-    pub name: Name,
-    pub image: Option<Image>,
-    pub dockerfile_path: Option<String>,
-    pub build_command: Option<String>,
-    pub run_command: Option<String>,
-    pub source_dir: Option<String>,
-    #[serde(default)]
-    pub envs: Vec<Env>,
-    pub environment_slug: Option<String>,
-    pub index_document: Option<String>,
-    pub error_document: Option<String>,
-    pub catchall_document: Option<String>,
-    pub output_dir: Option<String>,
-    #[serde(default)]
-    pub routes: Vec<Route>,
+component! {
+    /// `app_static_site_spec.yml`.
+    StaticSite {
+        index_document: Option<String>,
+        error_document: Option<String>,
+        catchall_document: Option<String>,
+        output_dir: Option<String>,
+        #[serde(default)]
+        routes: Vec<Route>,
+    }
 }
 
-/// `app_worker_spec.yml`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Worker {
-    pub name: Name,
-    pub image: Option<Image>,
-    pub dockerfile_path: Option<String>,
-    pub build_command: Option<String>,
-    pub run_command: Option<String>,
-    pub source_dir: Option<String>,
-    #[serde(default)]
-    pub envs: Vec<Env>,
-    pub environment_slug: Option<String>,
-    pub instance_count: Option<Int<1, { i64::MAX }>>,
-    pub instance_size_slug: Option<InstanceSize>,
-    pub autoscaling: Option<Autoscaling>,
-    pub termination: Option<Termination>,
-    pub liveness_health_check: Option<HealthCheck>,
-    #[serde(default)]
-    pub alerts: Vec<Alert>,
+component! {
+    /// `app_worker_spec.yml`.
+    Worker {
+        instance_count: InstanceCount,
+        instance_size_slug: Option<InstanceSize>,
+        autoscaling: Option<Autoscaling>,
+        termination: Option<Termination>,
+        liveness_health_check: Option<HealthCheck>,
+        #[serde(default)]
+        alerts: Vec<Alert>,
+    }
 }
 
-/// `app_job_spec.yml`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Job {
-    pub name: Name,
-    pub image: Option<Image>,
-    pub dockerfile_path: Option<String>,
-    pub build_command: Option<String>,
-    pub run_command: Option<String>,
-    pub source_dir: Option<String>,
-    #[serde(default)]
-    pub envs: Vec<Env>,
-    pub environment_slug: Option<String>,
-    pub instance_count: Option<Int<1, { i64::MAX }>>,
-    pub instance_size_slug: Option<InstanceSize>,
-    pub kind: Option<JobKind>,
-    pub termination: Option<Termination>,
-    #[serde(default)]
-    pub alerts: Vec<Alert>,
+component! {
+    /// `app_job_spec.yml`.
+    Job {
+        instance_count: InstanceCount,
+        instance_size_slug: Option<InstanceSize>,
+        kind: Option<JobKind>,
+        termination: Option<Termination>,
+        #[serde(default)]
+        alerts: Vec<Alert>,
+    }
 }
 
 #[derive(Debug, Deserialize)]
