@@ -281,9 +281,13 @@ fn no_secret_value_reaches_a_generated_file() {
             &out.path().to_string_lossy(),
         ])
         .envs(values)
-        .status()
+        .output()
         .expect("harden runs");
-    assert!(status.success());
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     for (path, bytes) in read_tree(out.path()) {
         let text = String::from_utf8_lossy(&bytes);
         assert!(!text.contains("sekrit"), "{path} contains a secret value");
