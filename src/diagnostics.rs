@@ -14,6 +14,7 @@ use miette::{
 };
 
 use crate::codes::Code;
+use crate::secrets;
 use crate::source::{SourceFile, SpanIndex};
 
 /// Where a label points.
@@ -184,7 +185,36 @@ impl Diagnostic for Located {
 pub fn locate(mut problems: Vec<Problem>, file: &SourceFile, index: &SpanIndex) -> Vec<Located> {
     problems.sort_by_key(|p| p.first_offset(index));
     problems.dedup();
-    let source = NamedSource::new(file.name.clone(), Arc::new(file.text.clone()));
+    // No secret is shown: not in the frame of its own problem, not as
+    // another's context line, not quoted in any message.
+    let mut hidden: Vec<Range<usize>> = secrets::find_all(&file.text)
+        .into_iter()
+        .map(|f| f.range)
+        .collect();
+    for problem in problems.iter().filter(|p| p.code.masks_value()) {
+        for label in &problem.labels {
+            if !matches!(label.at, At::Key(_)) {
+                hidden.push(unquoted(&file.text, resolve(&label.at, index)));
+            }
+        }
+    }
+    let values: Vec<String> = hidden
+        .iter()
+        .filter_map(|r| file.text.get(r.clone()))
+        .filter(|v| v.len() >= 4)
+        .map(str::to_string)
+        .collect();
+    for problem in &mut problems {
+        redact(&mut problem.message, &values);
+        if let Some(help) = &mut problem.help {
+            redact(help, &values);
+        }
+        for label in &mut problem.labels {
+            redact(&mut label.text, &values);
+        }
+    }
+    let text = secrets::mask(&file.text, &hidden);
+    let source = NamedSource::new(file.name.clone(), Arc::new(text));
     problems
         .into_iter()
         .map(|problem| Located {
@@ -197,6 +227,28 @@ pub fn locate(mut problems: Vec<Problem>, file: &SourceFile, index: &SpanIndex) 
             source: source.clone(),
         })
         .collect()
+}
+
+/// A value's span without its quotes, so the frame shows `"****"`.
+fn unquoted(text: &str, span: Range<usize>) -> Range<usize> {
+    let Some(value) = text.get(span.clone()) else {
+        return span;
+    };
+    for quote in ["\"\"\"", "'''", "\"", "'"] {
+        if value.len() >= 2 * quote.len() && value.starts_with(quote) && value.ends_with(quote) {
+            return span.start + quote.len()..span.end - quote.len();
+        }
+    }
+    span
+}
+
+/// Every occurrence of a hidden value in `text` replaced by `****`.
+fn redact(text: &mut String, values: &[String]) {
+    for value in values {
+        if text.contains(value.as_str()) {
+            *text = text.replace(value.as_str(), "****");
+        }
+    }
 }
 
 /// How diagnostics are drawn.

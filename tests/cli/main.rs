@@ -23,3 +23,4 @@ mod filesystem;
 mod hostile;
 mod init_and_schema;
 mod injection;
+mod secrets;
