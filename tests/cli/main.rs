@@ -12,6 +12,7 @@ mod support;
 mod targets;
 
 mod backup;
+mod bounds;
 mod cache;
 mod check;
 mod diagnostics;
