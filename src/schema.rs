@@ -284,6 +284,20 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
             let _ = kind;
             vec![secret_literal(&pointer, &key, found)]
         }
+        // `nan` and `inf` reach the schema as their text.
+        ValidationErrorKind::Type { .. } if found == "float" && error.instance().is_string() => {
+            let written = error.instance().as_str().unwrap_or_default();
+            vec![
+                Problem::new(
+                    Code::OutOfRange,
+                    format!("`{path}` is `{written}`, not a number harden can use"),
+                )
+                .with_label(Label::value(pointer.clone(), "not a finite number"))
+                .with_help(
+                    "write a finite number; see schema/hardening.schema.json for this key's range",
+                ),
+            ]
+        }
         // An integer beyond 64 bits reaches the schema as its digits.
         ValidationErrorKind::Type { .. } if found == "integer" => {
             vec![

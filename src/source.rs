@@ -86,7 +86,7 @@ pub fn parse(text: &str) -> Result<(Value, SpanIndex), Vec<Problem>> {
             .iter()
             .map(|e| {
                 if e.message().contains("recursion") {
-                    return too_deep(text);
+                    return too_deep(text, e.span());
                 }
                 let span = e.span().unwrap_or(0..0);
                 Problem::new(
@@ -100,7 +100,7 @@ pub fn parse(text: &str) -> Result<(Value, SpanIndex), Vec<Problem>> {
     }
     let mut index = SpanIndex::default();
     let span = root.span();
-    let value = table_to_json(root.get_ref(), "", &mut index);
+    let value = table_to_json(root.get_ref(), "", &mut index, text);
     index.places.insert(
         String::new(),
         Place {
@@ -114,9 +114,9 @@ pub fn parse(text: &str) -> Result<(Value, SpanIndex), Vec<Problem>> {
 
 /// The TOML parser's recursion limit, reached by a key of too many dotted
 /// parts (`a.b.c…`, a header or a key) or by nested arrays and inline tables.
-/// The parser gives no place for the first: it is the line whose key has the
-/// most parts, or else the line that nests brackets deepest.
-fn too_deep(text: &str) -> Problem {
+/// The parser gives the place for the second, none for the first: then it
+/// is the line whose key has the most parts, or that nests brackets deepest.
+fn too_deep(text: &str, span: Option<Range<usize>>) -> Problem {
     let mut deepest = (0usize, 0..0);
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
@@ -132,7 +132,10 @@ fn too_deep(text: &str) -> Problem {
         Code::TooDeep,
         format!("this line nests {} levels deep: more than harden reads", deepest.0),
     )
-    .with_label(Label::span(deepest.1, "nested too deeply"))
+    .with_label(Label::span(
+        span.filter(|s| s.start > 0).unwrap_or(deepest.1),
+        "nested too deeply",
+    ))
     .with_help("a spec's tables nest a few levels at most; write this key with fewer dotted parts, or fewer nested arrays and tables")
 }
 
@@ -166,11 +169,11 @@ fn first_line(message: &str) -> &str {
     message.lines().next().unwrap_or(message).trim_end()
 }
 
-fn table_to_json(table: &DeTable<'_>, pointer: &str, index: &mut SpanIndex) -> Value {
+fn table_to_json(table: &DeTable<'_>, pointer: &str, index: &mut SpanIndex, text: &str) -> Value {
     let mut map = Map::new();
     for (key, value) in table.iter() {
         let child = push_pointer(pointer, key.get_ref());
-        let json = value_to_json(value.get_ref(), &child, index);
+        let json = value_to_json(value.get_ref(), value.span(), &child, index, text);
         index.places.insert(
             child,
             Place {
@@ -184,8 +187,24 @@ fn table_to_json(table: &DeTable<'_>, pointer: &str, index: &mut SpanIndex) -> V
     Value::Object(map)
 }
 
-fn value_to_json(value: &DeValue<'_>, pointer: &str, index: &mut SpanIndex) -> Value {
+fn value_to_json(
+    value: &DeValue<'_>,
+    span: Range<usize>,
+    pointer: &str,
+    index: &mut SpanIndex,
+    text: &str,
+) -> Value {
     match value {
+        // A multi-line string's line breaks are what the file's are; a
+        // CRLF file means the same as its LF copy (TOML lets a parser
+        // normalise them).
+        DeValue::String(s)
+            if text
+                .get(span)
+                .is_some_and(|raw| raw.starts_with("\"\"\"") || raw.starts_with("'''")) =>
+        {
+            Value::String(s.replace("\r\n", "\n"))
+        }
         DeValue::String(s) => Value::String(s.to_string()),
         DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
             .map(Value::from)
@@ -214,7 +233,7 @@ fn value_to_json(value: &DeValue<'_>, pointer: &str, index: &mut SpanIndex) -> V
                 .enumerate()
                 .map(|(i, item)| {
                     let child = push_pointer(pointer, &i.to_string());
-                    let json = value_to_json(item.get_ref(), &child, index);
+                    let json = value_to_json(item.get_ref(), item.span(), &child, index, text);
                     index.places.insert(
                         child,
                         Place {
@@ -227,7 +246,7 @@ fn value_to_json(value: &DeValue<'_>, pointer: &str, index: &mut SpanIndex) -> V
                 })
                 .collect(),
         ),
-        DeValue::Table(t) => table_to_json(t, pointer, index),
+        DeValue::Table(t) => table_to_json(t, pointer, index, text),
     }
 }
 

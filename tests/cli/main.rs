@@ -24,4 +24,5 @@ mod filesystem;
 mod hostile;
 mod init_and_schema;
 mod injection;
+mod parity;
 mod secrets;
