@@ -221,12 +221,36 @@ pub fn locate(mut problems: Vec<Problem>, file: &SourceFile, index: &SpanIndex) 
             spans: problem
                 .labels
                 .iter()
-                .map(|l| resolve(&l.at, index))
+                .map(|l| drawable(&file.text, resolve(&l.at, index)))
                 .collect(),
             problem,
             source: source.clone(),
         })
         .collect()
+}
+
+/// The widest column or span miette is given to draw: it pads to a span's
+/// column with a format width, which panics past 65,535.
+const MAX_DRAWN_COLUMNS: usize = 4096;
+
+/// `span`, drawable: one that starts far along a very long line points at
+/// the line's start instead, and none is wider than [`MAX_DRAWN_COLUMNS`].
+fn drawable(text: &str, span: Range<usize>) -> Range<usize> {
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let start = if start - line_start > MAX_DRAWN_COLUMNS {
+        line_start
+    } else {
+        start
+    };
+    let mut end = span
+        .end
+        .clamp(start, text.len())
+        .min(start + MAX_DRAWN_COLUMNS);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    start..end
 }
 
 /// A value's span without its quotes, so the frame shows `"****"`.

@@ -31,8 +31,7 @@ const KINDS: &[(&str, &str)] = &[
 
 /// A valid spec with every kind of text field the placements below use.
 fn spec() -> String {
-    format!(
-        r#"
+    r#"
 [project]
 name = "shop"
 
@@ -59,7 +58,7 @@ to = "ops@example.com"
 from = "alerts@example.com"
 smarthost = "smtp.example.com:587"
 username = "alerts"
-password = {{ env = "SMTP_PASSWORD" }}
+password = { env = "SMTP_PASSWORD" }
 
 [[alerting.receiver]]
 name = "hook"
@@ -71,7 +70,7 @@ provider = "github"
 harden_git = "https://github.com/example/harden"
 harden_rev = "v0.1.0"
 "#
-    )
+    .to_string()
 }
 
 /// Each kind of text field, as a replacement of the valid spec's line:

@@ -152,6 +152,9 @@ fn div_rounded(num: Decimal, den: u64, places: u32) -> Option<Decimal> {
     Decimal::from_parts(q, places)
 }
 
+/// The most decimals a latency percentile may have (p99.999).
+const MAX_PERCENTILE_DECIMALS: usize = 3;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +209,3 @@ mod tests {
         assert_eq!(div_rounded(d("1"), 0, 4), None);
     }
 }
-
-/// The most decimals a latency percentile may have (p99.999).
-const MAX_PERCENTILE_DECIMALS: usize = 3;
