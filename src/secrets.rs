@@ -187,6 +187,14 @@ fn is_jwt(token: &str) -> bool {
 /// A long run mixing upper case, lower case and digits, nearly random.
 /// Hex (hashes, digests, ids) and words are left out.
 fn high_entropy(token: &str) -> bool {
+    // Subresource-integrity hashes (`sha512-<base64>`, as in lock files)
+    // are digests, not keys.
+    if ["sha1-", "sha256-", "sha384-", "sha512-"]
+        .iter()
+        .any(|p| token.starts_with(p))
+    {
+        return false;
+    }
     // `=` is base64's padding only at the end: inside, it joins a key to
     // its value (`--from-literal=PGPORT=5432`), which are judged apart.
     let pieces = token
@@ -368,6 +376,7 @@ mod tests {
             "AppointmentReminderNotificationService",
             "0123456789abcdef0123456789abcdef",
             "--from-literal=PGHOST=... --from-literal=PGPORT=5432",
+            "\"integrity\": \"sha512-Zx8Kq2Lm9Pw4Rt7Yv1Bn6Cd3Fg5Hj0Qm9Xr7TzL2pW8vK4nJ6h==\"",
         ] {
             assert_eq!(what(text), None, "{text}");
         }
