@@ -10,7 +10,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
 use crate::codes::Code;
@@ -129,12 +130,84 @@ fn resolve(at: &At, index: &SpanIndex) -> Range<usize> {
     }
 }
 
+/// The spec's text as miette reads it, with an index of where each line
+/// starts: a frame is read from a window of a few lines around its span,
+/// so rendering many diagnostics stays linear in the text (miette's own
+/// reading scans from the start of the text for every frame).
+#[derive(Debug)]
+struct Text {
+    name: String,
+    text: Arc<String>,
+    line_starts: Arc<Vec<usize>>,
+}
+
+impl Text {
+    fn new(name: String, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Text {
+            name,
+            text: Arc::new(text),
+            line_starts: Arc::new(line_starts),
+        }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+}
+
+impl Clone for Text {
+    fn clone(&self) -> Self {
+        Text {
+            name: self.name.clone(),
+            text: Arc::clone(&self.text),
+            line_starts: Arc::clone(&self.line_starts),
+        }
+    }
+}
+
+impl SourceCode for Text {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let first = self.line_of(span.offset()).saturating_sub(before + 1);
+        let last = self.line_of(span.offset() + span.len()) + after + 2;
+        let start = self.line_starts[first];
+        let end = self
+            .line_starts
+            .get(last)
+            .copied()
+            .unwrap_or(self.text.len());
+        let window = self
+            .text
+            .as_bytes()
+            .get(start..end)
+            .ok_or(MietteError::OutOfBounds)?;
+        let local = SourceSpan::new((span.offset().saturating_sub(start)).into(), span.len());
+        let contents = window.read_span(&local, before, after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            (contents.span().offset() + start, contents.span().len()).into(),
+            contents.line() + first,
+            contents.column(),
+            contents.line_count() + first,
+        )))
+    }
+}
+
 /// A [`Problem`] bound to its source text, ready for miette.
 #[derive(Debug)]
 pub struct Located {
     problem: Problem,
     spans: Vec<Range<usize>>,
-    source: NamedSource<Arc<String>>,
+    source: Text,
 }
 
 impl fmt::Display for Located {
@@ -214,7 +287,7 @@ pub fn locate(mut problems: Vec<Problem>, file: &SourceFile, index: &SpanIndex) 
         }
     }
     let text = secrets::mask(&file.text, &hidden);
-    let source = NamedSource::new(file.name.clone(), Arc::new(text));
+    let source = Text::new(file.name.clone(), text);
     problems
         .into_iter()
         .map(|problem| Located {
