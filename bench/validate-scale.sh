@@ -23,8 +23,10 @@ echo "| services | spec MB | validate wall s | CPU s | CPU ms / service | peak M
 echo "| --- | --- | --- | --- | --- | --- | --- |"
 for n in "${sizes[@]}"; do
   python3 bench/make-spec.py "$n" >"$work/hardening.toml"
-  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$bin" validate "$work/hardening.toml" >/dev/null
-  read -r secs user sys kb <"$work/time"
+  # Past 40,000 services the spec is refused (port conflicts; see
+  # make-spec.py) after every check ran: exit 2 is expected there.
+  /usr/bin/time -f '%e %U %S %M' -o "$work/time" "$bin" validate "$work/hardening.toml" >/dev/null 2>&1 || true
+  read -r secs user sys kb < <(tail -n 1 "$work/time")
   bytes=$(stat -c %s "$work/hardening.toml")
   python3 -c "
 n, s, cpu, kb, b = $n, $secs, $user + $sys, $kb, $bytes
