@@ -6,6 +6,8 @@ Usage: make-spec.py N > hardening.toml
 Every service has the App-Oint example's shape: endpoints, resources,
 metric names, an SLO with two latency objectives, autoscaling and a
 business metric; the alerting has four receivers and per-severity routes.
+Ports repeat every 40,000 services (there are 65,535): a larger spec is
+refused for its port conflicts, after every check has run.
 """
 import sys
 
@@ -28,7 +30,7 @@ for i in range(n):
         '[[service]]',
         f'name = "{name}"',
         f'image = "registry.digitalocean.com/bench/{name}:1.0.0"',
-        f'port = {20000 + i}',
+        f'port = {20000 + i % 40000}',
         'team = "backend"',
         'endpoints = { health = "/health", liveness = "/liveness", readiness = "/readiness", metrics = "/metrics" }',
         'resources = { cpu = "500m", memory = "512Mi" }',

@@ -48,6 +48,15 @@ codes! {
     OutOfRange => "out-of-range",
     /// A secret written as a literal instead of an `env`/`file` reference.
     PlaintextSecret => "plaintext-secret",
+    /// A value shaped like a credential (a token, a key, a URL with a
+    /// password) in any text field: found by [`crate::secrets`].
+    Credential => "credential",
+    /// Nesting deeper than harden reads (TOML tables and arrays, PromQL
+    /// parentheses): refused before any recursion could run out of stack.
+    TooDeep => "too-deep",
+    /// A value longer than harden reads in bounded time (a PromQL
+    /// expression's length or number of terms).
+    TooLarge => "too-large",
     /// harden failed on its own account (a bug to report), not the spec's.
     Internal => "internal",
 
@@ -106,6 +115,14 @@ codes! {
     /// in how each instance's metrics leave it (App Platform cannot scrape
     /// instances one by one).
     UnscrapableInstances => "unscrapable-instances",
+}
+
+impl Code {
+    /// Whether a problem of this kind is about a secret's value: its value
+    /// is masked wherever a diagnostic would show it.
+    pub const fn masks_value(self) -> bool {
+        matches!(self, Code::PlaintextSecret | Code::Credential)
+    }
 }
 
 impl fmt::Display for Code {

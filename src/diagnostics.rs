@@ -10,10 +10,12 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 
 use crate::codes::Code;
+use crate::secrets;
 use crate::source::{SourceFile, SpanIndex};
 
 /// Where a label points.
@@ -128,12 +130,84 @@ fn resolve(at: &At, index: &SpanIndex) -> Range<usize> {
     }
 }
 
+/// The spec's text as miette reads it, with an index of where each line
+/// starts: a frame is read from a window of a few lines around its span,
+/// so rendering many diagnostics stays linear in the text (miette's own
+/// reading scans from the start of the text for every frame).
+#[derive(Debug)]
+struct Text {
+    name: String,
+    text: Arc<String>,
+    line_starts: Arc<Vec<usize>>,
+}
+
+impl Text {
+    fn new(name: String, text: String) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Text {
+            name,
+            text: Arc::new(text),
+            line_starts: Arc::new(line_starts),
+        }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.line_starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
+    }
+}
+
+impl Clone for Text {
+    fn clone(&self) -> Self {
+        Text {
+            name: self.name.clone(),
+            text: Arc::clone(&self.text),
+            line_starts: Arc::clone(&self.line_starts),
+        }
+    }
+}
+
+impl SourceCode for Text {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let first = self.line_of(span.offset()).saturating_sub(before + 1);
+        let last = self.line_of(span.offset() + span.len()) + after + 2;
+        let start = self.line_starts[first];
+        let end = self
+            .line_starts
+            .get(last)
+            .copied()
+            .unwrap_or(self.text.len());
+        let window = self
+            .text
+            .as_bytes()
+            .get(start..end)
+            .ok_or(MietteError::OutOfBounds)?;
+        let local = SourceSpan::new((span.offset().saturating_sub(start)).into(), span.len());
+        let contents = window.read_span(&local, before, after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            contents.data(),
+            (contents.span().offset() + start, contents.span().len()).into(),
+            contents.line() + first,
+            contents.column(),
+            contents.line_count() + first,
+        )))
+    }
+}
+
 /// A [`Problem`] bound to its source text, ready for miette.
 #[derive(Debug)]
 pub struct Located {
     problem: Problem,
     spans: Vec<Range<usize>>,
-    source: NamedSource<Arc<String>>,
+    source: Text,
 }
 
 impl fmt::Display for Located {
@@ -184,19 +258,94 @@ impl Diagnostic for Located {
 pub fn locate(mut problems: Vec<Problem>, file: &SourceFile, index: &SpanIndex) -> Vec<Located> {
     problems.sort_by_key(|p| p.first_offset(index));
     problems.dedup();
-    let source = NamedSource::new(file.name.clone(), Arc::new(file.text.clone()));
+    // No secret is shown: not in the frame of its own problem, not as
+    // another's context line, not quoted in any message.
+    let mut hidden: Vec<Range<usize>> = secrets::find_all(&file.text)
+        .into_iter()
+        .map(|f| f.range)
+        .collect();
+    for problem in problems.iter().filter(|p| p.code.masks_value()) {
+        for label in &problem.labels {
+            if !matches!(label.at, At::Key(_)) {
+                hidden.push(unquoted(&file.text, resolve(&label.at, index)));
+            }
+        }
+    }
+    let values: Vec<String> = hidden
+        .iter()
+        .filter_map(|r| file.text.get(r.clone()))
+        .filter(|v| v.len() >= 4)
+        .map(str::to_string)
+        .collect();
+    for problem in &mut problems {
+        redact(&mut problem.message, &values);
+        if let Some(help) = &mut problem.help {
+            redact(help, &values);
+        }
+        for label in &mut problem.labels {
+            redact(&mut label.text, &values);
+        }
+    }
+    let text = secrets::mask(&file.text, &hidden);
+    let source = Text::new(file.name.clone(), text);
     problems
         .into_iter()
         .map(|problem| Located {
             spans: problem
                 .labels
                 .iter()
-                .map(|l| resolve(&l.at, index))
+                .map(|l| drawable(&file.text, resolve(&l.at, index)))
                 .collect(),
             problem,
             source: source.clone(),
         })
         .collect()
+}
+
+/// The widest column or span miette is given to draw: it pads to a span's
+/// column with a format width, which panics past 65,535.
+const MAX_DRAWN_COLUMNS: usize = 4096;
+
+/// `span`, drawable: one that starts far along a very long line points at
+/// the line's start instead, and none is wider than [`MAX_DRAWN_COLUMNS`].
+fn drawable(text: &str, span: Range<usize>) -> Range<usize> {
+    let start = span.start.min(text.len());
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let start = if start - line_start > MAX_DRAWN_COLUMNS {
+        line_start
+    } else {
+        start
+    };
+    let mut end = span
+        .end
+        .clamp(start, text.len())
+        .min(start + MAX_DRAWN_COLUMNS);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    start..end
+}
+
+/// A value's span without its quotes, so the frame shows `"****"`.
+fn unquoted(text: &str, span: Range<usize>) -> Range<usize> {
+    let Some(value) = text.get(span.clone()) else {
+        return span;
+    };
+    for quote in ["\"\"\"", "'''", "\"", "'"] {
+        if value.len() >= 2 * quote.len() && value.starts_with(quote) && value.ends_with(quote) {
+            return span.start + quote.len()..span.end - quote.len();
+        }
+    }
+    span
+}
+
+/// Every occurrence of a hidden value in `text` replaced by `****`.
+fn redact(text: &mut String, values: &[String]) {
+    for value in values {
+        if text.contains(value.as_str()) {
+            *text = text.replace(value.as_str(), "****");
+        }
+    }
 }
 
 /// How diagnostics are drawn.

@@ -6,7 +6,7 @@
 
 pub(crate) mod escape;
 pub(crate) mod parse_back;
-mod promql;
+pub(crate) mod promql;
 mod templates;
 
 pub use templates::Templates;

@@ -8,7 +8,7 @@
 //! [`output`] (write or diff); [`check`] reports whether a tree and a
 //! running system are what the spec says. [`load`] runs the front half;
 //! [`cli`] is the command line; [`explain`] prints what the alerts mean in
-//! numbers; [`codes`] lists every diagnostic; [`vocab`] holds the words
+//! numbers; [`codes`] lists every diagnostic; [`secrets`] says what a credential looks like; [`vocab`] holds the words
 //! several outputs share. See ARCHITECTURE.md.
 
 pub mod check;
@@ -21,6 +21,7 @@ pub mod load;
 pub mod model;
 pub mod output;
 pub mod schema;
+pub mod secrets;
 pub mod source;
 pub mod spec;
 pub mod targets;

@@ -9,7 +9,8 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
 use crate::codes::Code;
-use crate::diagnostics::{Label, Problem, did_you_mean};
+use crate::diagnostics::{At, Label, Problem, did_you_mean};
+use crate::secrets;
 use crate::source::{SpanIndex, push_pointer};
 use crate::spec;
 
@@ -77,10 +78,71 @@ pub fn check(document: &Value, index: &SpanIndex) -> Vec<Problem> {
             )];
         }
     };
-    errors(validator, document)
+    let mut found: Vec<Problem> = errors(validator, document)
         .iter()
         .flat_map(|e| problems(e, schema, index))
-        .collect()
+        .collect();
+    let refused: Vec<String> = found
+        .iter()
+        .filter(|p| p.code == Code::PlaintextSecret)
+        .flat_map(|p| &p.labels)
+        .filter_map(|l| match &l.at {
+            At::Value(pointer) => Some(pointer.clone()),
+            _ => None,
+        })
+        .collect();
+    found.extend(credentials(document, &refused));
+    found
+}
+
+/// A [`Code::Credential`] for every text value shaped like a credential
+/// ([`secrets::find`]), in any field: a user name, a URL, a label, an
+/// expression. Values already refused as plain-text secrets are skipped.
+/// The walk keeps its own stack: no recursion, however deep the document.
+pub fn credentials(document: &Value, skip: &[String]) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(String, &Value)> = vec![(String::new(), document)];
+    while let Some((pointer, value)) = stack.pop() {
+        match value {
+            Value::String(text) => {
+                if let Some(found) = secrets::find(text)
+                    && !skip.contains(&pointer)
+                {
+                    out.push(credential(&pointer, found.what));
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate().rev() {
+                    stack.push((push_pointer(&pointer, &i.to_string()), item));
+                }
+            }
+            Value::Object(map) => {
+                for (key, item) in map.iter().rev() {
+                    stack.push((push_pointer(&pointer, key), item));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn credential(pointer: &str, what: &str) -> Problem {
+    let path = toml_path(pointer);
+    let help = if what.starts_with("a URL") {
+        "write the URL without the credential and give it to the software by environment variable or file; remove it from the spec and rotate it: it may already be in git history"
+    } else {
+        "remove it from the spec and rotate it: it may already be in git history; a secret is named by environment variable or file (`{ env = \"NAME\" }`, `{ file = \"/run/secrets/name\" }`) where the key takes one"
+    };
+    Problem::new(
+        Code::Credential,
+        format!("`{path}` holds what looks like {what}"),
+    )
+    .with_label(Label::value(
+        pointer,
+        "a credential must never be written in the spec (masked here)",
+    ))
+    .with_help(help)
 }
 
 /// The schema and its validator, built once per process.
@@ -222,6 +284,20 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
             let _ = kind;
             vec![secret_literal(&pointer, &key, found)]
         }
+        // `nan` and `inf` reach the schema as their text.
+        ValidationErrorKind::Type { .. } if found == "float" && error.instance().is_string() => {
+            let written = error.instance().as_str().unwrap_or_default();
+            vec![
+                Problem::new(
+                    Code::OutOfRange,
+                    format!("`{path}` is `{written}`, not a number harden can use"),
+                )
+                .with_label(Label::value(pointer.clone(), "not a finite number"))
+                .with_help(
+                    "write a finite number; see schema/hardening.schema.json for this key's range",
+                ),
+            ]
+        }
         // An integer beyond 64 bits reaches the schema as its digits.
         ValidationErrorKind::Type { .. } if found == "integer" => {
             vec![
@@ -274,7 +350,11 @@ fn problems(error: &ValidationError<'_>, schema: &Value, index: &SpanIndex) -> V
             let rule = definition
                 .and_then(spec::string_rule)
                 .unwrap_or("a value of the documented form");
-            let shown = error.instance().as_str().map(quote).unwrap_or_default();
+            let shown = match error.instance().as_str() {
+                Some(v) if secrets::find(v).is_some() => "it looks like a credential".to_string(),
+                Some(v) => quote(v),
+                None => String::new(),
+            };
             vec![
                 Problem::new(
                     Code::InvalidValue,
@@ -376,7 +456,7 @@ fn not_one_of(pointer: &str, path: &str, given: Option<&str>, options: &[&str]) 
 
 /// A secret given as a literal string instead of a reference.
 fn secret_literal(pointer: &str, key: &str, found: &str) -> Problem {
-    let env = suggested_env(key);
+    let (env, file) = suggested_env(pointer, key);
     let (message, label) = if found == "string" {
         (
             format!("`{key}` holds a secret in plain text"),
@@ -394,19 +474,24 @@ fn secret_literal(pointer: &str, key: &str, found: &str) -> Problem {
     Problem::new(Code::PlaintextSecret, message)
         .with_label(Label::value(pointer, label))
         .with_help(format!(
-            "name it by environment variable, `{key} = {{ env = \"{env}\" }}`, or by file, `{key} = {{ file = \"/run/secrets/{}\" }}`",
-            key.replace('_', "-")
+            "name it by environment variable, `{key} = {{ env = \"{env}\" }}`, or by file, `{key} = {{ file = \"/run/secrets/{file}\" }}`"
         ))
 }
 
-/// The conventional environment variable for a secret key, for hints.
-fn suggested_env(key: &str) -> &'static str {
-    match key {
-        "webhook_url" => "SLACK_WEBHOOK_URL",
-        "routing_key" => "PAGERDUTY_ROUTING_KEY",
-        "password" => "SMTP_PASSWORD",
-        _ => "WEBHOOK_URL",
-    }
+/// The conventional environment variable and secret file name for the
+/// secret at `pointer`, for hints: a Redis password is `REDIS_PASSWORD`, an
+/// email receiver's `SMTP_PASSWORD`.
+fn suggested_env(pointer: &str, key: &str) -> (String, String) {
+    let env = match (pointer.starts_with("/service/"), key) {
+        (true, "password") => "REDIS_PASSWORD".to_string(),
+        (_, "webhook_url") => "SLACK_WEBHOOK_URL".to_string(),
+        (_, "routing_key") => "PAGERDUTY_ROUTING_KEY".to_string(),
+        (_, "password") => "SMTP_PASSWORD".to_string(),
+        (_, "token") => "WEBHOOK_TOKEN".to_string(),
+        (_, other) => other.to_ascii_uppercase(),
+    };
+    let file = env.to_ascii_lowercase().replace('_', "-");
+    (env, file)
 }
 
 fn out_of_range(pointer: &str, path: &str, bound: String) -> Problem {

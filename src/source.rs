@@ -85,6 +85,9 @@ pub fn parse(text: &str) -> Result<(Value, SpanIndex), Vec<Problem>> {
         return Err(errors
             .iter()
             .map(|e| {
+                if e.message().contains("recursion") {
+                    return too_deep(text, e.span());
+                }
                 let span = e.span().unwrap_or(0..0);
                 Problem::new(
                     Code::Syntax,
@@ -97,7 +100,7 @@ pub fn parse(text: &str) -> Result<(Value, SpanIndex), Vec<Problem>> {
     }
     let mut index = SpanIndex::default();
     let span = root.span();
-    let value = table_to_json(root.get_ref(), "", &mut index);
+    let value = table_to_json(root.get_ref(), "", &mut index, text);
     index.places.insert(
         String::new(),
         Place {
@@ -109,15 +112,68 @@ pub fn parse(text: &str) -> Result<(Value, SpanIndex), Vec<Problem>> {
     Ok((value, index))
 }
 
+/// The TOML parser's recursion limit, reached by a key of too many dotted
+/// parts (`a.b.c…`, a header or a key) or by nested arrays and inline tables.
+/// The parser gives the place for the second, none for the first: then it
+/// is the line whose key has the most parts, or that nests brackets deepest.
+fn too_deep(text: &str, span: Option<Range<usize>>) -> Problem {
+    let mut deepest = (0usize, 0..0);
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let depth = nesting(line);
+        if depth > deepest.0 {
+            let trimmed = line.trim_end();
+            let start = offset + (line.len() - line.trim_start().len());
+            deepest = (depth, start..offset + trimmed.len());
+        }
+        offset += line.len();
+    }
+    Problem::new(
+        Code::TooDeep,
+        format!("this line nests {} levels deep: more than harden reads", deepest.0),
+    )
+    .with_label(Label::span(
+        span.filter(|s| s.start > 0).unwrap_or(deepest.1),
+        "nested too deeply",
+    ))
+    .with_help("a spec's tables nest a few levels at most; write this key with fewer dotted parts, or fewer nested arrays and tables")
+}
+
+/// How deep one line nests: the dots of its key, or its open brackets,
+/// outside quoted strings.
+fn nesting(line: &str) -> usize {
+    let (mut dots, mut open, mut deepest) = (0usize, 0usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut in_value = false;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '#') => break,
+            (None, '=') => in_value = true,
+            (None, '.') if !in_value || open > 0 => dots += 1,
+            (None, '[' | '{') => {
+                open += 1;
+                deepest = deepest.max(open);
+            }
+            (None, ']' | '}') => open = open.saturating_sub(1),
+            _ => {}
+        }
+    }
+    // `a.b.c` is three levels.
+    (dots + usize::from(dots > 0)).max(deepest)
+}
+
 fn first_line(message: &str) -> &str {
     message.lines().next().unwrap_or(message).trim_end()
 }
 
-fn table_to_json(table: &DeTable<'_>, pointer: &str, index: &mut SpanIndex) -> Value {
+fn table_to_json(table: &DeTable<'_>, pointer: &str, index: &mut SpanIndex, text: &str) -> Value {
     let mut map = Map::new();
     for (key, value) in table.iter() {
         let child = push_pointer(pointer, key.get_ref());
-        let json = value_to_json(value.get_ref(), &child, index);
+        let json = value_to_json(value.get_ref(), value.span(), &child, index, text);
         index.places.insert(
             child,
             Place {
@@ -131,8 +187,24 @@ fn table_to_json(table: &DeTable<'_>, pointer: &str, index: &mut SpanIndex) -> V
     Value::Object(map)
 }
 
-fn value_to_json(value: &DeValue<'_>, pointer: &str, index: &mut SpanIndex) -> Value {
+fn value_to_json(
+    value: &DeValue<'_>,
+    span: Range<usize>,
+    pointer: &str,
+    index: &mut SpanIndex,
+    text: &str,
+) -> Value {
     match value {
+        // A multi-line string's line breaks are what the file's are; a
+        // CRLF file means the same as its LF copy (TOML lets a parser
+        // normalise them).
+        DeValue::String(s)
+            if text
+                .get(span)
+                .is_some_and(|raw| raw.starts_with("\"\"\"") || raw.starts_with("'''")) =>
+        {
+            Value::String(s.replace("\r\n", "\n"))
+        }
         DeValue::String(s) => Value::String(s.to_string()),
         DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
             .map(Value::from)
@@ -161,7 +233,7 @@ fn value_to_json(value: &DeValue<'_>, pointer: &str, index: &mut SpanIndex) -> V
                 .enumerate()
                 .map(|(i, item)| {
                     let child = push_pointer(pointer, &i.to_string());
-                    let json = value_to_json(item.get_ref(), &child, index);
+                    let json = value_to_json(item.get_ref(), item.span(), &child, index, text);
                     index.places.insert(
                         child,
                         Place {
@@ -174,7 +246,7 @@ fn value_to_json(value: &DeValue<'_>, pointer: &str, index: &mut SpanIndex) -> V
                 })
                 .collect(),
         ),
-        DeValue::Table(t) => table_to_json(t, pointer, index),
+        DeValue::Table(t) => table_to_json(t, pointer, index, text),
     }
 }
 
@@ -200,6 +272,24 @@ mod tests {
     fn syntax_errors_are_all_reported_with_spans() {
         let errors = parse("a = \nb = = 2\n").expect_err("invalid TOML");
         assert!(!errors.is_empty());
+    }
+
+    #[test]
+    fn a_key_too_deep_is_reported_at_its_line() {
+        let text = format!(
+            "[project]\nname = \"x\"\n\n{} = 1\n",
+            vec!["a"; 5000].join(".")
+        );
+        let errors = parse(&text).expect_err("too deep");
+        assert_eq!(errors[0].code, Code::TooDeep);
+        let Some(Label {
+            at: crate::diagnostics::At::Span(span),
+            ..
+        }) = errors[0].labels.first()
+        else {
+            panic!("no span");
+        };
+        assert_eq!(span.start, text.find("a.a").expect("key"));
     }
 
     #[test]

@@ -22,6 +22,10 @@ pub fn matcher(label: &str, value: &str) -> String {
     format!("{label}=\"{}\"", promql_str(value))
 }
 
+/// The name of the project's overview dashboard
+/// (`grafana/dashboards/overview.json`), which no service may take.
+pub const OVERVIEW_DASHBOARD: &str = "overview";
+
 /// The uid of the project's overview dashboard.
 pub const OVERVIEW_UID: &str = "harden-overview";
 

@@ -61,43 +61,6 @@ pub(crate) fn env_refs(value: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
-/// Shapes of credentials that should never be in a repository.
-pub(crate) fn secret_pattern(line: &str) -> Option<&'static str> {
-    let after = |needle: &str| {
-        line.match_indices(needle)
-            .map(|(i, m)| &line[i + m.len()..])
-            .collect::<Vec<_>>()
-    };
-    if after("hooks.slack.com/services/")
-        .iter()
-        .any(|rest| rest.starts_with(|c: char| c.is_ascii_alphanumeric()))
-    {
-        return Some("a Slack webhook URL");
-    }
-    if ["xoxb-", "xoxp-", "xoxa-"].iter().any(|p| {
-        after(p).iter().any(|rest| {
-            rest.chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
-                .count()
-                >= 10
-        })
-    }) {
-        return Some("a Slack token");
-    }
-    if line.contains("-----BEGIN") && line.contains("PRIVATE KEY-----") {
-        return Some("a private key");
-    }
-    if after("AKIA").iter().any(|rest| {
-        rest.len() >= 16
-            && rest[..16]
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    }) {
-        return Some("an AWS access key id");
-    }
-    None
-}
-
 /// Every regular file under `dir`, relative, sorted; `.git` and `target`
 /// left out.
 pub(crate) fn walk(dir: &Path) -> Vec<String> {
@@ -165,7 +128,8 @@ pub(crate) fn secrets(model: &Model, tree: &Tree<'_>) -> Check {
             }
         }
         for (n, line) in text.lines().enumerate() {
-            if let Some(what) = secret_pattern(line) {
+            if let Some(found) = crate::secrets::find(line) {
+                let what = found.what;
                 problems.push(format!("{path} line {} looks like {what}", n + 1));
             }
         }
@@ -204,33 +168,4 @@ pub(crate) fn secrets(model: &Model, tree: &Tree<'_>) -> Check {
         problems,
         "remove the value, rotate the credential (it may be in git history), and name it by environment variable or file in the spec",
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credential_shapes_are_found_and_placeholders_are_not() {
-        assert_eq!(
-            secret_pattern("url: https://hooks.slack.com/services/T000/B000/XXXX"),
-            Some("a Slack webhook URL")
-        );
-        assert_eq!(
-            secret_pattern("see hooks.slack.com/services/ for the format"),
-            None
-        );
-        assert_eq!(
-            secret_pattern("key: AKIAIOSFODNN7EXAMPLE"),
-            Some("an AWS access key id")
-        );
-        assert_eq!(
-            secret_pattern("-----BEGIN RSA PRIVATE KEY-----"),
-            Some("a private key")
-        );
-        assert_eq!(
-            secret_pattern("api_url_file: /run/secrets/slack-webhook-url"),
-            None
-        );
-    }
 }

@@ -99,7 +99,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         let board = cache::dashboard(model, svc, redis).map_err(|e| e.at(&path))?;
         render_dashboard(out, &path, &board)?;
     }
-    let path = dashboard_path("overview");
+    let path = dashboard_path(crate::vocab::OVERVIEW_DASHBOARD);
     let board = overview::dashboard(model, &services).map_err(|e| e.at(&path))?;
     render_dashboard(out, &path, &board)
 }

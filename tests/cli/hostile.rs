@@ -36,6 +36,15 @@ fn check_text(text: &str) {
             );
             let rendered = render(&diagnostics, Style::plain());
             assert!(rendered.contains("harden::"), "{rendered}");
+            // No credential in the spec is printed back.
+            for found in harden::secrets::find_all(text) {
+                let value = &text[found.range];
+                assert!(
+                    value.len() < 8 || !rendered.contains(value),
+                    "{} printed:\n{rendered}",
+                    found.what
+                );
+            }
         }
     }
 }
@@ -59,7 +68,32 @@ fn hostile_string() -> impl Strategy<Value = String> {
         Just("x".repeat(5000)),
         Just("- item".to_string()),
         Just("".to_string()),
+        deep_or_long(),
     ]
+}
+
+/// Deep nesting and long repeats, past harden's depth and size limits
+/// (PromQL: 32 levels, 4,096 bytes) and the TOML parser's, so that the
+/// refusals, not a stack overflow or a hang, are what is reached.
+fn deep_or_long() -> impl Strategy<Value = String> {
+    let n = prop_oneof![1usize..64, 64usize..5_000, 5_000usize..100_000];
+    (n, 0usize..6).prop_map(|(n, kind)| match kind {
+        0 => format!("{}1{}", "(".repeat(n), ")".repeat(n)),
+        1 => format!("{}x{}", "sum(".repeat(n), ")".repeat(n)),
+        2 => format!("1{}", " + 1".repeat(n)),
+        3 => format!("x{}", "{a=\"b\"}[5m]".repeat(n)),
+        4 => "ab".repeat(n),
+        _ => format!("xoxb-{}", "0123456789".repeat(n.min(500))),
+    })
+}
+
+/// TOML values and keys nested deeply: arrays, inline tables, dotted keys.
+fn deep_toml() -> impl Strategy<Value = String> {
+    (prop_oneof![1usize..64, 64usize..100_000], 0usize..3).prop_map(|(n, kind)| match kind {
+        0 => format!("x = {}{}", "[".repeat(n), "]".repeat(n)),
+        1 => format!("x = {}1{}", "{a=".repeat(n), "}".repeat(n)),
+        _ => format!("{} = 1", vec!["a"; n].join(".")),
+    })
 }
 
 /// A TOML value of any type, hostile where it is a string.
@@ -92,6 +126,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (any::<usize>(), toml_value()).prop_map(|(i, v)| Mutation::ReplaceValue(i, v)),
         (any::<usize>(), ("[a-z_]{1,12}", toml_value()))
             .prop_map(|(i, (k, v))| Mutation::Insert(i, format!("{k} = {v}"))),
+        (any::<usize>(), deep_toml()).prop_map(|(i, line)| Mutation::Insert(i, line)),
     ]
 }
 
@@ -167,6 +202,18 @@ proptest! {
             .replace("title = \"Bookings per minute\"", &format!("title = {value}"))
             .replace("command = \"flutter build web --release\"", &format!("command = {value}"))
             .replace("body = { slot = \"next-available\" }", &format!("body = {{ slot = {value} }}"));
+        check_text(&text);
+    }
+
+    /// A business metric's PromQL of any depth and length is accepted or
+    /// refused in bounded time, never a stack overflow.
+    #[test]
+    fn deep_and_long_promql_is_bounded(expr in deep_or_long()) {
+        let value = toml::Value::String(expr).to_string();
+        let text = example_text().replace(
+            "expr = \"sum(rate(appointments_booked_total[5m])) * 60\"",
+            &format!("expr = {value}"),
+        );
         check_text(&text);
     }
 }

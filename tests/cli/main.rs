@@ -12,6 +12,7 @@ mod support;
 mod targets;
 
 mod backup;
+mod bounds;
 mod cache;
 mod check;
 mod concurrency;
@@ -26,4 +27,6 @@ mod hostile;
 mod init_and_schema;
 mod injection;
 mod ownership;
+mod parity;
 mod saturation;
+mod secrets;

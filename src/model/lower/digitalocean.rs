@@ -89,11 +89,11 @@ impl Lower {
                 project_region: None,
             });
         }
-        if !app.starts_with(|c: char| c.is_ascii_lowercase()) {
+        if app.len() < 2 || !app.starts_with(|c: char| c.is_ascii_lowercase()) {
             self.invalid(
                 app_pointer,
                 format!("App Platform cannot name an app `{app}`"),
-                "App Platform app names start with a letter; set `app` in [platform.digitalocean]",
+                "App Platform app names start with a letter and have at least 2 characters; set `app` in [platform.digitalocean]",
             );
         }
         if let Some(long) = apps.iter().find(|a| a.name.len() > 32) {
@@ -110,11 +110,13 @@ impl Lower {
         for (i, spec_service, http) in lowered_http(specs, services) {
             let at = format!("/service/{i}");
             let name = spec_service.name.as_str();
-            if name.len() > 32 || !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            if !(2..=32).contains(&name.len())
+                || !name.starts_with(|c: char| c.is_ascii_lowercase())
+            {
                 self.invalid(
                     &format!("{at}/name"),
                     format!("App Platform cannot name a component `{name}`"),
-                    "App Platform component names start with a letter and have at most 32 characters",
+                    "App Platform component names start with a letter and have 2 to 32 characters",
                 );
             }
             let Some(http) = http else {

@@ -2,6 +2,7 @@
 //! business metrics.
 
 use super::*;
+use crate::engine::promql::{self, MAX_EXPR_BYTES, MAX_EXPR_DEPTH};
 
 impl Lower {
     pub(super) fn http_service(
@@ -266,6 +267,24 @@ impl Lower {
         let mut out = Vec::new();
         for (i, m) in metrics.iter().enumerate() {
             let at = format!("{pointer}/business_metric/{i}/expr");
+            if let Err(bound) = promql::bounded(m.expr.as_str(), MAX_EXPR_BYTES, MAX_EXPR_DEPTH) {
+                let problem = match bound {
+                    promql::Bound::TooLong(n) => Problem::new(
+                        Code::TooLarge,
+                        format!("the PromQL expression is {n} bytes long, more than {MAX_EXPR_BYTES}"),
+                    )
+                    .with_label(Label::value(at, "too long")),
+                    promql::Bound::TooDeep(_) => Problem::new(
+                        Code::TooDeep,
+                        format!("the PromQL expression nests more than {MAX_EXPR_DEPTH} levels of brackets"),
+                    )
+                    .with_label(Label::value(at, "nested too deeply")),
+                };
+                self.report(problem.with_help(
+                    "a business metric is one query a dashboard graphs; record a long or deep expression as a Prometheus recording rule and graph its name",
+                ));
+                continue;
+            }
             if let Err(e) = promql_parser::parser::parse(m.expr.as_str()) {
                 self.report(
                     Problem::new(Code::InvalidPromql, "the PromQL expression does not parse")

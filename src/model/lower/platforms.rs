@@ -54,12 +54,9 @@ impl Lower {
         if kubernetes.is_some() {
             // A Service's name is an RFC 1035 label: the API server refuses
             // one that starts with a digit (a schema check does not).
-            for (i, spec_service) in specs.iter().enumerate() {
+            for (i, spec_service, http) in lowered_http(specs, services) {
                 let name = spec_service.name.as_str();
-                let http = services
-                    .iter()
-                    .any(|s| s.name == name && s.http().is_some());
-                if http && name.starts_with(|c: char| c.is_ascii_digit()) {
+                if http.is_some() && name.starts_with(|c: char| c.is_ascii_digit()) {
                     self.invalid(
                         &format!("/service/{i}/name"),
                         format!("Kubernetes cannot name a Service `{name}`"),
@@ -71,28 +68,29 @@ impl Lower {
         // What harden runs beside the services, by name, on every platform
         // that has services: a backed-up database's backup job, a cache's
         // exporter, and the Pushgateway the backups report to.
-        let mut beside: Vec<(String, String)> = Vec::new();
+        // By name: one look-up per service keeps this linear.
+        let mut beside: HashMap<String, String> = HashMap::new();
         for s in services {
             if s.backup().is_some() {
-                beside.push((
+                beside.insert(
                     format!("{}-backup", s.name),
                     format!("{}'s backup job", s.name),
-                ));
-                beside.push((
+                );
+                beside.insert(
                     "pushgateway".to_string(),
                     "the backups' Pushgateway".to_string(),
-                ));
+                );
             }
             if s.redis().is_some() {
-                beside.push((
+                beside.insert(
                     format!("{}-exporter", s.name),
                     format!("{}'s Redis exporter", s.name),
-                ));
+                );
             }
         }
         for (i, spec_service) in specs.iter().enumerate() {
             let name = spec_service.name.as_str();
-            if let Some((_, what)) = beside.iter().find(|(n, _)| n == name) {
+            if let Some(what) = beside.get(name) {
                 self.report(
                     Problem::new(
                         Code::ReservedName,

@@ -11,6 +11,16 @@ impl Lower {
         project: &Project,
     ) -> Option<Service> {
         let applies = |kinds: &[ServiceKind]| kinds.contains(&s.kind);
+        if s.name.as_str() == crate::vocab::OVERVIEW_DASHBOARD {
+            self.report(
+                Problem::new(
+                    Code::ReservedName,
+                    format!("the service name `{}` is taken by the overview dashboard", s.name.as_str()),
+                )
+                .with_label(Label::value(format!("{pointer}/name"), "taken by the overview dashboard"))
+                .with_help("grafana/dashboards/overview.json is the project's overview, beside one dashboard per service; rename the service"),
+            );
+        }
         use ServiceKind::*;
         // Keys that only some kinds take.
         let keyed: [(&str, bool, &[ServiceKind], &str); 20] = [
@@ -101,6 +111,14 @@ impl Lower {
                 .http_service(pointer, s, project)
                 .map(|h| Workload::Http(Box::new(h))),
             Static => match &s.build {
+                Some(b) if b.output_dir.as_str().split('/').any(|part| part == "..") => {
+                    self.invalid(
+                        &format!("{pointer}/build/output_dir"),
+                        format!("`{}` leaves the repository", b.output_dir.as_str()),
+                        "give the build's output directory relative to the repository root, without `..`",
+                    );
+                    None
+                }
                 Some(b) => Some(Workload::Static(StaticSite {
                     build_command: b.command.as_ref().map(|c| c.as_str().to_string()),
                     output_dir: b.output_dir.as_str().trim_end_matches('/').to_string(),

@@ -44,7 +44,21 @@ impl Lower {
         let mut latency = Vec::new();
         for (i, l) in s.latency.iter().enumerate() {
             let at = format!("{pointer}/latency/{i}");
-            let percentile = Decimal::parse(&l.percentile.to_string()).ok();
+            let written = l.percentile.to_string();
+            // promtool evaluates the quantile as a float: past three
+            // decimals its answer and the test's exact one part.
+            if written
+                .split_once('.')
+                .is_some_and(|(_, decimals)| decimals.len() > MAX_PERCENTILE_DECIMALS)
+            {
+                self.invalid(
+                    &format!("{at}/percentile"),
+                    format!("p{written} has more than {MAX_PERCENTILE_DECIMALS} decimals"),
+                    "use a percentile such as 99.9 or 99.999",
+                );
+                continue;
+            }
+            let percentile = Decimal::parse(&written).ok();
             let Some(percentile) = percentile.filter(|p| *p < Decimal::HUNDRED) else {
                 self.invalid(
                     &format!("{at}/percentile"),
@@ -137,6 +151,9 @@ fn div_rounded(num: Decimal, den: u64, places: u32) -> Option<Decimal> {
     let q = n.checked_mul(2)?.checked_add(d)? / d.checked_mul(2)?;
     Decimal::from_parts(q, places)
 }
+
+/// The most decimals a latency percentile may have (p99.999).
+const MAX_PERCENTILE_DECIMALS: usize = 3;
 
 #[cfg(test)]
 mod tests {
