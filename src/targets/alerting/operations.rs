@@ -338,8 +338,8 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
                     .into(),
             );
         } else {
-            lines.push("# No RegionDown alert is generated (no service has scrape targets in two regions):".into());
-            lines.push("# watch TargetDown and the service's error ratio instead, and add [service.targets] per region".into());
+            lines.push("# No RegionDown alert is generated: each region's Prometheus discovers only its own replicas.".into());
+            lines.push("# Watch TargetDown in the primary's Prometheus and the error ratio in the other regions' instead".into());
         }
         if let Some(lt) = &model.load_test
             && let Some((_, url)) = lt.environments.iter().find(|(n, _)| n == "production")
