@@ -13,12 +13,8 @@
 # tree (to compare with an older build on the same machine at the same time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -n "${HARDEN_BIN:-}" ]; then
-  bin=$(realpath "$HARDEN_BIN")
-else
-  cargo build --release --locked -q
-  bin="$PWD/target/release/harden"
-fi
+# shellcheck source=bench/harden-bin.sh
+. bench/harden-bin.sh
 work=$(mktemp -d)
 shm=$(mktemp -d /dev/shm/harden-bench.XXXXXX 2>/dev/null || true)
 trap 'rm -rf "$work" ${shm:+"$shm"}' EXIT

@@ -9,12 +9,8 @@
 # HARDEN_BIN=path/to/harden measures that binary instead of building this tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -n "${HARDEN_BIN:-}" ]; then
-  bin=$(realpath "$HARDEN_BIN")
-else
-  cargo build --release --locked -q
-  bin="$PWD/target/release/harden"
-fi
+# shellcheck source=bench/harden-bin.sh
+. bench/harden-bin.sh
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 sizes=("$@")

@@ -37,12 +37,6 @@ pub const PART_OF_LABEL: &str = "app.kubernetes.io/part-of";
 /// Where Kubernetes mounts a pod's ServiceAccount token and cluster CA.
 const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount/";
 
-/// The in-cluster Prometheus's configuration path (for the manifests that
-/// mount it).
-pub fn path() -> &'static str {
-    PATH
-}
-
 /// `kube-state-metrics.<namespace>.svc:8080`.
 pub fn kube_state_metrics_address(namespace: &str) -> String {
     format!("{KUBE_STATE_METRICS}.{namespace}.svc:{KUBE_STATE_METRICS_PORT}")
