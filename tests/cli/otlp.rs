@@ -5,8 +5,8 @@
 //! cannot scrape one by one, so each pushes OTLP to the Compose stack's
 //! Prometheus through the generated https gateway (`otlp-gateway/Caddyfile`).
 //! Prometheus runs the generated `prometheus/prometheus.yml` unchanged (its
-//! `otlp:` block, its rule files) with the receiver flag the generated
-//! `docker-compose.yml` gives it; Caddy runs the generated Caddyfile with
+//! `otlp:` block, its rule files) with every flag the generated
+//! `docker-compose.yml` gives it (paths and address made local); Caddy runs the generated Caddyfile with
 //! only its site (plain http on a loopback port: the test has no
 //! certificate) and its upstream (Prometheus's loopback port) changed.
 //!
@@ -64,20 +64,20 @@ fn app_platform_instances_push_through_the_gateway_and_the_rules_keep_them_apart
         config["otlp"]["translation_strategy"],
         "UnderscoreEscapingWithSuffixes"
     );
-    let mut prom_args = vec![
-        format!(
-            "--config.file={}",
-            out.join("prometheus/prometheus.yml").display()
-        ),
-        format!("--storage.tsdb.path={}", dir.path().join("data").display()),
-        format!("--web.listen-address=127.0.0.1:{prom_port}"),
-    ];
-    prom_args.extend(
-        flags
-            .iter()
-            .filter(|f| f.starts_with("--web.enable-"))
-            .map(|f| f.to_string()),
-    );
+    // Every flag the Compose file gives Prometheus (a 3.x Prometheus refuses
+    // one it does not know), with only the paths and the address local.
+    let local = |flag: &str| -> String {
+        let (name, _) = flag.split_once('=').unwrap_or((flag, ""));
+        match name {
+            "--config.file" => {
+                format!("{name}={}", out.join("prometheus/prometheus.yml").display())
+            }
+            "--storage.tsdb.path" => format!("{name}={}", dir.path().join("data").display()),
+            "--web.listen-address" => format!("{name}=127.0.0.1:{prom_port}"),
+            _ => flag.to_string(),
+        }
+    };
+    let prom_args: Vec<String> = flags.iter().map(|f| local(f)).collect();
     let mut prom = Proc::start("prometheus", dir.path(), &prometheus, &prom_args);
 
     // The generated gateway, serving plain http on loopback.
