@@ -11,7 +11,9 @@ pub(crate) mod check;
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
-use crate::model::{AlertKind, Alerting, Model, ReceiverChannel, Route, Severity, Tier};
+use crate::model::{
+    AlertKind, Alerting, Model, ReceiverChannel, Route, Severity, Tier, WebhookUrl,
+};
 use crate::output::FileMode;
 
 pub const PATH: &str = "alertmanager/alertmanager.yml";
@@ -85,7 +87,9 @@ struct Pagerduty {
 
 #[derive(Serialize)]
 struct Webhook {
-    url: String,
+    /// `url`, or `url_file` when the URL is a secret.
+    url: Option<String>,
+    url_file: Option<String>,
     token_file: Option<String>,
 }
 
@@ -301,8 +305,13 @@ fn receiver(r: &crate::model::Receiver) -> ReceiverContext {
             })
         }
         ReceiverChannel::Webhook { url, token } => {
+            let (url, url_file) = match url {
+                WebhookUrl::Plain(u) => (Some(u.clone()), None),
+                WebhookUrl::Secret(s) => (None, Some(s.file_path())),
+            };
             context.webhook = Some(Webhook {
-                url: url.clone(),
+                url,
+                url_file,
                 token_file: token.as_ref().map(|t| t.file_path()),
             })
         }

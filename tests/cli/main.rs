@@ -27,6 +27,7 @@ mod filesystem;
 mod hostile;
 mod init_and_schema;
 mod injection;
+mod otlp;
 mod ownership;
 mod parity;
 mod saturation;
