@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::annotations;
 use crate::check;
 use crate::diagnostics::{self, Located, Problem, Style};
 use crate::engine::{self, Templates};
@@ -35,6 +36,9 @@ enum Command {
         /// Treat warnings as errors (exit 2).
         #[arg(long)]
         deny_warnings: bool,
+        /// Output format: `github` prints each problem as a GitHub Actions annotation at its line.
+        #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+        format: ValidateFormat,
     },
     /// Write the generated files.
     Generate {
@@ -108,17 +112,28 @@ struct Target {
     deny_warnings: bool,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum ReportFormat {
     Markdown,
     Json,
     Junit,
+    /// GitHub Actions annotations: one per failed or warned check.
+    Github,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
     Json,
+    /// GitHub Actions annotations: one per drifted file.
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ValidateFormat {
+    Text,
+    /// GitHub Actions annotations at the spec's lines.
+    Github,
 }
 
 const DEFAULT_SPEC: &str = "hardening.toml";
@@ -129,7 +144,12 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate {
             spec,
             deny_warnings,
-        } => validate(&spec_path(spec), deny_warnings),
+            format,
+        } => validate(
+            &spec_path(spec),
+            deny_warnings,
+            Problems::annotated_if(format == ValidateFormat::Github),
+        ),
         Command::Generate { target, force } => generate(&target, force),
         Command::Diff { target, format } => diff(&target, format),
         Command::Explain { spec } => explain(&spec_path(spec)),
@@ -185,15 +205,53 @@ fn spec_path(spec: Option<PathBuf>) -> PathBuf {
     spec.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC))
 }
 
+/// How a command shows the spec's problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Problems {
+    /// Drawn for the terminal, on standard error.
+    Terminal,
+    /// Also one GitHub Actions annotation each, on standard output (`--format github`).
+    Annotated,
+    /// Annotated when they stop the run; warnings left to the caller (`check`
+    /// makes each a warned check, annotated once as such).
+    AnnotatedErrors,
+}
+
+impl Problems {
+    fn annotated_if(github: bool) -> Self {
+        if github {
+            Problems::Annotated
+        } else {
+            Problems::Terminal
+        }
+    }
+
+    /// Prints the annotations of `diagnostics` (`stopping`: they stop the run) when wanted.
+    fn annotate(self, diagnostics: &[Located], stopping: bool) {
+        if self == Problems::Annotated || (self == Problems::AnnotatedErrors && stopping) {
+            let workspace = annotations::workspace();
+            print!(
+                "{}",
+                annotations::for_diagnostics(diagnostics, workspace.as_deref())
+            );
+        }
+    }
+}
+
 /// Loads a spec, rendering its problems for the terminal. Warnings are
 /// printed to standard error (or, with `deny_warnings`, fail the load);
 /// the model comes back with them.
-fn load_model(path: &Path, deny_warnings: bool) -> Result<(Model, Vec<Located>), Failure> {
+fn load_model(
+    path: &Path,
+    deny_warnings: bool,
+    problems: Problems,
+) -> Result<(Model, Vec<Located>), Failure> {
     let loaded = load::load_all(path).map_err(|e| match e {
         LoadError::Read { path, detail } => Failure::Error(format!(
             "cannot read {path}: {detail}; pass the spec's path, or run `harden init` to write one"
         )),
         LoadError::Invalid(diagnostics) => {
+            problems.annotate(&diagnostics, true);
             let count = diagnostics
                 .iter()
                 .filter(|d| !d.problem().is_warning())
@@ -209,6 +267,7 @@ fn load_model(path: &Path, deny_warnings: bool) -> Result<(Model, Vec<Located>),
     })?;
     let n = loaded.warnings.len();
     if n > 0 {
+        problems.annotate(&loaded.warnings, deny_warnings);
         let mut text = diagnostics::render(&loaded.warnings, Style::for_stderr());
         if deny_warnings {
             text.push_str(&format!(
@@ -229,14 +288,18 @@ fn load_model(path: &Path, deny_warnings: bool) -> Result<(Model, Vec<Located>),
 }
 
 /// The spec, its output directory, its warning count and the output set it compiles to.
-fn compile(target: &Target) -> Result<(PathBuf, PathBuf, usize, OutputSet), Failure> {
-    let (spec, _, warnings, out, set) = compile_model(target)?;
+fn compile(
+    target: &Target,
+    problems: Problems,
+) -> Result<(PathBuf, PathBuf, usize, OutputSet), Failure> {
+    let (spec, _, warnings, out, set) = compile_model(target, problems)?;
     Ok((spec, out, warnings.len(), set))
 }
 
 /// [`compile`], keeping the model and the spec's warnings.
 fn compile_model(
     target: &Target,
+    problems: Problems,
 ) -> Result<(PathBuf, Model, Vec<Located>, PathBuf, OutputSet), Failure> {
     let spec = spec_path(target.spec.clone());
     // Compiling the templates does not need the model: it runs beside the
@@ -244,7 +307,7 @@ fn compile_model(
     // are reported before a template's.
     let (loaded, templates) = std::thread::scope(|scope| {
         let templates = scope.spawn(|| Templates::with_overrides(target.templates.as_deref()));
-        let loaded = load_model(&spec, target.deny_warnings);
+        let loaded = load_model(&spec, target.deny_warnings, problems);
         let templates = templates
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -261,8 +324,8 @@ fn compile_model(
     Ok((spec, model, warnings, out, set))
 }
 
-fn validate(spec: &Path, deny_warnings: bool) -> Result<ExitCode, Failure> {
-    let (model, warnings) = load_model(spec, deny_warnings)?;
+fn validate(spec: &Path, deny_warnings: bool, problems: Problems) -> Result<ExitCode, Failure> {
+    let (model, warnings) = load_model(spec, deny_warnings, problems)?;
     let http = model.services.iter().filter(|s| s.http().is_some()).count();
     println!(
         "{} is valid: project {}, {} service{} ({http} http), {} receiver{}{}",
@@ -278,13 +341,13 @@ fn validate(spec: &Path, deny_warnings: bool) -> Result<ExitCode, Failure> {
 }
 
 fn explain(spec: &Path) -> Result<ExitCode, Failure> {
-    let (model, _) = load_model(spec, false)?;
+    let (model, _) = load_model(spec, false, Problems::Terminal)?;
     print!("{}", crate::explain::render(&model));
     Ok(ExitCode::SUCCESS)
 }
 
 fn generate(target: &Target, force: bool) -> Result<ExitCode, Failure> {
-    let (spec, out, warnings, set) = compile(target)?;
+    let (spec, out, warnings, set) = compile(target, Problems::Terminal)?;
     let options = WriteOptions {
         force,
         spec: Some(&spec),
@@ -316,8 +379,9 @@ fn generate(target: &Target, force: bool) -> Result<ExitCode, Failure> {
 }
 
 fn diff(target: &Target, format: Format) -> Result<ExitCode, Failure> {
-    let (spec, out, _, set) = compile(target)?;
+    let (spec, out, _, set) = compile(target, Problems::annotated_if(format == Format::Github))?;
     let report = output::diff(&set, &out)?;
+    let regenerate = format!("harden generate {} --out {}", spec.display(), out.display());
     let mut stdout = std::io::stdout().lock();
     match format {
         Format::Json => {
@@ -329,6 +393,14 @@ fn diff(target: &Target, format: Format) -> Result<ExitCode, Failure> {
                 "drifts": drifts,
             });
             writeln!(stdout, "{}", serde_json::to_string_pretty(&json)?)?;
+        }
+        Format::Github => {
+            let workspace = annotations::workspace();
+            write!(
+                stdout,
+                "{}",
+                annotations::for_drifts(&report.drifts, &out, &regenerate, workspace.as_deref())
+            )?;
         }
         Format::Text => {
             for drift in &report.drifts {
@@ -369,9 +441,7 @@ fn diff(target: &Target, format: Format) -> Result<ExitCode, Failure> {
             .join(", ")
     );
     eprintln!(
-        "hint: run `harden generate {} --out {}` to bring the files in line (add --force for files you edited), or change the spec if the edit was meant",
-        spec.display(),
-        out.display()
+        "hint: run `{regenerate}` to bring the files in line (add --force for files you edited), or change the spec if the edit was meant"
     );
     Ok(ExitCode::from(1))
 }
@@ -383,7 +453,14 @@ fn check(
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
-    let (spec, model, warnings, out, set) = compile_model(target)?;
+    let (spec, model, warnings, out, set) = compile_model(
+        target,
+        if format == ReportFormat::Github {
+            Problems::AnnotatedErrors
+        } else {
+            Problems::Terminal
+        },
+    )?;
     let warnings: Vec<&Problem> = warnings.iter().map(Located::problem).collect();
     let mut endpoints = endpoints;
     if let Some(at) = endpoints.as_mut() {
@@ -426,6 +503,9 @@ fn check(
         ReportFormat::Markdown => report.to_markdown(),
         ReportFormat::Json => report.to_json(),
         ReportFormat::Junit => report.to_junit(),
+        ReportFormat::Github => {
+            annotations::for_checks(&report, &spec, annotations::workspace().as_deref())
+        }
     };
     match output {
         Some(path) => output::replace_file(path, text.as_bytes())?,

