@@ -222,6 +222,20 @@ impl Located {
     pub fn problem(&self) -> &Problem {
         &self.problem
     }
+
+    /// The 1-based line and column of the problem's first label in the
+    /// spec (character columns), or none for a problem about the whole file.
+    pub fn line_column(&self) -> Option<(usize, usize)> {
+        let offset = self.spans.first()?.start;
+        let line = self.source.line_of(offset);
+        let start = self.source.line_starts.get(line).copied().unwrap_or(0);
+        let column = self
+            .source
+            .text
+            .get(start..offset)
+            .map_or(0, |t| t.chars().count());
+        Some((line + 1, column + 1))
+    }
 }
 
 impl Diagnostic for Located {
@@ -399,12 +413,23 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    candidates
+    close_matches(word, candidates, 1).into_iter().next()
+}
+
+/// The `n` candidates closest to `word` (Jaro-Winkler above 0.8), closest
+/// first: what a misspelt name probably meant.
+pub fn close_matches<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
         .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
 #[cfg(test)]
