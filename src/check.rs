@@ -14,7 +14,8 @@ pub(crate) mod tree;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-pub use live::Endpoints;
+pub use http::{Auth, Client};
+pub use live::{ALERTMANAGER, Endpoints, GRAFANA, PROMETHEUS};
 pub use report::{Check, Kind, Report, Status, Summary};
 
 use crate::diagnostics::Problem;

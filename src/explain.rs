@@ -6,8 +6,10 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Alert, AlertKind, Model, Slo};
-use crate::units::{Decimal, Duration};
+use serde_json::{Value, json};
+
+use crate::model::{Alert, AlertKind, BurnRate, Model, Slo};
+use crate::units::{Decimal, Duration, Percent};
 use crate::vocab::percent;
 
 /// The whole explanation, as plain aligned text.
@@ -34,16 +36,75 @@ pub fn render(model: &Model) -> String {
     out
 }
 
-fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
-    let (Some(availability), Some(budget)) = (slo.availability, slo.error_budget()) else {
-        return;
-    };
+/// An availability objective's budget: the objective, the budget as a
+/// fraction, and the minutes of total outage it allows over the window.
+fn budget(slo: &Slo) -> Option<(Percent, Decimal, Decimal)> {
+    let (availability, budget) = (slo.availability?, slo.error_budget()?);
     let window_ms = u128::from(slo.window.as_millis());
-    let budget_minutes = scaled(
+    let minutes = scaled(
         window_ms * budget.digits(),
         10u128.pow(budget.scale()) * 60_000,
         2,
     );
+    Some((availability, budget, minutes))
+}
+
+/// One burn-rate tier and, when its alert is on, when that alert fires.
+struct TierRow<'a> {
+    burn: &'a BurnRate,
+    alert: Option<TierAlert>,
+}
+
+/// A tier's alert under 100% errors.
+struct TierAlert {
+    for_: Duration,
+    /// After good traffic, once every request fails: the long window's
+    /// ratio crosses the threshold, then `for` passes.
+    fires: Duration,
+    /// The window's budget spent by then, in percent.
+    spent_percent: Decimal,
+}
+
+fn tier_rows<'a>(slo: &'a Slo, budget: Decimal, alerts: &[Alert]) -> Vec<TierRow<'a>> {
+    let window_ms = u128::from(slo.window.as_millis());
+    slo.burn_rates
+        .iter()
+        .map(|b| {
+            let alert = alerts.iter().find(|a| a.tier == Some(b.tier)).map(|a| {
+                // At 100% errors the long window's ratio grows by one per
+                // window length: it passes the threshold after threshold ×
+                // long (the short window sooner), then `for` must pass.
+                let crossing_ms = scaled(
+                    u128::from(b.long.as_millis()) * b.threshold.digits(),
+                    10u128.pow(b.threshold.scale()),
+                    0,
+                );
+                let crossing = crossing_ms
+                    .to_u64()
+                    .map(|ms| Duration::from_millis(ms.div_ceil(1000) * 1000))
+                    .unwrap_or_default();
+                let fires = crossing.checked_add(a.for_).unwrap_or(crossing);
+                // Every request failing burns budget at 1/budget the allowed rate.
+                let spent_percent = scaled(
+                    u128::from(fires.as_millis()) * 100 * 10u128.pow(budget.scale()),
+                    window_ms * budget.digits(),
+                    2,
+                );
+                TierAlert {
+                    for_: a.for_,
+                    fires,
+                    spent_percent,
+                }
+            });
+            TierRow { burn: b, alert }
+        })
+        .collect()
+}
+
+fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
+    let Some((availability, budget, budget_minutes)) = budget(slo) else {
+        return;
+    };
     let _ = writeln!(
         out,
         "  availability {availability} over {}: error budget {} of requests, {budget_minutes} minutes of total outage",
@@ -66,8 +127,7 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
         .map(String::from)
         .to_vec(),
     ];
-    for b in &slo.burn_rates {
-        let alert = alerts.iter().find(|a| a.tier == Some(b.tier));
+    for TierRow { burn: b, alert } in tier_rows(slo, budget, alerts) {
         let mut row = vec![
             b.tier.as_str().to_string(),
             b.long.to_string(),
@@ -78,28 +138,9 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
         ];
         match alert {
             Some(a) => {
-                // At 100% errors the long window's ratio grows by one per
-                // window length: it passes the threshold after threshold ×
-                // long (the short window sooner), then `for` must pass.
-                let crossing_ms = scaled(
-                    u128::from(b.long.as_millis()) * b.threshold.digits(),
-                    10u128.pow(b.threshold.scale()),
-                    0,
-                );
-                let crossing = crossing_ms
-                    .to_u64()
-                    .map(|ms| Duration::from_millis(ms.div_ceil(1000) * 1000))
-                    .unwrap_or_default();
-                let fires = crossing.checked_add(a.for_).unwrap_or(crossing);
-                // Every request failing burns budget at 1/budget the allowed rate.
-                let spent = scaled(
-                    u128::from(fires.as_millis()) * 100 * 10u128.pow(budget.scale()),
-                    window_ms * budget.digits(),
-                    2,
-                );
                 row.push(a.for_.to_string());
-                row.push(fires.to_string());
-                row.push(format!("{spent}%"));
+                row.push(a.fires.to_string());
+                row.push(format!("{}%", a.spent_percent));
             }
             None => {
                 row.push("-".into());
@@ -121,6 +162,85 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
         "  fires at 100% errors: after good traffic, once every request fails; add up to a\n",
         "    scrape and an evaluation interval.\n",
     ));
+}
+
+/// The explanation as JSON (`harden explain --format json`, documented in
+/// the README): the same numbers as the text, exact decimals as JSON
+/// numbers, durations as harden writes them and in seconds.
+pub fn to_json(model: &Model) -> Value {
+    let services: Vec<Value> = model
+        .services
+        .iter()
+        .filter_map(|service| {
+            let http = service.http()?;
+            let objective = http.slo.as_ref().and_then(|slo| {
+                let (availability, budget, minutes) = budget(slo)?;
+                let tiers: Vec<Value> = tier_rows(slo, budget, &http.alert_rules)
+                    .iter()
+                    .map(|TierRow { burn: b, alert }| {
+                        json!({
+                            "tier": b.tier.as_str(),
+                            "long": duration(b.long),
+                            "short": duration(b.short),
+                            "burn": number(b.factor),
+                            "threshold_percent": percent_number(b.threshold),
+                            "budget_spent_percent": percent_number(b.budget_consumed),
+                            "alert": alert.as_ref().map(|a| json!({
+                                "for": duration(a.for_),
+                                "fires_at_full_errors": duration(a.fires),
+                                "budget_spent_by_then_percent": number(a.spent_percent),
+                            })),
+                        })
+                    })
+                    .collect();
+                Some(json!({
+                    "availability_percent": percent_number(availability.fraction()),
+                    "window": duration(slo.window),
+                    "error_budget_percent": percent_number(budget),
+                    "outage_minutes": number(minutes),
+                    "tiers": tiers,
+                }))
+            });
+            let alerts: Vec<Value> = http
+                .alert_rules
+                .iter()
+                .map(|a| {
+                    json!({
+                        "alert": a.name,
+                        "severity": a.severity.as_str(),
+                        "for": duration(a.for_),
+                        "slo": a.slo.map(|s| s.as_str()),
+                        "tier": a.tier.map(|t| t.as_str()),
+                    })
+                })
+                .collect();
+            Some(json!({
+                "service": service.name,
+                "availability": objective,
+                "alerts": alerts,
+            }))
+        })
+        .collect();
+    json!({ "project": model.project.name, "services": services })
+}
+
+/// A duration as text (`1h`) and in seconds.
+fn duration(d: Duration) -> Value {
+    json!({ "text": d.to_string(), "seconds": d.as_millis() / 1000 })
+}
+
+/// An exact decimal as a JSON number (its shortest text: `14.4`, `0.1`).
+fn number(d: Decimal) -> Value {
+    d.to_string()
+        .parse::<serde_json::Number>()
+        .map_or(Value::Null, Value::Number)
+}
+
+/// A fraction as a percentage number (0.001 → 0.1).
+fn percent_number(fraction: Decimal) -> Value {
+    fraction
+        .checked_mul(Decimal::HUNDRED)
+        .map_or(Value::Null, number)
 }
 
 fn alert_table(out: &mut String, alerts: &[Alert]) {

@@ -14,6 +14,7 @@ mod alerting;
 mod alerts;
 mod ci;
 mod dns;
+mod generate;
 mod load_test;
 mod platforms;
 mod project;
@@ -26,6 +27,7 @@ pub use alerting::*;
 pub use alerts::*;
 pub use ci::*;
 pub use dns::*;
+pub use generate::*;
 pub use load_test::*;
 pub use platforms::*;
 pub use project::*;
@@ -58,4 +60,7 @@ pub struct Spec {
     pub dns: Option<Dns>,
     /// An opt-in CI workflow for the repository that holds the spec.
     pub ci: Option<Ci>,
+    /// How the files are generated: the template overrides every command uses.
+    #[serde(default)]
+    pub generate: Generate,
 }

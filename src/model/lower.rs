@@ -20,6 +20,7 @@ mod backup;
 mod ci;
 mod digitalocean;
 mod dns;
+mod generate;
 mod http;
 mod load_test;
 mod monitoring;
@@ -68,6 +69,7 @@ pub fn lower(spec: &spec::Spec) -> Result<(Model, Vec<Problem>), Vec<Problem>> {
         .as_ref()
         .and_then(|d| cx.dns(d, &project, &services));
     let ci = spec.ci.as_ref().map(|c| cx.ci(c, load_test.as_ref()));
+    let templates = cx.templates(&spec.generate);
     if cx.problems.iter().any(|p| !p.is_warning()) {
         return Err(cx.problems);
     }
@@ -84,6 +86,7 @@ pub fn lower(spec: &spec::Spec) -> Result<(Model, Vec<Problem>), Vec<Problem>> {
         platforms,
         dns,
         ci,
+        templates,
     };
     Ok((model, cx.problems))
 }

