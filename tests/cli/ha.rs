@@ -21,6 +21,11 @@
 //! and a 2s settle (default: the push-pull interval). The ports: each
 //! member's web and gossip port on 127.0.0.1, and the peers' Compose names
 //! (`alertmanager-1:9094`) rewritten to them.
+//!
+//! Below it, the shapes of the Kubernetes cluster and of a staging spec that
+//! turns replication down and names an existing Alertmanager (both also pass
+//! kubernetes-validate --strict and docker-compose config with every
+//! platform tree, `support::platform_trees`).
 
 use std::fs;
 use std::path::Path;
@@ -320,4 +325,137 @@ fn a_replicated_stack_notifies_once_through_a_member_loss() {
     assert_eq!(resolved.len(), 1, "{resolved:#?}");
     assert_eq!(notifications(&hook, "TargetDown", "firing").len(), 1);
     drop((members, replicas));
+}
+
+/// Kubernetes: an Alertmanager StatefulSet whose members peer by their
+/// names under a headless Service that publishes members not yet ready,
+/// spread over nodes, one evicted at a time; a Prometheus pair naming each
+/// replica from its pod; Grafana kept on one replica.
+#[test]
+fn kubernetes_runs_a_gossip_cluster_and_a_prometheus_pair() {
+    let out = generate(&Spec::app_oint());
+    let am = out.yaml("k8s/alertmanager/statefulset.yaml");
+    assert_eq!(am["kind"], "StatefulSet");
+    assert_eq!(am["spec"]["replicas"], 3);
+    assert_eq!(am["spec"]["serviceName"], "alertmanager");
+    assert_eq!(am["spec"]["podManagementPolicy"], "Parallel");
+    let pod = &am["spec"]["template"]["spec"];
+    let args: Vec<&str> = pod["containers"][0]["args"]
+        .as_array()
+        .expect("args")
+        .iter()
+        .map(|a| a.as_str().expect("an argument"))
+        .collect();
+    let peers: Vec<&str> = args
+        .iter()
+        .filter_map(|a| a.strip_prefix("--cluster.peer="))
+        .collect();
+    assert_eq!(
+        peers,
+        (0..3)
+            .map(|i| format!("alertmanager-{i}.alertmanager.app-oint.svc:9094"))
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        args.contains(&"--cluster.listen-address=0.0.0.0:9094"),
+        "{args:?}"
+    );
+    assert!(
+        args.contains(&"--cluster.advertise-address=[$(POD_IP)]:9094"),
+        "{args:?}"
+    );
+    let spread = &pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+        [0]["podAffinityTerm"];
+    assert_eq!(spread["topologyKey"], "kubernetes.io/hostname");
+    assert_eq!(
+        spread["labelSelector"]["matchLabels"]["app.kubernetes.io/name"],
+        "alertmanager"
+    );
+    let service = out.yaml("k8s/alertmanager/service.yaml");
+    assert_eq!(service["spec"]["clusterIP"], "None");
+    assert_eq!(service["spec"]["publishNotReadyAddresses"], true);
+    let ports: Vec<(&Value, &Value)> = service["spec"]["ports"]
+        .as_array()
+        .expect("ports")
+        .iter()
+        .map(|p| (&p["port"], &p["protocol"]))
+        .collect();
+    assert_eq!(ports.len(), 3, "{ports:?}");
+    assert_eq!(
+        out.yaml("k8s/alertmanager/pdb.yaml")["spec"]["maxUnavailable"],
+        1
+    );
+
+    let prom = out.yaml("k8s/prometheus/statefulset.yaml");
+    assert_eq!(prom["spec"]["replicas"], 2);
+    let container = &prom["spec"]["template"]["spec"]["containers"][0];
+    let env = container["env"].as_array().expect("env");
+    let from = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .map(|e| e["valueFrom"]["fieldRef"]["fieldPath"].clone())
+    };
+    assert_eq!(
+        from("PROMETHEUS_REPLICA"),
+        Some(Value::from("metadata.name"))
+    );
+    assert_eq!(
+        from("PROMETHEUS_REGION"),
+        Some(Value::from("metadata.labels['region']"))
+    );
+    assert_eq!(
+        out.yaml("k8s/prometheus/service.yaml")["spec"]["sessionAffinity"],
+        "ClientIP"
+    );
+}
+
+/// The staging spec: one Prometheus (no replica label, no alert relabeling,
+/// no environment) and an existing Alertmanager: Prometheus sends to each
+/// of its members, and neither platform runs one.
+#[test]
+fn a_staging_spec_runs_one_prometheus_and_an_existing_alertmanager() {
+    let out = generate(&Spec::toml(STAGING));
+    let external = serde_json::json!(["am-0.example.com:9093", "am-1.example.com:9093"]);
+    for path in ["prometheus/prometheus.yml", "k8s/prometheus/prometheus.yml"] {
+        let config = out.yaml(path);
+        assert_eq!(
+            config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"], external,
+            "{path}"
+        );
+        assert!(
+            config["alerting"]["alert_relabel_configs"].is_null(),
+            "{path}"
+        );
+        assert!(
+            config["global"]["external_labels"]["replica"].is_null(),
+            "{path}"
+        );
+        assert_eq!(
+            config["global"]["external_labels"]["region"], "ams3",
+            "{path}"
+        );
+    }
+    let compose = out.yaml("docker-compose.yml");
+    let services: Vec<&String> = compose["services"]
+        .as_object()
+        .expect("services")
+        .keys()
+        .collect();
+    assert!(
+        !services.iter().any(|s| s.starts_with("alertmanager")),
+        "{services:?}"
+    );
+    let prometheus = &compose["services"]["prometheus"];
+    assert!(prometheus["environment"].is_null(), "{prometheus}");
+    assert!(
+        !prometheus["command"]
+            .to_string()
+            .contains("expand-external-labels")
+    );
+    assert!(!out.has("k8s/alertmanager"));
+    assert!(!out.read("k8s/kustomization.yaml").contains("alertmanager"));
+    let statefulset = out.yaml("k8s/prometheus/statefulset.yaml");
+    assert_eq!(statefulset["spec"]["replicas"], 1);
+    // The alerting configuration is still written, for the existing one.
+    assert!(out.has("alertmanager/alertmanager.yml"));
 }

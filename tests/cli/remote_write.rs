@@ -161,3 +161,47 @@ fn base64(text: &str) -> String {
     }
     out
 }
+
+/// A credential from the environment reaches every platform's Prometheus
+/// as the file its configuration names: a Compose secret, a Secret volume
+/// on Kubernetes, never the value.
+#[test]
+fn the_remote_write_credential_is_a_file_on_every_platform() {
+    let out = generate(&Spec::toml(STAGING));
+    let file = "/run/secrets/mimir-token";
+    for path in ["prometheus/prometheus.yml", "k8s/prometheus/prometheus.yml"] {
+        let rw = &out.yaml(path)["remote_write"][0];
+        assert_eq!(rw["url"], "https://mimir.example.com/api/v1/push", "{path}");
+        assert_eq!(rw["authorization"]["credentials_file"], file, "{path}");
+        assert_eq!(
+            rw["queue_config"],
+            serde_json::json!({"capacity": 10000, "max_shards": 50, "max_samples_per_send": 2000}),
+            "{path}"
+        );
+    }
+    let compose = out.yaml("docker-compose.yml");
+    assert_eq!(
+        compose["services"]["prometheus"]["secrets"],
+        serde_json::json!(["mimir-token"])
+    );
+    assert_eq!(
+        compose["secrets"]["mimir-token"]["environment"],
+        "MIMIR_TOKEN"
+    );
+    let pod = &out.yaml("k8s/prometheus/statefulset.yaml")["spec"]["template"]["spec"];
+    let volume = pod["volumes"]
+        .as_array()
+        .expect("volumes")
+        .iter()
+        .find(|v| v["name"] == "remote-write-secret")
+        .expect("the credential's volume")
+        .clone();
+    assert_eq!(volume["secret"]["secretName"], "stage-prometheus");
+    assert_eq!(volume["secret"]["items"][0]["path"], "mimir-token");
+    let mounted = pod["containers"][0]["volumeMounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .any(|m| m["name"] == "remote-write-secret" && m["mountPath"] == "/run/secrets");
+    assert!(mounted);
+}

@@ -111,6 +111,17 @@ impl Lower {
                 "write the store's push endpoint, such as https://mimir.example.com/api/v1/push",
             );
         }
+        let capacity = r.capacity.unwrap_or(10_000);
+        let max_samples_per_send = r.max_samples_per_send.unwrap_or(2_000);
+        if capacity < max_samples_per_send {
+            self.invalid(
+                &format!("{pointer}/capacity"),
+                format!(
+                    "capacity {capacity} is smaller than max_samples_per_send {max_samples_per_send}: no request could ever be full"
+                ),
+                "keep capacity a few times max_samples_per_send (Prometheus's defaults: 10000 and 2000)",
+            );
+        }
         let secret =
             |cx: &mut Self, key: &str, s: &spec::Secret| cx.secret(&format!("{pointer}/{key}"), s);
         let auth = match (&r.username, &r.password, &r.bearer_token) {
@@ -136,18 +147,23 @@ impl Lower {
                 return None;
             }
             (user, _, None) => {
-                let (missing, present) = if user.is_some() {
-                    ("password", "username")
+                let (missing, present, example) = if user.is_some() {
+                    ("password", "username", "password = { env = \"NAME\" }")
                 } else {
-                    ("username", "password")
+                    ("username", "password", "username = \"…\"")
                 };
                 self.report(
                     Problem::new(
                         Code::MissingKey,
-                        format!("remote write's basic authentication has a {present} but no {missing}"),
+                        format!(
+                            "remote write's basic authentication has a {present} but no {missing}"
+                        ),
                     )
-                    .with_label(Label::value(&format!("{pointer}/{present}"), format!("without {missing}")))
-                    .with_help("basic authentication needs both username and password = { env = \"NAME\" }"),
+                    .with_label(Label::value(
+                        &format!("{pointer}/{present}"),
+                        format!("without {missing}"),
+                    ))
+                    .with_help(format!("basic authentication needs both: add {example}")),
                 );
                 return None;
             }
@@ -155,20 +171,10 @@ impl Lower {
         let rw = RemoteWrite {
             url: url.to_string(),
             auth,
-            capacity: r.capacity.unwrap_or(10_000),
+            capacity,
             max_shards: r.max_shards.unwrap_or(50),
-            max_samples_per_send: r.max_samples_per_send.unwrap_or(2_000),
+            max_samples_per_send,
         };
-        if rw.capacity < rw.max_samples_per_send {
-            self.invalid(
-                &format!("{pointer}/capacity"),
-                format!(
-                    "capacity {} is smaller than max_samples_per_send {}: no request could ever be full",
-                    rw.capacity, rw.max_samples_per_send
-                ),
-                "keep capacity a few times max_samples_per_send (Prometheus's defaults: 10000 and 2000)",
-            );
-        }
         Some(rw)
     }
 
