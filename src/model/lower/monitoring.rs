@@ -141,7 +141,7 @@ impl Lower {
                         Code::ConflictingKeys,
                         "remote write authenticates with a bearer token or a user name and password, not both",
                     )
-                    .with_label(Label::value(&format!("{pointer}/bearer_token"), "a second way to log in"))
+                    .with_label(Label::value(format!("{pointer}/bearer_token"), "a second way to log in"))
                     .with_help("keep bearer_token, or username and password"),
                 );
                 return None;
@@ -160,7 +160,7 @@ impl Lower {
                         ),
                     )
                     .with_label(Label::value(
-                        &format!("{pointer}/{present}"),
+                        format!("{pointer}/{present}"),
                         format!("without {missing}"),
                     ))
                     .with_help(format!("basic authentication needs both: add {example}")),
