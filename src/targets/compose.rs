@@ -12,10 +12,11 @@ use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{
-    BackupDestination, DatabaseEngine, Model, OtlpPush, Redis, Resources, SECRETS_DIR, Scaling,
-    SecretRef, Workload, backup_metrics,
+    ALERTMANAGER_CLUSTER_PORT, BackupDestination, DatabaseEngine, Model, OtlpPush, Redis, Resources,
+    SECRETS_DIR, Scaling, SecretRef, Workload, backup_metrics, member_names,
 };
 use crate::output::FileMode;
+use crate::targets::prometheus::REPLICA_ENV;
 use crate::units::Decimal;
 
 pub const PATH: &str = "docker-compose.yml";
@@ -28,14 +29,38 @@ pub const GATEWAY_IMAGE: &str = "caddy:2.6.2";
 /// The variable holding the bcrypt hash of the push password
 /// (`caddy hash-password`), which the gateway reads when it starts.
 pub const GATEWAY_HASH_VAR: &str = "OTLP_PUSH_PASSWORD_HASH";
+/// The monitoring services, by component.
+pub const PROMETHEUS: &str = "prometheus";
+pub const ALERTMANAGER: &str = "alertmanager";
+
+/// The Compose services of a component with `count` members: its name
+/// alone, else `<name>-0`, `<name>-1`, … (as Kubernetes names a
+/// StatefulSet's pods).
+pub fn members(name: &str, count: u8) -> Vec<String> {
+    if count == 1 {
+        vec![name.to_string()]
+    } else {
+        member_names(name, count)
+    }
+}
 
 #[derive(Serialize)]
 struct Context<'a> {
     apps: Vec<App<'a>>,
     databases: Vec<Db>,
     prometheus: Monitor<'a>,
+    /// Every Prometheus replica.
+    prometheus_members: Vec<Member>,
+    /// `PROMETHEUS_REPLICA`, which names each replica in its external labels.
+    replica_env: &'static str,
+    /// Every Alertmanager member; none with an existing Alertmanager.
     alertmanager: Monitor<'a>,
+    alertmanagers: Vec<Member>,
     grafana: Monitor<'a>,
+    /// The remote-write secret Prometheus reads: a Compose secret's name, or
+    /// a host file mounted at its own path.
+    remote_write_secret: Option<String>,
+    remote_write_file: Option<String>,
     retention: String,
     grafana_url: &'a str,
     /// Receiver secrets from the environment: (name, variable).
@@ -89,6 +114,48 @@ struct BackupSvc {
 struct Monitor<'a> {
     image: &'a str,
     port: u16,
+}
+
+/// One member of a replicated monitoring component.
+#[derive(Serialize)]
+struct Member {
+    name: String,
+    /// Only the first publishes the port on the host (one host, one port).
+    publish: bool,
+    /// Its own data volume.
+    volume: String,
+    /// Alertmanager's `--cluster.*` arguments: gossip with every other
+    /// member, or clustering off for a single one.
+    cluster_args: Vec<String>,
+}
+
+/// The members of `component`, each with its volume and, for Alertmanager,
+/// the gossip between them.
+fn monitor_members(component: &str, count: u8) -> Vec<Member> {
+    let names = members(component, count);
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Member {
+            name: name.clone(),
+            publish: i == 0,
+            volume: format!("{name}-data"),
+            cluster_args: if names.len() == 1 {
+                vec!["--cluster.listen-address=".to_string()]
+            } else {
+                std::iter::once(format!(
+                    "--cluster.listen-address=0.0.0.0:{ALERTMANAGER_CLUSTER_PORT}"
+                ))
+                .chain(
+                    names
+                        .iter()
+                        .filter(|peer| *peer != name)
+                        .map(|peer| format!("--cluster.peer={peer}:{ALERTMANAGER_CLUSTER_PORT}")),
+                )
+                .collect()
+            },
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -223,10 +290,19 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         env_vars.extend(db.password.iter().map(|(_, _, var)| var.clone()));
         env_vars.extend(db.secret.iter().map(|(_, var)| var.clone()));
     }
-    // Receivers and databases may name the same variable: one secret each.
+    let m = &model.monitoring;
+    let remote_write = m.remote_write.as_ref().and_then(|rw| rw.secret());
+    let remote_write_env = match remote_write {
+        Some(s @ SecretRef::Env(var)) => Some((s.secret_name(), var.clone())),
+        _ => None,
+    };
+    env_vars.extend(remote_write_env.iter().map(|(_, var)| var.clone()));
+    // Receivers, databases and the remote write may name the same variable:
+    // one secret each.
     let top: BTreeMap<String, String> = env_secrets
         .iter()
         .cloned()
+        .chain(remote_write_env.clone())
         .chain(databases.iter().filter_map(|db| {
             db.password
                 .as_ref()
@@ -239,7 +315,6 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     }
     let mut seen = std::collections::BTreeSet::new();
     env_vars.retain(|v| seen.insert(v.clone()));
-    let m = &model.monitoring;
     let otlp_gateway = model
         .platforms
         .digitalocean
@@ -253,7 +328,15 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             user: OtlpPush::USER,
             hash_var: GATEWAY_HASH_VAR,
             config: GATEWAY_PATH,
-            prometheus: format!("prometheus:{}", m.prometheus_port),
+            // The first replica: a push reaches one Prometheus, so with a
+            // pair only the first holds App Platform's series (README).
+            prometheus: format!(
+                "{}:{}",
+                members(PROMETHEUS, m.prometheus_replicas)
+                    .first()
+                    .map_or(PROMETHEUS, String::as_str),
+                m.prometheus_port
+            ),
             https_port: o
                 .site
                 .rsplit_once(':')
@@ -275,9 +358,21 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             image: &compose.prometheus_image,
             port: m.prometheus_port,
         },
+        prometheus_members: monitor_members(PROMETHEUS, m.prometheus_replicas),
+        replica_env: REPLICA_ENV,
         alertmanager: Monitor {
             image: &compose.alertmanager_image,
             port: m.alertmanager_port,
+        },
+        alertmanagers: if m.runs_alertmanager() {
+            monitor_members(ALERTMANAGER, m.alertmanager_replicas)
+        } else {
+            Vec::new()
+        },
+        remote_write_secret: remote_write_env.map(|(name, _)| name),
+        remote_write_file: match remote_write {
+            Some(SecretRef::File(path)) => Some(path.clone()),
+            _ => None,
         },
         grafana: Monitor {
             image: &compose.grafana_image,

@@ -24,17 +24,18 @@ use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{
-    BackupDestination, Disruption, Model, REDIS_EXPORTER_PORT, SECRETS_DIR, Scaling, SecretRef,
-    backup_metrics,
+    ALERTMANAGER_CLUSTER_PORT, BackupDestination, Disruption, Kubernetes, Model,
+    REDIS_EXPORTER_PORT, SECRETS_DIR, Scaling, SecretRef, backup_metrics, member_names,
 };
 use crate::output::FileMode;
+use crate::targets::prometheus::kubernetes::{ALERTMANAGER_SERVICE, alertmanager_address};
 
 /// The base every manifest is in; `kustomization.yaml` lists the others
 /// relative to it.
 const BASE: &str = "k8s/";
 pub const NAMESPACE_PATH: &str = "k8s/namespace.yaml";
 pub const KUSTOMIZATION_PATH: &str = "k8s/kustomization.yaml";
-pub const ALERTMANAGER_DEPLOYMENT_PATH: &str = "k8s/alertmanager/deployment.yaml";
+pub const ALERTMANAGER_STATEFULSET_PATH: &str = "k8s/alertmanager/statefulset.yaml";
 pub const ALERTMANAGER_SERVICE_PATH: &str = "k8s/alertmanager/service.yaml";
 pub const PUSHGATEWAY_DEPLOYMENT_PATH: &str = "k8s/pushgateway/deployment.yaml";
 pub const PUSHGATEWAY_SERVICE_PATH: &str = "k8s/pushgateway/service.yaml";
@@ -162,8 +163,17 @@ impl<'a> Pdb<'a> {
 struct Alertmanager<'a> {
     #[serde(flatten)]
     common: &'a Common<'a>,
+    /// The pod label the anti-affinity selects by.
+    name: &'static str,
     image: &'a str,
     port: u16,
+    replicas: u8,
+    /// The headless Service that names each member.
+    service: &'static str,
+    cluster_port: u16,
+    /// Every member's gossip address (itself too: one list for all pods);
+    /// none for a single member, which gossips with no one.
+    peers: Vec<String>,
     secret_name: String,
     config_map: String,
     templates_map: String,
@@ -446,35 +456,9 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             &Pdb::single(&common, "pushgateway"),
         )?;
     }
-    let (env_secrets, file_secrets) = model.alerting.secret_sources();
-    let alertmanager = Alertmanager {
-        common: &common,
-        image: &k8s.alertmanager_image,
-        port: model.monitoring.alertmanager_port,
-        secret_name: format!("{}-alertmanager", model.project.name),
-        config_map: alertmanager_config_map(&model.project.name),
-        templates_map: alertmanager_templates_map(&model.project.name),
-        generated_config: !out
-            .emitted_under(crate::targets::alertmanager::PATH)
-            .is_empty(),
-        secrets_dir: SECRETS_DIR,
-        env_secrets,
-        file_secrets,
-        resources: monitoring::alertmanager_limits(),
-        security: monitoring::NON_ROOT,
-    };
-    render(
-        out,
-        ALERTMANAGER_DEPLOYMENT_PATH.to_string(),
-        "kubernetes/alertmanager-deployment.yaml.j2",
-        &alertmanager,
-    )?;
-    render(
-        out,
-        ALERTMANAGER_SERVICE_PATH.to_string(),
-        "kubernetes/alertmanager-service.yaml.j2",
-        &alertmanager,
-    )?;
+    if model.monitoring.runs_alertmanager() {
+        alertmanager(model, k8s, &common, out, &mut render)?;
+    }
     let config_maps = monitoring::emit(model, k8s, &common, out, &mut render)?;
     out.render(
         KUSTOMIZATION_PATH,
@@ -498,6 +482,62 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         }
     }
     Ok(())
+}
+
+/// The generated Alertmanager: a StatefulSet of its members and their
+/// headless Service.
+fn alertmanager(
+    model: &Model,
+    k8s: &Kubernetes,
+    common: &Common<'_>,
+    out: &mut Emitter<'_>,
+    render: &mut monitoring::Render<'_>,
+) -> Result<(), EmitError> {
+    let m = &model.monitoring;
+    let members = member_names(ALERTMANAGER_SERVICE, m.alertmanager_replicas);
+    let (env_secrets, file_secrets) = model.alerting.secret_sources();
+    let alertmanager = Alertmanager {
+        common,
+        name: "alertmanager",
+        image: &k8s.alertmanager_image,
+        port: m.alertmanager_port,
+        replicas: m.alertmanager_replicas,
+        service: ALERTMANAGER_SERVICE,
+        cluster_port: ALERTMANAGER_CLUSTER_PORT,
+        peers: if members.len() > 1 {
+            members
+                .iter()
+                .map(|member| {
+                    alertmanager_address(member, &k8s.namespace, ALERTMANAGER_CLUSTER_PORT)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        secret_name: format!("{}-alertmanager", model.project.name),
+        config_map: alertmanager_config_map(&model.project.name),
+        templates_map: alertmanager_templates_map(&model.project.name),
+        generated_config: !out
+            .emitted_under(crate::targets::alertmanager::PATH)
+            .is_empty(),
+        secrets_dir: SECRETS_DIR,
+        env_secrets,
+        file_secrets,
+        resources: monitoring::alertmanager_limits(),
+        security: monitoring::NON_ROOT,
+    };
+    render(
+        out,
+        ALERTMANAGER_STATEFULSET_PATH.to_string(),
+        "kubernetes/alertmanager-statefulset.yaml.j2",
+        &alertmanager,
+    )?;
+    render(
+        out,
+        ALERTMANAGER_SERVICE_PATH.to_string(),
+        "kubernetes/alertmanager-service.yaml.j2",
+        &alertmanager,
+    )
 }
 
 /// A render context of any type, so one closure renders them all.

@@ -136,7 +136,7 @@ namespace = "{NAMESPACE}"
     }
     wait_until("every replica to be ready", Duration::from_secs(20), || {
         ips.iter()
-            .all(|ip| get(ip, port, "/readiness").is_some_and(|(code, _)| code == 200))
+            .all(|ip| get_from(ip, port, "/readiness").is_some_and(|(code, _)| code == 200))
     });
     let stop = Arc::new(AtomicBool::new(false));
     let loads: Vec<Load> = ips
@@ -331,7 +331,7 @@ fn free_port_on(n: usize) -> u16 {
 }
 
 fn active_targets(port: u16) -> Vec<Value> {
-    get("127.0.0.1", port, "/api/v1/targets?state=active")
+    get_from("127.0.0.1", port, "/api/v1/targets?state=active")
         .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
         .and_then(|v| v["data"]["activeTargets"].as_array().cloned())
         .unwrap_or_default()
@@ -339,7 +339,7 @@ fn active_targets(port: u16) -> Vec<Value> {
 
 /// `service:http_requests:rate5m` as the rule recorded it, if it has.
 fn recorded_rate(port: u16) -> Option<f64> {
-    let (_, body) = get(
+    let (_, body) = get_from(
         "127.0.0.1",
         port,
         "/api/v1/query?query=service:http_requests:rate5m",
@@ -379,7 +379,7 @@ impl Load {
                 if let Some(wait) = at.checked_duration_since(Instant::now()) {
                     std::thread::sleep(wait);
                 }
-                if get(&ip, port, "/api/availability").is_some_and(|(c, _)| c == 200) {
+                if get_from(&ip, port, "/api/availability").is_some_and(|(c, _)| c == 200) {
                     d.fetch_add(1, Ordering::Relaxed);
                 }
             }

@@ -157,7 +157,7 @@ fn app_platform_instances_push_through_the_gateway_and_the_rules_keep_them_apart
             "a push {why}: {answer:?}"
         );
     }
-    let answer = get("127.0.0.1", gateway_port, "/api/v1/query?query=up");
+    let answer = get_from("127.0.0.1", gateway_port, "/api/v1/query?query=up");
     assert_eq!(answer.map(|a| a.0), Some(404), "only the push is forwarded");
     for instance in &INSTANCES {
         let answer = push(&payload(instance, now), Some(PASSWORD));
@@ -185,7 +185,7 @@ fn app_platform_instances_push_through_the_gateway_and_the_rules_keep_them_apart
     };
     let query = |q: &str| -> Vec<Value> {
         let path = format!("/api/v1/query?query={}&time={now}", url_encode(q));
-        get("127.0.0.1", prom_port, &path)
+        get_from("127.0.0.1", prom_port, &path)
             .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
             .and_then(|v| v["data"]["result"].as_array().cloned())
             .unwrap_or_default()

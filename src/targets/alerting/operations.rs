@@ -78,7 +78,9 @@ fn setup(model: &Model) -> String {
             alertmanager_default(model)
         ),
     ];
-    if let Some(k) = &model.platforms.kubernetes {
+    if let Some(k) = &model.platforms.kubernetes
+        && model.monitoring.runs_alertmanager()
+    {
         lines.push(format!(
             "# Kubernetes runs Alertmanager in the cluster; reach it with:\nkubectl -n {} port-forward svc/alertmanager {p}:{p} &",
             shell_word(&k.namespace),

@@ -196,7 +196,9 @@ fn silence(model: &Model, name: &str) -> Draft {
         "ALERTMANAGER_URL=${{ALERTMANAGER_URL:-{}}}",
         alertmanager_default(model)
     )];
-    if let Some(k) = &model.platforms.kubernetes {
+    if let Some(k) = &model.platforms.kubernetes
+        && model.monitoring.runs_alertmanager()
+    {
         lines.push(format!(
             "# Kubernetes: kubectl -n {} port-forward svc/alertmanager {}:{}",
             shell_word(&k.namespace),

@@ -10,11 +10,19 @@
 //!
 //! The same file runs in every region's cluster: a target's `region` is its
 //! pod's `region` label (the overlay in `k8s-regions/<region>` sets it), and
-//! the external labels name no region.
+//! so is the `region` external label (`${PROMETHEUS_REGION}`, which the
+//! StatefulSet sets from its pod's label) when there are several regions.
+//! Every replica reads this one file: its `replica` external label is
+//! `${PROMETHEUS_REPLICA}`, its pod's name. Alerts go to each member of the
+//! Alertmanager StatefulSet by its pod's DNS name under the headless
+//! Service.
 
-use super::{Group, Job, KubeletTls, KubernetesSd, Relabel, TEMPLATE, context, job};
+use super::{
+    Group, Job, KubeletTls, KubernetesSd, REGION_ENV, Relabel, TEMPLATE, context, external_labels,
+    job,
+};
 use crate::engine::{EmitError, Emitter};
-use crate::model::{Model, REDIS_EXPORTER_PORT, Service, backup_metrics};
+use crate::model::{Model, REDIS_EXPORTER_PORT, Service, backup_metrics, member_names};
 use crate::output::FileMode;
 
 /// The in-cluster Prometheus's configuration.
@@ -37,6 +45,15 @@ pub const PART_OF_LABEL: &str = "app.kubernetes.io/part-of";
 /// Where Kubernetes mounts a pod's ServiceAccount token and cluster CA.
 const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount/";
 
+/// The Alertmanager StatefulSet's headless Service: it names each member.
+pub const ALERTMANAGER_SERVICE: &str = "alertmanager";
+
+/// An Alertmanager member's stable address, `<pod>.alertmanager.<namespace>.svc:<port>`
+/// (its web port for Prometheus, its gossip port for its peers).
+pub fn alertmanager_address(member: &str, namespace: &str, port: u16) -> String {
+    format!("{member}.{ALERTMANAGER_SERVICE}.{namespace}.svc:{port}")
+}
+
 /// `kube-state-metrics.<namespace>.svc:8080`.
 pub fn kube_state_metrics_address(namespace: &str) -> String {
     format!("{KUBE_STATE_METRICS}.{namespace}.svc:{KUBE_STATE_METRICS_PORT}")
@@ -47,8 +64,12 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         return Ok(());
     };
     let ns = k8s.namespace.as_str();
-    let alertmanager = format!("alertmanager:{}", model.monitoring.alertmanager_port);
-    let mut jobs = super::stack_jobs(model, &alertmanager, None);
+    let alertmanagers = super::alertmanagers(
+        model,
+        member_names(ALERTMANAGER_SERVICE, model.monitoring.alertmanager_replicas),
+        |member| alertmanager_address(member, ns, model.monitoring.alertmanager_port),
+    );
+    let mut jobs = super::stack_jobs(model, &alertmanagers, None);
     for service in &model.services {
         let Some(http) = service.http() else { continue };
         jobs.push(if http.discovered {
@@ -86,9 +107,15 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         }],
         ..job(KUBE_STATE_METRICS_JOB, "/metrics")
     });
+    let region = match model.project.regions.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        _ => Some(format!("${{{REGION_ENV}}}")),
+    };
     let context = super::Context {
         rule_files: vec![format!("{RULES_DIR}*.yml")],
-        ..context(model, alertmanager, jobs)
+        external_labels: external_labels(model, region.as_deref()),
+        ..context(model, alertmanagers, jobs)
     };
     out.render(PATH, TEMPLATE, &context, FileMode::Regular)
 }

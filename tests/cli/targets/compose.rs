@@ -88,18 +88,35 @@ fn app_oint_compose_carries_the_spec_numbers() {
         api["depends_on"]["postgres"]["condition"],
         "service_healthy"
     );
+    // Two Prometheus replicas and three Alertmanagers by default; one host
+    // port each, on the first.
+    let services = &compose["services"];
     // App Platform pushes to its OTLP receiver: loopback only (otlp.rs).
-    assert_eq!(
-        compose["services"]["prometheus"]["ports"][0],
-        "127.0.0.1:9090:9090"
-    );
-    assert_eq!(compose["services"]["grafana"]["ports"][0], "3001:3000");
-    assert_eq!(compose["services"]["alertmanager"]["ports"][0], "9093:9093");
-    let command = compose["services"]["prometheus"]["command"].to_string();
-    assert!(
-        command.contains("--storage.tsdb.retention.time=30d"),
-        "{command}"
-    );
+    assert_eq!(services["prometheus-0"]["ports"][0], "127.0.0.1:9090:9090");
+    assert_eq!(services["grafana"]["ports"][0], "3001:3000");
+    assert_eq!(services["alertmanager-0"]["ports"][0], "9093:9093");
+    for other in ["prometheus-1", "alertmanager-1", "alertmanager-2"] {
+        assert!(
+            services[other]["ports"].is_null(),
+            "{other} publishes a port"
+        );
+    }
+    assert!(services["prometheus"].is_null() && services["alertmanager"].is_null());
+    for replica in ["prometheus-0", "prometheus-1"] {
+        let command = services[replica]["command"].to_string();
+        assert!(
+            command.contains("--storage.tsdb.retention.time=30d"),
+            "{command}"
+        );
+        assert_eq!(
+            services[replica]["environment"]["PROMETHEUS_REPLICA"],
+            replica
+        );
+        assert_eq!(
+            services[replica]["networks"]["default"]["aliases"],
+            serde_json::json!(["prometheus"])
+        );
+    }
 }
 
 /// `docker compose up --scale api=3` starts three replicas only if no host
@@ -168,16 +185,18 @@ fn receiver_secrets_are_delivered_by_name_on_compose() {
         ("smtp-password", "SMTP_PASSWORD"),
     ];
     let compose = out.yaml("docker-compose.yml");
-    let mounted = &compose["services"]["alertmanager"]["secrets"];
-    for (name, var) in expected {
-        assert_eq!(compose["secrets"][name]["environment"], var);
-        assert!(
-            mounted
-                .as_array()
-                .expect("list")
-                .contains(&Value::from(name)),
-            "{name}"
-        );
+    for member in ["alertmanager-0", "alertmanager-1", "alertmanager-2"] {
+        let mounted = &compose["services"][member]["secrets"];
+        for (name, var) in expected {
+            assert_eq!(compose["secrets"][name]["environment"], var);
+            assert!(
+                mounted
+                    .as_array()
+                    .expect("list")
+                    .contains(&Value::from(name)),
+                "{member}: {name}"
+            );
+        }
     }
 }
 
@@ -192,7 +211,7 @@ fn a_fixed_count_spec_mounts_its_secret_file_on_compose() {
         serde_json::json!(["API_TOKEN"])
     );
     // A secret file is mounted where Alertmanager reads it.
-    let volumes = compose["services"]["alertmanager"]["volumes"].to_string();
+    let volumes = compose["services"]["alertmanager-0"]["volumes"].to_string();
     assert!(
         volumes.contains(
             "/etc/alertmanager/secrets/hook-token:/etc/alertmanager/secrets/hook-token:ro"
@@ -246,7 +265,7 @@ token = { env = "POSTGRES_PASSWORD" }
     );
     let compose = out.yaml("docker-compose.yml");
     assert_eq!(
-        compose["services"]["alertmanager"]["secrets"],
+        compose["services"]["alertmanager-0"]["secrets"],
         serde_json::json!(["postgres-password"])
     );
 }

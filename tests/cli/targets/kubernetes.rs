@@ -155,8 +155,8 @@ fn app_oint_kubernetes_carries_the_spec_numbers() {
 #[test]
 fn receiver_secrets_are_delivered_by_name_on_kubernetes() {
     let out = generate(&Spec::app_oint());
-    let deployment = out.yaml("k8s/alertmanager/deployment.yaml");
-    let pod = &deployment["spec"]["template"]["spec"];
+    let statefulset = out.yaml("k8s/alertmanager/statefulset.yaml");
+    let pod = &statefulset["spec"]["template"]["spec"];
     let volume = pod["volumes"]
         .as_array()
         .expect("volumes")
