@@ -16,8 +16,14 @@
 
 pub(crate) mod check;
 mod monitoring;
+mod operator;
 
 pub use monitoring::{PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_DIR, Sizing, rules_copy_path};
+pub use operator::{
+    ALERTMANAGER_CONFIG_DIR, MONITORING_ALERTMANAGER_PATH, MONITORING_DATASOURCE_PATH,
+    MONITORING_DIR, MONITORING_KUSTOMIZATION_PATH, OPERATOR_DIR, alertmanager_secrets_dir,
+    operator_prometheus_url, pod_monitor_path, prometheus_rule_path,
+};
 
 use serde::Serialize;
 
@@ -37,6 +43,17 @@ pub const ALERTMANAGER_DEPLOYMENT_PATH: &str = "k8s/alertmanager/deployment.yaml
 pub const ALERTMANAGER_SERVICE_PATH: &str = "k8s/alertmanager/service.yaml";
 pub const PUSHGATEWAY_DEPLOYMENT_PATH: &str = "k8s/pushgateway/deployment.yaml";
 pub const PUSHGATEWAY_SERVICE_PATH: &str = "k8s/pushgateway/service.yaml";
+
+/// The container port names the Deployment templates give an HTTP service
+/// (and the Pushgateway) and a cache's redis_exporter sidecar; a PodMonitor
+/// selects the port by name.
+pub const HTTP_PORT_NAME: &str = "http";
+pub const EXPORTER_PORT_NAME: &str = "metrics";
+
+/// The Secret holding the receivers' secrets (`kubectl create secret`).
+fn receiver_secret(project: &str) -> String {
+    format!("{project}-alertmanager")
+}
 
 /// The ConfigMaps of Alertmanager's configuration and of its templates.
 fn alertmanager_config_map(project: &str) -> String {
@@ -417,12 +434,29 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             &pushgateway,
         )?;
     }
+    if let Some(operator) = &k8s.operator {
+        // The operator's Prometheus, Alertmanager and Grafana: their
+        // objects here, their configuration in k8s-monitoring/.
+        resources.extend(out.emitted_under(OPERATOR_DIR).iter().map(|p| relative(p)));
+        out.render(
+            KUSTOMIZATION_PATH,
+            "kubernetes/kustomization.yaml.j2",
+            &Kustomization {
+                namespace: &k8s.namespace,
+                resources,
+                config_maps: Vec::new(),
+            },
+            FileMode::Regular,
+        )?;
+        operator::emit(model, operator, out)?;
+        return overlays(model, out);
+    }
     let (env_secrets, file_secrets) = model.alerting.secret_sources();
     let alertmanager = Alertmanager {
         common: &common,
         image: &k8s.alertmanager_image,
         port: model.monitoring.alertmanager_port,
-        secret_name: format!("{}-alertmanager", model.project.name),
+        secret_name: receiver_secret(&model.project.name),
         config_map: alertmanager_config_map(&model.project.name),
         templates_map: alertmanager_templates_map(&model.project.name),
         generated_config: !out
@@ -457,6 +491,11 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         },
         FileMode::Regular,
     )?;
+    overlays(model, out)
+}
+
+/// `k8s-regions/<region>/kustomization.yaml`, with several regions.
+fn overlays(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     if model.project.regions.len() > 1 {
         for region in &model.project.regions {
             let path = overlay_dir(region);

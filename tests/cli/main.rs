@@ -26,6 +26,7 @@ mod filesystem;
 mod hostile;
 mod init_and_schema;
 mod injection;
+mod operator;
 mod ownership;
 mod parity;
 mod saturation;

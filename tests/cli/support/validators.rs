@@ -318,10 +318,17 @@ pub fn manifests(out: &Path) -> Vec<String> {
         .into_iter()
         .map(|(path, _)| path)
         .filter(|p| {
-            p.starts_with("k8s/") && p.ends_with(".yaml") && !p.ends_with("kustomization.yaml")
+            p.starts_with("k8s/")
+                && p.ends_with(".yaml")
+                && !p.ends_with("kustomization.yaml")
+                && !p.starts_with(OPERATOR_DIR)
         })
         .collect()
 }
+
+/// The Prometheus Operator's objects (custom resources, which
+/// kubernetes-validate does not know: [`crd_validate`] checks them).
+pub const OPERATOR_DIR: &str = "k8s/operator/";
 
 /// `kubernetes-validate --strict` on `files`, run in `dir`.
 pub fn kubernetes_validate_files<S: AsRef<std::ffi::OsStr>>(
@@ -568,5 +575,47 @@ pub fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool,
         .current_dir(dir.path())
         .output()
         .expect("tsc runs");
+    (output.status.success(), text(&output))
+}
+
+// --- the Prometheus Operator's CRD schemas -------------------------------------
+
+/// `node` with `@kubernetes-models/prometheus-operator` installed under
+/// tests/operator-crds, or None (skip) when missing and not required.
+pub fn operator_crds() -> Option<PathBuf> {
+    let node = validator("node")?;
+    let models =
+        root().join("tests/operator-crds/node_modules/@kubernetes-models/prometheus-operator");
+    if !models.is_dir() {
+        missing(
+            "@kubernetes-models/prometheus-operator is required: run `npm ci` in tests/operator-crds",
+            "@kubernetes-models/prometheus-operator",
+            "(cd tests/operator-crds && npm ci)",
+        );
+        return None;
+    }
+    Some(node)
+}
+
+/// Validates each object against its CRD's OpenAPI schema
+/// (tests/operator-crds/validate.mjs): whether all passed, and what failed.
+pub fn crd_validate(node: &Path, objects: &[Value]) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new(node)
+        .arg("validate.mjs")
+        .current_dir(root().join("tests/operator-crds"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let input = serde_json::to_vec(objects).expect("json");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("objects written");
+    let output = child.wait_with_output().expect("node finishes");
     (output.status.success(), text(&output))
 }
