@@ -55,6 +55,27 @@ fn receiver_secret(project: &str) -> String {
     format!("{project}-alertmanager")
 }
 
+/// The command that makes the cluster's Alertmanager answer on the local
+/// `alertmanager_port` (the default `ALERTMANAGER_URL` of the runbooks):
+/// harden's Deployment, or the Prometheus Operator's `alertmanager-operated`
+/// Service in its namespace.
+pub fn alertmanager_port_forward(model: &Model) -> Option<String> {
+    let k8s = model.platforms.kubernetes.as_ref()?;
+    let local = model.monitoring.alertmanager_port;
+    let (namespace, service, port) = match &k8s.operator {
+        Some(operator) => (
+            operator.namespace.as_str(),
+            operator::OPERATED_ALERTMANAGER,
+            operator::OPERATED_ALERTMANAGER_PORT,
+        ),
+        None => (k8s.namespace.as_str(), "alertmanager", local),
+    };
+    Some(format!(
+        "kubectl -n {} port-forward svc/{service} {local}:{port}",
+        crate::engine::escape::shell_word(namespace)
+    ))
+}
+
 /// The ConfigMaps of Alertmanager's configuration and of its templates.
 fn alertmanager_config_map(project: &str) -> String {
     format!("{project}-alertmanager-config")

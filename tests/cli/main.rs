@@ -27,6 +27,7 @@ mod hostile;
 mod init_and_schema;
 mod injection;
 mod operator;
+mod operator_discovery;
 mod ownership;
 mod parity;
 mod saturation;

@@ -47,7 +47,7 @@ fn files_under(out: &Tree, dir: &str) -> Vec<String> {
 }
 
 fn objects(out: &Tree) -> Vec<Value> {
-    files_under(out, OPERATOR_DIR)
+    operator_objects(out.path())
         .iter()
         .map(|p| yaml(&out.join(p)))
         .collect()
@@ -112,6 +112,31 @@ fn the_crd_schema_check_refuses_an_invalid_object() {
         assert!(!ok, "an invalid {kind} passed: {text}");
         assert!(text.contains(kind), "{text}");
     }
+}
+
+/// No field the CRDs do not define: their schemas let unknown fields
+/// through (the API server would drop them silently), so every object is
+/// also type-checked against the operator's types, whose excess-property
+/// check refuses a misspelt field.
+#[test]
+fn every_operator_object_has_only_fields_its_crd_defines() {
+    let (Some(_), Some((node, tsc))) = (operator_crds(), typescript()) else {
+        return;
+    };
+    let out = operator_tree();
+    let mut objects = objects(&out);
+    let (ok, text) = crd_type_check(&node, &tsc, &objects);
+    assert!(ok, "{text}");
+    let endpoint = &mut objects
+        .iter_mut()
+        .find(|o| o["kind"] == "PodMonitor")
+        .expect("a PodMonitor")["spec"]["podMetricsEndpoints"][0];
+    endpoint["honorLabel"] = json!(true);
+    let (ok, text) = crd_type_check(&node, &tsc, &objects);
+    assert!(
+        !ok && text.contains("honorLabel"),
+        "a misspelt field passed:\n{text}"
+    );
 }
 
 // --- PrometheusRules: the rule files' groups ----------------------------------

@@ -41,6 +41,10 @@ pub const MONITORING_DATASOURCE_PATH: &str = "k8s-monitoring/grafana-datasource.
 pub const ALERTMANAGER_CONFIG_DIR: &str = "/etc/alertmanager/config";
 /// The label kube-prometheus-stack's Grafana loads datasources by.
 const DATASOURCE_LABEL: (&str, &str) = ("grafana_datasource", "1");
+/// The Service the operator creates for the Alertmanagers of its
+/// namespace, and its port.
+pub const OPERATED_ALERTMANAGER: &str = "alertmanager-operated";
+pub const OPERATED_ALERTMANAGER_PORT: u16 = 9093;
 /// The port of `prometheus-operated`, the Service the operator creates for
 /// every Prometheus of its namespace.
 const OPERATED_PORT: u16 = 9090;

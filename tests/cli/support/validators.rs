@@ -326,6 +326,15 @@ pub fn manifests(out: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The Prometheus Operator's objects of a tree (`k8s/operator/`).
+pub fn operator_objects(out: &Path) -> Vec<String> {
+    read_tree(out)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|p| p.starts_with(OPERATOR_DIR))
+        .collect()
+}
+
 /// The Prometheus Operator's objects (custom resources, which
 /// kubernetes-validate does not know: [`crd_validate`] checks them).
 pub const OPERATOR_DIR: &str = "k8s/operator/";
@@ -617,5 +626,56 @@ pub fn crd_validate(node: &Path, objects: &[Value]) -> (bool, String) {
         .write_all(&input)
         .expect("objects written");
     let output = child.wait_with_output().expect("node finishes");
+    (output.status.success(), text(&output))
+}
+
+/// The operator objects' TypeScript types, by kind: a CRD's OpenAPI schema
+/// lets unknown fields through (the API server prunes them silently), the
+/// types' excess-property check does not.
+const CRD_TYPES: &[(&str, &str)] = &[
+    ("PodMonitor", "monitoring.coreos.com/v1/PodMonitor"),
+    ("PrometheusRule", "monitoring.coreos.com/v1/PrometheusRule"),
+];
+
+/// Type-checks each object as its kind's interface from
+/// `@kubernetes-models/prometheus-operator` with `tsc --strict` (the
+/// compiler tests/grafana-types installs): whether all passed, and tsc's output.
+pub fn crd_type_check(node: &Path, tsc: &Path, objects: &[Value]) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(
+        root().join("tests/operator-crds/node_modules"),
+        dir.path().join("node_modules"),
+    )
+    .expect("symlink node_modules");
+    let mut ts = String::new();
+    for (kind, module) in CRD_TYPES {
+        ts.push_str(&format!(
+            "import type {{ I{kind} }} from '@kubernetes-models/prometheus-operator/{module}';\n"
+        ));
+    }
+    for (i, object) in objects.iter().enumerate() {
+        let kind = CRD_TYPES
+            .iter()
+            .find(|(k, _)| object["kind"] == *k)
+            .map(|(k, _)| k)
+            .unwrap_or_else(|| panic!("no type for {}", object["kind"]));
+        ts.push_str(&format!("export const object{i}: I{kind} = {object};\n"));
+    }
+    std::fs::write(dir.path().join("objects.ts"), ts).expect("write ts");
+    let output = Command::new(node)
+        .arg(tsc)
+        .args([
+            "--noEmit",
+            "--strict",
+            "--skipLibCheck",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+            "objects.ts",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("tsc runs");
     (output.status.success(), text(&output))
 }
