@@ -36,6 +36,7 @@ mod slo;
 pub fn lower(spec: &spec::Spec) -> Result<(Model, Vec<Problem>), Vec<Problem>> {
     let mut cx = Lower {
         digitalocean: spec.platform.digitalocean.is_some(),
+        kubernetes: spec.platform.kubernetes.is_some(),
         ..Lower::default()
     };
     let project = cx.project(&spec.project);
@@ -98,6 +99,9 @@ struct Lower {
     secret_names: BTreeMap<String, (SecretRef, String)>,
     /// App Platform is on: databases are DigitalOcean managed ones.
     digitalocean: bool,
+    /// Kubernetes is on: only there are the saturation series (cAdvisor,
+    /// kube-state-metrics) collected.
+    kubernetes: bool,
 }
 
 impl Lower {

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{
-    AlertKind, Alerting, Model, ReceiverChannel, Route, SECRETS_DIR, Severity, Tier,
+    AlertKind, Alerting, Model, ReceiverChannel, Route, SECRETS_DIR, Severity, Tier, WebhookUrl,
 };
 use crate::output::FileMode;
 use crate::targets::kubernetes;
@@ -90,7 +90,9 @@ struct Pagerduty {
 
 #[derive(Serialize)]
 struct Webhook {
-    url: String,
+    /// `url`, or `url_file` when the URL is a secret.
+    url: Option<String>,
+    url_file: Option<String>,
     token_file: Option<String>,
 }
 
@@ -338,8 +340,13 @@ fn receiver(r: &crate::model::Receiver, secrets_dir: &str) -> ReceiverContext {
             })
         }
         ReceiverChannel::Webhook { url, token } => {
+            let (url, url_file) = match url {
+                WebhookUrl::Plain(u) => (Some(u.clone()), None),
+                WebhookUrl::Secret(s) => (None, Some(s.file_path_in(secrets_dir))),
+            };
             context.webhook = Some(Webhook {
-                url: url.clone(),
+                url,
+                url_file,
                 token_file: token.as_ref().map(|t| t.file_path_in(secrets_dir)),
             })
         }

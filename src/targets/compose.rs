@@ -12,13 +12,22 @@ use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{
-    BackupDestination, DatabaseEngine, Model, Redis, Resources, SECRETS_DIR, SecretRef, Workload,
-    backup_metrics,
+    BackupDestination, DatabaseEngine, Model, OtlpPush, Redis, Resources, SECRETS_DIR, Scaling,
+    SecretRef, Workload, backup_metrics,
 };
 use crate::output::FileMode;
 use crate::units::Decimal;
 
 pub const PATH: &str = "docker-compose.yml";
+/// The OTLP gateway's configuration (Caddy), when App Platform instances
+/// push their metrics to this stack's Prometheus.
+pub const GATEWAY_PATH: &str = "otlp-gateway/Caddyfile";
+const GATEWAY_TEMPLATE: &str = "otlp-gateway/Caddyfile.j2";
+/// The gateway's image: the Caddy release the tests run (Debian's 2.6.2).
+pub const GATEWAY_IMAGE: &str = "caddy:2.6.2";
+/// The variable holding the bcrypt hash of the push password
+/// (`caddy hash-password`), which the gateway reads when it starts.
+pub const GATEWAY_HASH_VAR: &str = "OTLP_PUSH_PASSWORD_HASH";
 
 #[derive(Serialize)]
 struct Context<'a> {
@@ -41,6 +50,25 @@ struct Context<'a> {
     backups: Vec<BackupSvc>,
     /// The Pushgateway the backup services push to, when there are any.
     pushgateway: Option<String>,
+    /// The https gateway to Prometheus's OTLP receiver, when App Platform
+    /// instances push.
+    otlp_gateway: Option<Gateway<'a>>,
+}
+
+/// Caddy in front of Prometheus's OTLP receiver: https with a certificate
+/// for the endpoint's host, basic auth, and only the push path forwarded.
+#[derive(Serialize)]
+struct Gateway<'a> {
+    image: &'static str,
+    site: &'a str,
+    path: &'a str,
+    receiver_path: &'static str,
+    user: &'static str,
+    hash_var: &'static str,
+    config: &'static str,
+    prometheus: String,
+    /// The port Caddy serves https on: the site's, or 443.
+    https_port: u16,
 }
 
 /// A database's backup service: `scripts/backup.sh DB --loop` in the
@@ -68,6 +96,9 @@ struct App<'a> {
     name: &'a str,
     image: &'a str,
     port: u16,
+    /// The spec lets it run more than one replica: no fixed host port, so
+    /// `docker compose up --scale` can start them.
+    scalable: bool,
     secrets: &'a [String],
     healthcheck: Healthcheck,
     limits: Option<Limits>,
@@ -165,6 +196,10 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                 name: &s.name,
                 image: &http.image,
                 port: http.port,
+                scalable: match &http.scaling {
+                    Scaling::Fixed { replicas } => *replicas > 1,
+                    Scaling::Auto(a) => a.max_replicas > 1,
+                },
                 secrets: &http.secrets,
                 healthcheck: Healthcheck {
                     test,
@@ -205,6 +240,32 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let mut seen = std::collections::BTreeSet::new();
     env_vars.retain(|v| seen.insert(v.clone()));
     let m = &model.monitoring;
+    let otlp_gateway = model
+        .platforms
+        .digitalocean
+        .as_ref()
+        .and_then(|d| d.otlp.as_ref())
+        .map(|o| Gateway {
+            image: GATEWAY_IMAGE,
+            site: &o.site,
+            path: &o.path,
+            receiver_path: OtlpPush::RECEIVER_PATH,
+            user: OtlpPush::USER,
+            hash_var: GATEWAY_HASH_VAR,
+            config: GATEWAY_PATH,
+            prometheus: format!("prometheus:{}", m.prometheus_port),
+            https_port: o
+                .site
+                .rsplit_once(':')
+                .and_then(|(_, p)| p.parse().ok())
+                .unwrap_or(443),
+        });
+    if otlp_gateway.is_some() {
+        env_vars.push(GATEWAY_HASH_VAR.to_string());
+    }
+    if let Some(g) = &otlp_gateway {
+        out.render(GATEWAY_PATH, GATEWAY_TEMPLATE, g, FileMode::Regular)?;
+    }
     let context = Context {
         secrets: top.into_iter().collect(),
         env_vars,
@@ -228,6 +289,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         file_secrets,
         pushgateway: (!backups.is_empty()).then(|| compose.pushgateway_image.clone()),
         backups,
+        otlp_gateway,
     };
     out.render(
         PATH,

@@ -3,8 +3,9 @@
 //! `autoscaling/v2` HorizontalPodAutoscaler when it autoscales and a
 //! `policy/v1` PodDisruptionBudget; an Alertmanager that reads the receiver
 //! secrets from a Secret volume at `/run/secrets`; per Redis cache a
-//! Deployment with redis_exporter as a sidecar, a Service for both ports and,
-//! with persistence, a PersistentVolumeClaim; and a `kustomization.yaml`
+//! Deployment with redis_exporter as a sidecar, a Service for both ports, a
+//! PodDisruptionBudget that lets a drain move its one pod and, with
+//! persistence, a PersistentVolumeClaim; and a `kustomization.yaml`
 //! listing every manifest. With several regions, one cluster per region (a
 //! cluster does not span regions): `k8s-regions/<region>/kustomization.yaml`
 //! applies `k8s/` there with a `region` label on every object and pod. A
@@ -12,7 +13,7 @@
 //! its base's directory (a cycle). No node selector: every node of a
 //! regional cluster is in its region. A database with a `backup` section gets a
 //! `batch/v1` CronJob running `scripts/backup.sh` (`<db>/backup-cronjob.yaml`),
-//! and the project a Pushgateway (`pushgateway/{deployment,service}.yaml`) it reports to.
+//! and the project a Pushgateway (`pushgateway/{deployment,service,pdb}.yaml`) it reports to.
 
 pub(crate) mod check;
 mod monitoring;
@@ -178,6 +179,21 @@ struct Pdb<'a> {
     name: &'a str,
     max_unavailable: Option<u32>,
     min_available: Option<u32>,
+}
+
+impl<'a> Pdb<'a> {
+    /// The budget of a one-replica workload (a cache, the Pushgateway): a
+    /// drain may evict the pod, a short gap while it starts elsewhere. A
+    /// budget that keeps one replica available would block every drain and
+    /// node upgrade until someone deleted it by hand.
+    fn single(common: &'a Common<'a>, name: &'a str) -> Pdb<'a> {
+        Pdb {
+            common,
+            name,
+            max_unavailable: Some(1),
+            min_available: None,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -401,6 +417,13 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             "kubernetes/redis-service.yaml.j2",
             &cx,
         )?;
+        // One instance: the app sees cache misses while a drain moves it.
+        render(
+            out,
+            pdb_path(name),
+            "kubernetes/pdb.yaml.j2",
+            &Pdb::single(&common, name),
+        )?;
     }
     for service in &model.services {
         let (Some(db), Some(b)) = (service.database(), service.backup()) else {
@@ -453,6 +476,12 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             PUSHGATEWAY_SERVICE_PATH.to_string(),
             "kubernetes/pushgateway-service.yaml.j2",
             &pushgateway,
+        )?;
+        render(
+            out,
+            pdb_path("pushgateway"),
+            "kubernetes/pdb.yaml.j2",
+            &Pdb::single(&common, "pushgateway"),
         )?;
     }
     if let Some(operator) = &k8s.operator {

@@ -36,7 +36,28 @@ struct Context {
     rule_files: Vec<String>,
     alertmanagers: Vec<String>,
     jobs: Vec<Job>,
+    /// The OTLP receiver's translation, when App Platform instances push.
+    otlp: Option<Otlp>,
 }
+
+/// How Prometheus's OTLP receiver turns pushed metrics into series: `job`
+/// is the SDK's `service.name` and `instance` its `service.instance.id`
+/// (Prometheus does this itself); the promoted resource attributes become
+/// labels; names keep the suffixes the rules query.
+#[derive(Serialize)]
+struct Otlp {
+    promote: Vec<&'static str>,
+    translation_strategy: &'static str,
+}
+
+/// The resource attributes App Platform instances set that become labels:
+/// `region` (each app's own; unpromoted, the external label would give every
+/// pushed series the primary's).
+pub const OTLP_PROMOTED: [&str; 1] = ["region"];
+/// Metric names as the rules query them: `_total` on counters and unit
+/// suffixes kept, named explicitly so a change of Prometheus's default does
+/// not silently rename every pushed series.
+pub const OTLP_TRANSLATION: &str = "UnderscoreEscapingWithSuffixes";
 
 #[derive(Serialize)]
 struct Label {
@@ -156,15 +177,26 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         jobs.push(Job {
             honor_labels: true,
             ..plain_job(
-                "pushgateway",
+                backup_metrics::SCRAPE_JOB,
                 backup_metrics::PUSHGATEWAY.to_string(),
                 primary,
             )
         });
     }
+    // App Platform instances push to this Prometheus (the Compose stack's;
+    // in a cluster, Prometheus discovers pods and receives nothing).
+    let pushed = model
+        .platforms
+        .digitalocean
+        .as_ref()
+        .is_some_and(|d| d.otlp.is_some());
     let context = Context {
         external_labels: external_labels(model, primary),
         rule_files: vec!["rules/*.yml".to_string()],
+        otlp: pushed.then(|| Otlp {
+            promote: OTLP_PROMOTED.to_vec(),
+            translation_strategy: OTLP_TRANSLATION,
+        }),
         ..context(model, alertmanager, jobs)
     };
     out.render(PATH, TEMPLATE, &context, FileMode::Regular)?;
@@ -185,6 +217,7 @@ fn context(model: &Model, alertmanager: String, jobs: Vec<Job>) -> Context {
         rule_files: Vec::new(),
         alertmanagers: vec![alertmanager],
         jobs,
+        otlp: None,
     }
 }
 

@@ -12,6 +12,7 @@ mod support;
 mod targets;
 
 mod backup;
+mod bench;
 mod bounds;
 mod cache;
 mod check;
@@ -28,6 +29,7 @@ mod init_and_schema;
 mod injection;
 mod operator;
 mod operator_discovery;
+mod otlp;
 mod ownership;
 mod parity;
 mod saturation;

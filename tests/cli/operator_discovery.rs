@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::discovery::{active_targets, free_port_on, get, test_copy, wait_until};
+use crate::discovery::{active_targets, free_port_on, test_copy};
 use crate::support::*;
 
 const NAMESPACE: &str = "demo";

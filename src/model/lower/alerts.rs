@@ -93,7 +93,10 @@ impl Lower {
         );
         // A utilization alert watches what its autoscaler targets (a model
         // has requests beside every target: `scaling` reports one without).
-        if let Some(Scaling::Auto(a)) = scaling {
+        // Its series (cAdvisor, kube-state-metrics) are collected only on
+        // Kubernetes: elsewhere it could never fire.
+        let kubernetes = self.kubernetes;
+        if let Some(Scaling::Auto(a)) = scaling.filter(|_| kubernetes) {
             if a.cpu_percent.is_some() {
                 add(AlertKind::CpuHigh, "HighCPUUsage".into(), None, None, None);
             }
@@ -106,13 +109,17 @@ impl Lower {
                     None,
                 );
             }
-            add(
-                AlertKind::ReplicasAtMax,
-                "ReplicasAtMaximum".into(),
-                None,
-                None,
-                None,
-            );
+            // With no room between minimum and maximum, the autoscaler always
+            // runs its maximum: the alert would never resolve.
+            if a.min_replicas < a.max_replicas {
+                add(
+                    AlertKind::ReplicasAtMax,
+                    "ReplicasAtMaximum".into(),
+                    None,
+                    None,
+                    None,
+                );
+            }
         }
         let mut regions: Vec<&str> = targets.iter().filter_map(|t| t.region.as_deref()).collect();
         regions.dedup();

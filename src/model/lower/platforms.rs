@@ -76,6 +76,12 @@ impl Lower {
                 );
             }
         }
+        if p.compose.is_some() && p.digitalocean.as_ref().is_some_and(|d| d.metrics.is_some()) {
+            beside.insert(
+                "otlp-gateway".to_string(),
+                "the gateway App Platform instances push their metrics through".to_string(),
+            );
+        }
         for (i, spec_service) in specs.iter().enumerate() {
             let name = spec_service.name.as_str();
             if let Some(what) = beside.get(name) {
@@ -201,7 +207,9 @@ impl Lower {
     }
 }
 
-const DEFAULT_PROMETHEUS_IMAGE: &str = "prom/prometheus:v2.53.0";
+/// The release the tests run (`.ci/upstream.sh`): every flag and setting
+/// harden writes is checked against it.
+const DEFAULT_PROMETHEUS_IMAGE: &str = "prom/prometheus:v3.16.0";
 
 const DEFAULT_ALERTMANAGER_IMAGE: &str = "prom/alertmanager:v0.27.0";
 

@@ -361,7 +361,9 @@ fn latency(slo: Option<&Slo>, traffic: &Traffic, legend: &str) -> Result<PanelSp
 }
 
 /// CPU and memory as a share of the requests (what the autoscaler's
-/// utilization targets mean), and replicas against the maximum.
+/// utilization targets mean), and replicas against the maximum. Their
+/// series (cAdvisor, kube-state-metrics) are collected on Kubernetes only:
+/// elsewhere the row would stay empty, so there is none.
 fn saturation(
     layout: &mut Layout,
     model: &Model,
@@ -372,7 +374,7 @@ fn saturation(
         Scaling::Auto(a) => Some(a),
         Scaling::Fixed { .. } => None,
     };
-    if http.resources.is_none() && autoscaling.is_none() {
+    if model.platforms.kubernetes.is_none() || (http.resources.is_none() && autoscaling.is_none()) {
         return Ok(());
     }
     layout.row("Saturation");
@@ -491,6 +493,8 @@ pub fn timeseries(
             "legend": { "displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": [] },
             "tooltip": { "mode": "multi", "sort": "desc" },
         }),
+        overrides: Vec::new(),
+        transformations: Vec::new(),
         links: Vec::new(),
     }
 }
@@ -542,6 +546,8 @@ pub fn stat(
             "orientation": "auto",
             "textMode": "auto",
         }),
+        overrides: Vec::new(),
+        transformations: Vec::new(),
         links: Vec::new(),
     }
 }
@@ -570,6 +576,8 @@ pub fn gauge(
             "showThresholdLabels": false,
             "showThresholdMarkers": true,
         }),
+        overrides: Vec::new(),
+        transformations: Vec::new(),
         links: Vec::new(),
     }
 }

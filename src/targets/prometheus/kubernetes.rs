@@ -83,7 +83,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             honor_labels: true,
             ..pods(
                 model,
-                PUSHGATEWAY,
+                backup_metrics::SCRAPE_JOB,
                 PUSHGATEWAY,
                 ns,
                 EXPORTER_PATH,

@@ -55,9 +55,9 @@ pub fn emit(
     operator: &Operator,
     out: &mut Emitter<'_>,
 ) -> Result<(), EmitError> {
-    let mut render = |app: &str, port: u16, port_name, path: &str, honor_labels| {
+    let mut render = |app: &str, job: &str, port: u16, port_name, path: &str, honor_labels| {
         let mut relabel = pod_relabels(model, app, port);
-        relabel.push(Relabel::set("job", app));
+        relabel.push(Relabel::set("job", job));
         relabel.push(Relabel {
             regex: Some(OPERATOR_ONLY_LABELS.into()),
             action: Some("labeldrop"),
@@ -97,6 +97,7 @@ pub fn emit(
         let Some(http) = service.http() else { continue };
         render(
             &service.name,
+            &service.name,
             http.port,
             HTTP_PORT_NAME,
             &http.endpoints.metrics,
@@ -105,6 +106,7 @@ pub fn emit(
     }
     for service in model.services.iter().filter(|s| s.redis().is_some()) {
         render(
+            &service.name,
             &service.name,
             REDIS_EXPORTER_PORT,
             EXPORTER_PORT_NAME,
@@ -116,6 +118,7 @@ pub fn emit(
         // Keep the pushed `job` and `database` labels.
         render(
             PUSHGATEWAY,
+            backup_metrics::SCRAPE_JOB,
             backup_metrics::PUSHGATEWAY_PORT,
             HTTP_PORT_NAME,
             EXPORTER_PATH,

@@ -6,6 +6,7 @@
 
 mod app_spec;
 mod fakes;
+mod http;
 mod kube_api;
 mod owners;
 mod postgres;
@@ -17,6 +18,7 @@ mod validators;
 
 pub use app_spec::app_specs_conform;
 pub use fakes::*;
+pub use http::*;
 pub use kube_api::*;
 pub use owners::*;
 pub use postgres::*;

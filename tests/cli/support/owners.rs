@@ -41,7 +41,7 @@ pub const OWNERS: &[Owner] = &[
     },
     Owner {
         name: "compose",
-        prefixes: &["docker-compose.yml"],
+        prefixes: &["docker-compose.yml", "otlp-gateway/"],
     },
     Owner {
         name: "digitalocean",

@@ -407,7 +407,8 @@ pub fn github_workflow_schema(tool: &Path, workflow: &Path) {
 /// docker-compose 1.29 (Debian's) predates secrets taken from the
 /// environment (Compose 2.x, in the compose spec): runs `docker-compose -f
 /// <copy> ARGS` on a copy of a tree's compose file whose secrets read files
-/// instead (everything else as written) and returns its output.
+/// instead (everything else as written) and returns its output. Every
+/// variable the file requires (`${NAME:?…}`) is set, as a deployment must.
 pub fn docker_compose_config(tool: &Path, name: &str, out: &Path, args: &[&str]) -> String {
     let file = out.join("docker-compose.yml");
     let mut compose = super::yaml(&file);
@@ -420,6 +421,16 @@ pub fn docker_compose_config(tool: &Path, name: &str, out: &Path, args: &[&str])
                 .to_string();
             vars.push(var);
             *secret = serde_json::json!({ "file": format!("./secrets/{key}") });
+        }
+    }
+    let text = std::fs::read_to_string(&file).expect("compose file");
+    for (i, _) in text.match_indices("${") {
+        let rest = &text[i + 2..];
+        if let Some((name, _)) = rest.split_once(":?")
+            && !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            vars.push(name.to_string());
         }
     }
     let copy = out.join("docker-compose.v1.yml");
@@ -501,6 +512,7 @@ const PANEL_TYPES: &[(&str, &str)] = &[
     ("stat", "Stat"),
     ("gauge", "Gauge"),
     ("timeseries", "TimeSeries"),
+    ("table", "Table"),
 ];
 
 /// The TypeScript that type-checks one dashboard: the whole JSON as
