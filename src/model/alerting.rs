@@ -172,9 +172,16 @@ impl SecretRef {
     /// variable, which each platform delivers there (Compose secrets,
     /// Kubernetes Secret volumes).
     pub fn file_path(&self) -> String {
+        self.file_path_in(SECRETS_DIR)
+    }
+
+    /// [`Self::file_path`] where a platform mounts the secrets from the
+    /// environment in `dir` instead (the Prometheus Operator mounts each
+    /// Secret an Alertmanager lists at `/etc/alertmanager/secrets/<Secret>`).
+    pub fn file_path_in(&self, dir: &str) -> String {
         match self {
             SecretRef::File(path) => path.clone(),
-            SecretRef::Env(_) => format!("{SECRETS_DIR}/{}", self.secret_name()),
+            SecretRef::Env(_) => format!("{dir}/{}", self.secret_name()),
         }
     }
 

@@ -30,6 +30,21 @@ pub struct Kubernetes {
     pub prometheus_image: String,
     pub grafana_image: String,
     pub kube_state_metrics_image: String,
+    /// With `prometheus_operator = true`: the operator's objects replace
+    /// the in-cluster Prometheus, Alertmanager, Grafana and kube-state-metrics.
+    pub operator: Option<Operator>,
+}
+
+/// The Prometheus Operator (kube-prometheus-stack) harden's objects are for.
+#[derive(Debug)]
+pub struct Operator {
+    /// Labels on every PodMonitor and PrometheusRule, which the operator's
+    /// `podMonitorSelector` and `ruleSelector` select, sorted by key.
+    pub selector_labels: Vec<(String, String)>,
+    /// Labels on every dashboard ConfigMap, which Grafana's sidecar loads.
+    pub dashboard_labels: Vec<(String, String)>,
+    /// The namespace the operator's Prometheus, Alertmanager and Grafana run in.
+    pub namespace: String,
 }
 
 #[derive(Debug)]

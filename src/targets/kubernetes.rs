@@ -17,8 +17,14 @@
 
 pub(crate) mod check;
 mod monitoring;
+mod operator;
 
 pub use monitoring::{PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_DIR, Sizing, rules_copy_path};
+pub use operator::{
+    ALERTMANAGER_CONFIG_DIR, MONITORING_ALERTMANAGER_PATH, MONITORING_DATASOURCE_PATH,
+    MONITORING_DIR, MONITORING_KUSTOMIZATION_PATH, OPERATOR_DIR, alertmanager_secrets_dir,
+    operator_prometheus_url, pod_monitor_path, prometheus_rule_path,
+};
 
 use serde::Serialize;
 
@@ -39,6 +45,40 @@ pub const ALERTMANAGER_STATEFULSET_PATH: &str = "k8s/alertmanager/statefulset.ya
 pub const ALERTMANAGER_SERVICE_PATH: &str = "k8s/alertmanager/service.yaml";
 pub const PUSHGATEWAY_DEPLOYMENT_PATH: &str = "k8s/pushgateway/deployment.yaml";
 pub const PUSHGATEWAY_SERVICE_PATH: &str = "k8s/pushgateway/service.yaml";
+
+/// The container port names the Deployment templates give an HTTP service
+/// (and the Pushgateway) and a cache's redis_exporter sidecar; a PodMonitor
+/// selects the port by name.
+pub const HTTP_PORT_NAME: &str = "http";
+pub const EXPORTER_PORT_NAME: &str = "metrics";
+
+/// The Secret holding the receivers' secrets (`kubectl create secret`).
+fn receiver_secret(project: &str) -> String {
+    format!("{project}-alertmanager")
+}
+
+/// The command that makes the cluster's Alertmanager answer on the local
+/// `alertmanager_port` (the default `ALERTMANAGER_URL` of the runbooks):
+/// harden's Deployment, or the Prometheus Operator's `alertmanager-operated`
+/// Service in its namespace.
+pub fn alertmanager_port_forward(model: &Model) -> Option<String> {
+    let k8s = model.platforms.kubernetes.as_ref()?;
+    let local = model.monitoring.alertmanager_port;
+    let (namespace, service, port) = match &k8s.operator {
+        Some(operator) => (
+            operator.namespace.as_str(),
+            operator::OPERATED_ALERTMANAGER,
+            operator::OPERATED_ALERTMANAGER_PORT,
+        ),
+        // An existing Alertmanager ([monitoring] alertmanagers): none here.
+        None if !model.monitoring.runs_alertmanager() => return None,
+        None => (k8s.namespace.as_str(), "alertmanager", local),
+    };
+    Some(format!(
+        "kubectl -n {} port-forward svc/{service} {local}:{port}",
+        crate::engine::escape::shell_word(namespace)
+    ))
+}
 
 /// The ConfigMaps of Alertmanager's configuration and of its templates.
 fn alertmanager_config_map(project: &str) -> String {
@@ -456,6 +496,23 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             &Pdb::single(&common, "pushgateway"),
         )?;
     }
+    if let Some(operator) = &k8s.operator {
+        // The operator's Prometheus, Alertmanager and Grafana: their
+        // objects here, their configuration in k8s-monitoring/.
+        resources.extend(out.emitted_under(OPERATOR_DIR).iter().map(|p| relative(p)));
+        out.render(
+            KUSTOMIZATION_PATH,
+            "kubernetes/kustomization.yaml.j2",
+            &Kustomization {
+                namespace: &k8s.namespace,
+                resources,
+                config_maps: Vec::new(),
+            },
+            FileMode::Regular,
+        )?;
+        operator::emit(model, operator, out)?;
+        return overlays(model, out);
+    }
     if model.monitoring.runs_alertmanager() {
         alertmanager(model, k8s, &common, out, &mut render)?;
     }
@@ -470,6 +527,11 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         },
         FileMode::Regular,
     )?;
+    overlays(model, out)
+}
+
+/// `k8s-regions/<region>/kustomization.yaml`, with several regions.
+fn overlays(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     if model.project.regions.len() > 1 {
         for region in &model.project.regions {
             let path = overlay_dir(region);

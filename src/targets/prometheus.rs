@@ -14,6 +14,7 @@
 
 pub(crate) mod check;
 pub mod kubernetes;
+mod operator;
 
 use serde::Serialize;
 

@@ -270,7 +270,7 @@ namespace = "{NAMESPACE}"
 /// The generated config for a test: `api_server` at the fake for every
 /// Kubernetes discovery, plain http to the kubelet, the rules copy. Every
 /// `relabel_configs` entry stays as generated.
-fn test_copy(generated: &Value, api_server: &str, rules: &Path) -> Value {
+pub(crate) fn test_copy(generated: &Value, api_server: &str, rules: &Path) -> Value {
     let mut config = generated.clone();
     config["rule_files"] = json!([format!("{}/*.yml", rules.display())]);
     for job in config["scrape_configs"]
@@ -316,7 +316,7 @@ fn through_proxy(config: &Value, proxy_port: u16) -> Value {
 }
 
 /// A port free on 127.0.0.1 … 127.0.0.<n>.
-fn free_port_on(n: usize) -> u16 {
+pub(crate) fn free_port_on(n: usize) -> u16 {
     for _ in 0..50 {
         let first = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = first.local_addr().expect("addr").port();
@@ -330,7 +330,7 @@ fn free_port_on(n: usize) -> u16 {
     panic!("no port free on 127.0.0.1 to 127.0.0.{n}");
 }
 
-fn active_targets(port: u16) -> Vec<Value> {
+pub(crate) fn active_targets(port: u16) -> Vec<Value> {
     get_from("127.0.0.1", port, "/api/v1/targets?state=active")
         .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
         .and_then(|v| v["data"]["activeTargets"].as_array().cloned())

@@ -33,6 +33,8 @@ mod init_and_schema;
 mod injection;
 mod live_tls;
 mod manners;
+mod operator;
+mod operator_discovery;
 mod otlp;
 mod ownership;
 mod parity;

@@ -35,6 +35,10 @@ pub const SERVICE_ACCOUNT: &str = "prometheus";
 pub const CADVISOR_JOB: &str = "kubernetes-cadvisor";
 /// kube-state-metrics' job; the replica alerts read its series.
 pub const KUBE_STATE_METRICS_JOB: &str = "kube-state-metrics";
+/// The Pushgateway's job and pod name (`app.kubernetes.io/name`).
+pub const PUSHGATEWAY: &str = "pushgateway";
+/// Where redis_exporter and the Pushgateway serve their metrics.
+pub const EXPORTER_PATH: &str = "/metrics";
 /// kube-state-metrics' Service name and port in the namespace.
 pub const KUBE_STATE_METRICS: &str = "kube-state-metrics";
 pub const KUBE_STATE_METRICS_PORT: u16 = 8080;
@@ -63,6 +67,10 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let Some(k8s) = &model.platforms.kubernetes else {
         return Ok(());
     };
+    if let Some(operator) = &k8s.operator {
+        // The operator's Prometheus scrapes: PodMonitors, not this file.
+        return super::operator::emit(model, k8s, operator, out);
+    }
     let ns = k8s.namespace.as_str();
     let alertmanagers = super::alertmanagers(
         model,
@@ -83,7 +91,13 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         });
     }
     for service in model.services.iter().filter(|s| s.redis().is_some()) {
-        jobs.push(pod_job(model, service, ns, "/metrics", REDIS_EXPORTER_PORT));
+        jobs.push(pod_job(
+            model,
+            service,
+            ns,
+            EXPORTER_PATH,
+            REDIS_EXPORTER_PORT,
+        ));
     }
     if model.services.iter().any(|s| s.backup().is_some()) {
         jobs.push(Job {
@@ -91,9 +105,9 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             ..pods(
                 model,
                 backup_metrics::SCRAPE_JOB,
-                "pushgateway",
+                PUSHGATEWAY,
                 ns,
-                "/metrics",
+                EXPORTER_PATH,
                 backup_metrics::PUSHGATEWAY_PORT,
             )
         });
@@ -127,45 +141,53 @@ fn pod_job(model: &Model, service: &Service, ns: &str, path: &str, port: u16) ->
 /// Every running pod of `app` in the namespace, at its `port`, as job
 /// `job_name` with the labels the rules and dashboards group by.
 fn pods(model: &Model, job_name: &str, app: &str, ns: &str, path: &str, port: u16) -> Job {
-    let meta = |label: &str| format!("__meta_kubernetes_pod_label_{}", sanitize(label));
     Job {
         comment: Some("Every pod of the service, each its own target."),
         kubernetes: Some(KubernetesSd {
             role: "pod",
             namespaces: vec![ns.to_string()],
         }),
-        relabel: vec![
-            Relabel {
-                source_labels: vec![meta(NAME_LABEL), meta(PART_OF_LABEL)],
-                separator: Some(";"),
-                regex: Some(format!(
-                    "{};{}",
-                    regex_literal(app),
-                    regex_literal(&model.project.name)
-                )),
-                action: Some("keep"),
-                ..Relabel::default()
-            },
-            Relabel {
-                source_labels: vec!["__meta_kubernetes_pod_container_port_number".into()],
-                regex: Some(port.to_string()),
-                action: Some("keep"),
-                ..Relabel::default()
-            },
-            // Not pods that are pending, finished or failed.
-            Relabel {
-                source_labels: vec!["__meta_kubernetes_pod_phase".into()],
-                regex: Some("Running".into()),
-                action: Some("keep"),
-                ..Relabel::default()
-            },
-            Relabel::set("service", app),
-            Relabel::copy("__meta_kubernetes_namespace", "namespace"),
-            Relabel::copy("__meta_kubernetes_pod_name", "pod"),
-            Relabel::copy(&meta("region"), "region"),
-        ],
+        relabel: pod_relabels(model, app, port),
         ..job(job_name, path)
     }
+}
+
+/// What keeps and labels each pod of `app` at `port`: its pod labels and
+/// port, running, and the `service`, `namespace`, `pod` and `region`
+/// labels the rules and dashboards group by. The PodMonitors of the
+/// operator's Prometheus use the same list (`super::operator`).
+pub(super) fn pod_relabels(model: &Model, app: &str, port: u16) -> Vec<Relabel> {
+    let meta = |label: &str| format!("__meta_kubernetes_pod_label_{}", sanitize(label));
+    vec![
+        Relabel {
+            source_labels: vec![meta(NAME_LABEL), meta(PART_OF_LABEL)],
+            separator: Some(";"),
+            regex: Some(format!(
+                "{};{}",
+                regex_literal(app),
+                regex_literal(&model.project.name)
+            )),
+            action: Some("keep"),
+            ..Relabel::default()
+        },
+        Relabel {
+            source_labels: vec!["__meta_kubernetes_pod_container_port_number".into()],
+            regex: Some(port.to_string()),
+            action: Some("keep"),
+            ..Relabel::default()
+        },
+        // Not pods that are pending, finished or failed.
+        Relabel {
+            source_labels: vec!["__meta_kubernetes_pod_phase".into()],
+            regex: Some("Running".into()),
+            action: Some("keep"),
+            ..Relabel::default()
+        },
+        Relabel::set("service", app),
+        Relabel::copy("__meta_kubernetes_namespace", "namespace"),
+        Relabel::copy("__meta_kubernetes_pod_name", "pod"),
+        Relabel::copy(&meta("region"), "region"),
+    ]
 }
 
 /// The kubelet's cAdvisor on every node, over https with the ServiceAccount's

@@ -37,7 +37,7 @@ pub const OWNERS: &[Owner] = &[
     },
     Owner {
         name: "kubernetes",
-        prefixes: &["k8s/", "k8s-regions/"],
+        prefixes: &["k8s/", "k8s-regions/", "k8s-monitoring/"],
     },
     Owner {
         name: "compose",

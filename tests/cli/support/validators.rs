@@ -322,10 +322,26 @@ pub fn manifests(out: &Path) -> Vec<String> {
         .into_iter()
         .map(|(path, _)| path)
         .filter(|p| {
-            p.starts_with("k8s/") && p.ends_with(".yaml") && !p.ends_with("kustomization.yaml")
+            p.starts_with("k8s/")
+                && p.ends_with(".yaml")
+                && !p.ends_with("kustomization.yaml")
+                && !p.starts_with(OPERATOR_DIR)
         })
         .collect()
 }
+
+/// The Prometheus Operator's objects of a tree (`k8s/operator/`).
+pub fn operator_objects(out: &Path) -> Vec<String> {
+    read_tree(out)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|p| p.starts_with(OPERATOR_DIR))
+        .collect()
+}
+
+/// The Prometheus Operator's objects (custom resources, which
+/// kubernetes-validate does not know: [`crd_validate`] checks them).
+pub const OPERATOR_DIR: &str = "k8s/operator/";
 
 /// `kubernetes-validate --strict` on `files`, run in `dir`.
 pub fn kubernetes_validate_files<S: AsRef<std::ffi::OsStr>>(
@@ -614,6 +630,99 @@ pub fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool,
             "nodenext",
         ])
         .args(&files)
+        .current_dir(dir.path())
+        .output()
+        .expect("tsc runs");
+    (output.status.success(), text(&output))
+}
+
+// --- the Prometheus Operator's CRD schemas -------------------------------------
+
+/// `node` with `@kubernetes-models/prometheus-operator` installed under
+/// tests/operator-crds, or None (skip) when missing and not required.
+pub fn operator_crds() -> Option<PathBuf> {
+    let node = validator("node")?;
+    let models =
+        root().join("tests/operator-crds/node_modules/@kubernetes-models/prometheus-operator");
+    if !models.is_dir() {
+        missing(
+            "@kubernetes-models/prometheus-operator is required: run `npm ci` in tests/operator-crds",
+            "@kubernetes-models/prometheus-operator",
+            "(cd tests/operator-crds && npm ci)",
+        );
+        return None;
+    }
+    Some(node)
+}
+
+/// Validates each object against its CRD's OpenAPI schema
+/// (tests/operator-crds/validate.mjs): whether all passed, and what failed.
+pub fn crd_validate(node: &Path, objects: &[Value]) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new(node)
+        .arg("validate.mjs")
+        .current_dir(root().join("tests/operator-crds"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let input = serde_json::to_vec(objects).expect("json");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("objects written");
+    let output = child.wait_with_output().expect("node finishes");
+    (output.status.success(), text(&output))
+}
+
+/// The operator objects' TypeScript types, by kind: a CRD's OpenAPI schema
+/// lets unknown fields through (the API server prunes them silently), the
+/// types' excess-property check does not.
+const CRD_TYPES: &[(&str, &str)] = &[
+    ("PodMonitor", "monitoring.coreos.com/v1/PodMonitor"),
+    ("PrometheusRule", "monitoring.coreos.com/v1/PrometheusRule"),
+];
+
+/// Type-checks each object as its kind's interface from
+/// `@kubernetes-models/prometheus-operator` with `tsc --strict` (the
+/// compiler tests/grafana-types installs): whether all passed, and tsc's output.
+pub fn crd_type_check(node: &Path, tsc: &Path, objects: &[Value]) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(
+        root().join("tests/operator-crds/node_modules"),
+        dir.path().join("node_modules"),
+    )
+    .expect("symlink node_modules");
+    let mut ts = String::new();
+    for (kind, module) in CRD_TYPES {
+        ts.push_str(&format!(
+            "import type {{ I{kind} }} from '@kubernetes-models/prometheus-operator/{module}';\n"
+        ));
+    }
+    for (i, object) in objects.iter().enumerate() {
+        let kind = CRD_TYPES
+            .iter()
+            .find(|(k, _)| object["kind"] == *k)
+            .map(|(k, _)| k)
+            .unwrap_or_else(|| panic!("no type for {}", object["kind"]));
+        ts.push_str(&format!("export const object{i}: I{kind} = {object};\n"));
+    }
+    std::fs::write(dir.path().join("objects.ts"), ts).expect("write ts");
+    let output = Command::new(node)
+        .arg(tsc)
+        .args([
+            "--noEmit",
+            "--strict",
+            "--skipLibCheck",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+            "objects.ts",
+        ])
         .current_dir(dir.path())
         .output()
         .expect("tsc runs");

@@ -103,6 +103,7 @@ fn kustomization_lists_every_manifest_once() {
             .collect();
         listed.sort();
         let mut present = manifests(out.path());
+        present.extend(operator_objects(out.path()));
         present.sort();
         assert_eq!(listed, present, "{}", out.name());
     }
