@@ -1,7 +1,8 @@
 //! The command line: arguments (clap) and one function per command.
 //!
-//! Exit codes: 0 success; 1 drift (`diff`) or a failed check (`check`); 2 an invalid spec, bad
-//! arguments, or an error that stopped harden (nothing half-written).
+//! Exit codes: 0 success; 1 drift (`diff`) or a failed check (`check`, including the budget gate
+//! of `check --live --budget`); 2 an invalid spec, bad arguments, or an error that stopped harden
+//! (nothing half-written; for `report` and `backtest`, Prometheus unreachable or without data).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::check;
 use crate::diagnostics::{self, Located, Problem, Style};
 use crate::engine::{self, Templates};
+use crate::history::{self, api::Prometheus, attainment, attainment::Period, calendar::Month};
 use crate::load::{self, LoadError};
 use crate::model::Model;
 use crate::output::{self, Drift, OutputSet, WriteOptions};
@@ -77,12 +79,48 @@ enum Command {
         /// Grafana's base URL (default http://localhost:<grafana_port>; `off` skips it).
         #[arg(long, value_name = "URL")]
         grafana: Option<String>,
+        /// Also fail while an SLO's remaining error budget (read from --prometheus)
+        /// is below its `freeze_below`: a CI deploy gate, alone or with --live.
+        #[arg(long)]
+        budget: bool,
         /// Report format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
         format: ReportFormat,
         /// Write the report here instead of to standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+    /// Print each SLO's attainment over its window, or over a calendar month.
+    Report {
+        /// The spec (default ./hardening.toml).
+        spec: Option<PathBuf>,
+        /// Prometheus's base URL (default http://localhost:<prometheus_port>).
+        #[arg(long, value_name = "URL")]
+        prometheus: Option<String>,
+        /// A calendar month (UTC), such as 2026-11; the current one is measured up to now.
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = SloReportFormat::Markdown)]
+        format: SloReportFormat,
+    },
+    /// Replay every generated alert over the last days of Prometheus's history:
+    /// when each would have fired, and each SLO's error budget over time.
+    Backtest {
+        /// The spec (default ./hardening.toml).
+        spec: Option<PathBuf>,
+        /// Prometheus's base URL (default http://localhost:<prometheus_port>).
+        #[arg(long, value_name = "URL")]
+        prometheus: Option<String>,
+        /// How many days, up to now, to replay.
+        #[arg(long, value_name = "N")]
+        days: u32,
+        /// Also draw the budgets and firings as an SVG picture here.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Print the spec's JSON Schema (draft-07).
     Schema,
@@ -116,6 +154,12 @@ enum ReportFormat {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum SloReportFormat {
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum Format {
     Text,
     Json,
@@ -140,17 +184,39 @@ pub fn run(cli: Cli) -> ExitCode {
             prometheus,
             alertmanager,
             grafana,
+            budget,
             format,
             output,
         } => {
+            let budget = budget.then(|| prometheus.clone());
             let endpoints = live.then_some(()).map(|()| check::Endpoints {
                 services: Default::default(),
                 prometheus,
                 alertmanager,
                 grafana,
             });
-            check(&target, endpoints, &base_urls, format, output.as_deref())
+            check(
+                &target,
+                endpoints,
+                &base_urls,
+                budget,
+                format,
+                output.as_deref(),
+            )
         }
+        Command::Report {
+            spec,
+            prometheus,
+            month,
+            format,
+        } => report(&spec_path(spec), prometheus, month.as_deref(), format),
+        Command::Backtest {
+            spec,
+            prometheus,
+            days,
+            svg,
+            format,
+        } => backtest(&spec_path(spec), prometheus, days, svg.as_deref(), format),
         Command::Schema => print_schema(),
         Command::Init { path } => init(&path.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC))),
     };
@@ -380,10 +446,20 @@ fn check(
     target: &Target,
     endpoints: Option<check::Endpoints>,
     base_urls: &[String],
+    budget: Option<Option<String>>,
     format: ReportFormat,
     output: Option<&Path>,
 ) -> Result<ExitCode, Failure> {
+    if let Some(Some(url)) = &budget
+        && url == check::OFF
+    {
+        return Err(Failure::Error(
+            "--budget reads the error budgets from Prometheus: pass --prometheus URL, not off"
+                .into(),
+        ));
+    }
     let (spec, model, warnings, out, set) = compile_model(target)?;
+    let budget = budget.map(|url| url.unwrap_or_else(|| check::default_prometheus(&model)));
     let warnings: Vec<&Problem> = warnings.iter().map(Located::problem).collect();
     let mut endpoints = endpoints;
     if let Some(at) = endpoints.as_mut() {
@@ -419,6 +495,7 @@ fn check(
             out: &out,
             live: endpoints.as_ref(),
             warnings: &warnings,
+            budget: budget.as_deref(),
         },
     );
     drop(lock);
@@ -446,6 +523,62 @@ fn check(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Prometheus for `report` and `backtest`: `--prometheus`, else the spec's port.
+fn prometheus(model: &Model, url: Option<String>) -> Result<Prometheus, Failure> {
+    let url = url.unwrap_or_else(|| check::default_prometheus(model));
+    Ok(Prometheus::new(&url)?)
+}
+
+fn report(
+    spec: &Path,
+    url: Option<String>,
+    month: Option<&str>,
+    format: SloReportFormat,
+) -> Result<ExitCode, Failure> {
+    let period = match month {
+        Some(m) => Period::Month(Month::parse(m)?),
+        None => Period::Window,
+    };
+    let (model, _) = load_model(spec, false)?;
+    let prom = prometheus(&model, url)?;
+    let report = attainment::run(&model, &prom, period, history::now())?;
+    let text = match format {
+        SloReportFormat::Markdown => report.to_markdown(),
+        SloReportFormat::Json => report.to_json(),
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backtest(
+    spec: &Path,
+    url: Option<String>,
+    days: u32,
+    svg: Option<&Path>,
+    format: Format,
+) -> Result<ExitCode, Failure> {
+    let (model, _) = load_model(spec, false)?;
+    let prom = prometheus(&model, url)?;
+    let result = history::backtest::run(&model, &prom, days, history::now())?;
+    let name = spec.display().to_string();
+    if let Some(path) = svg {
+        output::replace_file(path, history::svg::render(&result, &name).as_bytes())?;
+    }
+    let text = match format {
+        Format::Text => history::render::text(&result, &name),
+        Format::Json => {
+            let mut t = serde_json::to_string_pretty(&result)?;
+            t.push('\n');
+            t
+        }
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    if let Some(path) = svg {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn drift_json(drift: &Drift) -> serde_json::Value {

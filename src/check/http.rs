@@ -1,5 +1,7 @@
-//! A minimal HTTP/1.0 GET client over `std::net`, for the live checks:
-//! plain `http://` only, bounded in time and size, never hangs.
+//! A minimal HTTP/1.0 GET client over `std::net`, for the live checks and
+//! the Prometheus API queries of `report`, `backtest` and `check --budget`
+//! (`crate::history::api`): plain `http://` only, bounded in time and size,
+//! never hangs. Every request harden makes goes through [`get_with`].
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -18,6 +20,28 @@ const PAUSE: Duration = Duration::from_millis(250);
 /// Bodies larger than this are cut off (an error).
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
+/// How long one request may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The longest wait for any read or write (the connect timeout is [`TIMEOUT`]).
+    pub idle: Duration,
+    /// The whole exchange.
+    pub deadline: Duration,
+}
+
+/// A live check: the endpoint answers at once or is broken.
+pub const LIVE: Limits = Limits {
+    idle: TIMEOUT,
+    deadline: DEADLINE,
+};
+
+/// A PromQL query over days of history: Prometheus sends nothing until it
+/// has evaluated the whole range, which can take many seconds.
+pub const QUERY: Limits = Limits {
+    idle: Duration::from_secs(120),
+    deadline: Duration::from_secs(120),
+};
+
 /// A response: status code and body.
 #[derive(Debug)]
 pub struct Response {
@@ -28,12 +52,17 @@ pub struct Response {
 /// GETs `url` (`http://host[:port]/path`), retrying failures up to
 /// [`ATTEMPTS`] times. The error names the address and the cause.
 pub fn get(url: &str) -> Result<Response, String> {
+    get_with(url, LIVE)
+}
+
+/// [`get`] within `limits`.
+pub fn get_with(url: &str, limits: Limits) -> Result<Response, String> {
     let mut last = String::new();
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
             std::thread::sleep(PAUSE);
         }
-        match get_once(url) {
+        match get_once(url, limits) {
             Ok(r) => return Ok(r),
             Err(Failed::Connect(e)) => last = e,
             Err(Failed::Other(e)) => return Err(e),
@@ -48,7 +77,7 @@ enum Failed {
     Other(String),
 }
 
-fn get_once(url: &str) -> Result<Response, Failed> {
+fn get_once(url: &str, limits: Limits) -> Result<Response, Failed> {
     let rest = url
         .strip_prefix("http://")
         .ok_or_else(|| Failed::Other(format!("{url}: only http:// URLs are checked")))?;
@@ -81,7 +110,7 @@ fn get_once(url: &str) -> Result<Response, Failed> {
         }
     }
     let mut stream = stream.ok_or(Failed::Connect(error))?;
-    exchange(&mut stream, url, authority, path, started).map_err(Failed::Other)
+    exchange(&mut stream, url, authority, path, started, limits).map_err(Failed::Other)
 }
 
 fn exchange(
@@ -90,10 +119,11 @@ fn exchange(
     authority: &str,
     path: &str,
     started: Instant,
+    limits: Limits,
 ) -> Result<Response, String> {
     let io = |e: std::io::Error| format!("{url}: {e}");
-    stream.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
-    stream.set_write_timeout(Some(TIMEOUT)).map_err(io)?;
+    stream.set_read_timeout(Some(limits.idle)).map_err(io)?;
+    stream.set_write_timeout(Some(limits.idle)).map_err(io)?;
     let request = format!(
         "GET {path} HTTP/1.0\r\nHost: {authority}\r\nUser-Agent: harden-check\r\nAccept: */*\r\nConnection: close\r\n\r\n"
     );
@@ -101,10 +131,10 @@ fn exchange(
     let mut raw = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
-        if started.elapsed() > DEADLINE {
+        if started.elapsed() > limits.deadline {
             return Err(format!(
                 "{url}: no complete answer within {}s",
-                DEADLINE.as_secs()
+                limits.deadline.as_secs()
             ));
         }
         match stream.read(&mut buf) {

@@ -258,6 +258,7 @@ mod tests {
             error_rate_5xx: Some(Percent::parse("0.5%").expect("percent")),
             error_rate_4xx: None,
             burn_rates: Vec::new(),
+            freeze_below: Percent::ZERO,
         };
         let got = conditions(&slo);
         assert_eq!(

@@ -11,6 +11,7 @@
 mod support;
 mod targets;
 
+mod backtest;
 mod backup;
 mod bounds;
 mod cache;
