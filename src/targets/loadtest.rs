@@ -7,7 +7,7 @@ pub(crate) mod check;
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
-use crate::model::{LoadTest, Method, Model, Slo};
+use crate::model::{ErrorGate, Gates, LatencyGate, LoadTest, Method, Model};
 use crate::output::FileMode;
 use crate::units::{Decimal, Duration};
 
@@ -93,11 +93,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let Some(load) = &model.load_test else {
         return Ok(());
     };
-    let slo = model
-        .service(&load.service)
-        .and_then(|s| s.http())
-        .and_then(|h| h.slo.as_ref());
-    let context = context(model, load, slo);
+    let context = context(model, load);
     out.render(
         SCRIPT,
         "load-tests/load-test.js.j2",
@@ -112,8 +108,8 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     )
 }
 
-fn context(model: &Model, load: &LoadTest, slo: Option<&Slo>) -> Context {
-    let conditions = slo.map(conditions).unwrap_or_default();
+fn context(model: &Model, load: &LoadTest) -> Context {
+    let conditions = conditions(&load.gates);
     let mut thresholds = Vec::new();
     let filters = std::iter::once(String::new()).chain(
         load.scenarios
@@ -173,8 +169,10 @@ fn context(model: &Model, load: &LoadTest, slo: Option<&Slo>) -> Context {
             .into_iter()
             .map(String::from)
             .chain(
-                slo.into_iter()
-                    .flat_map(|s| s.latency.iter().map(|l| format!("p({})", l.percentile))),
+                load.gates
+                    .latency
+                    .iter()
+                    .map(|l| format!("p({})", l.percentile)),
             )
             .fold(Vec::new(), |mut acc, stat| {
                 if !acc.contains(&stat) {
@@ -182,7 +180,7 @@ fn context(model: &Model, load: &LoadTest, slo: Option<&Slo>) -> Context {
                 }
                 acc
             }),
-        objectives: slo.map(objectives).unwrap_or_default(),
+        objectives: objectives(&load.gates),
         environments: load
             .environments
             .iter()
@@ -194,45 +192,66 @@ fn context(model: &Model, load: &LoadTest, slo: Option<&Slo>) -> Context {
     }
 }
 
-/// k6 threshold conditions for the SLO, by metric: every latency objective
-/// on `http_req_duration` (milliseconds), the 5xx error rate on
-/// `http_req_failed` (the script counts only 5xx and transport errors as
-/// failed), and the same rate as the share of failed checks allowed.
-fn conditions(slo: &Slo) -> Vec<(&'static str, Vec<String>)> {
+/// The metric a latency gate applies to (milliseconds).
+pub(crate) const DURATION: &str = "http_req_duration";
+/// The metric an error gate applies to: the script counts only 5xx and
+/// transport errors as failed.
+pub(crate) const FAILED: &str = "http_req_failed";
+/// Each step's expected status.
+pub(crate) const CHECKS: &str = "checks";
+
+/// `p(95)<=500`: at most 5% of requests slower than 500ms, as a latency
+/// objective counts them (a request at the threshold is in its `le` bucket).
+pub(crate) fn latency_condition(g: &LatencyGate) -> String {
+    format!("p({})<={}", g.percentile, g.threshold.as_millis())
+}
+
+/// `rate<=0.001`: failed requests no more than the error budget allows.
+pub(crate) fn error_condition(g: &ErrorGate) -> String {
+    format!("rate<={}", g.max_ratio)
+}
+
+/// k6 threshold conditions by metric: every latency gate on
+/// `http_req_duration`, the error gate on `http_req_failed`, and the same
+/// share as the most checks that may fail.
+fn conditions(gates: &Gates) -> Vec<(&'static str, Vec<String>)> {
     let mut out = Vec::new();
-    let latency: Vec<String> = slo
-        .latency
-        .iter()
-        .map(|l| format!("p({})<{}", l.percentile, l.threshold.as_millis()))
-        .collect();
+    let latency: Vec<String> = gates.latency.iter().map(latency_condition).collect();
     if !latency.is_empty() {
-        out.push(("http_req_duration", latency));
+        out.push((DURATION, latency));
     }
-    if let Some(rate) = slo.error_rate_5xx {
-        let fraction = rate.fraction();
-        out.push(("http_req_failed", vec![format!("rate<{fraction}")]));
-        if let Some(pass) = Decimal::ONE.checked_sub(fraction) {
-            out.push(("checks", vec![format!("rate>{pass}")]));
+    if let Some(g) = &gates.errors {
+        out.push((FAILED, vec![error_condition(g)]));
+        if let Some(pass) = Decimal::ONE.checked_sub(g.max_ratio) {
+            out.push((CHECKS, vec![format!("rate>={pass}")]));
         }
     }
     out
 }
 
-fn objectives(slo: &Slo) -> Vec<String> {
-    let mut out: Vec<String> = slo
+/// The gates in words, for the runner's verdict.
+fn objectives(gates: &Gates) -> Vec<String> {
+    let mut out: Vec<String> = gates
         .latency
         .iter()
         .map(|l| {
             format!(
-                "p{} latency below {}ms",
+                "p{} latency at most {}ms",
                 l.percentile,
                 l.threshold.as_millis()
             )
         })
         .collect();
-    if let Some(rate) = slo.error_rate_5xx {
-        out.push(format!("5xx error rate below {rate}"));
-        if let Some(pass) = Decimal::HUNDRED.checked_sub(rate.value()) {
+    if let Some(g) = &gates.errors {
+        let percent = g
+            .max_ratio
+            .checked_mul(Decimal::HUNDRED)
+            .unwrap_or(g.max_ratio);
+        out.push(format!(
+            "at most {percent}% of requests failed ({})",
+            g.source
+        ));
+        if let Some(pass) = Decimal::HUNDRED.checked_sub(percent) {
             out.push(format!("at least {pass}% of checks passing"));
         }
     }
@@ -242,31 +261,36 @@ fn objectives(slo: &Slo) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::LatencyObjective;
-    use crate::units::Percent;
+    use crate::model::ErrorGateSource;
+    use crate::units::{Duration, Percent};
 
     #[test]
-    fn thresholds_are_the_slo_in_k6_units() {
-        let slo = Slo {
-            window: Duration::parse("30d").expect("duration"),
-            availability: None,
-            latency: vec![LatencyObjective {
+    fn thresholds_are_the_objectives_in_k6_units() {
+        let availability = Percent::parse("99.95%").expect("percent");
+        let gates = Gates {
+            errors: Some(ErrorGate {
+                max_ratio: Decimal::parse("0.0005").expect("decimal"),
+                source: ErrorGateSource::Availability(availability),
+            }),
+            latency: vec![LatencyGate {
                 percentile: Decimal::parse("99.9").expect("decimal"),
-                quantile: Decimal::parse("0.999").expect("decimal"),
                 threshold: Duration::parse("1s500ms").expect("duration"),
             }],
-            error_rate_5xx: Some(Percent::parse("0.5%").expect("percent")),
-            error_rate_4xx: None,
-            burn_rates: Vec::new(),
-            freeze_below: Percent::ZERO,
         };
-        let got = conditions(&slo);
         assert_eq!(
-            got,
+            conditions(&gates),
             vec![
-                ("http_req_duration", vec!["p(99.9)<1500".to_string()]),
-                ("http_req_failed", vec!["rate<0.005".to_string()]),
-                ("checks", vec!["rate>0.995".to_string()]),
+                ("http_req_duration", vec!["p(99.9)<=1500".to_string()]),
+                ("http_req_failed", vec!["rate<=0.0005".to_string()]),
+                ("checks", vec!["rate>=0.9995".to_string()]),
+            ]
+        );
+        assert_eq!(
+            objectives(&gates),
+            [
+                "p99.9 latency at most 1500ms",
+                "at most 0.05% of requests failed (the error budget of the 99.95% availability objective)",
+                "at least 99.95% of checks passing",
             ]
         );
     }

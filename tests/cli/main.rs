@@ -13,6 +13,7 @@ mod targets;
 
 mod backtest;
 mod backup;
+mod bench;
 mod bounds;
 mod cache;
 mod check;

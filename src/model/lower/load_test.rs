@@ -133,6 +133,13 @@ impl Lower {
                     .collect(),
             })
             .collect();
+        let gates = services
+            .iter()
+            .find(|s| s.name == service)
+            .and_then(|s| s.http())
+            .and_then(|h| h.slo.as_ref())
+            .map(gates)
+            .unwrap_or_default();
         Some(LoadTest {
             service,
             environments: l
@@ -145,6 +152,7 @@ impl Lower {
             hold: hold?,
             ramp_down: ramp_down?,
             scenarios,
+            gates,
         })
     }
 
@@ -172,6 +180,32 @@ impl Lower {
             }
             _ => {}
         }
+    }
+}
+
+/// The load test's gates: the service's objectives (see [`Gates`]).
+fn gates(slo: &Slo) -> Gates {
+    let errors = match (slo.availability, slo.error_budget(), slo.error_rate_5xx) {
+        (Some(a), Some(budget), _) => Some(ErrorGate {
+            max_ratio: budget,
+            source: ErrorGateSource::Availability(a),
+        }),
+        (_, _, Some(t)) => Some(ErrorGate {
+            max_ratio: t.fraction(),
+            source: ErrorGateSource::AlertThreshold(t),
+        }),
+        _ => None,
+    };
+    Gates {
+        errors,
+        latency: slo
+            .latency
+            .iter()
+            .map(|l| LatencyGate {
+                percentile: l.percentile,
+                threshold: l.threshold,
+            })
+            .collect(),
     }
 }
 

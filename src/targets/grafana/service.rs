@@ -491,6 +491,8 @@ pub fn timeseries(
             "legend": { "displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": [] },
             "tooltip": { "mode": "multi", "sort": "desc" },
         }),
+        overrides: Vec::new(),
+        transformations: Vec::new(),
         links: Vec::new(),
     }
 }
@@ -542,6 +544,8 @@ pub fn stat(
             "orientation": "auto",
             "textMode": "auto",
         }),
+        overrides: Vec::new(),
+        transformations: Vec::new(),
         links: Vec::new(),
     }
 }
@@ -570,6 +574,8 @@ pub fn gauge(
             "showThresholdLabels": false,
             "showThresholdMarkers": true,
         }),
+        overrides: Vec::new(),
+        transformations: Vec::new(),
         links: Vec::new(),
     }
 }
