@@ -1,7 +1,8 @@
 //! The command line: arguments (clap) and one function per command.
 //!
-//! Exit codes: 0 success; 1 drift (`diff`) or a failed check (`check`); 2 an invalid spec, bad
-//! arguments, or an error that stopped harden (nothing half-written).
+//! Exit codes: 0 success; 1 drift (`diff`) or a failed check (`check`, including the budget gate
+//! of `check --live --budget`); 2 an invalid spec, bad arguments, or an error that stopped harden
+//! (nothing half-written; for `report` and `backtest`, Prometheus unreachable or without data).
 
 mod docs;
 mod json;
@@ -19,6 +20,7 @@ use crate::annotations;
 use crate::check;
 use crate::diagnostics::{self, Located, Problem, Style};
 use crate::engine::{self, Templates};
+use crate::history::{self, api::Prometheus, attainment, attainment::Period, calendar::Month};
 use crate::load::{self, LoadError};
 use crate::model::Model;
 use crate::output::{self, Drift, OutputSet, WriteOptions};
@@ -89,8 +91,8 @@ enum Command {
         /// The spec (default: hardening.toml here or in the nearest directory above).
         spec: Option<PathBuf>,
         /// Output format: text (aligned tables) or json.
-        #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
-        format: ExplainFormat,
+        #[arg(long, value_enum, default_value_t = PlainFormat::Text)]
+        format: PlainFormat,
     },
     /// Report whether the files on disk (and, with --live, the running
     /// system) are what the spec says; exit 1 if any check fails.
@@ -100,12 +102,50 @@ enum Command {
         target: Target,
         #[command(flatten)]
         live: live::LiveArgs,
+        /// Also fail while an SLO's remaining error budget (read from --prometheus)
+        /// is below its `freeze_below`: a CI deploy gate, alone or with --live.
+        #[arg(long)]
+        budget: bool,
         /// Report format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
         format: ReportFormat,
         /// Write the report here instead of to standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
+    },
+    /// Print each SLO's attainment over its window, or over a calendar month.
+    #[command(after_help = EXIT_OTHER)]
+    Report {
+        /// The spec (default: hardening.toml here or in the nearest directory above).
+        spec: Option<PathBuf>,
+        /// Prometheus's base URL (default http://localhost:<prometheus_port>).
+        #[arg(long, value_name = "URL")]
+        prometheus: Option<String>,
+        /// A calendar month (UTC), such as 2026-11; the current one is measured up to now.
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = SloReportFormat::Markdown)]
+        format: SloReportFormat,
+    },
+    /// Replay every generated alert over the last days of Prometheus's history:
+    /// when each would have fired, and each SLO's error budget over time.
+    #[command(after_help = EXIT_OTHER)]
+    Backtest {
+        /// The spec (default: hardening.toml here or in the nearest directory above).
+        spec: Option<PathBuf>,
+        /// Prometheus's base URL (default http://localhost:<prometheus_port>).
+        #[arg(long, value_name = "URL")]
+        prometheus: Option<String>,
+        /// How many days, up to now, to replay.
+        #[arg(long, value_name = "N")]
+        days: u32,
+        /// Also draw the budgets and firings as an SVG picture here.
+        #[arg(long, value_name = "FILE")]
+        svg: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = PlainFormat::Text)]
+        format: PlainFormat,
     },
     /// Print the spec's JSON Schema (draft-07).
     #[command(after_help = EXIT_OTHER)]
@@ -179,6 +219,12 @@ enum ReportFormat {
     Github,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SloReportFormat {
+    Markdown,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
@@ -187,8 +233,9 @@ enum Format {
     Github,
 }
 
+/// `explain` and `backtest`: text for people, or JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum ExplainFormat {
+enum PlainFormat {
     Text,
     Json,
 }
@@ -208,9 +255,24 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check {
             target,
             live,
+            budget,
             format,
             output,
-        } => check(&target, &live, format, output.as_deref(), quiet),
+        } => check(&target, &live, budget, format, output.as_deref(), quiet),
+        Command::Report {
+            spec,
+            prometheus,
+            month,
+            format,
+        } => spec_path(spec).and_then(|s| report(&s, prometheus, month.as_deref(), format)),
+        Command::Backtest {
+            spec,
+            prometheus,
+            days,
+            svg,
+            format,
+        } => spec_path(spec)
+            .and_then(|s| backtest(&s, prometheus, days, svg.as_deref(), format)),
         Command::Schema => print_schema(),
         Command::Init { path } => init(&path.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC)), quiet),
         Command::Templates { command } => match command {
@@ -436,11 +498,11 @@ fn validate(
     Ok(ExitCode::SUCCESS)
 }
 
-fn explain(spec: &Path, format: ExplainFormat) -> Result<ExitCode, Failure> {
+fn explain(spec: &Path, format: PlainFormat) -> Result<ExitCode, Failure> {
     let (model, _) = load_model(spec, false, Problems::Terminal)?;
     match format {
-        ExplainFormat::Text => say(&crate::explain::render(&model))?,
-        ExplainFormat::Json => say(&format!(
+        PlainFormat::Text => say(&crate::explain::render(&model))?,
+        PlainFormat::Json => say(&format!(
             "{}\n",
             serde_json::to_string_pretty(&crate::explain::to_json(&model))?
         ))?,
@@ -559,10 +621,17 @@ fn diff(target: &Target, format: Format, quiet: bool) -> Result<ExitCode, Failur
 fn check(
     target: &Target,
     live: &live::LiveArgs,
+    budget: bool,
     format: ReportFormat,
     output: Option<&Path>,
     quiet: bool,
 ) -> Result<ExitCode, Failure> {
+    if budget && live.prometheus() == Some(check::OFF) {
+        return Err(Failure::Error(
+            "--budget reads the error budgets from Prometheus: pass --prometheus URL, not off"
+                .into(),
+        ));
+    }
     let (spec, model, warnings, out, set) = compile_model(
         target,
         if format == ReportFormat::Github {
@@ -575,6 +644,10 @@ fn check(
     let mut warnings: Vec<&Problem> = warnings.iter().map(Located::problem).collect();
     warnings.extend(stale.as_ref());
     let endpoints = live.endpoints(&model)?;
+    let budget = budget.then(|| {
+        live.prometheus()
+            .map_or_else(|| check::default_prometheus(&model), str::to_string)
+    });
     // A shared lock: no `generate` rewrites the tree while it is read.
     let lock = output::lock_shared(&out)?;
     let report = check::run(
@@ -585,6 +658,7 @@ fn check(
             out: &out,
             live: endpoints.as_ref(),
             warnings: &warnings,
+            budget: budget.as_deref(),
         },
     );
     drop(lock);
@@ -632,6 +706,62 @@ fn warn(problem: &Problem) {
     if let Some(help) = &problem.help {
         eprintln!("  help: {help}");
     }
+}
+
+/// Prometheus for `report` and `backtest`: `--prometheus`, else the spec's port.
+fn prometheus(model: &Model, url: Option<String>) -> Result<Prometheus, Failure> {
+    let url = url.unwrap_or_else(|| check::default_prometheus(model));
+    Ok(Prometheus::new(&url)?)
+}
+
+fn report(
+    spec: &Path,
+    url: Option<String>,
+    month: Option<&str>,
+    format: SloReportFormat,
+) -> Result<ExitCode, Failure> {
+    let period = match month {
+        Some(m) => Period::Month(Month::parse(m)?),
+        None => Period::Window,
+    };
+    let (model, _) = load_model(spec, false, Problems::Terminal)?;
+    let prom = prometheus(&model, url)?;
+    let report = attainment::run(&model, &prom, period, history::now())?;
+    let text = match format {
+        SloReportFormat::Markdown => report.to_markdown(),
+        SloReportFormat::Json => report.to_json(),
+    };
+    say(&text)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn backtest(
+    spec: &Path,
+    url: Option<String>,
+    days: u32,
+    svg: Option<&Path>,
+    format: PlainFormat,
+) -> Result<ExitCode, Failure> {
+    let (model, _) = load_model(spec, false, Problems::Terminal)?;
+    let prom = prometheus(&model, url)?;
+    let result = history::backtest::run(&model, &prom, days, history::now())?;
+    let name = spec.display().to_string();
+    if let Some(path) = svg {
+        output::replace_file(path, history::svg::render(&result, &name).as_bytes())?;
+    }
+    let text = match format {
+        PlainFormat::Text => history::render::text(&result, &name),
+        PlainFormat::Json => {
+            let mut t = serde_json::to_string_pretty(&result)?;
+            t.push('\n');
+            t
+        }
+    };
+    say(&text)?;
+    if let Some(path) = svg {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn drift_json(drift: &Drift) -> serde_json::Value {

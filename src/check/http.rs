@@ -1,7 +1,9 @@
 //! A minimal HTTP/1.0 GET client over `std::net`, for the live checks:
 //! `http://`, and `https://` through rustls (no OpenSSL) verifying the
 //! server against the system's roots and `--ca-cert`; basic or bearer
-//! authorization; bounded in time and size, never hangs.
+//! authorization; bounded in time and size, never hangs. The Prometheus API
+//! queries of `report`, `backtest` and `check --budget`
+//! (`crate::history::api`) go through it too, with longer [`Limits`].
 
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
@@ -21,6 +23,28 @@ pub const DEADLINE: Duration = Duration::from_secs(5);
 /// is not, so one endpoint costs at most two connect timeouts or one
 /// deadline.
 pub const ATTEMPTS: u32 = 2;
+/// How long one request may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The longest wait for any read or write (the connect timeout is [`TIMEOUT`]).
+    pub idle: Duration,
+    /// The whole exchange.
+    pub deadline: Duration,
+}
+
+/// A live check: the endpoint answers at once or is broken.
+pub const LIVE: Limits = Limits {
+    idle: TIMEOUT,
+    deadline: DEADLINE,
+};
+
+/// A PromQL query over days of history: Prometheus sends nothing until it
+/// has evaluated the whole range, which can take many seconds.
+pub const QUERY: Limits = Limits {
+    idle: Duration::from_secs(120),
+    deadline: Duration::from_secs(120),
+};
+
 const PAUSE: Duration = Duration::from_millis(250);
 /// Bodies larger than this are cut off (an error).
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -87,12 +111,22 @@ impl Client {
     /// GETs `url` (`http[s]://host[:port]/path`), retrying failures up to
     /// [`ATTEMPTS`] times. The error names the address and the cause.
     pub fn get(&self, url: &str, auth: Option<&Auth>) -> Result<Response, String> {
+        self.get_with(url, auth, LIVE)
+    }
+
+    /// [`Client::get`] within `limits`.
+    pub fn get_with(
+        &self,
+        url: &str,
+        auth: Option<&Auth>,
+        limits: Limits,
+    ) -> Result<Response, String> {
         let mut last = String::new();
         for attempt in 0..ATTEMPTS {
             if attempt > 0 {
                 std::thread::sleep(PAUSE);
             }
-            match self.get_once(url, auth) {
+            match self.get_once(url, auth, limits) {
                 Ok(r) => return Ok(r),
                 Err(Failed::Connect(e)) => last = e,
                 Err(Failed::Other(e)) => return Err(e),
@@ -107,7 +141,12 @@ impl Client {
             .clone()
     }
 
-    fn get_once(&self, url: &str, auth: Option<&Auth>) -> Result<Response, Failed> {
+    fn get_once(
+        &self,
+        url: &str,
+        auth: Option<&Auth>,
+        limits: Limits,
+    ) -> Result<Response, Failed> {
         let (secure, rest) = if let Some(rest) = url.strip_prefix("https://") {
             (true, rest)
         } else if let Some(rest) = url.strip_prefix("http://") {
@@ -147,14 +186,15 @@ impl Client {
         }
         let stream = stream.ok_or(Failed::Connect(error))?;
         let io = |e: std::io::Error| Failed::Other(format!("{url}: {e}"));
-        stream.set_read_timeout(Some(TIMEOUT)).map_err(io)?;
-        stream.set_write_timeout(Some(TIMEOUT)).map_err(io)?;
+        stream.set_read_timeout(Some(limits.idle)).map_err(io)?;
+        stream.set_write_timeout(Some(limits.idle)).map_err(io)?;
         let request = Request {
             url,
             authority,
             path,
             auth,
             started,
+            deadline: limits.deadline,
         };
         if !secure {
             return request.exchange(stream).map_err(Failed::Other);
@@ -228,6 +268,7 @@ struct Request<'a> {
     path: &'a str,
     auth: Option<&'a Auth>,
     started: Instant,
+    deadline: Duration,
 }
 
 impl Request<'_> {
@@ -247,10 +288,10 @@ impl Request<'_> {
         let mut raw = Vec::new();
         let mut buf = [0u8; 8192];
         loop {
-            if self.started.elapsed() > DEADLINE {
+            if self.started.elapsed() > self.deadline {
                 return Err(format!(
                     "{url}: no complete answer within {}s",
-                    DEADLINE.as_secs()
+                    self.deadline.as_secs()
                 ));
             }
             match stream.read(&mut buf) {

@@ -88,7 +88,7 @@ pub fn checks(model: &Model, at: &Endpoints, rule_groups: &BTreeSet<String>) -> 
     let prometheus = at
         .prometheus
         .clone()
-        .unwrap_or_else(|| format!("http://localhost:{}", m.prometheus_port));
+        .unwrap_or_else(|| super::default_prometheus(model));
     let alertmanager = at
         .alertmanager
         .clone()

@@ -41,6 +41,11 @@ pub struct LiveArgs {
 }
 
 impl LiveArgs {
+    /// `--prometheus`, as given (the budget gate reads it without `--live`).
+    pub fn prometheus(&self) -> Option<&str> {
+        self.prometheus.as_deref()
+    }
+
     /// The live checks' endpoints, or none without `--live`; every flag
     /// is checked against the spec before any request.
     pub fn endpoints(&self, model: &Model) -> Result<Option<Endpoints>, Failure> {

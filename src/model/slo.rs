@@ -12,6 +12,9 @@ pub struct Slo {
     /// The multiwindow multi-burn-rate tiers of the availability objective
     /// (page first); empty without one.
     pub burn_rates: Vec<BurnRate>,
+    /// The share of the window's error budget below which deploys stop
+    /// (`harden check --live --budget` fails); 0% unless the spec says.
+    pub freeze_below: Percent,
 }
 
 impl Slo {
@@ -99,4 +102,68 @@ pub struct LatencyObjective {
     /// 0.95 for p95, as `histogram_quantile` takes it.
     pub quantile: Decimal,
     pub threshold: Duration,
+}
+
+/// One objective with an error budget, as Prometheus labels its series
+/// (`service`, `slo`): what `harden report`, `harden backtest` and the
+/// budget gate of `harden check --live --budget` read.
+#[derive(Debug, Clone)]
+pub struct BudgetSlo<'a> {
+    pub service: &'a str,
+    /// The `slo` label of its recording rules.
+    pub slo: &'static str,
+    pub window: Duration,
+    pub objective: Percent,
+    pub freeze_below: Percent,
+}
+
+impl BudgetSlo<'_> {
+    /// `[("service", "api"), ("slo", "availability")]`: the labels its
+    /// recording rules set, in the rules' order.
+    pub fn labels(&self) -> Vec<(String, String)> {
+        vec![
+            ("service".to_string(), self.service.to_string()),
+            ("slo".to_string(), self.slo.to_string()),
+        ]
+    }
+
+    /// `service="api",slo="availability"`: the matchers of its series.
+    pub fn matchers(&self) -> String {
+        self.labels()
+            .iter()
+            .map(|(l, v)| crate::vocab::matcher(l, v))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `api/availability`, as reports name it.
+    pub fn title(&self) -> String {
+        format!("{}/{}", self.service, self.slo)
+    }
+
+    /// The error budget as a fraction (0.001 for 99.9%).
+    pub fn budget(&self) -> Decimal {
+        Decimal::ONE
+            .checked_sub(self.objective.fraction())
+            .unwrap_or(Decimal::ZERO)
+    }
+}
+
+impl super::Model {
+    /// Every objective with an error budget, in service order.
+    pub fn budget_slos(&self) -> Vec<BudgetSlo<'_>> {
+        self.services
+            .iter()
+            .filter_map(|s| {
+                let slo = s.http()?.slo.as_ref()?;
+                Some(BudgetSlo {
+                    service: &s.name,
+                    slo: SloKind::Availability.as_str(),
+                    window: slo.window,
+                    objective: slo.availability?,
+                    freeze_below: slo.freeze_below,
+                })
+            })
+            .collect()
+    }
 }

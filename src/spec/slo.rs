@@ -20,6 +20,10 @@ pub struct Slo {
     pub error_rate_5xx: Option<PercentStr>,
     /// Alert (warning) when the 4xx ratio is above this.
     pub error_rate_4xx: Option<PercentStr>,
+    /// The change freeze: `harden check --live --budget` fails while less
+    /// than this share of the window's error budget is left, such as
+    /// `"25%"` (default `"0%"`: only a spent budget blocks).
+    pub freeze_below: Option<PercentStr>,
 }
 
 /// "The p95 latency stays below 500ms."

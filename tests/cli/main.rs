@@ -12,6 +12,7 @@ mod support;
 mod targets;
 
 mod adoption;
+mod backtest;
 mod backup;
 mod bench;
 mod bounds;

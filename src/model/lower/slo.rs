@@ -90,6 +90,7 @@ impl Lower {
             }
         }
         latency.sort_by_key(|o| o.percentile);
+        let freeze_below = self.freeze_below(pointer, s);
         let burn_rates = availability
             .and_then(|a| burn_rates(window, Decimal::ONE.checked_sub(a.fraction())?))
             .unwrap_or_default();
@@ -100,7 +101,35 @@ impl Lower {
             error_rate_5xx,
             error_rate_4xx,
             burn_rates,
+            freeze_below,
         })
+    }
+
+    /// `freeze_below`: a share of the budget below 100% (a gate at 100%
+    /// would block every deploy after the first failed request).
+    fn freeze_below(&mut self, pointer: &str, s: &spec::Slo) -> Percent {
+        let Some(v) = s.freeze_below.as_ref() else {
+            return Percent::ZERO;
+        };
+        let at = format!("{pointer}/freeze_below");
+        let Some(p) = self.percent(&at, v) else {
+            return Percent::ZERO;
+        };
+        if p.value() >= Decimal::HUNDRED {
+            self.invalid(
+                &at,
+                format!("a freeze below {p} of the error budget blocks every deploy once a single request fails"),
+                "use the share of the budget that must be left to deploy, such as \"25%\"",
+            );
+        }
+        if s.availability.is_none() {
+            self.invalid(
+                &at,
+                "freeze_below gates on the error budget, and this SLO has no availability objective",
+                "add `availability`, or remove `freeze_below`",
+            );
+        }
+        p
     }
 }
 
