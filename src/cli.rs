@@ -51,6 +51,8 @@ pub struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of its largest variant (check's flags) costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Check a spec and report every problem at once.
@@ -271,8 +273,7 @@ pub fn run(cli: Cli) -> ExitCode {
             days,
             svg,
             format,
-        } => spec_path(spec)
-            .and_then(|s| backtest(&s, prometheus, days, svg.as_deref(), format)),
+        } => spec_path(spec).and_then(|s| backtest(&s, prometheus, days, svg.as_deref(), format)),
         Command::Schema => print_schema(),
         Command::Init { path } => init(&path.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC)), quiet),
         Command::Templates { command } => match command {
@@ -480,8 +481,11 @@ fn validate(
         say(&format!("{}\n", serde_json::to_string_pretty(&value)?))?;
         return Ok(code);
     }
-    let (model, warnings) =
-        load_model(spec, deny_warnings, Problems::annotated_if(format == Format::Github))?;
+    let (model, warnings) = load_model(
+        spec,
+        deny_warnings,
+        Problems::annotated_if(format == Format::Github),
+    )?;
     let http = model.services.iter().filter(|s| s.http().is_some()).count();
     if !quiet {
         say(&format!(

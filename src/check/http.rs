@@ -141,12 +141,7 @@ impl Client {
             .clone()
     }
 
-    fn get_once(
-        &self,
-        url: &str,
-        auth: Option<&Auth>,
-        limits: Limits,
-    ) -> Result<Response, Failed> {
+    fn get_once(&self, url: &str, auth: Option<&Auth>, limits: Limits) -> Result<Response, Failed> {
         let (secure, rest) = if let Some(rest) = url.strip_prefix("https://") {
             (true, rest)
         } else if let Some(rest) = url.strip_prefix("http://") {

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{
-    ALERTMANAGER_CLUSTER_PORT, BackupDestination, DatabaseEngine, Model, OtlpPush, Redis, Resources,
-    SECRETS_DIR, Scaling, SecretRef, Workload, backup_metrics, member_names,
+    ALERTMANAGER_CLUSTER_PORT, BackupDestination, DatabaseEngine, Model, OtlpPush, Redis,
+    Resources, SECRETS_DIR, Scaling, SecretRef, Workload, backup_metrics, member_names,
 };
 use crate::output::FileMode;
 use crate::targets::prometheus::REPLICA_ENV;

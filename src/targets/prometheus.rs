@@ -72,7 +72,6 @@ pub const OTLP_PROMOTED: [&str; 1] = ["region"];
 /// not silently rename every pushed series.
 pub const OTLP_TRANSLATION: &str = "UnderscoreEscapingWithSuffixes";
 
-
 /// One `remote_write` entry; secrets by file.
 #[derive(Serialize)]
 struct RemoteWriteCx {
