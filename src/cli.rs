@@ -448,6 +448,7 @@ fn compile_model(
     };
     let set = engine::emit(&model, &templates)?;
     let out = target.out.clone().unwrap_or_else(|| spec_dir(&spec));
+    output::check_placement(&set, &out).map_err(|e| format!("{}: {e}", spec.display()))?;
     Ok((spec, model, warnings, out, set))
 }
 
