@@ -193,7 +193,8 @@ enum TemplatesCommand {
         /// Template names, such as kubernetes/labels.yaml.j2.
         #[arg(required = true, value_name = "NAME")]
         names: Vec<String>,
-        /// The override directory (default ./harden-templates).
+        /// The override directory (default: the spec's [generate] templates;
+        /// the spec is found as every command finds it).
         #[arg(long, value_name = "DIR")]
         to: Option<PathBuf>,
     },
