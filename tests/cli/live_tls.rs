@@ -143,19 +143,17 @@ fn serve(stream: TcpStream, config: Arc<rustls::ServerConfig>, seen: &Mutex<Vec<
 /// `harden check --live` against the stand-in as Prometheus (the other
 /// components off), with `extra` flags and `env`.
 fn check_live(server: &TlsStandIn, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut args = vec!["check", SPEC, "--format", "json", "--live"];
+    args.extend(["--prometheus", &server.url]);
+    args.extend(["--alertmanager", "off", "--grafana", "off"]);
+    args.extend(extra);
+    harden_env(&args, env)
+}
+
+/// harden with `args` in the repository root, with `env` set.
+fn harden_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_harden"));
-    cmd.args(["check", SPEC, "--format", "json", "--live"])
-        .args([
-            "--prometheus",
-            &server.url,
-            "--alertmanager",
-            "off",
-            "--grafana",
-            "off",
-        ])
-        .args(extra)
-        .current_dir(root())
-        .env("NO_COLOR", "1");
+    cmd.args(args).current_dir(root()).env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -261,22 +259,10 @@ fn report_queries_prometheus_over_https_with_the_ca_and_the_bearer_token() {
     let ca = server.ca_pem.to_string_lossy().into_owned();
     let token = "report-token-51c2";
     let report = |extra: &[&str], env: &[(&str, &str)]| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_harden"));
-        cmd.args([
-            "report",
-            SPEC,
-            "--format",
-            "json",
-            "--prometheus",
-            &server.url,
-        ])
-        .args(extra)
-        .current_dir(root())
-        .env("NO_COLOR", "1");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        Run::from_output(&cmd.output().expect("harden runs"))
+        let mut args = vec!["report", SPEC, "--format", "json"];
+        args.extend(["--prometheus", &server.url]);
+        args.extend(extra);
+        harden_env(&args, env)
     };
     let run = report(
         &["--ca-cert", &ca, "--bearer-env", "prometheus=PROM_TOKEN"],
@@ -323,15 +309,22 @@ fn report_queries_prometheus_over_https_with_the_ca_and_the_bearer_token() {
 fn the_budget_gate_reads_prometheus_over_https_with_the_flags() {
     let server = TlsStandIn::start();
     let ca = server.ca_pem.to_string_lossy().into_owned();
-    let run = Command::new(env!("CARGO_BIN_EXE_harden"))
-        .args(["check", SPEC, "--format", "json", "--budget"])
-        .args(["--prometheus", &server.url, "--ca-cert", &ca])
-        .args(["--basic-auth-env", "prometheus=PROM_AUTH"])
-        .env("PROM_AUTH", "ops:pa55")
-        .current_dir(root())
-        .output()
-        .expect("harden runs");
-    let run = Run::from_output(&run);
+    let run = harden_env(
+        &[
+            "check",
+            SPEC,
+            "--format",
+            "json",
+            "--budget",
+            "--prometheus",
+            &server.url,
+            "--ca-cert",
+            &ca,
+            "--basic-auth-env",
+            "prometheus=PROM_AUTH",
+        ],
+        &[("PROM_AUTH", "ops:pa55")],
+    );
     let report: serde_json::Value = serde_json::from_str(&run.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
     let gates: Vec<&serde_json::Value> = report["checks"]
