@@ -78,6 +78,15 @@ fn the_workflow_is_generated_at_the_repository_root_and_diff_and_check_read_it_t
         diff.stdout
     );
     harden_in(&deploy, &["check"]).code(1);
+    // Edited, it is the user's: generate refuses it without --force.
+    let run = harden_in(&deploy, &["generate"]).code(2);
+    assert!(
+        run.stderr
+            .contains("../.github/workflows/harden.yml was changed since harden wrote it"),
+        "{}",
+        run.stderr
+    );
+    assert!(read(&root.join(WORKFLOW)).contains("timeout-minutes: 31"));
     harden_in(&deploy, &["generate", "--force"]).success();
     harden_in(&deploy, &["diff"]).success();
 
