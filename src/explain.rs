@@ -1,13 +1,13 @@
 //! `harden explain`: what the generated alerts mean in numbers, read from
-//! the model. For every availability objective: the error budget over the
+//! the model. For every SLO: what it counts, the error budget over the
 //! window and, per burn-rate tier, the windows, burn factor, threshold, the
 //! budget a burn at that rate spends before the alert fires, and how soon it
-//! fires when every request fails. Then every alert of every HTTP service.
+//! fires when every event fails. Then every alert of every HTTP service.
 
 use std::fmt::Write as _;
 
-use crate::model::{Alert, AlertKind, Model, Slo};
-use crate::units::{Decimal, Duration};
+use crate::model::{Alert, Model, Slo};
+use crate::units::Decimal;
 use crate::vocab::percent;
 
 /// The whole explanation, as plain aligned text.
@@ -21,9 +21,14 @@ pub fn render(model: &Model) -> String {
         }
         first = false;
         let _ = writeln!(out, "service {}", service.name);
-        match http.slo.as_ref().filter(|s| s.availability.is_some()) {
-            Some(slo) => burn_table(&mut out, slo, &http.alert_rules),
-            None => out.push_str("  no availability objective: no burn-rate alerts\n"),
+        if http.slos.is_empty() {
+            out.push_str("  no [[service.slo]]: no burn-rate alerts\n");
+        }
+        for (i, slo) in http.slos.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            burn_table(&mut out, slo, &http.alert_rules);
         }
         out.push('\n');
         alert_table(&mut out, &http.alert_rules);
@@ -35,9 +40,7 @@ pub fn render(model: &Model) -> String {
 }
 
 fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
-    let (Some(availability), Some(budget)) = (slo.availability, slo.error_budget()) else {
-        return;
-    };
+    let budget = slo.error_budget();
     let window_ms = u128::from(slo.window.as_millis());
     let budget_minutes = scaled(
         window_ms * budget.digits(),
@@ -46,7 +49,11 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
     );
     let _ = writeln!(
         out,
-        "  availability {availability} over {}: error budget {} of requests, {budget_minutes} minutes of total outage",
+        "  slo {} ({}): {} of {} over {}: error budget {} of events, {budget_minutes} minutes of total outage",
+        slo.name,
+        slo.sli.kind(),
+        slo.objective,
+        slo.good_events(),
         slo.window,
         percent(budget),
     );
@@ -67,7 +74,9 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
         .to_vec(),
     ];
     for b in &slo.burn_rates {
-        let alert = alerts.iter().find(|a| a.tier == Some(b.tier));
+        let alert = alerts
+            .iter()
+            .find(|a| a.tier == Some(b.tier) && a.slo.as_deref() == Some(slo.name.as_str()));
         let mut row = vec![
             b.tier.as_str().to_string(),
             b.long.to_string(),
@@ -76,50 +85,36 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
             percent(b.threshold),
             percent(b.budget_consumed),
         ];
-        match alert {
-            Some(a) => {
-                // At 100% errors the long window's ratio grows by one per
-                // window length: it passes the threshold after threshold ×
-                // long (the short window sooner), then `for` must pass.
-                let crossing_ms = scaled(
-                    u128::from(b.long.as_millis()) * b.threshold.digits(),
-                    10u128.pow(b.threshold.scale()),
-                    0,
-                );
-                let crossing = crossing_ms
-                    .to_u64()
-                    .map(|ms| Duration::from_millis(ms.div_ceil(1000) * 1000))
-                    .unwrap_or_default();
-                let fires = crossing.checked_add(a.for_).unwrap_or(crossing);
-                // Every request failing burns budget at 1/budget the allowed rate.
-                let spent = scaled(
-                    u128::from(fires.as_millis()) * 100 * 10u128.pow(budget.scale()),
-                    window_ms * budget.digits(),
-                    2,
-                );
-                row.push(a.for_.to_string());
-                row.push(fires.to_string());
-                row.push(format!("{spent}%"));
-            }
-            None => {
-                row.push("-".into());
-                row.push(format!(
-                    "off ({} alerts disabled)",
-                    AlertKind::of_tier(b.tier).spec_key()
-                ));
-                row.push("-".into());
-            }
+        if alert.is_some() {
+            let fires = b.fires_after_total_outage();
+            // Every event failing burns budget at 1/budget the allowed rate.
+            let spent = scaled(
+                u128::from(fires.as_millis()) * 100 * 10u128.pow(budget.scale()),
+                window_ms * budget.digits(),
+                2,
+            );
+            row.push(b.for_.to_string());
+            row.push(fires.to_string());
+            row.push(format!("{spent}%"));
         }
         rows.push(row);
     }
     table(out, &rows);
+    if slo.min_requests > 0 {
+        let _ = writeln!(
+            out,
+            "\n  page tiers fire only with at least {} events in their long window.",
+            slo.min_requests
+        );
+    }
     out.push_str(concat!(
         "\n",
         "  burn: times faster than the budget allows; the alert fires when both windows'\n",
         "    error ratios are above the threshold (burn x budget), for `for`.\n",
         "  budget spent: the window's budget a burn at exactly that rate uses in the long window.\n",
-        "  fires at 100% errors: after good traffic, once every request fails; add up to a\n",
-        "    scrape and an evaluation interval.\n",
+        "  fires at 100% errors: after a full long window of good traffic, once every event\n",
+        "    fails; add up to a scrape and an evaluation interval. A new Prometheus (less\n",
+        "    history than the long window) fires sooner: its ratio counts only the events it has.\n",
     ));
 }
 
@@ -132,8 +127,8 @@ fn alert_table(out: &mut String, alerts: &[Alert]) {
     ]];
     for a in alerts {
         let mut labels = Vec::new();
-        if let Some(slo) = a.slo {
-            labels.push(format!("slo={}", slo.as_str()));
+        if let Some(slo) = &a.slo {
+            labels.push(format!("slo={slo}"));
         }
         if let Some(tier) = a.tier {
             labels.push(format!("tier={}", tier.as_str()));

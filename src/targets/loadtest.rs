@@ -7,9 +7,9 @@ pub(crate) mod check;
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
-use crate::model::{LoadTest, Method, Model, Slo};
+use crate::model::{HttpService, LoadTest, Method, Model};
 use crate::output::FileMode;
-use crate::units::{Decimal, Duration};
+use crate::units::{Decimal, Duration, Percent};
 
 pub const SCRIPT: &str = "testing/load-tests/load-test.js";
 pub const RUNNER: &str = "testing/load-tests/run-load-test.sh";
@@ -93,11 +93,8 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let Some(load) = &model.load_test else {
         return Ok(());
     };
-    let slo = model
-        .service(&load.service)
-        .and_then(|s| s.http())
-        .and_then(|h| h.slo.as_ref());
-    let context = context(model, load, slo);
+    let http = model.service(&load.service).and_then(|s| s.http());
+    let context = context(model, load, http);
     out.render(
         SCRIPT,
         "load-tests/load-test.js.j2",
@@ -112,8 +109,10 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     )
 }
 
-fn context(model: &Model, load: &LoadTest, slo: Option<&Slo>) -> Context {
-    let conditions = slo.map(conditions).unwrap_or_default();
+fn context(model: &Model, load: &LoadTest, http: Option<&HttpService>) -> Context {
+    let latency = http.map(|h| h.latency_objectives()).unwrap_or_default();
+    let error_rate = http.and_then(|h| h.error_rate_5xx);
+    let conditions = conditions(&latency, error_rate);
     let mut thresholds = Vec::new();
     let filters = std::iter::once(String::new()).chain(
         load.scenarios
@@ -173,8 +172,7 @@ fn context(model: &Model, load: &LoadTest, slo: Option<&Slo>) -> Context {
             .into_iter()
             .map(String::from)
             .chain(
-                slo.into_iter()
-                    .flat_map(|s| s.latency.iter().map(|l| format!("p({})", l.percentile))),
+                latency.iter().map(|(p, _)| format!("p({p})")),
             )
             .fold(Vec::new(), |mut acc, stat| {
                 if !acc.contains(&stat) {
@@ -182,7 +180,7 @@ fn context(model: &Model, load: &LoadTest, slo: Option<&Slo>) -> Context {
                 }
                 acc
             }),
-        objectives: slo.map(objectives).unwrap_or_default(),
+        objectives: objectives(&latency, error_rate),
         environments: load
             .environments
             .iter()
@@ -194,21 +192,24 @@ fn context(model: &Model, load: &LoadTest, slo: Option<&Slo>) -> Context {
     }
 }
 
-/// k6 threshold conditions for the SLO, by metric: every latency objective
-/// on `http_req_duration` (milliseconds), the 5xx error rate on
-/// `http_req_failed` (the script counts only 5xx and transport errors as
-/// failed), and the same rate as the share of failed checks allowed.
-fn conditions(slo: &Slo) -> Vec<(&'static str, Vec<String>)> {
+/// k6 threshold conditions for the SLO, by metric: every latency SLO over
+/// all requests on `http_req_duration` as the percentile of its objective
+/// (milliseconds), the 5xx error rate on `http_req_failed` (the script
+/// counts only 5xx and transport errors as failed), and the same rate as
+/// the share of failed checks allowed.
+fn conditions(
+    latency: &[(Decimal, Duration)],
+    error_rate: Option<Percent>,
+) -> Vec<(&'static str, Vec<String>)> {
     let mut out = Vec::new();
-    let latency: Vec<String> = slo
-        .latency
+    let latency: Vec<String> = latency
         .iter()
-        .map(|l| format!("p({})<{}", l.percentile, l.threshold.as_millis()))
+        .map(|(p, t)| format!("p({p})<{}", t.as_millis()))
         .collect();
     if !latency.is_empty() {
         out.push(("http_req_duration", latency));
     }
-    if let Some(rate) = slo.error_rate_5xx {
+    if let Some(rate) = error_rate {
         let fraction = rate.fraction();
         out.push(("http_req_failed", vec![format!("rate<{fraction}")]));
         if let Some(pass) = Decimal::ONE.checked_sub(fraction) {
@@ -218,19 +219,12 @@ fn conditions(slo: &Slo) -> Vec<(&'static str, Vec<String>)> {
     out
 }
 
-fn objectives(slo: &Slo) -> Vec<String> {
-    let mut out: Vec<String> = slo
-        .latency
+fn objectives(latency: &[(Decimal, Duration)], error_rate: Option<Percent>) -> Vec<String> {
+    let mut out: Vec<String> = latency
         .iter()
-        .map(|l| {
-            format!(
-                "p{} latency below {}ms",
-                l.percentile,
-                l.threshold.as_millis()
-            )
-        })
+        .map(|(p, t)| format!("p{p} latency below {}ms", t.as_millis()))
         .collect();
-    if let Some(rate) = slo.error_rate_5xx {
+    if let Some(rate) = error_rate {
         out.push(format!("5xx error rate below {rate}"));
         if let Some(pass) = Decimal::HUNDRED.checked_sub(rate.value()) {
             out.push(format!("at least {pass}% of checks passing"));
@@ -242,24 +236,16 @@ fn objectives(slo: &Slo) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::LatencyObjective;
-    use crate::units::Percent;
 
     #[test]
     fn thresholds_are_the_slo_in_k6_units() {
-        let slo = Slo {
-            window: Duration::parse("30d").expect("duration"),
-            availability: None,
-            latency: vec![LatencyObjective {
-                percentile: Decimal::parse("99.9").expect("decimal"),
-                quantile: Decimal::parse("0.999").expect("decimal"),
-                threshold: Duration::parse("1s500ms").expect("duration"),
-            }],
-            error_rate_5xx: Some(Percent::parse("0.5%").expect("percent")),
-            error_rate_4xx: None,
-            burn_rates: Vec::new(),
-        };
-        let got = conditions(&slo);
+        let got = conditions(
+            &[(
+                Decimal::parse("99.9").expect("decimal"),
+                Duration::parse("1s500ms").expect("duration"),
+            )],
+            Some(Percent::parse("0.5%").expect("percent")),
+        );
         assert_eq!(
             got,
             vec![

@@ -35,11 +35,10 @@ pub fn dashboard(
         };
         let service = format!("service=\"{}\"", promql_str(name));
         layout.row(name);
-        let slo = http.slo.as_ref();
-
-        let availability = slo.and_then(|s| s.availability.map(|a| (s.window, a)));
-        match availability {
-            Some((window, objective)) => {
+        match http.availability_slo() {
+            Some(slo) => {
+                let (window, objective) = (slo.window, slo.objective);
+                let service = format!("{service}, slo=\"{}\"", promql_str(&slo.name));
                 let mut panel = stat(
                     &format!("Availability ({window})"),
                     &format!("Objective {objective} over {window}."),
@@ -83,30 +82,28 @@ pub fn dashboard(
             }
         }
 
-        // The headline percentile: p95 when the spec has it, else its
-        // highest objective percentile (objectives are sorted), else the
-        // median the rules always record.
-        let objectives = slo.map(|s| s.latency.as_slice()).unwrap_or_default();
-        let ninety_five = Decimal::from_int(95);
-        let headline = objectives
-            .iter()
-            .find(|o| o.percentile == ninety_five)
-            .or_else(|| objectives.last());
-        let (percentile, steps) = match headline {
-            Some(o) => {
-                let secs = seconds(o.threshold)
-                    .ok_or_else(|| BuildError::number(format!("{} in seconds", o.threshold)))?;
-                (o.percentile, vec![(secs, "red")])
+        // The headline percentile: p95, recorded for reading, with the
+        // threshold of a latency SLO of 95% of requests when there is one.
+        let percentile = Decimal::from_int(95);
+        let headline = http
+            .latency_objectives()
+            .into_iter()
+            .find(|(p, _)| *p == percentile)
+            .map(|(_, t)| t);
+        let steps = match headline {
+            Some(t) => {
+                let secs =
+                    seconds(t).ok_or_else(|| BuildError::number(format!("{t} in seconds")))?;
+                vec![(secs, "red")]
             }
-            None => (Decimal::from_int(50), Vec::new()),
+            None => Vec::new(),
         };
         let description = match headline {
-            Some(o) => format!(
-                "Slowest instance's p{} latency; objective {}.",
-                o.percentile,
-                human(o.threshold)
+            Some(t) => format!(
+                "p95 latency estimated from the histogram; the SLO is 95% of requests within {}.",
+                human(t)
             ),
-            None => "Slowest instance's median latency.".to_string(),
+            None => "p95 latency estimated from the histogram.".to_string(),
         };
         add(
             &mut layout,
@@ -127,7 +124,7 @@ pub fn dashboard(
             link(),
         );
 
-        let threshold = slo.and_then(|s| s.error_rate_5xx);
+        let threshold = http.error_rate_5xx;
         add(
             &mut layout,
             5,

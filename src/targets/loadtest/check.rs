@@ -9,8 +9,8 @@ use crate::model::{Model, Service};
 /// The load test's thresholds are the service's SLO.
 pub(crate) fn slo_load_test(model: &Model, service: &Service, tree: &Tree<'_>) -> Check {
     let name = format!("SLO of {} is a load-test threshold", service.name);
-    let Some(slo) = service.http().and_then(|h| h.slo.as_ref()) else {
-        return Check::skip(S, name, "no [service.slo]", "");
+    let Some(http) = service.http().filter(|h| !h.slos.is_empty()) else {
+        return Check::skip(S, name, "no [[service.slo]]", "");
     };
     match &model.load_test {
         None => {
@@ -44,13 +44,10 @@ pub(crate) fn slo_load_test(model: &Model, service: &Service, tree: &Tree<'_>) -
             .to_string()
     };
     let mut wanted: Vec<(&str, String)> = Vec::new();
-    for l in &slo.latency {
-        wanted.push((
-            "http_req_duration",
-            format!("p({})<{}", l.percentile, l.threshold.as_millis()),
-        ));
+    for (p, t) in http.latency_objectives() {
+        wanted.push(("http_req_duration", format!("p({p})<{}", t.as_millis())));
     }
-    if let Some(r) = slo.error_rate_5xx {
+    if let Some(r) = http.error_rate_5xx {
         wanted.push(("http_req_failed", format!("rate<{}", r.fraction())));
     }
     let mut problems = Vec::new();
