@@ -56,6 +56,17 @@ impl AlertKind {
         }
     }
 
+    /// Whether the alert is a symptom of failing requests (an SLO's or an
+    /// error rate's): a critical one, or the service being down, makes the
+    /// others of the service redundant (Alertmanager inhibits them).
+    pub fn is_symptom(self) -> bool {
+        use AlertKind::*;
+        matches!(
+            self,
+            SloBurnPage | SloBurnTicket | BudgetExhausted | ErrorRate5xx | ErrorRate4xx
+        )
+    }
+
     /// The burn-rate alert of an SLO tier.
     pub fn of_tier(tier: super::Tier) -> AlertKind {
         match tier {

@@ -18,19 +18,30 @@ name = "checkout"
 image = "registry.example.com/checkout:2.0"
 port = 8080
 replicas = 3
-metrics = { requests = "checkout_requests_total", duration = "checkout_request_seconds", status_label = "code" }
+metrics = { requests = "checkout_requests_total", duration = "checkout_request_seconds", status_label = "code", buckets = [0.12, 0.5, 2] }
 targets = { ams3 = ["checkout-a:8080", "checkout-b:8080"], sfo3 = ["checkout-c:8080"] }
 
-[service.slo]
+[[service.slo]]
+name = "availability"
+objective = "99.95%"
 window = "28d"
-availability = "99.95%"
-latency = [{ percentile = 99.9, threshold = "2s" }, { percentile = 50, threshold = "120ms" }]
-error_rate_5xx = "0.5%"
+availability = {}
+
+[[service.slo]]
+name = "latency"
+objective = "99.9%"
+window = "28d"
+latency = { threshold = "2s" }
+tiers = [
+  { alert = "page", long = "1h", short = "5m", budget_consumed = "2%", for = "90s" },
+  { alert = "page", long = "6h", short = "30m", budget_consumed = "5%", for = "90s" },
+  { alert = "ticket", long = "1d", short = "2h", budget_consumed = "10%", for = "30m", severity = "info" },
+  { alert = "ticket", long = "3d", short = "6h", budget_consumed = "10%", for = "30m", severity = "info" },
+]
 
 [service.alerts]
+error_rate_5xx = { threshold = "0.5%" }
 error_rate_4xx = { enabled = false }
-slo_burn_ticket = { for = "30m", severity = "info" }
-latency = { severity = "critical", for = "90s" }
 "#;
 
 /// The least a spec can say: one HTTP service, no objective, no autoscaling.

@@ -306,10 +306,14 @@ fn a_variant_spec_gets_its_own_windows_names_and_overrides() {
         assert!(text.contains(threshold), "{threshold} missing:\n{text}");
     }
     assert!(text.contains("slo:sli_error:ratio_rate28d"));
-    assert!(text.contains("service:http_request_duration_seconds:p99_9"));
+    assert!(text.contains("service:http_request_duration_seconds:p99"));
     assert!(text.contains("checkout_requests_total{job=\"checkout\",code=~\"5..\"}"));
+    // The latency SLO counts the bucket at its 2s threshold.
+    assert!(text.contains(
+        "(sum(rate(checkout_request_seconds_count{job=\"checkout\"}[1h])) - sum(rate(checkout_request_seconds_bucket{job=\"checkout\",le=\"2\"}[1h]))) / sum(rate(checkout_request_seconds_count{job=\"checkout\"}[1h]))"
+    ));
     assert!(text.contains("- alert: RegionDown"));
-    assert!(text.contains("- alert: HighLatencyP99_9"));
+    assert!(!text.contains("HighLatency"));
     assert!(!text.contains("HighErrorRate4xx"));
     assert!(!text.contains("HighCPUUsage"));
     // No base URL: the runbook's path in the generated tree.
@@ -318,15 +322,21 @@ fn a_variant_spec_gets_its_own_windows_names_and_overrides() {
     assert!(text.contains("# No CPU, memory or replica alerts"));
     assert!(text.contains("# `error_rate_4xx` alerts are switched off in the spec"));
     let rules = yaml(&dir.path().join("prometheus/rules/checkout.yml"));
-    let ticket = rules["groups"][2]["rules"]
-        .as_array()
-        .expect("rules")
-        .iter()
-        .find(|r| r["alert"] == "SLOErrorBudgetBurnTicket")
-        .expect("ticket alert")
-        .clone();
-    assert_eq!(ticket["for"], "30m");
-    assert_eq!(ticket["labels"]["severity"], "info");
+    let ticket = |slo: &str| {
+        rules["groups"][2]["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .find(|r| r["alert"] == "SLOErrorBudgetBurnTicket" && r["labels"]["slo"] == slo)
+            .expect("ticket alert")
+            .clone()
+    };
+    // The latency SLO's own tiers set its ticket; the availability SLO
+    // keeps the defaults.
+    assert_eq!(ticket("latency")["for"], "30m");
+    assert_eq!(ticket("latency")["labels"]["severity"], "info");
+    assert_eq!(ticket("availability")["for"], "15m");
+    assert_eq!(ticket("availability")["labels"]["severity"], "warning");
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use harden::model::Scaling;
+use harden::model::{Scaling, Sli};
 use harden::units::{Decimal, Duration};
 use promql_parser::parser::Expr;
 use promql_parser::util::{ExprVisitor, walk_expr};
@@ -277,25 +277,25 @@ fn every_objective_threshold_and_target_appears_on_a_panel() {
                 );
                 checked += 1;
             };
-            if let Some(slo) = &http.slo {
-                if let Some(a) = slo.availability {
-                    expect(&board, "Availability", a.fraction().to_string());
-                    expect(&overview, "Availability", a.fraction().to_string());
-                    // The 30d page tier burns at 14.4×, and so on.
-                    for factor in burn_factors(slo.window) {
-                        expect(&board, "Burn rate", factor);
-                    }
+            for slo in &http.slos {
+                expect(&board, "Good events", slo.objective.fraction().to_string());
+                // The 30d page tier burns at 14.4×, and so on.
+                for factor in burn_factors(slo.window) {
+                    expect(&board, "Burn rate", factor);
                 }
-                for o in &slo.latency {
-                    expect(&board, "Latency", seconds(o.threshold));
+                if let Sli::Latency { threshold, .. } = &slo.sli {
+                    expect(&board, "Latency", seconds(*threshold));
                 }
-                if let Some(t) = slo.error_rate_5xx {
-                    expect(&board, "5xx ratio", t.fraction().to_string());
-                    expect(&overview, "5xx ratio", t.fraction().to_string());
-                }
-                if let Some(t) = slo.error_rate_4xx {
-                    expect(&board, "4xx ratio", t.fraction().to_string());
-                }
+            }
+            if let Some(a) = http.availability_objective() {
+                expect(&overview, "Availability", a.fraction().to_string());
+            }
+            if let Some(t) = http.error_rate_5xx {
+                expect(&board, "5xx ratio", t.fraction().to_string());
+                expect(&overview, "5xx ratio", t.fraction().to_string());
+            }
+            if let Some(t) = http.error_rate_4xx {
+                expect(&board, "4xx ratio", t.fraction().to_string());
             }
             if let Scaling::Auto(a) = &http.scaling {
                 if let Some(p) = a.cpu_percent {
