@@ -30,6 +30,9 @@ pub fn render(model: &Model) -> String {
             }
             burn_table(&mut out, slo, &http.alert_rules);
         }
+        if !http.slos.is_empty() {
+            out.push_str(LEGEND);
+        }
         out.push('\n');
         alert_table(&mut out, &http.alert_rules);
     }
@@ -38,6 +41,17 @@ pub fn render(model: &Model) -> String {
     }
     out
 }
+
+/// What the burn tables' columns mean, once per service.
+const LEGEND: &str = concat!(
+    "\n",
+    "  burn: times faster than the budget allows; the alert fires when both windows'\n",
+    "    error ratios are above the threshold (burn x budget), for `for`.\n",
+    "  budget spent: the window's budget a burn at exactly that rate uses in the long window.\n",
+    "  fires at 100% errors: after a full long window of good traffic, once every event\n",
+    "    fails; add up to a scrape and an evaluation interval. A new Prometheus (less\n",
+    "    history than the long window) fires sooner: its ratio counts only the events it has.\n",
+);
 
 fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
     let budget = slo.error_budget();
@@ -107,15 +121,6 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
             slo.min_requests
         );
     }
-    out.push_str(concat!(
-        "\n",
-        "  burn: times faster than the budget allows; the alert fires when both windows'\n",
-        "    error ratios are above the threshold (burn x budget), for `for`.\n",
-        "  budget spent: the window's budget a burn at exactly that rate uses in the long window.\n",
-        "  fires at 100% errors: after a full long window of good traffic, once every event\n",
-        "    fails; add up to a scrape and an evaluation interval. A new Prometheus (less\n",
-        "    history than the long window) fires sooner: its ratio counts only the events it has.\n",
-    ));
 }
 
 fn alert_table(out: &mut String, alerts: &[Alert]) {

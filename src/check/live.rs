@@ -297,7 +297,13 @@ fn latency_buckets(service: &str, url: &str, duration: &str, thresholds: &[Durat
     let missing: Vec<String> = thresholds
         .iter()
         .filter(|t| !has(**t))
-        .map(|t| format!("{} (le=\"{}\")", crate::vocab::human_duration(*t), MetricNames::le(*t)))
+        .map(|t| {
+            format!(
+                "{} (le=\"{}\")",
+                crate::vocab::human_duration(*t),
+                MetricNames::le(*t)
+            )
+        })
         .collect();
     let buckets = if found.is_empty() {
         format!("no {duration}_bucket series")
@@ -311,7 +317,9 @@ fn latency_buckets(service: &str, url: &str, duration: &str, thresholds: &[Durat
             L,
             name,
             format!("{url} has {buckets}; none at {}", missing.join(", ")),
-            format!("add a bucket at each threshold to {service}'s `{duration}` histogram (and to `metrics.buckets`), or move the SLO's threshold to a bucket the histogram has"),
+            format!(
+                "add a bucket at each threshold to {service}'s `{duration}` histogram (and to `metrics.buckets`), or move the SLO's threshold to a bucket the histogram has"
+            ),
         )
     }
 }

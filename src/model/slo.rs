@@ -2,8 +2,8 @@
 //! events, and the burn-rate tiers derived from its objective and window.
 
 use super::Severity;
-use crate::vocab::human_duration;
 use crate::units::{Decimal, Duration, Percent};
+use crate::vocab::human_duration;
 
 /// One `[[service.slo]]`, resolved.
 #[derive(Debug)]

@@ -171,9 +171,7 @@ fn context(model: &Model, load: &LoadTest, http: Option<&HttpService>) -> Contex
         trend_stats: ["avg", "min", "med", "max", "p(90)", "p(95)"]
             .into_iter()
             .map(String::from)
-            .chain(
-                latency.iter().map(|(p, _)| format!("p({p})")),
-            )
+            .chain(latency.iter().map(|(p, _)| format!("p({p})")))
             .fold(Vec::new(), |mut acc, stat| {
                 if !acc.contains(&stat) {
                     acc.push(stat);

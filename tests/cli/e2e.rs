@@ -733,7 +733,11 @@ fn alerts_fire_reach_receivers_and_resolve_on_a_real_stack() {
     );
     traffic.set(1);
     std::thread::sleep(Duration::from_secs(12));
-    assert!(query(p, latency_page).is_empty(), "{:?}", query(p, latency_page));
+    assert!(
+        query(p, latency_page).is_empty(),
+        "{:?}",
+        query(p, latency_page)
+    );
     assert_eq!(
         value_of(
             p,

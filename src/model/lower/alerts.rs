@@ -80,9 +80,7 @@ impl Lower {
                     severity: exhausted
                         .and_then(|o| o.severity)
                         .unwrap_or(kind.default_severity()),
-                    for_: exhausted
-                        .and_then(|o| o.for_)
-                        .unwrap_or(kind.default_for()),
+                    for_: exhausted.and_then(|o| o.for_).unwrap_or(kind.default_for()),
                     slo: Some(slo.name.clone()),
                     tier: None,
                 });

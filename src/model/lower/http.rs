@@ -93,11 +93,23 @@ impl Lower {
             .as_ref()
             .map(|a| self.alert_overrides(&alerts_at, a))
             .unwrap_or_default();
-        let error_rate_5xx = self.error_rate(&alerts_at, "error_rate_5xx", s.alerts.as_ref().and_then(|a| a.error_rate_5xx.as_ref()));
-        let error_rate_4xx = self.error_rate(&alerts_at, "error_rate_4xx", s.alerts.as_ref().and_then(|a| a.error_rate_4xx.as_ref()));
+        let error_rate_5xx = self.error_rate(
+            &alerts_at,
+            "error_rate_5xx",
+            s.alerts.as_ref().and_then(|a| a.error_rate_5xx.as_ref()),
+        );
+        let error_rate_4xx = self.error_rate(
+            &alerts_at,
+            "error_rate_4xx",
+            s.alerts.as_ref().and_then(|a| a.error_rate_4xx.as_ref()),
+        );
         let (alert_labels, alert_annotations) = match &s.alerts {
             Some(a) => (
-                self.extra_pairs(&format!("{alerts_at}/labels"), &a.labels, &slo::RESERVED_LABELS),
+                self.extra_pairs(
+                    &format!("{alerts_at}/labels"),
+                    &a.labels,
+                    &slo::RESERVED_LABELS,
+                ),
                 self.extra_pairs(
                     &format!("{alerts_at}/annotations"),
                     &a.annotations,

@@ -47,10 +47,18 @@ const BURN_TIERS: [(Tier, u32, u32, u128); 4] = [
 /// Labels harden's alerts carry already: a spec's extra labels may not
 /// change them (routing and inhibition read them).
 pub(super) const RESERVED_LABELS: [&str; 8] = [
-    "alertname", "severity", "service", "slo", "tier", "team", "job", "instance",
+    "alertname",
+    "severity",
+    "service",
+    "slo",
+    "tier",
+    "team",
+    "job",
+    "instance",
 ];
 /// Annotations harden writes on every alert.
-pub(super) const RESERVED_ANNOTATIONS: [&str; 4] = ["summary", "description", "runbook_url", "dashboard"];
+pub(super) const RESERVED_ANNOTATIONS: [&str; 4] =
+    ["summary", "description", "runbook_url", "dashboard"];
 
 impl Lower {
     /// `[defaults.slo]`, checked once at its own lines.
@@ -105,7 +113,9 @@ impl Lower {
                         if p.value() == Decimal::ZERO || p.value() > Decimal::HUNDRED {
                             self.invalid(
                                 &c_at,
-                                format!("a tier that spends {p} of the budget can never alert usefully"),
+                                format!(
+                                    "a tier that spends {p} of the budget can never alert usefully"
+                                ),
                                 "use a share above 0% and at most 100%, such as \"2%\" for a page",
                             );
                             return None;
@@ -115,7 +125,10 @@ impl Lower {
                 }
                 (None, Some(f)) => {
                     let f_at = format!("{at}/factor");
-                    match Decimal::parse(&f.to_string()).ok().filter(|f| *f > Decimal::ZERO) {
+                    match Decimal::parse(&f.to_string())
+                        .ok()
+                        .filter(|f| *f > Decimal::ZERO)
+                    {
                         Some(f) if f.scale() <= BURN_FACTOR_PLACES => Some(Share::Factor(f)),
                         _ => {
                             self.invalid(
@@ -314,7 +327,9 @@ impl Lower {
             if !metrics.buckets.contains(&seconds) {
                 let (message, help) = if metrics.buckets.is_empty() {
                     (
-                        format!("a latency SLO at {threshold} needs the service's histogram buckets"),
+                        format!(
+                            "a latency SLO at {threshold} needs the service's histogram buckets"
+                        ),
                         format!(
                             "declare the buckets the service's `{}` histogram has, in seconds, with {le} among them: `metrics = {{ buckets = [0.1, 0.25, {le}, 1, 2.5] }}`",
                             metrics.duration
@@ -376,25 +391,37 @@ impl Lower {
             None
         };
         if promql::bounded(text.as_str(), MAX_EXPR_BYTES, MAX_EXPR_DEPTH).is_err() {
-            return refuse(self, "the selector is too long or nested too deeply".to_string());
+            return refuse(
+                self,
+                "the selector is too long or nested too deeply".to_string(),
+            );
         }
         let expr = match promql_parser::parser::parse(text.as_str()) {
             Ok(e) => e,
             Err(e) => {
                 return refuse(
                     self,
-                    format!("the selector does not parse: {}", e.lines().next().unwrap_or("")),
+                    format!(
+                        "the selector does not parse: {}",
+                        e.lines().next().unwrap_or("")
+                    ),
                 );
             }
         };
         let promql_parser::parser::Expr::VectorSelector(v) = expr else {
-            return refuse(self, "an events SLI takes a counter selector, not an expression".to_string());
+            return refuse(
+                self,
+                "an events SLI takes a counter selector, not an expression".to_string(),
+            );
         };
         let Some(metric) = v.name.clone() else {
             return refuse(self, "the selector names no metric".to_string());
         };
         if v.offset.is_some() || v.at.is_some() || !v.matchers.or_matchers.is_empty() {
-            return refuse(self, "the selector has an offset, @ or `or` matchers".to_string());
+            return refuse(
+                self,
+                "the selector has an offset, @ or `or` matchers".to_string(),
+            );
         }
         use promql_parser::label::MatchOp;
         let matchers = v
@@ -470,7 +497,11 @@ fn burn_rate(d: &TierDef, window: Duration, budget: Decimal) -> Option<BurnRate>
     let window_ms = Decimal::from_int(window.as_millis());
     let (factor, consumed) = match d.share {
         Share::Consumed(c) => (
-            div_rounded(c.checked_mul(window_ms)?, d.long.as_millis(), BURN_FACTOR_PLACES)?,
+            div_rounded(
+                c.checked_mul(window_ms)?,
+                d.long.as_millis(),
+                BURN_FACTOR_PLACES,
+            )?,
             c,
         ),
         Share::Factor(f) => (

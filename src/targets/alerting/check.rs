@@ -251,7 +251,11 @@ pub(crate) fn slo_covered(service: &Service, tree: &Tree<'_>) -> Check {
     for slo in &http.slos {
         let tiers: Vec<Option<String>> = [AlertKind::SloBurnPage, AlertKind::SloBurnTicket]
             .into_iter()
-            .filter(|k| slo.burn_rates.iter().any(|b| AlertKind::of_tier(b.tier) == *k))
+            .filter(|k| {
+                slo.burn_rates
+                    .iter()
+                    .any(|b| AlertKind::of_tier(b.tier) == *k)
+            })
             .map(|k| alert_of(k, Some(&slo.name)))
             .collect();
         wanted.push((

@@ -87,7 +87,9 @@ fn runbook(model: &Model, name: &str, entries: &[AlertEntry<'_>]) -> Context {
                     .map(|h| h.port.to_string())
                     .unwrap_or_default(),
             ],
-            Topic::Http(AlertKind::SloBurnPage | AlertKind::SloBurnTicket | AlertKind::BudgetExhausted) => {
+            Topic::Http(
+                AlertKind::SloBurnPage | AlertKind::SloBurnTicket | AlertKind::BudgetExhausted,
+            ) => {
                 vec![slo_of(model, e).map_or_else(String::new, |slo| {
                     format!("{}: {} of {}", slo.name, slo.objective, slo.good_events())
                 })]
@@ -104,9 +106,9 @@ fn runbook(model: &Model, name: &str, entries: &[AlertEntry<'_>]) -> Context {
     };
     match first.topic {
         Topic::Http(AlertKind::MetricsAbsent) => columns.push("Port".to_string()),
-        Topic::Http(AlertKind::SloBurnPage | AlertKind::SloBurnTicket | AlertKind::BudgetExhausted) => {
-            columns.push("SLO".to_string())
-        }
+        Topic::Http(
+            AlertKind::SloBurnPage | AlertKind::SloBurnTicket | AlertKind::BudgetExhausted,
+        ) => columns.push("SLO".to_string()),
         Topic::Backup(_) => columns.push("Backup".to_string()),
         _ => {}
     }

@@ -111,13 +111,62 @@ build = { output_dir = "public" }
 [platform.digitalocean]
 "#;
 
+/// Three SLOs on one service (availability, latency on one route, events
+/// on a business counter), tiers of its own (one off, one by factor), a
+/// traffic guard and extra labels and annotations.
+pub const THREE_SLOS: &str = r#"
+[project]
+name = "shop"
+
+[defaults.slo]
+window = "28d"
+min_requests = 50
+
+[[service]]
+name = "booking"
+image = "registry.example.com/booking:1.0"
+port = 8080
+metrics = { buckets = [0.1, 0.25, 0.5, 1] }
+
+[[service.slo]]
+name = "availability"
+objective = "99.9%"
+availability = {}
+
+[[service.slo]]
+name = "search-latency"
+objective = "99%"
+latency = { threshold = "250ms", matchers = { route = "/api/availability" } }
+labels = { component = "search" }
+annotations = { playbook = "https://wiki.example.com/search" }
+
+[[service.slo]]
+name = "bookings"
+objective = "99.5%"
+events = { bad = 'appointments_failed_total{kind="online"}', total = 'appointments_total{kind="online"}' }
+tiers = [
+  { alert = "page", long = "1h", short = "5m", factor = 10, severity = "warning", for = "1m" },
+  { alert = "page", long = "6h", short = "30m", budget_consumed = "5%", severity = "warning", for = "1m" },
+  { alert = "ticket", long = "1d", short = "2h", budget_consumed = "10%", enabled = false },
+]
+
+[service.alerts]
+labels = { owner = "booking-team" }
+"#;
+
 /// Generated trees beyond the examples whose rules differ from theirs: the
-/// variant, the minimal spec and the starter spec `harden init` writes.
+/// variant, the three-SLO spec, the minimal spec and the starter spec
+/// `harden init` writes.
 pub fn other_trees() -> Vec<Tree> {
-    [Spec::toml(VARIANT), Spec::toml(MINIMAL), Spec::Starter]
-        .iter()
-        .map(generate)
-        .collect()
+    [
+        Spec::toml(VARIANT),
+        Spec::toml(THREE_SLOS),
+        Spec::toml(MINIMAL),
+        Spec::Starter,
+    ]
+    .iter()
+    .map(generate)
+    .collect()
 }
 
 /// Every tree a platform target's validator must accept: the examples and

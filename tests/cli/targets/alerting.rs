@@ -6,6 +6,7 @@
 //! What the runbooks' commands do when pasted is in `rules/runbooks.rs`.
 
 mod runbooks;
+mod slo;
 
 use std::collections::BTreeSet;
 use std::path::Path;

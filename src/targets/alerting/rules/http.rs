@@ -273,7 +273,12 @@ impl<'a> Builder<'a> {
             labels.push(pair("tier", tier.as_str()));
         }
         let slo_extra = self.slo_of(alert).map(|s| s.labels.as_slice());
-        for (k, v) in self.http.alert_labels.iter().chain(slo_extra.unwrap_or_default()) {
+        for (k, v) in self
+            .http
+            .alert_labels
+            .iter()
+            .chain(slo_extra.unwrap_or_default())
+        {
             labels.retain(|p| &p.name != k);
             labels.push(pair(k, v));
         }

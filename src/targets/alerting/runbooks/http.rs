@@ -3,8 +3,8 @@
 
 use super::super::catalog::AlertEntry;
 use super::super::commands::{PORT, SVC, app_id, prometheus_env, query_command, word};
-use super::{http_of, slo_of};
 use super::merge::{Draft, Var, draft};
+use super::{http_of, slo_of};
 use crate::engine::escape::shell_word;
 use crate::model::{AlertKind, Model};
 use crate::targets::{compose, scripts};
@@ -242,7 +242,10 @@ pub(super) fn http_steps(model: &Model, kind: AlertKind, service: &str) -> Vec<D
         draft(title, text, lines)
     };
     match kind {
-        AlertKind::SloBurnPage | AlertKind::SloBurnTicket | AlertKind::BudgetExhausted | AlertKind::ErrorRate5xx => {
+        AlertKind::SloBurnPage
+        | AlertKind::SloBurnTicket
+        | AlertKind::BudgetExhausted
+        | AlertKind::ErrorRate5xx => {
             steps.push(query(
                 "Find where the errors come from",
                 "Break the 5xx rate down by instance and by status: one bad instance points at a node or a pod; every instance at once points at a deploy or a dependency (the database). The budget left of each SLO (its `slo` label) says how much room there is.",

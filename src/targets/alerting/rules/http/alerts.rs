@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::super::{
-    AlertDef, Case, Firing, STEP_SECS, Series, humanize, humanize_percentage, per,
-};
+use super::super::{AlertDef, Case, Firing, STEP_SECS, Series, humanize, humanize_percentage, per};
 use super::Builder;
 use crate::model::{Alert, AlertKind, Scaling, record, saturation};
 use crate::units::Decimal;

@@ -314,9 +314,10 @@ impl Builder<'_> {
                 name: format!(
                     "{} with {} of events bad since the window began",
                     if fires { "fires" } else { "stays quiet" },
-                    percent(Decimal::from_int(u64::try_from(bad).ok()?).checked_div_exact(
-                        Decimal::from_int(u64::try_from(total).ok()?)
-                    )?)
+                    percent(
+                        Decimal::from_int(u64::try_from(bad).ok()?)
+                            .checked_div_exact(Decimal::from_int(u64::try_from(total).ok()?))?
+                    )
                 ),
                 series: self.feed(slo, Incs::Steady(bad), Incs::Steady(total - bad))?,
                 // The window's ratio is recorded every 5m.
