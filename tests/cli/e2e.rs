@@ -587,11 +587,15 @@ fn alerts_fire_reach_receivers_and_resolve_on_a_real_stack() {
 
     // No 5xx yet: the whole error budget is left, and nothing burns.
     let p = ports.prometheus;
+    // Each of the three SLOs has its whole budget.
     wait_for(
         "the SLO series of a service without 5xx",
         limit,
         &procs,
-        || value_of(p, "slo:error_budget:remaining{service=\"api\"}").as_deref() == Some("1"),
+        || {
+            let budgets = query(p, "slo:error_budget:remaining{service=\"api\"}");
+            budgets.len() == 3 && budgets.iter().all(|b| b["value"][1] == "1")
+        },
     );
     let all_ratios = "{__name__=~\"slo:sli_error:.+\", service=\"api\"}";
     // Per SLO, every burn window and the SLO window: availability's 5m to
