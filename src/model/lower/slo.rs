@@ -460,6 +460,14 @@ impl Lower {
                 );
                 continue;
             }
+            if v.as_str().contains("{{") || v.as_str().contains("}}") {
+                self.invalid(
+                    &push_pointer(pointer, k.as_str()),
+                    "Prometheus reads `{{` and `}}` in alert labels and annotations as a Go template",
+                    "write the text without `{{` or `}}`",
+                );
+                continue;
+            }
             out.push((k.as_str().to_string(), v.as_str().to_string()));
         }
         out

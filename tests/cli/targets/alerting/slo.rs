@@ -164,6 +164,7 @@ tiers = [
 name = "loose"
 objective = "90%"
 availability = {{}}
+annotations = {{ note = "{{{{ $value }}}}" }}
 "#
     ));
     for said in [
@@ -172,6 +173,7 @@ availability = {{}}
         "the ticket tiers disagree on their alert's severity or `for`",
         "the page tier's 1h/5m threshold (14.4× the budget) is 144% of events failing",
         "hardening.toml:13:",
+        "Prometheus reads `{{` and `}}` in alert labels and annotations as a Go template",
     ] {
         assert!(stderr.contains(said), "{said} missing:\n{stderr}");
     }

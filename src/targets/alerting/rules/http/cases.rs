@@ -24,7 +24,10 @@ impl Builder<'_> {
     }
 
     pub(super) fn series_of(name: &str, labels: &BTreeMap<String, String>) -> String {
-        let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+        let inner: Vec<String> = labels
+            .iter()
+            .map(|(k, v)| crate::vocab::matcher(k, v))
+            .collect();
         format!("{name}{{{}}}", inner.join(","))
     }
 
