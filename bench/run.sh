@@ -30,8 +30,7 @@ peak_mb() { # max RSS in MB of one run
 }
 
 floor_ms() { # mean of three runs of bench/floor.py writing a copy of tree $1
-  local i
-  for i in 1 2 3; do
+  for _ in 1 2 3; do
     rm -rf "$work/floor"
     python3 bench/floor.py "$1" "$work/floor"
   done | awk '{ s += $1 } END { printf "%.1f", s / NR }'

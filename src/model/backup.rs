@@ -78,6 +78,9 @@ pub mod backup_metrics {
     pub const DRILL_JOB: &str = "harden-restore-drill";
     /// The Pushgateway's port.
     pub const PUSHGATEWAY_PORT: u16 = 9091;
+    /// The scrape job (and, on Kubernetes, the `service` label) of the
+    /// Pushgateway's own target.
+    pub const SCRAPE_JOB: &str = "pushgateway";
     /// Where Compose and Kubernetes run the Pushgateway (a service of that
     /// name), and Prometheus scrapes it.
     pub const PUSHGATEWAY: &str = "pushgateway:9091";

@@ -15,6 +15,14 @@ impl Project {
     pub fn primary_region(&self) -> Option<&str> {
         self.regions.first().map(String::as_str)
     }
+
+    /// Whether these files are for production (`environment` is
+    /// `production`, the default, or `prod`): platforms then give data its
+    /// production form (App Platform: a managed database cluster, not a
+    /// dev database).
+    pub fn is_production(&self) -> bool {
+        matches!(self.environment.as_str(), "production" | "prod")
+    }
 }
 
 #[derive(Debug)]

@@ -124,8 +124,12 @@ struct Database<'a> {
     engine: &'static str,
     version: Option<&'a str>,
     /// A managed cluster the app attaches (required for every engine but
-    /// PostgreSQL dev databases).
+    /// PostgreSQL dev databases); with it, `production: true`.
     cluster_name: Option<String>,
+    /// The database and user in that cluster the app connects as (its own,
+    /// not the cluster's admin).
+    db_name: Option<String>,
+    db_user: Option<String>,
     /// Comment lines above the component.
     notes: Vec<String>,
 }
@@ -268,17 +272,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                     }
                     databases.push(match db.redis.as_deref() {
                         Some(r) => cache(&app.name, project_region, &s.name, r),
-                        None => Database {
-                            name: &s.name,
-                            engine: match db.engine {
-                                DatabaseEngine::Postgres => "PG",
-                                DatabaseEngine::Mysql => "MYSQL",
-                                DatabaseEngine::Redis => "VALKEY",
-                            },
-                            version: db.version.as_deref(),
-                            cluster_name: None,
-                            notes: Vec::new(),
-                        },
+                        None => sql(model, d, project_region, &s.name, db),
                     });
                 }
             }
@@ -351,5 +345,94 @@ fn cache<'a>(app: &str, region: Option<&str>, name: &'a str, r: &Redis) -> Datab
                 .to_string(),
         ],
         cluster_name: Some(cluster),
+        db_name: None,
+        db_user: None,
+    }
+}
+
+/// A PostgreSQL or MySQL database. In production, a managed cluster the
+/// app attaches (`production: true`): created before the app, with a
+/// standby node, its own database and user, and DigitalOcean's daily
+/// backups. Data has one primary, so every region's app attaches the one
+/// cluster in the primary region. Otherwise a PostgreSQL dev database,
+/// which App Platform creates with the app (MySQL has none: always a
+/// cluster).
+fn sql<'a>(
+    model: &Model,
+    d: &DigitalOcean,
+    region: Option<&str>,
+    name: &'a str,
+    db: &'a crate::model::Database,
+) -> Database<'a> {
+    let (engine, doctl_engine) = match db.engine {
+        DatabaseEngine::Postgres => ("PG", "pg"),
+        DatabaseEngine::Mysql => ("MYSQL", "mysql"),
+        DatabaseEngine::Redis => ("VALKEY", "valkey"),
+    };
+    let version = db.version.as_deref();
+    if !model.project.is_production() && db.engine == DatabaseEngine::Postgres {
+        return Database {
+            name,
+            engine,
+            version,
+            cluster_name: None,
+            db_name: None,
+            db_user: None,
+            notes: vec![
+                format!(
+                    "A dev database: the project's environment is {}, not production. App",
+                    model.project.environment
+                ),
+                "Platform creates it with the app; a production project attaches a managed"
+                    .to_string(),
+                "cluster instead.".to_string(),
+            ],
+        };
+    }
+    let cluster = format!("{}-{name}", d.app);
+    let account = d.app.replace('-', "_");
+    let primary = model.project.primary_region();
+    let mut notes = vec![
+        format!(
+            "A managed {} cluster (a production database), created before the app{}:",
+            match db.engine {
+                DatabaseEngine::Mysql => "MySQL",
+                _ => "PostgreSQL",
+            },
+            primary.map_or(String::new(), |p| format!(" in {p}, the primary region"))
+        ),
+        format!(
+            "  doctl databases create {cluster} --engine {doctl_engine}{} --region {} --size <slug> --num-nodes 2",
+            version.map_or(String::new(), |v| format!(" --version {v}")),
+            primary.unwrap_or("<region>")
+        ),
+        format!("  doctl databases db create <cluster-id> {account}"),
+        format!("  doctl databases user create <cluster-id> {account}"),
+        "Two nodes: a standby takes over when the primary fails. The app connects as".to_string(),
+        format!("{account} to database {account}, not as the cluster's admin."),
+    ];
+    if region.is_some() && region != primary {
+        notes.push(format!(
+            "This app attaches the one cluster in {}: writes need one primary. To",
+            primary.unwrap_or("the primary region")
+        ));
+        notes.push(format!(
+            "survive the loss of {}, add a read-only node here and promote it then:",
+            primary.unwrap_or("that region")
+        ));
+        notes.push(format!(
+            "  doctl databases replica create <cluster-id> {cluster}-{} --region {}",
+            region.unwrap_or_default(),
+            region.unwrap_or_default()
+        ));
+    }
+    Database {
+        name,
+        engine,
+        version,
+        cluster_name: Some(cluster),
+        db_name: Some(account.clone()),
+        db_user: Some(account),
+        notes,
     }
 }

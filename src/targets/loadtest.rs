@@ -7,9 +7,9 @@ pub(crate) mod check;
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
-use crate::model::{HttpService, LoadTest, Method, Model};
+use crate::model::{ErrorGate, Gates, LatencyGate, LoadTest, Method, Model};
 use crate::output::FileMode;
-use crate::units::{Decimal, Duration, Percent};
+use crate::units::{Decimal, Duration};
 
 pub const SCRIPT: &str = "testing/load-tests/load-test.js";
 pub const RUNNER: &str = "testing/load-tests/run-load-test.sh";
@@ -93,8 +93,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let Some(load) = &model.load_test else {
         return Ok(());
     };
-    let http = model.service(&load.service).and_then(|s| s.http());
-    let context = context(model, load, http);
+    let context = context(model, load);
     out.render(
         SCRIPT,
         "load-tests/load-test.js.j2",
@@ -109,10 +108,8 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     )
 }
 
-fn context(model: &Model, load: &LoadTest, http: Option<&HttpService>) -> Context {
-    let latency = http.map(|h| h.latency_objectives()).unwrap_or_default();
-    let error_rate = http.and_then(|h| h.error_rate_5xx);
-    let conditions = conditions(&latency, error_rate);
+fn context(model: &Model, load: &LoadTest) -> Context {
+    let conditions = conditions(&load.gates);
     let mut thresholds = Vec::new();
     let filters = std::iter::once(String::new()).chain(
         load.scenarios
@@ -171,14 +168,19 @@ fn context(model: &Model, load: &LoadTest, http: Option<&HttpService>) -> Contex
         trend_stats: ["avg", "min", "med", "max", "p(90)", "p(95)"]
             .into_iter()
             .map(String::from)
-            .chain(latency.iter().map(|(p, _)| format!("p({p})")))
+            .chain(
+                load.gates
+                    .latency
+                    .iter()
+                    .map(|l| format!("p({})", l.percentile)),
+            )
             .fold(Vec::new(), |mut acc, stat| {
                 if !acc.contains(&stat) {
                     acc.push(stat);
                 }
                 acc
             }),
-        objectives: objectives(&latency, error_rate),
+        objectives: objectives(&load.gates),
         environments: load
             .environments
             .iter()
@@ -190,41 +192,66 @@ fn context(model: &Model, load: &LoadTest, http: Option<&HttpService>) -> Contex
     }
 }
 
-/// k6 threshold conditions for the SLO, by metric: every latency SLO over
-/// all requests on `http_req_duration` as the percentile of its objective
-/// (milliseconds), the 5xx error rate on `http_req_failed` (the script
-/// counts only 5xx and transport errors as failed), and the same rate as
-/// the share of failed checks allowed.
-fn conditions(
-    latency: &[(Decimal, Duration)],
-    error_rate: Option<Percent>,
-) -> Vec<(&'static str, Vec<String>)> {
+/// The metric a latency gate applies to (milliseconds).
+pub(crate) const DURATION: &str = "http_req_duration";
+/// The metric an error gate applies to: the script counts only 5xx and
+/// transport errors as failed.
+pub(crate) const FAILED: &str = "http_req_failed";
+/// Each step's expected status.
+pub(crate) const CHECKS: &str = "checks";
+
+/// `p(95)<=500`: at most 5% of requests slower than 500ms, as a latency
+/// objective counts them (a request at the threshold is in its `le` bucket).
+pub(crate) fn latency_condition(g: &LatencyGate) -> String {
+    format!("p({})<={}", g.percentile, g.threshold.as_millis())
+}
+
+/// `rate<=0.001`: failed requests no more than the error budget allows.
+pub(crate) fn error_condition(g: &ErrorGate) -> String {
+    format!("rate<={}", g.max_ratio)
+}
+
+/// k6 threshold conditions by metric: every latency gate on
+/// `http_req_duration`, the error gate on `http_req_failed`, and the same
+/// share as the most checks that may fail.
+fn conditions(gates: &Gates) -> Vec<(&'static str, Vec<String>)> {
     let mut out = Vec::new();
-    let latency: Vec<String> = latency
-        .iter()
-        .map(|(p, t)| format!("p({p})<{}", t.as_millis()))
-        .collect();
+    let latency: Vec<String> = gates.latency.iter().map(latency_condition).collect();
     if !latency.is_empty() {
-        out.push(("http_req_duration", latency));
+        out.push((DURATION, latency));
     }
-    if let Some(rate) = error_rate {
-        let fraction = rate.fraction();
-        out.push(("http_req_failed", vec![format!("rate<{fraction}")]));
-        if let Some(pass) = Decimal::ONE.checked_sub(fraction) {
-            out.push(("checks", vec![format!("rate>{pass}")]));
+    if let Some(g) = &gates.errors {
+        out.push((FAILED, vec![error_condition(g)]));
+        if let Some(pass) = Decimal::ONE.checked_sub(g.max_ratio) {
+            out.push((CHECKS, vec![format!("rate>={pass}")]));
         }
     }
     out
 }
 
-fn objectives(latency: &[(Decimal, Duration)], error_rate: Option<Percent>) -> Vec<String> {
-    let mut out: Vec<String> = latency
+/// The gates in words, for the runner's verdict.
+fn objectives(gates: &Gates) -> Vec<String> {
+    let mut out: Vec<String> = gates
+        .latency
         .iter()
-        .map(|(p, t)| format!("p{p} latency below {}ms", t.as_millis()))
+        .map(|l| {
+            format!(
+                "p{} latency at most {}ms",
+                l.percentile,
+                l.threshold.as_millis()
+            )
+        })
         .collect();
-    if let Some(rate) = error_rate {
-        out.push(format!("5xx error rate below {rate}"));
-        if let Some(pass) = Decimal::HUNDRED.checked_sub(rate.value()) {
+    if let Some(g) = &gates.errors {
+        let percent = g
+            .max_ratio
+            .checked_mul(Decimal::HUNDRED)
+            .unwrap_or(g.max_ratio);
+        out.push(format!(
+            "at most {percent}% of requests failed ({})",
+            g.source
+        ));
+        if let Some(pass) = Decimal::HUNDRED.checked_sub(percent) {
             out.push(format!("at least {pass}% of checks passing"));
         }
     }
@@ -234,22 +261,36 @@ fn objectives(latency: &[(Decimal, Duration)], error_rate: Option<Percent>) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ErrorGateSource;
+    use crate::units::{Duration, Percent};
 
     #[test]
-    fn thresholds_are_the_slo_in_k6_units() {
-        let got = conditions(
-            &[(
-                Decimal::parse("99.9").expect("decimal"),
-                Duration::parse("1s500ms").expect("duration"),
-            )],
-            Some(Percent::parse("0.5%").expect("percent")),
+    fn thresholds_are_the_objectives_in_k6_units() {
+        let availability = Percent::parse("99.95%").expect("percent");
+        let gates = Gates {
+            errors: Some(ErrorGate {
+                max_ratio: Decimal::parse("0.0005").expect("decimal"),
+                source: ErrorGateSource::Availability(availability),
+            }),
+            latency: vec![LatencyGate {
+                percentile: Decimal::parse("99.9").expect("decimal"),
+                threshold: Duration::parse("1s500ms").expect("duration"),
+            }],
+        };
+        assert_eq!(
+            conditions(&gates),
+            vec![
+                ("http_req_duration", vec!["p(99.9)<=1500".to_string()]),
+                ("http_req_failed", vec!["rate<=0.0005".to_string()]),
+                ("checks", vec!["rate>=0.9995".to_string()]),
+            ]
         );
         assert_eq!(
-            got,
-            vec![
-                ("http_req_duration", vec!["p(99.9)<1500".to_string()]),
-                ("http_req_failed", vec!["rate<0.005".to_string()]),
-                ("checks", vec!["rate>0.995".to_string()]),
+            objectives(&gates),
+            [
+                "p99.9 latency at most 1500ms",
+                "at most 0.05% of requests failed (the error budget of the 99.95% availability objective)",
+                "at least 99.95% of checks passing",
             ]
         );
     }

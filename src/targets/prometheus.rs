@@ -155,7 +155,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         jobs.push(Job {
             honor_labels: true,
             ..plain_job(
-                "pushgateway",
+                backup_metrics::SCRAPE_JOB,
                 backup_metrics::PUSHGATEWAY.to_string(),
                 primary,
             )

@@ -238,6 +238,29 @@ fn an_edited_generated_file_fails_naming_the_file_and_the_value() {
     );
 }
 
+/// A load test gated looser than the objective (the 1% of the 5xx alert
+/// where 99.9% leaves 0.1% to fail) fails the check, naming the objective.
+#[test]
+fn a_load_test_looser_than_the_objective_fails_naming_it() {
+    let (out, a) = fresh();
+    let script = out.path().join("testing/load-tests/load-test.js");
+    let text = fs::read_to_string(&script).expect("read");
+    assert!(text.contains("\"rate<=0.001\""), "{text}");
+    fs::write(&script, text.replace("\"rate<=0.001\"", "\"rate<0.01\"")).expect("write");
+    let run = check(&args(&a), &[]).code(1);
+    let fails = failed(&json(&run));
+    let gate = fails
+        .iter()
+        .find(|(n, _)| n == "SLO of api is a load-test threshold")
+        .unwrap_or_else(|| panic!("{fails:?}"));
+    assert!(
+        gate.1.contains(
+            "should gate http_req_failed at rate<=0.001 (the error budget of the 99.9% availability objective)"
+        ),
+        "{fails:?}"
+    );
+}
+
 #[test]
 fn a_removed_alert_test_and_scrape_target_fail_by_name() {
     let (out, a) = fresh();

@@ -109,27 +109,6 @@ fn read_request(
     Some(String::from_utf8_lossy(&body).into_owned())
 }
 
-/// GET or POST `path` on 127.0.0.1:`port`; the status, or 0 when unreachable.
-fn request(port: u16, method: &str, path: &str) -> u16 {
-    let Ok(mut s) = TcpStream::connect_timeout(
-        &format!("127.0.0.1:{port}").parse().expect("addr"),
-        Duration::from_secs(1),
-    ) else {
-        return 0;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let _ = write!(
-        s,
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
-    );
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
-
 /// GET `path` on 127.0.0.1:`port`; the body, or empty when unreachable.
 fn get(port: u16, path: &str) -> String {
     let Ok(mut s) = TcpStream::connect_timeout(

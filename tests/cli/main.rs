@@ -12,6 +12,7 @@ mod support;
 mod targets;
 
 mod backup;
+mod bench;
 mod bounds;
 mod cache;
 mod check;

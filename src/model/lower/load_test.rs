@@ -133,6 +133,12 @@ impl Lower {
                     .collect(),
             })
             .collect();
+        let gates = services
+            .iter()
+            .find(|s| s.name == service)
+            .and_then(|s| s.http())
+            .map(gates)
+            .unwrap_or_default();
         Some(LoadTest {
             service,
             environments: l
@@ -145,6 +151,7 @@ impl Lower {
             hold: hold?,
             ramp_down: ramp_down?,
             scenarios,
+            gates,
         })
     }
 
@@ -172,6 +179,34 @@ impl Lower {
             }
             _ => {}
         }
+    }
+}
+
+/// The load test's gates: the service's objectives (see [`Gates`]): the
+/// availability SLO's budget (else the 5xx alert's threshold), and each
+/// latency SLO over all requests as the percentile of its objective.
+fn gates(http: &HttpService) -> Gates {
+    let errors = match (http.availability_slo(), http.error_rate_5xx) {
+        (Some(slo), _) => Some(ErrorGate {
+            max_ratio: slo.error_budget(),
+            source: ErrorGateSource::Availability(slo.objective),
+        }),
+        (None, Some(t)) => Some(ErrorGate {
+            max_ratio: t.fraction(),
+            source: ErrorGateSource::AlertThreshold(t),
+        }),
+        (None, None) => None,
+    };
+    Gates {
+        errors,
+        latency: http
+            .latency_objectives()
+            .into_iter()
+            .map(|(percentile, threshold)| LatencyGate {
+                percentile,
+                threshold,
+            })
+            .collect(),
     }
 }
 

@@ -113,15 +113,6 @@ impl Link {
         }
     }
 
-    /// A panel's link to another dashboard by uid. Panel links ignore
-    /// `keepTime`, so the time range travels in the URL.
-    pub fn panel_to_dashboard(title: String, uid: &str) -> Self {
-        Link {
-            url: format!("/d/{uid}?${{__url_time_range}}"),
-            ..Link::to_dashboard(title, uid)
-        }
-    }
-
     /// A dropdown of every dashboard with `tag`.
     pub fn tagged(title: &str, tag: &str) -> Self {
         Link {
@@ -236,6 +227,10 @@ pub struct Panel {
     pub field_config: Option<FieldConfigSource>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<Value>,
+    /// What Grafana does to the query results before drawing them (a
+    /// table's merge of its queries into rows).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transformations: Vec<Value>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub links: Vec<Link>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -274,6 +269,13 @@ impl Target {
         self.range = false;
         self.instant = true;
         self
+    }
+
+    /// The latest value of each series as a table row (its labels as
+    /// columns), for a table panel.
+    pub fn table(mut self) -> Self {
+        self.format = "table";
+        self.instant()
     }
 }
 
@@ -414,6 +416,7 @@ impl Layout {
             targets: Vec::new(),
             field_config: None,
             options: None,
+            transformations: Vec::new(),
             links: Vec::new(),
             collapsed: Some(false),
             panels: Some(Vec::new()),
@@ -446,9 +449,10 @@ impl Layout {
             targets: panel.targets,
             field_config: Some(FieldConfigSource {
                 defaults: panel.field,
-                overrides: Vec::new(),
+                overrides: panel.overrides,
             }),
             options: Some(panel.options),
+            transformations: panel.transformations,
             links: panel.links,
             collapsed: None,
             panels: None,
@@ -462,7 +466,8 @@ impl Layout {
     }
 }
 
-fn ref_id(i: usize) -> String {
+/// The refId of a panel's `i`th query (from 0): A, B, … Z, AA, AB….
+pub fn ref_id(i: usize) -> String {
     // A..Z, then AA, AB…: more than 26 queries on one panel is unlikely.
     let letters = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     let first = letters[i % 26] as char;
@@ -479,7 +484,10 @@ pub struct PanelSpec {
     pub description: Option<String>,
     pub targets: Vec<Target>,
     pub field: FieldConfig,
+    /// Field settings by field (`matcher` and `properties`).
+    pub overrides: Vec<Value>,
     pub options: Value,
+    pub transformations: Vec<Value>,
     pub links: Vec<Link>,
 }
 
@@ -494,7 +502,9 @@ mod tests {
             description: None,
             targets: vec![Target::new(expr.into(), "")],
             field: FieldConfig::default(),
+            overrides: Vec::new(),
             options: Value::Null,
+            transformations: Vec::new(),
             links: Vec::new(),
         }
     }

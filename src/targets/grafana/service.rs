@@ -482,6 +482,8 @@ pub fn timeseries(
             "legend": { "displayMode": "list", "placement": "bottom", "showLegend": true, "calcs": [] },
             "tooltip": { "mode": "multi", "sort": "desc" },
         }),
+        overrides: Vec::new(),
+        transformations: Vec::new(),
         links: Vec::new(),
     }
 }
@@ -533,6 +535,8 @@ pub fn stat(
             "orientation": "auto",
             "textMode": "auto",
         }),
+        overrides: Vec::new(),
+        transformations: Vec::new(),
         links: Vec::new(),
     }
 }
@@ -561,6 +565,8 @@ pub fn gauge(
             "showThresholdLabels": false,
             "showThresholdMarkers": true,
         }),
+        overrides: Vec::new(),
+        transformations: Vec::new(),
         links: Vec::new(),
     }
 }

@@ -1,6 +1,6 @@
 //! `harden check` of the k6 load test.
 
-use super::SCRIPT;
+use super::{DURATION, FAILED, SCRIPT, error_condition, latency_condition};
 use crate::check::Check;
 use crate::check::plural;
 use crate::check::tree::{S, Tree};
@@ -9,10 +9,10 @@ use crate::model::{Model, Service};
 /// The load test's thresholds are the service's SLO.
 pub(crate) fn slo_load_test(model: &Model, service: &Service, tree: &Tree<'_>) -> Check {
     let name = format!("SLO of {} is a load-test threshold", service.name);
-    let Some(http) = service.http().filter(|h| !h.slos.is_empty()) else {
+    if service.http().is_none_or(|h| h.slos.is_empty()) {
         return Check::skip(S, name, "no [[service.slo]]", "");
-    };
-    match &model.load_test {
+    }
+    let lt = match &model.load_test {
         None => {
             return Check::skip(
                 S,
@@ -29,8 +29,8 @@ pub(crate) fn slo_load_test(model: &Model, service: &Service, tree: &Tree<'_>) -
                 "one load test per spec: its thresholds are its service's SLO",
             );
         }
-        Some(_) => {}
-    }
+        Some(lt) => lt,
+    };
     let script = match tree.text(SCRIPT) {
         Ok(t) => t,
         Err(e) => return Check::fail(S, name, e, tree.fix()),
@@ -43,35 +43,56 @@ pub(crate) fn slo_load_test(model: &Model, service: &Service, tree: &Tree<'_>) -
             .unwrap_or("")
             .to_string()
     };
-    let mut wanted: Vec<(&str, String)> = Vec::new();
-    for (p, t) in http.latency_objectives() {
-        wanted.push(("http_req_duration", format!("p({p})<{}", t.as_millis())));
-    }
-    if let Some(r) = http.error_rate_5xx {
-        wanted.push(("http_req_failed", format!("rate<{}", r.fraction())));
-    }
-    let mut problems = Vec::new();
-    for (metric, condition) in &wanted {
-        if !line_of(metric).contains(&format!("\"{condition}\"")) {
-            problems.push(format!("{SCRIPT} has no threshold {metric} {condition}"));
-        }
+    // Each gate, the objective it must equal, in words.
+    let gates = &lt.gates;
+    let mut wanted: Vec<(&str, String, String)> = gates
+        .latency
+        .iter()
+        .map(|g| {
+            (
+                DURATION,
+                latency_condition(g),
+                format!(
+                    "the p{} objective of {}ms",
+                    g.percentile,
+                    g.threshold.as_millis()
+                ),
+            )
+        })
+        .collect();
+    if let Some(g) = &gates.errors {
+        wanted.push((FAILED, error_condition(g), g.source.to_string()));
     }
     if wanted.is_empty() {
         return Check::skip(
             S,
             name,
-            "no latency or 5xx objective to test under load",
+            "no latency or availability objective to test under load",
             "",
         );
+    }
+    let mut problems = Vec::new();
+    for (metric, condition, objective) in &wanted {
+        let line = line_of(metric);
+        if !line.contains(&format!("\"{condition}\"")) {
+            problems.push(format!(
+                "{SCRIPT} should gate {metric} at {condition} ({objective}); it has {}",
+                if line.is_empty() {
+                    "no such threshold"
+                } else {
+                    line.as_str()
+                }
+            ));
+        }
     }
     Check::from_problems(
         S,
         name,
         format!(
-            "{SCRIPT} thresholds: {}",
+            "{SCRIPT} thresholds equal the objectives: {}",
             wanted
                 .iter()
-                .map(|(m, c)| format!("{m} {c}"))
+                .map(|(m, c, o)| format!("{m} {c} ({o})"))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

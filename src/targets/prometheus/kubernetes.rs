@@ -69,7 +69,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             honor_labels: true,
             ..pods(
                 model,
-                "pushgateway",
+                backup_metrics::SCRAPE_JOB,
                 "pushgateway",
                 ns,
                 "/metrics",

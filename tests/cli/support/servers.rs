@@ -1,5 +1,5 @@
-//! A stand-in HTTP service for the generated load test runner, and the
-//! runner's smoke run against it.
+//! A stand-in HTTP service for the generated load test runner, the
+//! runner's smoke run against it, and a plain request to a local server.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -123,4 +123,25 @@ pub fn smoke_run(tree: &Tree, url: &str, env: &[(&str, &str)]) -> (i32, String, 
         .output()
         .expect("the runner runs");
     (result.status.code().unwrap_or(-1), text(&result), results)
+}
+
+/// GET or POST `path` on 127.0.0.1:`port`; the status, or 0 when unreachable.
+pub fn request(port: u16, method: &str, path: &str) -> u16 {
+    let Ok(mut s) = TcpStream::connect_timeout(
+        &format!("127.0.0.1:{port}").parse().expect("addr"),
+        Duration::from_secs(1),
+    ) else {
+        return 0;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let _ = write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+    );
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }

@@ -485,6 +485,7 @@ const PANEL_TYPES: &[(&str, &str)] = &[
     ("stat", "Stat"),
     ("gauge", "Gauge"),
     ("timeseries", "TimeSeries"),
+    ("table", "Table"),
 ];
 
 /// The TypeScript that type-checks one dashboard: the whole JSON as

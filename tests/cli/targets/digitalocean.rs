@@ -76,6 +76,55 @@ fn app_oint_app_specs_carry_the_spec_numbers() {
     assert!(!out.has(".do/app.yaml"));
 }
 
+/// A production project's PostgreSQL is a managed cluster the apps attach
+/// (`production: true`, its cluster, its own database and user, as
+/// DigitalOcean's `app_database_spec` asks of a production database), the
+/// one cluster in the primary region for every region's app, created
+/// first as the comment above it says; a staging project's is a dev
+/// database App Platform creates with the app.
+#[test]
+fn a_production_database_is_a_managed_cluster() {
+    let out = generate(&Spec::app_oint());
+    for region in ["fra1", "nyc1"] {
+        let file = format!(".do/app-{region}.yaml");
+        let app = out.yaml(&file);
+        let db = &app["databases"][0];
+        assert_eq!(db["name"], "postgres");
+        assert_eq!(db["engine"], "PG");
+        assert_eq!(db["production"], true, "{file}");
+        assert_eq!(db["cluster_name"], "app-oint-postgres", "{file}");
+        assert_eq!(db["db_name"], "app_oint");
+        assert_eq!(db["db_user"], "app_oint");
+        let text = std::fs::read_to_string(out.path().join(&file)).expect("app spec");
+        assert!(
+            text.contains("#   doctl databases create app-oint-postgres --engine pg --version 16 --region fra1 --size <slug> --num-nodes 2"),
+            "{text}"
+        );
+        assert_eq!(
+            text.contains("doctl databases replica create"),
+            region == "nyc1",
+            "only the secondary region's app is told how to keep a node of its own:\n{text}"
+        );
+    }
+
+    let spec = std::fs::read_to_string(root().join(APP_OINT)).expect("spec");
+    let staging = spec.replace("environment = \"production\"", "environment = \"staging\"");
+    assert_ne!(staging, spec);
+    let out = generate(&Spec::toml(staging));
+    app_specs_conform(out.name(), out.path());
+    for region in ["fra1", "nyc1"] {
+        let app = out.yaml(&format!(".do/app-{region}.yaml"));
+        let db = &app["databases"][0];
+        assert_eq!(db["engine"], "PG");
+        for field in ["production", "cluster_name", "db_name", "db_user"] {
+            assert!(
+                db.get(field).is_none(),
+                "a dev database has no {field}: {db:?}"
+            );
+        }
+    }
+}
+
 /// App Platform cannot scrape instances one by one: a service that can run
 /// several is refused unless the spec says how its metrics leave, and the
 /// push goes over https only.

@@ -263,7 +263,6 @@ fn every_objective_threshold_and_target_appears_on_a_panel() {
     for spec in specs() {
         let model = model(&spec);
         let out = generate(&Spec::File(spec.clone()));
-        let overview = out.json("grafana/dashboards/overview.json");
         for svc in &model.services {
             let Some(http) = svc.http() else { continue };
             let board = out.json(&format!("grafana/dashboards/{}.json", svc.name));
@@ -287,12 +286,8 @@ fn every_objective_threshold_and_target_appears_on_a_panel() {
                     expect(&board, "Latency", seconds(*threshold));
                 }
             }
-            if let Some(a) = http.availability_objective() {
-                expect(&overview, "Availability", a.fraction().to_string());
-            }
             if let Some(t) = http.error_rate_5xx {
                 expect(&board, "5xx ratio", t.fraction().to_string());
-                expect(&overview, "5xx ratio", t.fraction().to_string());
             }
             if let Some(t) = http.error_rate_4xx {
                 expect(&board, "4xx ratio", t.fraction().to_string());
@@ -331,6 +326,114 @@ fn burn_factors(window: Duration) -> Vec<String> {
         days => panic!("this test knows the 28d and 30d factors, not {days}d"),
     };
     factors.map(String::from).to_vec()
+}
+
+/// The overview is one table with a row per service: every query is
+/// aggregated `by (service)` (one value per row, whatever the number of
+/// services), merged into rows, each column named; the service's name
+/// links to its dashboard; its objective comes from the recorded
+/// `slo:objective:ratio`, so each row shows its own.
+#[test]
+fn the_overview_is_a_table_by_service() {
+    for spec in specs() {
+        let model = model(&spec);
+        let out = generate(&Spec::File(spec.clone()));
+        let overview = out.json("grafana/dashboards/overview.json");
+        let tables: Vec<&Value> = panels(&overview)
+            .into_iter()
+            .filter(|p| p["type"] == "table")
+            .collect();
+        assert_eq!(tables.len(), 1, "{}", spec.display());
+        let table = tables[0];
+        let targets = table["targets"].as_array().expect("targets");
+        for t in targets {
+            let expr = t["expr"].as_str().expect("expr");
+            assert!(expr.contains("by (service) ("), "{expr}");
+            assert_eq!(t["format"], "table", "{expr}");
+            assert_eq!(t["instant"], true, "{expr}");
+        }
+        let ids: Vec<&str> = table["transformations"]
+            .as_array()
+            .expect("transformations")
+            .iter()
+            .map(|t| t["id"].as_str().expect("id"))
+            .collect();
+        assert_eq!(ids, ["merge", "organize"]);
+        let renamed = &table["transformations"][1]["options"]["renameByName"];
+        assert_eq!(
+            renamed.as_object().map(|m| m.len()),
+            Some(targets.len() + 1),
+            "every query column and the service are named: {renamed}"
+        );
+        let overrides = table["fieldConfig"]["overrides"]
+            .as_array()
+            .expect("overrides");
+        let link = overrides
+            .iter()
+            .find(|o| o["matcher"]["options"] == "Service")
+            .expect("a link on the service column");
+        assert_eq!(
+            link["properties"][0]["value"][0]["url"],
+            "/d/harden-${__value.raw}?${__url_time_range}"
+        );
+        for svc in &model.services {
+            if svc.http().is_some() || svc.redis().is_some() {
+                assert_eq!(svc.dashboard_uid(), format!("harden-{}", svc.name));
+            }
+        }
+        let has_availability = model
+            .services
+            .iter()
+            .filter_map(|s| s.http())
+            .any(|h| h.availability_slo().is_some());
+        let objective = targets.iter().any(|t| {
+            t["expr"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("max by (service) (slo:objective:ratio{slo=~\""))
+        });
+        assert_eq!(objective, has_availability, "{}", spec.display());
+    }
+}
+
+/// A spec of `n` HTTP services, each with availability and latency objectives.
+fn many_services(n: usize) -> String {
+    let mut spec = String::from("[project]\nname = \"many\"\n");
+    for i in 0..n {
+        spec.push_str(&format!(
+            "\n[[service]]\nname = \"service-{i}\"\nimage = \"registry.example.com/s:1\"\nport = {}\n\
+             metrics = {{ buckets = [0.5] }}\n\
+             slo = [{{ name = \"availability\", objective = \"99.9%\", availability = {{}} }}, {{ name = \"latency\", objective = \"95%\", latency = {{ threshold = \"500ms\" }} }}]\n",
+            8000 + i
+        ));
+    }
+    spec
+}
+
+/// The overview's size does not grow with the number of services: the
+/// same panels for 20 services and for 200 (a row each in one table),
+/// while every service keeps its own dashboard.
+#[test]
+fn the_overview_does_not_grow_with_the_services() {
+    let size = |n: usize| {
+        let out = generate(&Spec::toml(many_services(n)));
+        let text = std::fs::read_to_string(out.path().join("grafana/dashboards/overview.json"))
+            .expect("overview");
+        let board: Value = serde_json::from_str(&text).expect("json");
+        assert!(
+            out.path()
+                .join(format!("grafana/dashboards/service-{}.json", n - 1))
+                .is_file()
+        );
+        (text.len(), panels(&board).len())
+    };
+    let (small, small_panels) = size(20);
+    let (large, large_panels) = size(200);
+    assert_eq!(small_panels, large_panels);
+    assert_eq!(
+        small, large,
+        "the overview grew from {small} to {large} bytes"
+    );
+    assert!(large < 16_000, "{large} bytes");
 }
 
 #[test]

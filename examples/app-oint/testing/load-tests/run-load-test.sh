@@ -3,10 +3,10 @@
 #
 # Runs the k6 load test of api (app-oint) against an environment and
 # reports pass or fail against the SLOs:
-#   - p95 latency below 500ms
-#   - p99 latency below 1500ms
-#   - 5xx error rate below 1%
-#   - at least 99% of checks passing
+#   - p95 latency at most 500ms
+#   - p99 latency at most 1500ms
+#   - at most 0.1% of requests failed (the error budget of the 99.9% availability objective)
+#   - at least 99.9% of checks passing
 #
 # Usage: run-load-test.sh [--smoke] [--base-url URL] ENVIRONMENT
 #   ENVIRONMENT  production | staging

@@ -100,7 +100,7 @@ pub(super) fn http_meaning(
             "A down target serves no traffic; with every target down the service is down. It also blinds every other alert of the service, which read its metrics.".to_string(),
         ),
         AlertKind::MetricsAbsent => (
-            "Prometheus scrapes no target of the service (no up series for its job), or a target is up yet exports no request counter of the name harden's rules use. It does not fire while a target is down: TargetDown does.",
+            "Prometheus scrapes no target of the service (no up series for its job); or a target is up yet exports no request counter of the name harden's rules use while the service serves traffic; or every target is up and none has exported it for a day. It does not fire while a target is down (TargetDown does), nor for a replica that has served no request yet while the service is idle: many client libraries create a labelled counter at its first request. A replica that is up but kept out of the load balancer (not ready) for as long as the alert waits receives no traffic and fires too.",
             "Every other alert of the service reads these series: while they are absent, no SLO, error-rate or latency alert can fire. The service may be fine; monitoring is not.".to_string(),
         ),
         AlertKind::CpuHigh | AlertKind::MemoryHigh => (

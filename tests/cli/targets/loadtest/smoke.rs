@@ -67,7 +67,7 @@ fn a_smoke_run_fails_against_an_erroring_service() {
     let (code, output, requests) = app_oint_smoke_run(&service);
     assert_eq!(code, 99, "k6's exit code for crossed thresholds\n{output}");
     assert!(
-        output.contains("FAIL  http_req_failed rate<0.01"),
+        output.contains("FAIL  http_req_failed rate<=0.001"),
         "{output}"
     );
     assert!(

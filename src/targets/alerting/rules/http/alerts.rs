@@ -8,6 +8,10 @@ use super::Builder;
 use crate::model::{Alert, AlertKind, Scaling, record, saturation};
 use crate::units::Decimal;
 
+/// How long no target may have exported the request counter before
+/// MetricsAbsent counts a service whose targets are all up as blind.
+const ABSENT_FOR: &str = "1d";
+
 impl Builder<'_> {
     pub(super) fn alert_def(&self, alert: &Alert) -> Option<AlertDef> {
         let name = self.name();
@@ -92,24 +96,50 @@ impl Builder<'_> {
                 // Only what an outage cannot cause: no target at all, or a
                 // target that is up (scraped) yet exports no request
                 // counter. A down target has `up` 0 and stale request
-                // series: TargetDown's, not this alert's.
-                let labels = self.target_labels(0);
-                let up = |v: u8| Series {
-                    series: Self::series_of("up", &labels),
-                    values: format!("{v}x{{n}}"),
+                // series: TargetDown's, not this alert's. Many client
+                // libraries create a labelled counter at its first request,
+                // so a replica that has served none exports no series yet:
+                // one replica without the counter counts only while the
+                // service serves traffic (the load balancer would have sent
+                // it some), and a service none of whose targets exports it
+                // only when no target has for a day.
+                let base = self.target_labels(0);
+                let replica = |instance: &str| {
+                    let mut labels = base.clone();
+                    labels.insert("instance".to_string(), instance.to_string());
+                    labels
+                };
+                let (new, serving) = (replica("new-replica:80"), replica("serving-replica:80"));
+                let up = |labels: &BTreeMap<String, String>| Series {
+                    series: Self::series_of("up", labels),
+                    values: "1x{n}".to_string(),
                 };
                 let req = &self.http.metrics.requests;
-                let mut present = vec![up(1)];
-                present.extend(self.requests('5', 0, 10));
+                let requests = |labels: &BTreeMap<String, String>, values: &str| {
+                    let mut labels = labels.clone();
+                    labels.insert(self.http.metrics.status_label.clone(), "200".to_string());
+                    Series {
+                        series: Self::series_of(req, &labels),
+                        values: values.to_string(),
+                    }
+                };
                 let sel = self.sel("");
+                let firing = |labels: BTreeMap<String, String>| {
+                    vec![Firing {
+                        labels,
+                        value: String::new(),
+                    }]
+                };
                 AlertDef {
-                    threshold: "no target, or a target up without request metrics".to_string(),
+                    threshold: "no target; or a target up without request metrics while the service serves traffic; or every target up and none with request metrics for a day".to_string(),
                     expr: format!(
-                        "absent(up{sel}) or (up{sel} == 1 unless on (instance) {req}{sel})"
+                        "absent(up{sel}) \
+                         or ((up{sel} == 1 unless on (instance) {req}{sel}) and on () (sum(rate({req}{sel}[5m])) > 0)) \
+                         or (count(up{sel} == 1) unless on () count(last_over_time({req}{sel}[{ABSENT_FOR}])))"
                     ),
                     summary: format!("{name}: no request metrics"),
                     description: format!(
-                        "Prometheus scrapes no target of job {name}, or a target that is up exports no `{req}`: the scrape job is missing, or the service does not export the request metrics every other alert of it reads."
+                        "Prometheus scrapes no target of job {name}; or a target that is up exports no `{req}` while other targets serve traffic; or no target has exported it for a day: the scrape job is missing, or the service does not export the request metrics every other alert of it reads."
                     ),
                     cases: vec![
                         Case {
@@ -125,23 +155,40 @@ impl Builder<'_> {
                             }],
                         },
                         Case {
-                            name: format!("fires when a target is up without {req}"),
-                            series: vec![up(1)],
+                            name: format!(
+                                "fires when a replica is up without {req} while another serves traffic"
+                            ),
+                            series: vec![up(&new), up(&serving), requests(&serving, "0+60x{n}")],
+                            // A rate needs two samples: the first at 1m.
+                            onset: 1,
+                            fires: firing(new.clone()),
+                        },
+                        Case {
+                            name: format!(
+                                "stays quiet for a new replica without {req} while the service has no traffic"
+                            ),
+                            series: vec![up(&new), up(&serving), requests(&serving, "60x{n}")],
                             onset: 0,
-                            fires: vec![Firing {
-                                labels: labels.clone(),
-                                value: String::new(),
-                            }],
+                            fires: Vec::new(),
+                        },
+                        Case {
+                            name: format!("fires when every target is up and none exports {req}"),
+                            series: vec![up(&new), up(&serving)],
+                            onset: 0,
+                            fires: firing(BTreeMap::new()),
                         },
                         Case {
                             name: "stays quiet while metrics arrive".into(),
-                            series: present,
+                            series: vec![up(&serving), requests(&serving, "0+60x{n}")],
                             onset: 0,
                             fires: Vec::new(),
                         },
                         Case {
                             name: "stays quiet while the target is down (TargetDown fires)".into(),
-                            series: vec![up(0)],
+                            series: vec![Series {
+                                series: Self::series_of("up", &serving),
+                                values: "0x{n}".to_string(),
+                            }],
                             onset: 0,
                             fires: Vec::new(),
                         },
