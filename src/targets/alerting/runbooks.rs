@@ -256,6 +256,8 @@ fn escalation(model: &Model, entries: &[AlertEntry<'_>]) -> Vec<String> {
             .iter_mut()
             .find(|(t, s, r, _)| *t == team && *s == e.about.severity && *r == receivers)
         {
+            // A service with several SLOs has a row per SLO: named once here.
+            Some(group) if group.3.contains(&e.about.service.as_str()) => {}
             Some(group) => group.3.push(&e.about.service),
             None => groups.push((team, e.about.severity, receivers, vec![&e.about.service])),
         }

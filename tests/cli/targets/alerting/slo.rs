@@ -167,12 +167,19 @@ availability = {{}}
 annotations = {{ note = "{{{{ $value }}}}" }}
 "#
     ));
+    // miette wraps long messages under a `│` gutter: read them as one line.
+    let stderr = stderr
+        .lines()
+        .map(|line| line.trim().trim_start_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ");
     for said in [
         "the short window (1h) must be shorter than the long window (5m)",
         "a tier has both `factor` and `budget_consumed`",
         "the ticket tiers disagree on their alert's severity or `for`",
         "the page tier's 1h/5m threshold (14.4× the budget) is 144% of events failing",
-        "hardening.toml:13:",
+        // the loose SLO's objective, where the impossible threshold comes from
+        "hardening.toml:23:13]",
         "Prometheus reads `{{` and `}}` in alert labels and annotations as a Go template",
     ] {
         assert!(stderr.contains(said), "{said} missing:\n{stderr}");
