@@ -3,18 +3,20 @@
 //! running services and monitoring stack ([`live`]).
 
 mod backups;
+mod budget;
 mod files;
 mod health;
-mod http;
+pub(crate) mod http;
 mod live;
-mod report;
+pub(crate) mod report;
 mod secrets;
 pub(crate) mod tree;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-pub use live::Endpoints;
+pub use http::{Auth, Client};
+pub use live::{ALERTMANAGER, Endpoints, GRAFANA, OFF, PROMETHEUS};
 pub use report::{Check, Kind, Report, Status, Summary};
 
 use crate::diagnostics::Problem;
@@ -31,6 +33,8 @@ pub struct Options<'a> {
     pub live: Option<&'a Endpoints>,
     /// The spec's warnings; each becomes a warning check.
     pub warnings: &'a [&'a Problem],
+    /// `Some(prometheus)`: gate on each SLO's remaining error budget there.
+    pub budget: Option<&'a str>,
 }
 
 /// Runs every check and returns the report.
@@ -60,13 +64,21 @@ pub fn run(model: &Model, set: &OutputSet, options: &Options<'_>) -> Report {
     if let Some(at) = options.live {
         checks.extend(live::checks(model, at, &rule_groups(model)));
     }
+    if let Some(prometheus) = options.budget {
+        checks.extend(budget::gates(model, prometheus));
+    }
     Report::new(
         &model.project.name,
         &options.spec.display().to_string(),
         &options.out.display().to_string(),
-        options.live.is_some(),
+        options.live.is_some() || options.budget.is_some(),
         checks,
     )
+}
+
+/// `http://localhost:<prometheus_port>`: where Prometheus is unless told.
+pub fn default_prometheus(model: &Model) -> String {
+    format!("http://localhost:{}", model.monitoring.prometheus_port)
 }
 
 /// The rule group names harden generates: what Prometheus should have

@@ -62,6 +62,9 @@ codes! {
     TooLarge => "too-large",
     /// harden failed on its own account (a bug to report), not the spec's.
     Internal => "internal",
+    /// The `hardening.schema.json` that `harden init` wrote beside the spec
+    /// is another harden's schema (warning, from `diff` and `check`).
+    StaleSchema => "stale-schema",
 
     // Meaning: keys and references.
     /// A key set where it has no effect (another kind, engine or platform).

@@ -207,6 +207,9 @@ impl SourceCode for Text {
 pub struct Located {
     problem: Problem,
     spans: Vec<Range<usize>>,
+    /// The first label's line and column in the spec (1-based; the column in
+    /// characters), for annotations that point at a place without drawing it.
+    position: Option<(usize, usize)>,
     source: Text,
 }
 
@@ -221,6 +224,16 @@ impl std::error::Error for Located {}
 impl Located {
     pub fn problem(&self) -> &Problem {
         &self.problem
+    }
+
+    /// The spec file's name as the user gave it.
+    pub fn file(&self) -> &str {
+        &self.source.name
+    }
+
+    /// The line and column (1-based, the column in characters) the problem points at.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        self.position
     }
 }
 
@@ -291,6 +304,10 @@ pub fn locate(mut problems: Vec<Problem>, file: &SourceFile, index: &SpanIndex) 
     problems
         .into_iter()
         .map(|problem| Located {
+            position: problem
+                .labels
+                .first()
+                .map(|l| line_and_column(&file.text, resolve(&l.at, index).start)),
             spans: problem
                 .labels
                 .iter()
@@ -300,6 +317,20 @@ pub fn locate(mut problems: Vec<Problem>, file: &SourceFile, index: &SpanIndex) 
             source: source.clone(),
         })
         .collect()
+}
+
+/// The 1-based line and character column of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    )
 }
 
 /// The widest column or span miette is given to draw: it pads to a span's
@@ -399,17 +430,38 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    candidates
+    close_matches(word, candidates, 1).into_iter().next()
+}
+
+/// The `n` candidates closest to `word` (Jaro-Winkler above 0.8), closest
+/// first: what a misspelt name probably meant.
+pub fn close_matches<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
         .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters_from_one() {
+        let text = "a = 1\nété = 2\n";
+        assert_eq!(line_and_column(text, 0), (1, 1));
+        assert_eq!(line_and_column(text, 6), (2, 1));
+        // After "été " (4 characters, 6 bytes): column 5.
+        assert_eq!(line_and_column(text, 12), (2, 5));
+        assert_eq!(line_and_column(text, 999), (3, 1));
+    }
 
     #[test]
     fn suggests_close_names_only() {

@@ -6,8 +6,10 @@
 
 use std::fmt::Write as _;
 
-use crate::model::{Alert, Model, Slo};
-use crate::units::Decimal;
+use serde_json::{Value, json};
+
+use crate::model::{Alert, BurnRate, Model, Slo};
+use crate::units::{Decimal, Duration};
 use crate::vocab::percent;
 
 /// The whole explanation, as plain aligned text.
@@ -53,14 +55,64 @@ const LEGEND: &str = concat!(
     "    history than the long window) fires sooner: its ratio counts only the events it has.\n",
 );
 
-fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
+/// An SLO's budget as a fraction and the minutes of total outage it
+/// allows over the window.
+fn budget(slo: &Slo) -> (Decimal, Decimal) {
     let budget = slo.error_budget();
     let window_ms = u128::from(slo.window.as_millis());
-    let budget_minutes = scaled(
+    let minutes = scaled(
         window_ms * budget.digits(),
         10u128.pow(budget.scale()) * 60_000,
         2,
     );
+    (budget, minutes)
+}
+
+/// One burn-rate tier and, when its alert is on, when that alert fires.
+struct TierRow<'a> {
+    burn: &'a BurnRate,
+    alert: Option<TierAlert>,
+}
+
+/// A tier's alert under 100% errors.
+struct TierAlert {
+    for_: Duration,
+    /// After a full long window of good traffic, once every event fails.
+    fires: Duration,
+    /// The window's budget spent by then, in percent.
+    spent_percent: Decimal,
+}
+
+fn tier_rows<'a>(slo: &'a Slo, alerts: &[Alert]) -> Vec<TierRow<'a>> {
+    let budget = slo.error_budget();
+    let window_ms = u128::from(slo.window.as_millis());
+    slo.burn_rates
+        .iter()
+        .map(|b| {
+            let alert = alerts
+                .iter()
+                .find(|a| a.tier == Some(b.tier) && a.slo.as_deref() == Some(slo.name.as_str()))
+                .map(|_| {
+                    let fires = b.fires_after_total_outage();
+                    // Every event failing burns budget at 1/budget the allowed rate.
+                    let spent_percent = scaled(
+                        u128::from(fires.as_millis()) * 100 * 10u128.pow(budget.scale()),
+                        window_ms * budget.digits(),
+                        2,
+                    );
+                    TierAlert {
+                        for_: b.for_,
+                        fires,
+                        spent_percent,
+                    }
+                });
+            TierRow { burn: b, alert }
+        })
+        .collect()
+}
+
+fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
+    let (budget, budget_minutes) = budget(slo);
     let _ = writeln!(
         out,
         "  slo {} ({}): {} of {} over {}: error budget {} of events, {budget_minutes} minutes of total outage",
@@ -87,10 +139,7 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
         .map(String::from)
         .to_vec(),
     ];
-    for b in &slo.burn_rates {
-        let alert = alerts
-            .iter()
-            .find(|a| a.tier == Some(b.tier) && a.slo.as_deref() == Some(slo.name.as_str()));
+    for TierRow { burn: b, alert } in tier_rows(slo, alerts) {
         let mut row = vec![
             b.tier.as_str().to_string(),
             b.long.to_string(),
@@ -99,17 +148,10 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
             percent(b.threshold),
             percent(b.budget_consumed),
         ];
-        if alert.is_some() {
-            let fires = b.fires_after_total_outage();
-            // Every event failing burns budget at 1/budget the allowed rate.
-            let spent = scaled(
-                u128::from(fires.as_millis()) * 100 * 10u128.pow(budget.scale()),
-                window_ms * budget.digits(),
-                2,
-            );
-            row.push(b.for_.to_string());
-            row.push(fires.to_string());
-            row.push(format!("{spent}%"));
+        if let Some(a) = alert {
+            row.push(a.for_.to_string());
+            row.push(a.fires.to_string());
+            row.push(format!("{}%", a.spent_percent));
         }
         rows.push(row);
     }
@@ -121,6 +163,92 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
             slo.min_requests
         );
     }
+}
+
+/// The explanation as JSON (`harden explain --format json`, documented in
+/// the README): the same numbers as the text, exact decimals as JSON
+/// numbers, durations as harden writes them and in seconds.
+pub fn to_json(model: &Model) -> Value {
+    let services: Vec<Value> = model
+        .services
+        .iter()
+        .filter_map(|service| {
+            let http = service.http()?;
+            let slos: Vec<Value> = http
+                .slos
+                .iter()
+                .map(|slo| {
+                    let (budget, minutes) = budget(slo);
+                    let tiers: Vec<Value> = tier_rows(slo, &http.alert_rules)
+                        .iter()
+                        .map(|TierRow { burn: b, alert }| {
+                            json!({
+                                "tier": b.tier.as_str(),
+                                "long": duration(b.long),
+                                "short": duration(b.short),
+                                "burn": number(b.factor),
+                                "threshold_percent": percent_number(b.threshold),
+                                "budget_spent_percent": percent_number(b.budget_consumed),
+                                "alert": alert.as_ref().map(|a| json!({
+                                    "for": duration(a.for_),
+                                    "fires_at_full_errors": duration(a.fires),
+                                    "budget_spent_by_then_percent": number(a.spent_percent),
+                                })),
+                            })
+                        })
+                        .collect();
+                    json!({
+                        "slo": slo.name,
+                        "sli": slo.sli.kind(),
+                        "objective_percent": percent_number(slo.objective.fraction()),
+                        "window": duration(slo.window),
+                        "error_budget_percent": percent_number(budget),
+                        "outage_minutes": number(minutes),
+                        "min_requests": slo.min_requests,
+                        "tiers": tiers,
+                    })
+                })
+                .collect();
+            let alerts: Vec<Value> = http
+                .alert_rules
+                .iter()
+                .map(|a| {
+                    json!({
+                        "alert": a.name,
+                        "severity": a.severity.as_str(),
+                        "for": duration(a.for_),
+                        "slo": a.slo,
+                        "tier": a.tier.map(|t| t.as_str()),
+                    })
+                })
+                .collect();
+            Some(json!({
+                "service": service.name,
+                "slos": slos,
+                "alerts": alerts,
+            }))
+        })
+        .collect();
+    json!({ "project": model.project.name, "services": services })
+}
+
+/// A duration as text (`1h`) and in seconds.
+fn duration(d: Duration) -> Value {
+    json!({ "text": d.to_string(), "seconds": d.as_millis() / 1000 })
+}
+
+/// An exact decimal as a JSON number (its shortest text: `14.4`, `0.1`).
+fn number(d: Decimal) -> Value {
+    d.to_string()
+        .parse::<serde_json::Number>()
+        .map_or(Value::Null, Value::Number)
+}
+
+/// A fraction as a percentage number (0.001 → 0.1).
+fn percent_number(fraction: Decimal) -> Value {
+    fraction
+        .checked_mul(Decimal::HUNDRED)
+        .map_or(Value::Null, number)
 }
 
 fn alert_table(out: &mut String, alerts: &[Alert]) {

@@ -8,15 +8,17 @@
 //! [`output`] (write or diff); [`check`] reports whether a tree and a
 //! running system are what the spec says. [`load`] runs the front half;
 //! [`cli`] is the command line; [`explain`] prints what the alerts mean in
-//! numbers; [`codes`] lists every diagnostic; [`secrets`] says what a credential looks like; [`vocab`] holds the words
+//! numbers; [`annotations`] prints problems as GitHub Actions annotations; [`codes`] lists every diagnostic; [`history`] replays the generated rules over Prometheus's stored history (`backtest`, `report`, the budget gate); [`secrets`] says what a credential looks like; [`vocab`] holds the words
 //! several outputs share. See ARCHITECTURE.md.
 
+pub mod annotations;
 pub mod check;
 pub mod cli;
 pub mod codes;
 pub mod diagnostics;
 pub mod engine;
 pub mod explain;
+pub mod history;
 pub mod load;
 pub mod model;
 pub mod output;

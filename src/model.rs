@@ -34,7 +34,8 @@ pub use service::*;
 pub use slo::*;
 
 pub use crate::spec::{
-    CiProvider, DatabaseEngine, DnsProvider, EvictionPolicy, Method, ReceiverType, Severity,
+    CiInstall, CiProvider, DatabaseEngine, DnsProvider, EvictionPolicy, Method, ReceiverType,
+    Severity,
 };
 
 /// A valid project, resolved.
@@ -50,6 +51,9 @@ pub struct Model {
     /// Health-checked DNS failover between regions, when the spec asks.
     pub dns: Option<Dns>,
     pub ci: Option<Ci>,
+    /// `[generate] templates`: the template override directory, relative to
+    /// the spec (the command line resolves it; no target reads it).
+    pub templates: Option<String>,
     /// Indices into `services`, in name order, for [`Model::service`].
     by_name: Vec<usize>,
 }

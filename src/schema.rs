@@ -2,6 +2,7 @@
 //! `schema/hardening.schema.json`, and used to check a parsed spec so that
 //! every structural error comes out at once, each mapped back to its TOML key.
 
+use std::path::Path;
 use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -26,7 +27,57 @@ pub fn json_schema() -> Value {
         .transforms
         .push(Box::new(schemars::transform::RecursiveTransform(drop_null)));
     let generator = settings.into_generator();
-    generator.into_root_schema_for::<spec::Spec>().to_value()
+    let mut schema = generator.into_root_schema_for::<spec::Spec>().to_value();
+    if let Some(object) = schema.as_object_mut() {
+        object.insert("$id".into(), Value::String(id()));
+    }
+    schema
+}
+
+/// The file name `harden init` gives the schema, beside the spec.
+pub const BESIDE_SPEC: &str = "hardening.schema.json";
+
+/// What every `$id` harden writes starts with; the version follows.
+const ID_PREFIX: &str = "urn:harden:hardening.schema.json:";
+
+/// The schema's `$id`: versioned, so a copy says which harden wrote it.
+pub fn id() -> String {
+    format!("{ID_PREFIX}{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// A warning when the schema beside `spec` was written by `harden init`
+/// (its `$id` is harden's, or, before `$id`, its title is) and is not this
+/// harden's schema: editors would check the spec against old rules.
+pub fn stale_beside(spec: &Path) -> Option<Problem> {
+    let path = spec.with_file_name(BESIDE_SPEC);
+    let text = std::fs::read_to_string(&path).ok()?;
+    let written: Value = serde_json::from_str(&text).ok()?;
+    let written_id = written.get("$id").and_then(Value::as_str);
+    let ours = match written_id {
+        Some(id) => id.starts_with(ID_PREFIX),
+        None => written.get("title").and_then(Value::as_str) == Some("hardening.toml"),
+    };
+    if !ours || written == json_schema() {
+        return None;
+    }
+    let from = written_id.map_or_else(
+        || "an older harden (it has no $id)".to_string(),
+        |id| format!("`{id}`"),
+    );
+    Some(
+        Problem::warning(
+            Code::StaleSchema,
+            format!(
+                "{} is stale: it is the schema of {from}, not of this harden (`{}`); editors check the spec against it",
+                path.display(),
+                id()
+            ),
+        )
+        .with_help(format!(
+            "replace it with this harden's schema: `harden schema > {}`",
+            path.display()
+        )),
+    )
 }
 
 /// TOML has no null: an optional key is one that may be left out, so the

@@ -14,9 +14,11 @@ mod alerting;
 mod alerts;
 mod ci;
 mod dns;
+mod generate;
 mod load_test;
 mod platforms;
 mod project;
+mod remote_write;
 mod rollback;
 mod service;
 mod slo;
@@ -26,9 +28,11 @@ pub use alerting::*;
 pub use alerts::*;
 pub use ci::*;
 pub use dns::*;
+pub use generate::*;
 pub use load_test::*;
 pub use platforms::*;
 pub use project::*;
+pub use remote_write::*;
 pub use rollback::*;
 pub use service::*;
 pub use slo::*;
@@ -61,4 +65,7 @@ pub struct Spec {
     pub dns: Option<Dns>,
     /// An opt-in CI workflow for the repository that holds the spec.
     pub ci: Option<Ci>,
+    /// How the files are generated: the template overrides every command uses.
+    #[serde(default)]
+    pub generate: Generate,
 }

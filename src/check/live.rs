@@ -21,6 +21,24 @@ pub struct Endpoints {
     pub prometheus: Option<String>,
     pub alertmanager: Option<String>,
     pub grafana: Option<String>,
+    /// The client every request goes through (TLS roots, `--ca-cert`).
+    pub client: http::Client,
+    /// Credentials by endpoint: a service's name, [`PROMETHEUS`],
+    /// [`ALERTMANAGER`] or [`GRAFANA`].
+    pub auth: BTreeMap<String, http::Auth>,
+}
+
+/// The names that give the monitoring components credentials (`--bearer-env
+/// prometheus=VAR`); a service is named by its own name.
+pub const PROMETHEUS: &str = "prometheus";
+pub const ALERTMANAGER: &str = "alertmanager";
+pub const GRAFANA: &str = "grafana";
+
+impl Endpoints {
+    /// GETs `url` of the endpoint `who`, with its credentials if it has any.
+    fn get(&self, who: &str, url: &str) -> Result<http::Response, String> {
+        self.client.get(url, self.auth.get(who))
+    }
 }
 
 /// The URL value that turns a monitoring component's checks off (skipped).
@@ -48,6 +66,8 @@ pub fn checks(model: &Model, at: &Endpoints, rule_groups: &BTreeSet<String>) -> 
             ("readiness", &h.endpoints.readiness),
         ] {
             out.push(answers_2xx(
+                at,
+                &service.name,
                 format!("{} {what} endpoint answers 2xx", service.name),
                 &format!("{url}{path}"),
                 &format!(
@@ -57,6 +77,7 @@ pub fn checks(model: &Model, at: &Endpoints, rule_groups: &BTreeSet<String>) -> 
             ));
         }
         out.push(metrics(
+            at,
             &service.name,
             &format!("{url}{}", h.endpoints.metrics),
             &h.metrics.requests,
@@ -73,6 +94,7 @@ pub fn checks(model: &Model, at: &Endpoints, rule_groups: &BTreeSet<String>) -> 
             .collect();
         if !thresholds.is_empty() {
             out.push(latency_buckets(
+                at,
                 &service.name,
                 &format!("{url}{}", h.endpoints.metrics),
                 &h.metrics.duration,
@@ -84,7 +106,7 @@ pub fn checks(model: &Model, at: &Endpoints, rule_groups: &BTreeSet<String>) -> 
     let prometheus = at
         .prometheus
         .clone()
-        .unwrap_or_else(|| format!("http://localhost:{}", m.prometheus_port));
+        .unwrap_or_else(|| super::default_prometheus(model));
     let alertmanager = at
         .alertmanager
         .clone()
@@ -112,6 +134,8 @@ pub fn checks(model: &Model, at: &Endpoints, rule_groups: &BTreeSet<String>) -> 
         }
     } else {
         out.push(answers_2xx(
+            at,
+            PROMETHEUS,
             "Prometheus is ready".into(),
             &format!("{}/-/ready", base(&prometheus)),
             "start Prometheus, or pass --prometheus URL",
@@ -122,6 +146,8 @@ pub fn checks(model: &Model, at: &Endpoints, rule_groups: &BTreeSet<String>) -> 
         out.push(skipped("Alertmanager is ready", "alertmanager"));
     } else if has_receivers {
         out.push(answers_2xx(
+            at,
+            ALERTMANAGER,
             "Alertmanager is ready".into(),
             &format!("{}/-/ready", base(&alertmanager)),
             "start Alertmanager, or pass --alertmanager URL",
@@ -131,20 +157,22 @@ pub fn checks(model: &Model, at: &Endpoints, rule_groups: &BTreeSet<String>) -> 
         out.push(skipped("Grafana is healthy", "grafana"));
     } else {
         out.push(answers_2xx(
+            at,
+            GRAFANA,
             "Grafana is healthy".into(),
             &format!("{}/api/health", base(&grafana)),
             "start Grafana, or pass --grafana URL",
         ));
     }
     if !off(&prometheus) {
-        out.push(targets_up(base(&prometheus)));
-        out.push(rules_loaded(base(&prometheus), rule_groups));
+        out.push(targets_up(at, base(&prometheus)));
+        out.push(rules_loaded(at, base(&prometheus), rule_groups));
     }
     out
 }
 
-fn answers_2xx(name: String, url: &str, hint: &str) -> Check {
-    match http::get(url) {
+fn answers_2xx(at: &Endpoints, who: &str, name: String, url: &str, hint: &str) -> Check {
+    match at.get(who, url) {
         Ok(r) if (200..300).contains(&r.status) => {
             Check::pass(L, name, format!("GET {url} → {}", r.status))
         }
@@ -280,9 +308,15 @@ fn bucket_bounds(text: &str, duration: &str) -> Vec<String> {
 
 /// Each latency SLO counts the bucket at its threshold: without one, its
 /// recording rules have no data and its alerts can never fire.
-fn latency_buckets(service: &str, url: &str, duration: &str, thresholds: &[Duration]) -> Check {
+fn latency_buckets(
+    at: &Endpoints,
+    service: &str,
+    url: &str,
+    duration: &str,
+    thresholds: &[Duration],
+) -> Check {
     let name = format!("{service} histogram has a bucket at each latency SLO's threshold");
-    let body = match http::get(url) {
+    let body = match at.get(service, url) {
         Ok(r) if (200..300).contains(&r.status) => r.body,
         Ok(r) => return Check::fail(L, name, format!("GET {url} → {}", r.status), ""),
         Err(e) => return Check::fail(L, name, format!("unreachable: {e}"), ""),
@@ -324,9 +358,16 @@ fn latency_buckets(service: &str, url: &str, duration: &str, thresholds: &[Durat
     }
 }
 
-fn metrics(service: &str, url: &str, requests: &str, duration: &str, status: &str) -> Check {
+fn metrics(
+    at: &Endpoints,
+    service: &str,
+    url: &str,
+    requests: &str,
+    duration: &str,
+    status: &str,
+) -> Check {
     let name = format!("{service} metrics endpoint exposes what the rules query");
-    let body = match http::get(url) {
+    let body = match at.get(service, url) {
         Ok(r) if (200..300).contains(&r.status) => r.body,
         Ok(r) => {
             return Check::fail(
@@ -386,8 +427,8 @@ fn metrics(service: &str, url: &str, requests: &str, duration: &str, status: &st
     )
 }
 
-fn api(url: &str) -> Result<Value, String> {
-    let r = http::get(url)?;
+fn api(at: &Endpoints, url: &str) -> Result<Value, String> {
+    let r = at.get(PROMETHEUS, url)?;
     if !(200..300).contains(&r.status) {
         return Err(format!("GET {url} → {}", r.status));
     }
@@ -398,10 +439,10 @@ fn api(url: &str) -> Result<Value, String> {
     Ok(v)
 }
 
-fn targets_up(prometheus: &str) -> Check {
+fn targets_up(at: &Endpoints, prometheus: &str) -> Check {
     let name = "Prometheus reports every target up";
     let url = format!("{prometheus}/api/v1/targets?state=active");
-    let v = match api(&url) {
+    let v = match api(at, &url) {
         Ok(v) => v,
         Err(e) => {
             return Check::fail(
@@ -453,10 +494,10 @@ fn targets_up(prometheus: &str) -> Check {
     )
 }
 
-fn rules_loaded(prometheus: &str, groups: &BTreeSet<String>) -> Check {
+fn rules_loaded(at: &Endpoints, prometheus: &str, groups: &BTreeSet<String>) -> Check {
     let name = "Prometheus has every rule group loaded";
     let url = format!("{prometheus}/api/v1/rules");
-    let v = match api(&url) {
+    let v = match api(at, &url) {
         Ok(v) => v,
         Err(e) => {
             return Check::fail(

@@ -294,7 +294,7 @@ fn md(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
 }
 
-fn xml(text: &str) -> String {
+pub(crate) fn xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -68,6 +68,7 @@ pub(crate) fn parse(path: &str, text: &str) -> Option<Result<Value, String>> {
 pub fn checks(model: &Model, tree: &Tree<'_>) -> Vec<Check> {
     let mut out = files::files(tree);
     out.push(prometheus::check::scrapes(model, tree));
+    out.push(prometheus::check::alerting(model, tree));
     // Every service harden writes rules for: HTTP services, Redis caches,
     // databases with backups.
     for service in &model.services {

@@ -65,6 +65,16 @@ impl Templates {
         BUILTIN.iter().map(|(name, _)| *name)
     }
 
+    /// The text of the compiled-in template `name`, or an error naming the
+    /// close names when there is none (`harden templates export`).
+    pub fn builtin_source(name: &str) -> Result<&'static str, String> {
+        BUILTIN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| *text)
+            .ok_or_else(|| unknown_template(name))
+    }
+
     /// Renders one template.
     pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String, EmitError> {
         let template = self
@@ -116,6 +126,20 @@ fn render_error(name: &str, e: &Error) -> EmitError {
     }
 }
 
+/// Why `name` is no template: what it is close to, and where the list is.
+fn unknown_template(name: &str) -> String {
+    let close = crate::diagnostics::close_matches(name, Templates::names(), 3);
+    let hint = if close.is_empty() {
+        String::new()
+    } else {
+        let quoted: Vec<String> = close.iter().map(|c| format!("`{c}`")).collect();
+        format!("did you mean {}? ", quoted.join(" or "))
+    };
+    format!(
+        "`{name}` is not a template harden uses; {hint}`harden templates list` lists every template (an override keeps the built-in template's name)"
+    )
+}
+
 /// Every file under `dir` must be a known template name.
 fn check_overrides(dir: &Path) -> Result<(), EmitError> {
     let mut stack = vec![dir.to_path_buf()];
@@ -136,11 +160,7 @@ fn check_overrides(dir: &Path) -> Result<(), EmitError> {
                 .map(|p| p.to_string_lossy().replace('\\', "/"))
                 .unwrap_or_default();
             if !BUILTIN.iter().any(|(name, _)| *name == relative) {
-                let known: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
-                return Err(overrides_error(format!(
-                    "`{relative}` is not a template harden uses; the templates are: {}",
-                    known.join(", ")
-                )));
+                return Err(overrides_error(unknown_template(&relative)));
             }
         }
     }

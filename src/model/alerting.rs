@@ -79,7 +79,10 @@ impl Alerting {
                     }
                 }
                 ReceiverChannel::Pagerduty { routing_key } => add(routing_key),
-                ReceiverChannel::Webhook { token, .. } => {
+                ReceiverChannel::Webhook { url, token } => {
+                    if let WebhookUrl::Secret(s) = url {
+                        add(s);
+                    }
                     if let Some(s) = token {
                         add(s);
                     }
@@ -129,10 +132,19 @@ pub enum ReceiverChannel {
         routing_key: SecretRef,
     },
     Webhook {
-        url: String,
+        url: WebhookUrl,
         /// Sent as a bearer token, read from a file.
         token: Option<SecretRef>,
     },
+}
+
+/// Where Alertmanager finds a webhook's URL.
+#[derive(Debug)]
+pub enum WebhookUrl {
+    /// In its configuration (`url`).
+    Plain(String),
+    /// In a file (`url_file`, Alertmanager 0.26 and later).
+    Secret(SecretRef),
 }
 
 #[derive(Debug)]
@@ -160,9 +172,16 @@ impl SecretRef {
     /// variable, which each platform delivers there (Compose secrets,
     /// Kubernetes Secret volumes).
     pub fn file_path(&self) -> String {
+        self.file_path_in(SECRETS_DIR)
+    }
+
+    /// [`Self::file_path`] where a platform mounts the secrets from the
+    /// environment in `dir` instead (the Prometheus Operator mounts each
+    /// Secret an Alertmanager lists at `/etc/alertmanager/secrets/<Secret>`).
+    pub fn file_path_in(&self, dir: &str) -> String {
         match self {
             SecretRef::File(path) => path.clone(),
-            SecretRef::Env(_) => format!("{SECRETS_DIR}/{}", self.secret_name()),
+            SecretRef::Env(_) => format!("{dir}/{}", self.secret_name()),
         }
     }
 

@@ -20,6 +20,7 @@ mod backup;
 mod ci;
 mod digitalocean;
 mod dns;
+mod generate;
 mod http;
 mod load_test;
 mod monitoring;
@@ -36,6 +37,7 @@ mod slo;
 pub fn lower(spec: &spec::Spec) -> Result<(Model, Vec<Problem>), Vec<Problem>> {
     let mut cx = Lower {
         digitalocean: spec.platform.digitalocean.is_some(),
+        kubernetes: spec.platform.kubernetes.is_some(),
         ..Lower::default()
     };
     let project = cx.project(&spec.project);
@@ -68,6 +70,7 @@ pub fn lower(spec: &spec::Spec) -> Result<(Model, Vec<Problem>), Vec<Problem>> {
         .as_ref()
         .and_then(|d| cx.dns(d, &project, &services));
     let ci = spec.ci.as_ref().map(|c| cx.ci(c, load_test.as_ref()));
+    let templates = cx.templates(&spec.generate);
     if cx.problems.iter().any(|p| !p.is_warning()) {
         return Err(cx.problems);
     }
@@ -84,6 +87,7 @@ pub fn lower(spec: &spec::Spec) -> Result<(Model, Vec<Problem>), Vec<Problem>> {
         platforms,
         dns,
         ci,
+        templates,
     };
     Ok((model, cx.problems))
 }
@@ -101,6 +105,9 @@ struct Lower {
     digitalocean: bool,
     /// `[defaults.slo]`, which every SLO inherits.
     slo_defaults: slo::SloDefaults,
+    /// Kubernetes is on: only there are the saturation series (cAdvisor,
+    /// kube-state-metrics) collected.
+    kubernetes: bool,
 }
 
 impl Lower {

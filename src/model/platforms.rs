@@ -30,6 +30,21 @@ pub struct Kubernetes {
     pub prometheus_image: String,
     pub grafana_image: String,
     pub kube_state_metrics_image: String,
+    /// With `prometheus_operator = true`: the operator's objects replace
+    /// the in-cluster Prometheus, Alertmanager, Grafana and kube-state-metrics.
+    pub operator: Option<Operator>,
+}
+
+/// The Prometheus Operator (kube-prometheus-stack) harden's objects are for.
+#[derive(Debug)]
+pub struct Operator {
+    /// Labels on every PodMonitor and PrometheusRule, which the operator's
+    /// `podMonitorSelector` and `ruleSelector` select, sorted by key.
+    pub selector_labels: Vec<(String, String)>,
+    /// Labels on every dashboard ConfigMap, which Grafana's sidecar loads.
+    pub dashboard_labels: Vec<(String, String)>,
+    /// The namespace the operator's Prometheus, Alertmanager and Grafana run in.
+    pub namespace: String,
 }
 
 #[derive(Debug)]
@@ -46,7 +61,29 @@ pub struct DigitalOcean {
     /// Where each instance pushes its metrics (Prometheus's OTLP receiver),
     /// when the spec chose `metrics = "otlp"`: App Platform gives no
     /// instance an address Prometheus could scrape.
-    pub otlp_endpoint: Option<String>,
+    pub otlp: Option<OtlpPush>,
+}
+
+/// App Platform instances pushing OTLP metrics to the Compose stack's
+/// Prometheus, through its https gateway.
+#[derive(Debug)]
+pub struct OtlpPush {
+    /// The URL the instances push to, as the spec gives it.
+    pub endpoint: String,
+    /// Its host (and port, when it names one): the gateway's site, for
+    /// which it obtains a certificate.
+    pub site: String,
+    /// Its path, which the gateway forwards to Prometheus's receiver.
+    pub path: String,
+}
+
+impl OtlpPush {
+    /// The user name the instances authenticate as at the gateway; the
+    /// password is theirs, its bcrypt hash the gateway's (neither is
+    /// written by harden).
+    pub const USER: &'static str = "otlp-push";
+    /// Prometheus's OTLP receiver path (`--web.enable-otlp-receiver`).
+    pub const RECEIVER_PATH: &'static str = "/api/v1/otlp/v1/metrics";
 }
 
 /// One App Platform app: a spec file for one region.

@@ -1,5 +1,6 @@
 //! The project and its monitoring stack, resolved.
 
+use super::SecretRef;
 use crate::units::Duration;
 
 #[derive(Debug)]
@@ -36,4 +37,64 @@ pub struct Monitoring {
     /// At least the longest SLO window, so window-long ratios have their data.
     pub retention: Duration,
     pub grafana_url: String,
+    /// Identical Prometheus replicas, each with its own `replica` external
+    /// label (dropped from its alerts) when there are several.
+    pub prometheus_replicas: u8,
+    /// Members of the generated Alertmanager cluster.
+    pub alertmanager_replicas: u8,
+    /// An existing Alertmanager's members (`host:port`), used instead of a
+    /// generated one; none: the platforms run their own.
+    pub external_alertmanagers: Vec<String>,
+    pub remote_write: Option<RemoteWrite>,
+}
+
+/// The external label that tells Prometheus replicas apart; their alerts
+/// drop it, so Alertmanager sees one alert, and a store that receives both
+/// replicas' series deduplicates on it.
+pub const REPLICA_LABEL: &str = "replica";
+/// Alertmanager's gossip port (its default), on every member.
+pub const ALERTMANAGER_CLUSTER_PORT: u16 = 9094;
+
+impl Monitoring {
+    /// Whether the platforms run their own Alertmanager.
+    pub fn runs_alertmanager(&self) -> bool {
+        self.external_alertmanagers.is_empty()
+    }
+}
+
+/// The members of a replicated component, named as a StatefulSet names its
+/// pods: `<name>-0`, `<name>-1`, ….
+pub fn member_names(name: &str, count: u8) -> Vec<String> {
+    (0..count).map(|i| format!("{name}-{i}")).collect()
+}
+
+/// `[monitoring.remote_write]`, resolved: every replica ships every series.
+#[derive(Debug)]
+pub struct RemoteWrite {
+    pub url: String,
+    pub auth: Option<RemoteWriteAuth>,
+    pub capacity: u32,
+    pub max_shards: u32,
+    pub max_samples_per_send: u32,
+}
+
+/// How Prometheus authenticates to the store; secrets by file.
+#[derive(Debug)]
+pub enum RemoteWriteAuth {
+    Basic {
+        username: String,
+        password: SecretRef,
+    },
+    Bearer(SecretRef),
+}
+
+impl RemoteWrite {
+    /// The secret Prometheus reads (platforms deliver it).
+    pub fn secret(&self) -> Option<&SecretRef> {
+        match &self.auth {
+            Some(RemoteWriteAuth::Basic { password, .. }) => Some(password),
+            Some(RemoteWriteAuth::Bearer(token)) => Some(token),
+            None => None,
+        }
+    }
 }

@@ -22,6 +22,9 @@ pub struct Slo {
     /// Extra labels and annotations of this SLO's alerts.
     pub labels: Vec<(String, String)>,
     pub annotations: Vec<(String, String)>,
+    /// The share of the window's error budget below which deploys stop
+    /// (`harden check --live --budget` fails); 0% unless the spec says.
+    pub freeze_below: Percent,
 }
 
 impl Slo {
@@ -193,3 +196,66 @@ impl BurnRate {
 
 /// Decimal places a non-terminating burn factor is rounded to.
 pub const BURN_FACTOR_PLACES: u32 = 4;
+/// One objective with an error budget, as Prometheus labels its series
+/// (`service`, `slo`): what `harden report`, `harden backtest` and the
+/// budget gate of `harden check --live --budget` read.
+#[derive(Debug, Clone)]
+pub struct BudgetSlo<'a> {
+    pub service: &'a str,
+    /// The `slo` label of its recording rules: the SLO's name.
+    pub slo: &'a str,
+    pub window: Duration,
+    pub objective: Percent,
+    pub freeze_below: Percent,
+}
+
+impl BudgetSlo<'_> {
+    /// `[("service", "api"), ("slo", "availability")]`: the labels its
+    /// recording rules set, in the rules' order.
+    pub fn labels(&self) -> Vec<(String, String)> {
+        vec![
+            ("service".to_string(), self.service.to_string()),
+            ("slo".to_string(), self.slo.to_string()),
+        ]
+    }
+
+    /// `service="api",slo="availability"`: the matchers of its series.
+    pub fn matchers(&self) -> String {
+        self.labels()
+            .iter()
+            .map(|(l, v)| crate::vocab::matcher(l, v))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// `api/availability`, as reports name it.
+    pub fn title(&self) -> String {
+        format!("{}/{}", self.service, self.slo)
+    }
+
+    /// The error budget as a fraction (0.001 for 99.9%).
+    pub fn budget(&self) -> Decimal {
+        Decimal::ONE
+            .checked_sub(self.objective.fraction())
+            .unwrap_or(Decimal::ZERO)
+    }
+}
+
+impl super::Model {
+    /// Every objective with an error budget, in service order.
+    pub fn budget_slos(&self) -> Vec<BudgetSlo<'_>> {
+        self.services
+            .iter()
+            .filter_map(|s| Some((&s.name, s.http()?)))
+            .flat_map(|(service, http)| {
+                http.slos.iter().map(move |slo| BudgetSlo {
+                    service,
+                    slo: &slo.name,
+                    window: slo.window,
+                    objective: slo.objective,
+                    freeze_below: slo.freeze_below,
+                })
+            })
+            .collect()
+    }
+}

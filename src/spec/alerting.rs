@@ -64,8 +64,10 @@ pub struct Receiver {
     pub require_tls: Option<bool>,
     /// PagerDuty: Events API v2 routing key (a secret).
     pub routing_key: Option<Secret>,
-    /// Webhook: the URL to POST to. Keep tokens out of it: use `token`.
-    pub url: Option<Url>,
+    /// Webhook: the URL to POST to, written out, or (when the URL itself is
+    /// a credential, such as a chat webhook's) a secret Alertmanager reads
+    /// from a file (`url_file`). Keep tokens out of a written URL: use `token`.
+    pub url: Option<WebhookUrl>,
     /// Webhook: a bearer token sent as `Authorization: Bearer …` (a secret).
     pub token: Option<Secret>,
 }
@@ -78,6 +80,14 @@ pub struct Secret {
     pub env: Option<EnvVar>,
     /// A file that holds the secret on the machine that runs Alertmanager.
     pub file: Option<AbsPath>,
+}
+
+/// A webhook URL: written out, or a secret.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum WebhookUrl {
+    Plain(Url),
+    Secret(Secret),
 }
 
 /// A value written out, or (refused, with a hint, where the consumer cannot

@@ -13,6 +13,20 @@ pub enum CiProvider {
     Github,
 }
 
+/// How the CI workflow gets harden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CiInstall {
+    /// The release binary of the harden that generated the workflow, from
+    /// `<harden_git>/releases/download/v<version>/`, refused unless its
+    /// SHA-256 is the one the release's `SHA256SUMS` lists.
+    #[default]
+    Release,
+    /// Built from `harden_git` at `harden_rev` with `cargo install --locked`
+    /// (minutes of CPU on a cache miss): for a fork, or a host without releases.
+    Source,
+}
+
 /// A CI workflow that runs `harden diff` and `harden check` on every push
 /// and pull request, a k6 smoke test against a load-test environment, and
 /// a CVE scan of every service image (also weekly, for new CVEs).
@@ -21,11 +35,14 @@ pub enum CiProvider {
 pub struct Ci {
     /// The CI system: `github`.
     pub provider: CiProvider,
-    /// The git repository of harden's source. harden publishes no release
-    /// binaries, so the workflow builds it with `cargo install --locked --git`.
+    /// harden's repository: its GitHub releases (`<harden_git>/releases/download/`)
+    /// hold the binaries the workflow installs; `install = "source"` builds from it.
     pub harden_git: Url,
-    /// The tag or commit of harden to build (recommended: the one that
-    /// generated these files); the repository's default branch without it.
+    /// `release` (default): the release binary of the harden that generated the
+    /// workflow, checked against the release's SHA-256 sums; `source`: built from `harden_git`.
+    pub install: Option<CiInstall>,
+    /// With `install = "source"`: the tag or commit to build (default the tag
+    /// `v<version>` of the harden that generated the workflow).
     pub harden_rev: Option<GitRev>,
     /// The directory of `hardening.toml` (and the generated files), relative
     /// to the repository root (default `.`).

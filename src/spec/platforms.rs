@@ -1,5 +1,7 @@
 //! `[platform]`: Compose, Kubernetes and DigitalOcean App Platform.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -30,9 +32,25 @@ pub struct Compose {
 pub struct Kubernetes {
     /// Namespace (default: the project name).
     pub namespace: Option<Name>,
-    /// Reserved for prometheus-operator `ServiceMonitor` and `PrometheusRule`
-    /// objects, which are not generated yet: `true` is refused.
+    /// `true`: the cluster runs the Prometheus Operator (kube-prometheus-stack),
+    /// so harden generates its objects (a PodMonitor per scraped workload, a
+    /// PrometheusRule per rule file, the operator's Alertmanager
+    /// configuration, dashboard ConfigMaps for Grafana's sidecar) instead of
+    /// an in-cluster Prometheus, Alertmanager, Grafana and kube-state-metrics.
     pub prometheus_operator: Option<bool>,
+    /// With `prometheus_operator`: the labels the operator's
+    /// `podMonitorSelector` and `ruleSelector` select, put on every
+    /// PodMonitor and PrometheusRule (default `{ release =
+    /// "kube-prometheus-stack" }`, kube-prometheus-stack's selector for a
+    /// Helm release of that name).
+    pub operator_labels: Option<BTreeMap<K8sLabelKey, K8sLabelValue>>,
+    /// With `prometheus_operator`: the labels Grafana's dashboard sidecar
+    /// loads ConfigMaps by (default `{ grafana_dashboard = "1" }`).
+    pub dashboard_labels: Option<BTreeMap<K8sLabelKey, K8sLabelValue>>,
+    /// With `prometheus_operator`: the namespace the operator's Prometheus,
+    /// Alertmanager and Grafana run in (default `monitoring`); the
+    /// Alertmanager configuration and the dashboards go there (`k8s-monitoring/`).
+    pub operator_namespace: Option<Name>,
     /// The kube-state-metrics image, which reports the pods' requests and
     /// the autoscalers' replica counts the saturation alerts read.
     pub kube_state_metrics_image: Option<Image>,

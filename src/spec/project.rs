@@ -45,4 +45,26 @@ pub struct Monitoring {
     /// The URL people open Grafana at; alert annotations link dashboards there
     /// (default `http://localhost:<grafana_port>`).
     pub grafana_url: Option<Url>,
+    /// Identical Prometheus replicas (default 2), each scraping every target
+    /// and evaluating every rule, told apart by a `replica` external label
+    /// that their alerts drop, so Alertmanager deduplicates them. `1` for a
+    /// small staging environment.
+    #[schemars(range(min = 1, max = 5))]
+    pub prometheus_replicas: Option<u8>,
+    /// Members of the generated Alertmanager cluster (default 3), gossiping
+    /// silences and sent notifications so each alert notifies once. `1`
+    /// runs a single Alertmanager with clustering off.
+    #[schemars(range(min = 1, max = 7))]
+    pub alertmanager_replicas: Option<u8>,
+    /// An existing Alertmanager's members, `host:port` each, such as
+    /// `["am-0.example.com:9093", "am-1.example.com:9093"]`: Prometheus sends
+    /// every alert to each of them, and Compose and Kubernetes run no
+    /// Alertmanager of their own (`alertmanager/alertmanager.yml` is then
+    /// yours to load into it).
+    #[schemars(length(min = 1))]
+    pub alertmanagers: Option<Vec<HostPort>>,
+    /// Ship every series to a long-term or global store over the Prometheus
+    /// remote-write protocol (Thanos Receive, Grafana Mimir, Cortex,
+    /// VictoriaMetrics).
+    pub remote_write: Option<RemoteWrite>,
 }

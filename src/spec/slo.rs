@@ -29,6 +29,9 @@ pub struct SloSettings {
     /// before it may page: a handful of requests at night cannot (default 0,
     /// no guard).
     pub min_requests: Option<u64>,
+    /// The change freeze: `harden check --live --budget` fails while less
+    /// than this share of an SLO's error budget is left (default `"0%"`).
+    pub freeze_below: Option<PercentStr>,
 }
 
 /// One SLO: a name, an objective and exactly one SLI (`availability`,
@@ -59,6 +62,10 @@ pub struct Slo {
     /// Annotations added to this SLO's alerts.
     #[serde(default)]
     pub annotations: BTreeMap<LabelName, Text>,
+    /// The change freeze: `harden check --live --budget` fails while less
+    /// than this share of the window's error budget is left, such as
+    /// `"25%"` (default: `[defaults.slo]`, else `"0%"`: only a spent budget blocks).
+    pub freeze_below: Option<PercentStr>,
 }
 
 /// Availability: the share of requests that are not 5xx.

@@ -77,6 +77,12 @@ pattern_strings! {
     MetricName, r"^[a-zA-Z_:][a-zA-Z0-9_:]*$", "a Prometheus metric name such as http_requests_total";
     /// A Prometheus label name.
     LabelName, r"^[a-zA-Z_][a-zA-Z0-9_]*$", "a Prometheus label name such as status";
+    /// A Kubernetes label key: an optional DNS prefix and `/`, then a name.
+    K8sLabelKey, r"^([a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$",
+        "a Kubernetes label key such as release or app.kubernetes.io/part-of";
+    /// A Kubernetes label value.
+    K8sLabelValue, r"^[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?$",
+        "a Kubernetes label value such as kube-prometheus-stack (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit)";
     /// An environment variable's name.
     EnvVar, r"^[A-Za-z_][A-Za-z0-9_]*$", "an environment variable name such as SLACK_WEBHOOK_URL";
     /// An absolute file path.

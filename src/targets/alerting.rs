@@ -42,7 +42,7 @@ pub fn rule_group_names(model: &Model) -> std::collections::BTreeSet<String> {
 
 pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let rule_files = catalog::rule_files(model);
-    rules::emit(&rule_files, out)?;
+    rules::emit(model, &rule_files, out)?;
     runbooks::emit(model, &rule_files, out)?;
     operations::emit(model, &rule_files, out)
     // The catalog holds every rule and test as values (more than the rule

@@ -11,8 +11,11 @@ pub(crate) mod check;
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
-use crate::model::{AlertKind, Alerting, Model, ReceiverChannel, Route, Severity, Tier};
+use crate::model::{
+    AlertKind, Alerting, Model, ReceiverChannel, Route, SECRETS_DIR, Severity, Tier, WebhookUrl,
+};
 use crate::output::FileMode;
+use crate::targets::kubernetes;
 
 pub const PATH: &str = "alertmanager/alertmanager.yml";
 pub const TEMPLATES_PATH: &str = "alertmanager/templates/harden.tmpl";
@@ -24,6 +27,8 @@ const REGION_DOWN: &str = "RegionDown";
 
 #[derive(Serialize)]
 struct Context {
+    /// Where the message templates are, relative to the configuration.
+    templates: String,
     route: Root,
     receivers: Vec<ReceiverContext>,
     inhibit_rules: Vec<Inhibit>,
@@ -85,7 +90,9 @@ struct Pagerduty {
 
 #[derive(Serialize)]
 struct Webhook {
-    url: String,
+    /// `url`, or `url_file` when the URL is a secret.
+    url: Option<String>,
+    url_file: Option<String>,
     token_file: Option<String>,
 }
 
@@ -103,7 +110,8 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let Some(default) = &alerting.default_receiver else {
         return Ok(());
     };
-    let context = Context {
+    let mut context = Context {
+        templates: "templates/*.tmpl".into(),
         route: Root {
             receiver: default.clone(),
             group_by: alerting.group_by.clone(),
@@ -112,7 +120,11 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             repeat_interval: alerting.repeat_interval.to_string(),
             routes: child_routes(alerting),
         },
-        receivers: alerting.receivers.iter().map(receiver).collect(),
+        receivers: alerting
+            .receivers
+            .iter()
+            .map(|r| receiver(r, SECRETS_DIR))
+            .collect(),
         inhibit_rules: inhibit_rules(model),
     };
     out.render(
@@ -126,7 +138,32 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         "alertmanager/templates/harden.tmpl.j2",
         &(),
         FileMode::Regular,
-    )
+    )?;
+    if model
+        .platforms
+        .kubernetes
+        .as_ref()
+        .is_some_and(|k| k.operator.is_some())
+    {
+        // The same routes, receivers and inhibition for the operator's
+        // Alertmanager, which mounts its configuration Secret's keys (this
+        // file and the templates) in one directory and each Secret it
+        // lists under `secrets` in a directory of its own.
+        let dir = kubernetes::alertmanager_secrets_dir(&model.project.name);
+        context.templates = format!("{}/*.tmpl", kubernetes::ALERTMANAGER_CONFIG_DIR);
+        context.receivers = alerting
+            .receivers
+            .iter()
+            .map(|r| receiver(r, &dir))
+            .collect();
+        out.render(
+            kubernetes::MONITORING_ALERTMANAGER_PATH,
+            "alertmanager/alertmanager.yml.j2",
+            &context,
+            FileMode::Regular,
+        )?;
+    }
+    Ok(())
 }
 
 /// One child route per receiver of each spec route (or a few, see below),
@@ -253,7 +290,9 @@ fn matchers(route: &Route) -> Vec<Matcher> {
     out
 }
 
-fn receiver(r: &crate::model::Receiver) -> ReceiverContext {
+/// A receiver reading each secret from a file, those from the environment
+/// in `secrets_dir`.
+fn receiver(r: &crate::model::Receiver, secrets_dir: &str) -> ReceiverContext {
     let mut context = ReceiverContext {
         name: r.name.clone(),
         send_resolved: r.send_resolved,
@@ -268,7 +307,7 @@ fn receiver(r: &crate::model::Receiver) -> ReceiverContext {
             webhook_url,
         } => {
             context.slack = Some(Slack {
-                api_url_file: webhook_url.file_path(),
+                api_url_file: webhook_url.file_path_in(secrets_dir),
                 channel: channel.clone(),
                 title: r#"{{ template "harden.slack.title" . }}"#,
                 text: r#"{{ template "harden.slack.text" . }}"#,
@@ -287,23 +326,28 @@ fn receiver(r: &crate::model::Receiver) -> ReceiverContext {
                 from: from.clone(),
                 smarthost: smarthost.clone(),
                 auth_username: username.clone(),
-                auth_password_file: password.as_ref().map(|p| p.file_path()),
+                auth_password_file: password.as_ref().map(|p| p.file_path_in(secrets_dir)),
                 require_tls: *require_tls,
                 subject: r#"{{ template "harden.email.subject" . }}"#,
             })
         }
         ReceiverChannel::Pagerduty { routing_key } => {
             context.pagerduty = Some(Pagerduty {
-                routing_key_file: routing_key.file_path(),
+                routing_key_file: routing_key.file_path_in(secrets_dir),
                 // Alerts carry critical, warning or info: all PagerDuty severities.
                 severity: r#"{{ if .CommonLabels.severity }}{{ .CommonLabels.severity }}{{ else }}critical{{ end }}"#,
                 description: r#"{{ template "harden.pagerduty.description" . }}"#,
             })
         }
         ReceiverChannel::Webhook { url, token } => {
+            let (url, url_file) = match url {
+                WebhookUrl::Plain(u) => (Some(u.clone()), None),
+                WebhookUrl::Secret(s) => (None, Some(s.file_path_in(secrets_dir))),
+            };
             context.webhook = Some(Webhook {
-                url: url.clone(),
-                token_file: token.as_ref().map(|t| t.file_path()),
+                url,
+                url_file,
+                token_file: token.as_ref().map(|t| t.file_path_in(secrets_dir)),
             })
         }
     }

@@ -1,44 +1,95 @@
 //! `.github/workflows/harden.yml` (opt-in, `[ci] provider = "github"`): on
 //! every push to the default branch, every pull request, weekly and by hand,
-//! `harden diff` and `harden check` of the committed tree, a k6 smoke test
-//! against a load-test environment, and a Trivy scan of every image the
-//! project builds (each service's, each backup job's)
-//! that fails on a fixable HIGH or CRITICAL vulnerability.
+//! `harden diff` and `harden check` of the committed tree (as GitHub
+//! annotations, and the check's JUnit report as an artifact), a k6 smoke
+//! test against a load-test environment, and a Trivy scan of every image the
+//! project builds (each service's, each backup job's) that fails on a
+//! fixable HIGH or CRITICAL vulnerability.
 //!
-//! harden publishes no release binaries, so the workflow builds it from the
-//! spec's `harden_git` (at `harden_rev`) with `cargo install --locked`.
-//! Actions are pinned by version tag; the token may only read the repository.
-//! Every value in a `run:` script is one shell word; no value can hold
+//! harden comes from the release of the version that generated the workflow
+//! ([`HARDEN_VERSION`]): `templates/ci/install-harden.sh.j2` (the one install
+//! script; harden's own `action.yml` runs it too) downloads the Linux binary
+//! and the release's `SHA256SUMS` and refuses a binary whose SHA-256 differs.
+//! `[ci] install = "source"` builds it with `cargo install --locked` instead.
+//! Every action is pinned by full commit SHA, its tag in a comment (tags
+//! move: trivy-action's were force-pushed to malicious commits in March
+//! 2026); the token may only read the repository. Every value in a `run:`
+//! script is one shell word or comes through `env:`; no value can hold
 //! `${{` (their patterns refuse `{`), so none is a GitHub expression.
 
 use serde::Serialize;
 
 use crate::engine::escape::shell_word;
 use crate::engine::{EmitError, Emitter};
-use crate::model::{CiProvider, Model};
+use crate::model::{CiInstall, CiProvider, HARDEN_VERSION, Model};
 use crate::output::FileMode;
 
 pub const GITHUB_PATH: &str = ".github/workflows/harden.yml";
 
-/// Pinned action versions.
-const CHECKOUT: &str = "actions/checkout@v4";
-const SETUP_K6: &str = "grafana/setup-k6-action@v1";
-const TRIVY: &str = "aquasecurity/trivy-action@0.28.0";
-const CACHE: &str = "actions/cache@v4";
+/// An action pinned by full commit SHA, with the tag that SHA was.
+#[derive(Serialize, Clone, Copy)]
+pub struct Pinned {
+    pub uses: &'static str,
+    pub tag: &'static str,
+}
+
+/// The actions the workflow uses. Each SHA is the tag's commit as public
+/// workflows pin it; update both together.
+pub const CHECKOUT: Pinned = Pinned {
+    uses: "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8",
+    tag: "v5.0.0",
+};
+pub const SETUP_K6: Pinned = Pinned {
+    uses: "grafana/setup-k6-action@ffe7d7290dfa715e48c2ccc924d068444c94bde2",
+    tag: "v1.1.0",
+};
+/// 0.35.0: the first release after the March 2026 compromise, with immutable tags.
+pub const TRIVY: Pinned = Pinned {
+    uses: "aquasecurity/trivy-action@57a97c7e7821a5776cebc9bb87c984fa69cba8f1",
+    tag: "v0.35.0",
+};
+pub const CACHE: Pinned = Pinned {
+    uses: "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830",
+    tag: "v4.3.0",
+};
+pub const UPLOAD_ARTIFACT: Pinned = Pinned {
+    uses: "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02",
+    tag: "v4.6.2",
+};
+
+#[derive(Serialize)]
+struct Actions {
+    checkout: Pinned,
+    setup_k6: Pinned,
+    trivy: Pinned,
+    cache: Pinned,
+    upload_artifact: Pinned,
+}
 
 #[derive(Serialize)]
 struct Context {
-    checkout: &'static str,
-    setup_k6: &'static str,
-    trivy: &'static str,
-    cache: &'static str,
-    /// The cache key of the built harden: only for a pinned revision.
-    cache_key: Option<String>,
+    actions: Actions,
     directory: String,
-    install: String,
-    rev_note: String,
+    /// The release install: the version and where its release lives.
+    release: Option<Release>,
+    /// The source install: the `cargo install` command and its cache key.
+    source: Option<Source>,
     smoke: Option<Smoke>,
     images: Vec<ImageJob>,
+}
+
+#[derive(Serialize)]
+struct Release {
+    version: &'static str,
+    /// `<harden_git>/releases/download`: the install script adds `/v<version>/<asset>`.
+    releases: String,
+}
+
+#[derive(Serialize)]
+struct Source {
+    command: String,
+    cache_key: String,
+    note: String,
 }
 
 #[derive(Serialize)]
@@ -64,19 +115,42 @@ struct ImageJob {
     note: String,
 }
 
+/// The release download base of a harden repository: GitHub's layout.
+pub fn releases_url(harden_git: &str) -> String {
+    let repo = harden_git.trim_end_matches('/');
+    let repo = repo.strip_suffix(".git").unwrap_or(repo);
+    format!("{repo}/releases/download")
+}
+
 pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let Some(ci) = &model.ci else { return Ok(()) };
     match ci.provider {
         CiProvider::Github => {}
     }
-    let mut install = format!(
-        "rustup update stable --no-self-update && cargo install --locked --git {}",
-        shell_word(&ci.harden_git)
-    );
-    if let Some(rev) = &ci.harden_rev {
-        install.push_str(&format!(" --rev {}", shell_word(rev)));
-    }
-    install.push_str(" harden");
+    let (release, source) = match ci.install {
+        CiInstall::Release => (
+            Some(Release {
+                version: HARDEN_VERSION,
+                releases: releases_url(&ci.harden_git),
+            }),
+            None,
+        ),
+        CiInstall::Source => (
+            None,
+            Some(Source {
+                command: format!(
+                    "rustup update stable --no-self-update && cargo install --locked --git {} --rev {} harden",
+                    shell_word(&ci.harden_git),
+                    shell_word(&ci.harden_rev)
+                ),
+                cache_key: format!("harden-{}-{}", ci.harden_git, ci.harden_rev),
+                note: format!(
+                    "harden is built from {} at {} ([ci] install = \"source\").",
+                    ci.harden_git, ci.harden_rev
+                ),
+            }),
+        ),
+    };
     let smoke = ci.smoke_environment.as_ref().map(|env| Smoke {
         job_name: format!("k6 smoke test ({env})"),
         step_name: format!("Smoke test against {env}"),
@@ -130,23 +204,16 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         })
         .collect();
     let context = Context {
-        checkout: CHECKOUT,
-        setup_k6: SETUP_K6,
-        trivy: TRIVY,
-        cache: CACHE,
-        cache_key: ci
-            .harden_rev
-            .as_ref()
-            .map(|rev| format!("harden-{}-{rev}", ci.harden_git)),
-        directory: ci.directory.clone(),
-        install,
-        rev_note: match &ci.harden_rev {
-            Some(rev) => format!("harden is built from {} at {rev}.", ci.harden_git),
-            None => format!(
-                "harden is built from the default branch of {}: set [ci] harden_rev to the tag or commit that generated these files, or CI may judge them with a different harden.",
-                ci.harden_git
-            ),
+        actions: Actions {
+            checkout: CHECKOUT,
+            setup_k6: SETUP_K6,
+            trivy: TRIVY,
+            cache: CACHE,
+            upload_artifact: UPLOAD_ARTIFACT,
         },
+        directory: ci.directory.clone(),
+        release,
+        source,
         smoke,
         images,
     };

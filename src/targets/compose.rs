@@ -12,21 +12,55 @@ use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{
-    BackupDestination, DatabaseEngine, Model, Redis, Resources, SECRETS_DIR, SecretRef, Workload,
-    backup_metrics,
+    ALERTMANAGER_CLUSTER_PORT, BackupDestination, DatabaseEngine, Model, OtlpPush, Redis,
+    Resources, SECRETS_DIR, Scaling, SecretRef, Workload, backup_metrics, member_names,
 };
 use crate::output::FileMode;
+use crate::targets::prometheus::REPLICA_ENV;
 use crate::units::Decimal;
 
 pub const PATH: &str = "docker-compose.yml";
+/// The OTLP gateway's configuration (Caddy), when App Platform instances
+/// push their metrics to this stack's Prometheus.
+pub const GATEWAY_PATH: &str = "otlp-gateway/Caddyfile";
+const GATEWAY_TEMPLATE: &str = "otlp-gateway/Caddyfile.j2";
+/// The gateway's image: the Caddy release the tests run (Debian's 2.6.2).
+pub const GATEWAY_IMAGE: &str = "caddy:2.6.2";
+/// The variable holding the bcrypt hash of the push password
+/// (`caddy hash-password`), which the gateway reads when it starts.
+pub const GATEWAY_HASH_VAR: &str = "OTLP_PUSH_PASSWORD_HASH";
+/// The monitoring services, by component.
+pub const PROMETHEUS: &str = "prometheus";
+pub const ALERTMANAGER: &str = "alertmanager";
+
+/// The Compose services of a component with `count` members: its name
+/// alone, else `<name>-0`, `<name>-1`, … (as Kubernetes names a
+/// StatefulSet's pods).
+pub fn members(name: &str, count: u8) -> Vec<String> {
+    if count == 1 {
+        vec![name.to_string()]
+    } else {
+        member_names(name, count)
+    }
+}
 
 #[derive(Serialize)]
 struct Context<'a> {
     apps: Vec<App<'a>>,
     databases: Vec<Db>,
     prometheus: Monitor<'a>,
+    /// Every Prometheus replica.
+    prometheus_members: Vec<Member>,
+    /// `PROMETHEUS_REPLICA`, which names each replica in its external labels.
+    replica_env: &'static str,
+    /// Every Alertmanager member; none with an existing Alertmanager.
     alertmanager: Monitor<'a>,
+    alertmanagers: Vec<Member>,
     grafana: Monitor<'a>,
+    /// The remote-write secret Prometheus reads: a Compose secret's name, or
+    /// a host file mounted at its own path.
+    remote_write_secret: Option<String>,
+    remote_write_file: Option<String>,
     retention: String,
     grafana_url: &'a str,
     /// Receiver secrets from the environment: (name, variable).
@@ -41,6 +75,25 @@ struct Context<'a> {
     backups: Vec<BackupSvc>,
     /// The Pushgateway the backup services push to, when there are any.
     pushgateway: Option<String>,
+    /// The https gateway to Prometheus's OTLP receiver, when App Platform
+    /// instances push.
+    otlp_gateway: Option<Gateway<'a>>,
+}
+
+/// Caddy in front of Prometheus's OTLP receiver: https with a certificate
+/// for the endpoint's host, basic auth, and only the push path forwarded.
+#[derive(Serialize)]
+struct Gateway<'a> {
+    image: &'static str,
+    site: &'a str,
+    path: &'a str,
+    receiver_path: &'static str,
+    user: &'static str,
+    hash_var: &'static str,
+    config: &'static str,
+    prometheus: String,
+    /// The port Caddy serves https on: the site's, or 443.
+    https_port: u16,
 }
 
 /// A database's backup service: `scripts/backup.sh DB --loop` in the
@@ -63,11 +116,56 @@ struct Monitor<'a> {
     port: u16,
 }
 
+/// One member of a replicated monitoring component.
+#[derive(Serialize)]
+struct Member {
+    name: String,
+    /// Only the first publishes the port on the host (one host, one port).
+    publish: bool,
+    /// Its own data volume.
+    volume: String,
+    /// Alertmanager's `--cluster.*` arguments: gossip with every other
+    /// member, or clustering off for a single one.
+    cluster_args: Vec<String>,
+}
+
+/// The members of `component`, each with its volume and, for Alertmanager,
+/// the gossip between them.
+fn monitor_members(component: &str, count: u8) -> Vec<Member> {
+    let names = members(component, count);
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| Member {
+            name: name.clone(),
+            publish: i == 0,
+            volume: format!("{name}-data"),
+            cluster_args: if names.len() == 1 {
+                vec!["--cluster.listen-address=".to_string()]
+            } else {
+                std::iter::once(format!(
+                    "--cluster.listen-address=0.0.0.0:{ALERTMANAGER_CLUSTER_PORT}"
+                ))
+                .chain(
+                    names
+                        .iter()
+                        .filter(|peer| *peer != name)
+                        .map(|peer| format!("--cluster.peer={peer}:{ALERTMANAGER_CLUSTER_PORT}")),
+                )
+                .collect()
+            },
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct App<'a> {
     name: &'a str,
     image: &'a str,
     port: u16,
+    /// The spec lets it run more than one replica: no fixed host port, so
+    /// `docker compose up --scale` can start them.
+    scalable: bool,
     secrets: &'a [String],
     healthcheck: Healthcheck,
     limits: Option<Limits>,
@@ -165,6 +263,10 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                 name: &s.name,
                 image: &http.image,
                 port: http.port,
+                scalable: match &http.scaling {
+                    Scaling::Fixed { replicas } => *replicas > 1,
+                    Scaling::Auto(a) => a.max_replicas > 1,
+                },
                 secrets: &http.secrets,
                 healthcheck: Healthcheck {
                     test,
@@ -188,10 +290,19 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         env_vars.extend(db.password.iter().map(|(_, _, var)| var.clone()));
         env_vars.extend(db.secret.iter().map(|(_, var)| var.clone()));
     }
-    // Receivers and databases may name the same variable: one secret each.
+    let m = &model.monitoring;
+    let remote_write = m.remote_write.as_ref().and_then(|rw| rw.secret());
+    let remote_write_env = match remote_write {
+        Some(s @ SecretRef::Env(var)) => Some((s.secret_name(), var.clone())),
+        _ => None,
+    };
+    env_vars.extend(remote_write_env.iter().map(|(_, var)| var.clone()));
+    // Receivers, databases and the remote write may name the same variable:
+    // one secret each.
     let top: BTreeMap<String, String> = env_secrets
         .iter()
         .cloned()
+        .chain(remote_write_env.clone())
         .chain(databases.iter().filter_map(|db| {
             db.password
                 .as_ref()
@@ -204,7 +315,40 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     }
     let mut seen = std::collections::BTreeSet::new();
     env_vars.retain(|v| seen.insert(v.clone()));
-    let m = &model.monitoring;
+    let otlp_gateway = model
+        .platforms
+        .digitalocean
+        .as_ref()
+        .and_then(|d| d.otlp.as_ref())
+        .map(|o| Gateway {
+            image: GATEWAY_IMAGE,
+            site: &o.site,
+            path: &o.path,
+            receiver_path: OtlpPush::RECEIVER_PATH,
+            user: OtlpPush::USER,
+            hash_var: GATEWAY_HASH_VAR,
+            config: GATEWAY_PATH,
+            // The first replica: a push reaches one Prometheus, so with a
+            // pair only the first holds App Platform's series (README).
+            prometheus: format!(
+                "{}:{}",
+                members(PROMETHEUS, m.prometheus_replicas)
+                    .first()
+                    .map_or(PROMETHEUS, String::as_str),
+                m.prometheus_port
+            ),
+            https_port: o
+                .site
+                .rsplit_once(':')
+                .and_then(|(_, p)| p.parse().ok())
+                .unwrap_or(443),
+        });
+    if otlp_gateway.is_some() {
+        env_vars.push(GATEWAY_HASH_VAR.to_string());
+    }
+    if let Some(g) = &otlp_gateway {
+        out.render(GATEWAY_PATH, GATEWAY_TEMPLATE, g, FileMode::Regular)?;
+    }
     let context = Context {
         secrets: top.into_iter().collect(),
         env_vars,
@@ -214,9 +358,21 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             image: &compose.prometheus_image,
             port: m.prometheus_port,
         },
+        prometheus_members: monitor_members(PROMETHEUS, m.prometheus_replicas),
+        replica_env: REPLICA_ENV,
         alertmanager: Monitor {
             image: &compose.alertmanager_image,
             port: m.alertmanager_port,
+        },
+        alertmanagers: if m.runs_alertmanager() {
+            monitor_members(ALERTMANAGER, m.alertmanager_replicas)
+        } else {
+            Vec::new()
+        },
+        remote_write_secret: remote_write_env.map(|(name, _)| name),
+        remote_write_file: match remote_write {
+            Some(SecretRef::File(path)) => Some(path.clone()),
+            _ => None,
         },
         grafana: Monitor {
             image: &compose.grafana_image,
@@ -228,6 +384,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         file_secrets,
         pushgateway: (!backups.is_empty()).then(|| compose.pushgateway_image.clone()),
         backups,
+        otlp_gateway,
     };
     out.render(
         PATH,

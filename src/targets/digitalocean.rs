@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{
-    DIGITALOCEAN_BACKUP_RETENTION_DAYS, DatabaseEngine, DigitalOcean, DoApp, DoImage, Model, Redis,
-    Scaling, Workload,
+    DIGITALOCEAN_BACKUP_RETENTION_DAYS, DatabaseEngine, DigitalOcean, DoApp, DoImage, Model,
+    OtlpPush, Redis, Scaling, Workload,
 };
 use crate::output::FileMode;
 
@@ -68,10 +68,13 @@ struct Service<'a> {
 /// The OpenTelemetry SDK's standard variables: each instance pushes its
 /// metrics as `job` = the service's name; Prometheus's OTLP receiver makes
 /// the SDK's `service.instance.id` the `instance` label, which keeps the
-/// instances apart.
+/// instances apart. The push authenticates at the Compose stack's gateway
+/// with basic auth (`targets::compose` writes the gateway).
 #[derive(Serialize)]
 struct Otlp<'a> {
     endpoint: &'a str,
+    /// The user name the gateway in front of the receiver checks.
+    user: &'static str,
     /// `OTEL_RESOURCE_ATTRIBUTES`: the project's region, when it has regions.
     attributes: Option<String>,
     /// The variable holding the receiver's `Authorization` header (a
@@ -222,8 +225,9 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
                         readiness: check(&http.endpoints.readiness),
                         liveness: check(&http.endpoints.liveness),
                         secrets: &http.secrets,
-                        otlp: d.otlp_endpoint.as_deref().map(|endpoint| Otlp {
-                            endpoint,
+                        otlp: d.otlp.as_ref().map(|o| Otlp {
+                            endpoint: &o.endpoint,
+                            user: OtlpPush::USER,
                             attributes: project_region.map(|r| format!("region={r}")),
                             headers_secret: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
                         }),

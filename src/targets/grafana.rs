@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::engine::{EmitError, Emitter};
 use crate::model::Model;
 use crate::output::FileMode;
+use crate::targets::kubernetes;
 use crate::units::{Decimal, Duration};
 
 pub const DATASOURCE_PATH: &str = "grafana/provisioning/datasources/prometheus.yml";
@@ -44,6 +45,10 @@ pub fn dashboard_path(name: &str) -> String {
 
 #[derive(Serialize)]
 struct DatasourceContext {
+    /// A Grafana that has its own default Prometheus datasource (the
+    /// operator's) refuses a second one named the same or also default.
+    name: &'static str,
+    default: bool,
     uid: &'static str,
     url: String,
     scrape_interval: String,
@@ -73,12 +78,36 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         DATASOURCE_PATH,
         "grafana/provisioning/datasources/prometheus.yml.j2",
         &DatasourceContext {
+            name: "Prometheus",
+            default: true,
             uid: DATASOURCE_UID,
             url: format!("http://prometheus:{}", model.monitoring.prometheus_port),
             scrape_interval: model.monitoring.scrape_interval.to_string(),
         },
         FileMode::Regular,
     )?;
+    if let Some(operator) = model
+        .platforms
+        .kubernetes
+        .as_ref()
+        .and_then(|k| k.operator.as_ref())
+    {
+        // kube-prometheus-stack's Grafana provisions its own default
+        // datasource; the dashboards name this uid, for the operator's
+        // Prometheus, which its sidecar loads from a ConfigMap.
+        out.render(
+            kubernetes::MONITORING_DATASOURCE_PATH,
+            "grafana/provisioning/datasources/prometheus.yml.j2",
+            &DatasourceContext {
+                name: "harden",
+                default: false,
+                uid: DATASOURCE_UID,
+                url: kubernetes::operator_prometheus_url(&operator.namespace),
+                scrape_interval: model.monitoring.scrape_interval.to_string(),
+            },
+            FileMode::Regular,
+        )?;
+    }
     out.render(
         PROVIDER_PATH,
         "grafana/provisioning/dashboards/harden.yml.j2",

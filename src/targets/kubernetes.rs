@@ -3,8 +3,9 @@
 //! `autoscaling/v2` HorizontalPodAutoscaler when it autoscales and a
 //! `policy/v1` PodDisruptionBudget; an Alertmanager that reads the receiver
 //! secrets from a Secret volume at `/run/secrets`; per Redis cache a
-//! Deployment with redis_exporter as a sidecar, a Service for both ports and,
-//! with persistence, a PersistentVolumeClaim; and a `kustomization.yaml`
+//! Deployment with redis_exporter as a sidecar, a Service for both ports, a
+//! PodDisruptionBudget that lets a drain move its one pod and, with
+//! persistence, a PersistentVolumeClaim; and a `kustomization.yaml`
 //! listing every manifest. With several regions, one cluster per region (a
 //! cluster does not span regions): `k8s-regions/<region>/kustomization.yaml`
 //! applies `k8s/` there with a `region` label on every object and pod. A
@@ -12,31 +13,72 @@
 //! its base's directory (a cycle). No node selector: every node of a
 //! regional cluster is in its region. A database with a `backup` section gets a
 //! `batch/v1` CronJob running `scripts/backup.sh` (`<db>/backup-cronjob.yaml`),
-//! and the project a Pushgateway (`pushgateway/{deployment,service}.yaml`) it reports to.
+//! and the project a Pushgateway (`pushgateway/{deployment,service,pdb}.yaml`) it reports to.
 
 pub(crate) mod check;
 mod monitoring;
+mod operator;
 
 pub use monitoring::{PROMETHEUS_CONFIG_PATH, PROMETHEUS_RULES_DIR, Sizing, rules_copy_path};
+pub use operator::{
+    ALERTMANAGER_CONFIG_DIR, MONITORING_ALERTMANAGER_PATH, MONITORING_DATASOURCE_PATH,
+    MONITORING_DIR, MONITORING_KUSTOMIZATION_PATH, OPERATOR_DIR, alertmanager_secrets_dir,
+    operator_prometheus_url, pod_monitor_path, prometheus_rule_path,
+};
 
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{
-    BackupDestination, Disruption, Model, REDIS_EXPORTER_PORT, SECRETS_DIR, Scaling, SecretRef,
-    backup_metrics,
+    ALERTMANAGER_CLUSTER_PORT, BackupDestination, Disruption, Kubernetes, Model,
+    REDIS_EXPORTER_PORT, SECRETS_DIR, Scaling, SecretRef, backup_metrics, member_names,
 };
 use crate::output::FileMode;
+use crate::targets::prometheus::kubernetes::{ALERTMANAGER_SERVICE, alertmanager_address};
 
 /// The base every manifest is in; `kustomization.yaml` lists the others
 /// relative to it.
 const BASE: &str = "k8s/";
 pub const NAMESPACE_PATH: &str = "k8s/namespace.yaml";
 pub const KUSTOMIZATION_PATH: &str = "k8s/kustomization.yaml";
-pub const ALERTMANAGER_DEPLOYMENT_PATH: &str = "k8s/alertmanager/deployment.yaml";
+pub const ALERTMANAGER_STATEFULSET_PATH: &str = "k8s/alertmanager/statefulset.yaml";
 pub const ALERTMANAGER_SERVICE_PATH: &str = "k8s/alertmanager/service.yaml";
 pub const PUSHGATEWAY_DEPLOYMENT_PATH: &str = "k8s/pushgateway/deployment.yaml";
 pub const PUSHGATEWAY_SERVICE_PATH: &str = "k8s/pushgateway/service.yaml";
+
+/// The container port names the Deployment templates give an HTTP service
+/// (and the Pushgateway) and a cache's redis_exporter sidecar; a PodMonitor
+/// selects the port by name.
+pub const HTTP_PORT_NAME: &str = "http";
+pub const EXPORTER_PORT_NAME: &str = "metrics";
+
+/// The Secret holding the receivers' secrets (`kubectl create secret`).
+fn receiver_secret(project: &str) -> String {
+    format!("{project}-alertmanager")
+}
+
+/// The command that makes the cluster's Alertmanager answer on the local
+/// `alertmanager_port` (the default `ALERTMANAGER_URL` of the runbooks):
+/// harden's Deployment, or the Prometheus Operator's `alertmanager-operated`
+/// Service in its namespace.
+pub fn alertmanager_port_forward(model: &Model) -> Option<String> {
+    let k8s = model.platforms.kubernetes.as_ref()?;
+    let local = model.monitoring.alertmanager_port;
+    let (namespace, service, port) = match &k8s.operator {
+        Some(operator) => (
+            operator.namespace.as_str(),
+            operator::OPERATED_ALERTMANAGER,
+            operator::OPERATED_ALERTMANAGER_PORT,
+        ),
+        // An existing Alertmanager ([monitoring] alertmanagers): none here.
+        None if !model.monitoring.runs_alertmanager() => return None,
+        None => (k8s.namespace.as_str(), "alertmanager", local),
+    };
+    Some(format!(
+        "kubectl -n {} port-forward svc/{service} {local}:{port}",
+        crate::engine::escape::shell_word(namespace)
+    ))
+}
 
 /// The ConfigMaps of Alertmanager's configuration and of its templates.
 fn alertmanager_config_map(project: &str) -> String {
@@ -142,12 +184,36 @@ struct Pdb<'a> {
     min_available: Option<u32>,
 }
 
+impl<'a> Pdb<'a> {
+    /// The budget of a one-replica workload (a cache, the Pushgateway): a
+    /// drain may evict the pod, a short gap while it starts elsewhere. A
+    /// budget that keeps one replica available would block every drain and
+    /// node upgrade until someone deleted it by hand.
+    fn single(common: &'a Common<'a>, name: &'a str) -> Pdb<'a> {
+        Pdb {
+            common,
+            name,
+            max_unavailable: Some(1),
+            min_available: None,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Alertmanager<'a> {
     #[serde(flatten)]
     common: &'a Common<'a>,
+    /// The pod label the anti-affinity selects by.
+    name: &'static str,
     image: &'a str,
     port: u16,
+    replicas: u8,
+    /// The headless Service that names each member.
+    service: &'static str,
+    cluster_port: u16,
+    /// Every member's gossip address (itself too: one list for all pods);
+    /// none for a single member, which gossips with no one.
+    peers: Vec<String>,
     secret_name: String,
     config_map: String,
     templates_map: String,
@@ -363,6 +429,13 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             "kubernetes/redis-service.yaml.j2",
             &cx,
         )?;
+        // One instance: the app sees cache misses while a drain moves it.
+        render(
+            out,
+            pdb_path(name),
+            "kubernetes/pdb.yaml.j2",
+            &Pdb::single(&common, name),
+        )?;
     }
     for service in &model.services {
         let (Some(db), Some(b)) = (service.database(), service.backup()) else {
@@ -416,12 +489,93 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             "kubernetes/pushgateway-service.yaml.j2",
             &pushgateway,
         )?;
+        render(
+            out,
+            pdb_path("pushgateway"),
+            "kubernetes/pdb.yaml.j2",
+            &Pdb::single(&common, "pushgateway"),
+        )?;
     }
+    if let Some(operator) = &k8s.operator {
+        // The operator's Prometheus, Alertmanager and Grafana: their
+        // objects here, their configuration in k8s-monitoring/.
+        resources.extend(out.emitted_under(OPERATOR_DIR).iter().map(|p| relative(p)));
+        out.render(
+            KUSTOMIZATION_PATH,
+            "kubernetes/kustomization.yaml.j2",
+            &Kustomization {
+                namespace: &k8s.namespace,
+                resources,
+                config_maps: Vec::new(),
+            },
+            FileMode::Regular,
+        )?;
+        operator::emit(model, operator, out)?;
+        return overlays(model, out);
+    }
+    if model.monitoring.runs_alertmanager() {
+        alertmanager(model, k8s, &common, out, &mut render)?;
+    }
+    let config_maps = monitoring::emit(model, k8s, &common, out, &mut render)?;
+    out.render(
+        KUSTOMIZATION_PATH,
+        "kubernetes/kustomization.yaml.j2",
+        &Kustomization {
+            namespace: &k8s.namespace,
+            resources,
+            config_maps,
+        },
+        FileMode::Regular,
+    )?;
+    overlays(model, out)
+}
+
+/// `k8s-regions/<region>/kustomization.yaml`, with several regions.
+fn overlays(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    if model.project.regions.len() > 1 {
+        for region in &model.project.regions {
+            let path = overlay_dir(region);
+            out.render(
+                &format!("{path}/kustomization.yaml"),
+                "kubernetes/overlay-kustomization.yaml.j2",
+                &Overlay { region, path },
+                FileMode::Regular,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The generated Alertmanager: a StatefulSet of its members and their
+/// headless Service.
+fn alertmanager(
+    model: &Model,
+    k8s: &Kubernetes,
+    common: &Common<'_>,
+    out: &mut Emitter<'_>,
+    render: &mut monitoring::Render<'_>,
+) -> Result<(), EmitError> {
+    let m = &model.monitoring;
+    let members = member_names(ALERTMANAGER_SERVICE, m.alertmanager_replicas);
     let (env_secrets, file_secrets) = model.alerting.secret_sources();
     let alertmanager = Alertmanager {
-        common: &common,
+        common,
+        name: "alertmanager",
         image: &k8s.alertmanager_image,
-        port: model.monitoring.alertmanager_port,
+        port: m.alertmanager_port,
+        replicas: m.alertmanager_replicas,
+        service: ALERTMANAGER_SERVICE,
+        cluster_port: ALERTMANAGER_CLUSTER_PORT,
+        peers: if members.len() > 1 {
+            members
+                .iter()
+                .map(|member| {
+                    alertmanager_address(member, &k8s.namespace, ALERTMANAGER_CLUSTER_PORT)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         secret_name: format!("{}-alertmanager", model.project.name),
         config_map: alertmanager_config_map(&model.project.name),
         templates_map: alertmanager_templates_map(&model.project.name),
@@ -436,8 +590,8 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     };
     render(
         out,
-        ALERTMANAGER_DEPLOYMENT_PATH.to_string(),
-        "kubernetes/alertmanager-deployment.yaml.j2",
+        ALERTMANAGER_STATEFULSET_PATH.to_string(),
+        "kubernetes/alertmanager-statefulset.yaml.j2",
         &alertmanager,
     )?;
     render(
@@ -445,30 +599,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         ALERTMANAGER_SERVICE_PATH.to_string(),
         "kubernetes/alertmanager-service.yaml.j2",
         &alertmanager,
-    )?;
-    let config_maps = monitoring::emit(model, k8s, &common, out, &mut render)?;
-    out.render(
-        KUSTOMIZATION_PATH,
-        "kubernetes/kustomization.yaml.j2",
-        &Kustomization {
-            namespace: &k8s.namespace,
-            resources,
-            config_maps,
-        },
-        FileMode::Regular,
-    )?;
-    if model.project.regions.len() > 1 {
-        for region in &model.project.regions {
-            let path = overlay_dir(region);
-            out.render(
-                &format!("{path}/kustomization.yaml"),
-                "kubernetes/overlay-kustomization.yaml.j2",
-                &Overlay { region, path },
-                FileMode::Regular,
-            )?;
-        }
-    }
-    Ok(())
+    )
 }
 
 /// A render context of any type, so one closure renders them all.

@@ -14,17 +14,27 @@
 
 pub(crate) mod check;
 pub mod kubernetes;
+mod operator;
 
 use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
-use crate::model::{HttpService, Model, Target, backup_metrics};
+use crate::model::{HttpService, Model, REPLICA_LABEL, RemoteWriteAuth, Target, backup_metrics};
 use crate::output::FileMode;
+use crate::targets::compose;
 
 /// The directory Prometheus's files are in; `rule_files` are relative to it.
 pub const CONFIG_DIR: &str = "prometheus/";
 pub const PATH: &str = "prometheus/prometheus.yml";
 const TEMPLATE: &str = "prometheus/prometheus.yml.j2";
+/// The environment variable that names a replica (its `replica` external
+/// label): Prometheus expands `${…}` in external labels at load time, so
+/// every replica reads one configuration.
+pub const REPLICA_ENV: &str = "PROMETHEUS_REPLICA";
+/// The environment variable that names the region of a cluster's
+/// Prometheus (from its pod's `region` label, which each region's overlay
+/// sets), for its `region` external label.
+pub const REGION_ENV: &str = "PROMETHEUS_REGION";
 
 #[derive(Serialize)]
 struct Context {
@@ -34,13 +44,59 @@ struct Context {
     external_labels: Vec<Label>,
     rule_files: Vec<String>,
     alertmanagers: Vec<String>,
+    /// `alert_relabel_configs`: labels dropped from every alert (the
+    /// replica label).
+    alert_drop_labels: Vec<&'static str>,
+    remote_write: Option<RemoteWriteCx>,
     jobs: Vec<Job>,
+    /// The OTLP receiver's translation, when App Platform instances push.
+    otlp: Option<Otlp>,
+}
+
+/// How Prometheus's OTLP receiver turns pushed metrics into series: `job`
+/// is the SDK's `service.name` and `instance` its `service.instance.id`
+/// (Prometheus does this itself); the promoted resource attributes become
+/// labels; names keep the suffixes the rules query.
+#[derive(Serialize)]
+struct Otlp {
+    promote: Vec<&'static str>,
+    translation_strategy: &'static str,
+}
+
+/// The resource attributes App Platform instances set that become labels:
+/// `region` (each app's own; unpromoted, the external label would give every
+/// pushed series the primary's).
+pub const OTLP_PROMOTED: [&str; 1] = ["region"];
+/// Metric names as the rules query them: `_total` on counters and unit
+/// suffixes kept, named explicitly so a change of Prometheus's default does
+/// not silently rename every pushed series.
+pub const OTLP_TRANSLATION: &str = "UnderscoreEscapingWithSuffixes";
+
+/// One `remote_write` entry; secrets by file.
+#[derive(Serialize)]
+struct RemoteWriteCx {
+    url: String,
+    username: Option<String>,
+    password_file: Option<String>,
+    bearer_token_file: Option<String>,
+    capacity: u32,
+    max_shards: u32,
+    max_samples_per_send: u32,
 }
 
 #[derive(Serialize)]
 struct Label {
     name: &'static str,
     value: String,
+}
+
+impl Label {
+    fn new(name: &'static str, value: impl Into<String>) -> Label {
+        Label {
+            name,
+            value: value.into(),
+        }
+    }
 }
 
 /// One scrape job: static targets, DNS or Kubernetes discovery, and the
@@ -124,11 +180,15 @@ impl Relabel {
 
 pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let m = &model.monitoring;
-    let alertmanager = format!("alertmanager:{}", m.alertmanager_port);
+    let alertmanagers = alertmanagers(
+        model,
+        compose::members(compose::ALERTMANAGER, m.alertmanager_replicas),
+        |member| format!("{member}:{}", m.alertmanager_port),
+    );
     // The monitoring stack runs in the primary region: its own targets say
     // so, like every service target, so a global view tells regions apart.
     let primary = model.project.primary_region();
-    let mut jobs = stack_jobs(model, &alertmanager, primary);
+    let mut jobs = stack_jobs(model, &alertmanagers, primary);
     for service in &model.services {
         let Some(http) = service.http() else { continue };
         jobs.push(if http.discovered {
@@ -161,10 +221,21 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             )
         });
     }
+    // App Platform instances push to this Prometheus (the Compose stack's;
+    // in a cluster, Prometheus discovers pods and receives nothing).
+    let pushed = model
+        .platforms
+        .digitalocean
+        .as_ref()
+        .is_some_and(|d| d.otlp.is_some());
     let context = Context {
         external_labels: external_labels(model, primary),
         rule_files: vec!["rules/*.yml".to_string()],
-        ..context(model, alertmanager, jobs)
+        otlp: pushed.then(|| Otlp {
+            promote: OTLP_PROMOTED.to_vec(),
+            translation_strategy: OTLP_TRANSLATION,
+        }),
+        ..context(model, alertmanagers, jobs)
     };
     out.render(PATH, TEMPLATE, &context, FileMode::Regular)?;
     kubernetes::emit(model, out)
@@ -173,51 +244,91 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
 const STATIC_COMMENT: &str =
     "The spec's targets: each address must reach one process (not a load balancer).";
 
-/// The global settings both configurations share.
-fn context(model: &Model, alertmanager: String, jobs: Vec<Job>) -> Context {
+/// Every Alertmanager member Prometheus sends to (each of them, never a
+/// load-balanced address: a cluster deduplicates what every member
+/// receives): the spec's existing ones, or the generated `members` at the
+/// address `address` gives each.
+fn alertmanagers(
+    model: &Model,
+    members: Vec<String>,
+    address: impl Fn(&str) -> String,
+) -> Vec<String> {
     let m = &model.monitoring;
+    if m.runs_alertmanager() {
+        members.iter().map(|member| address(member)).collect()
+    } else {
+        m.external_alertmanagers.clone()
+    }
+}
+
+/// The global settings both configurations share.
+fn context(model: &Model, alertmanagers: Vec<String>, jobs: Vec<Job>) -> Context {
+    let m = &model.monitoring;
+    let replicated = m.prometheus_replicas > 1;
     Context {
         scrape_interval: m.scrape_interval.to_string(),
         scrape_timeout: m.scrape_timeout.to_string(),
         evaluation_interval: m.evaluation_interval.to_string(),
         external_labels: external_labels(model, None),
         rule_files: Vec::new(),
-        alertmanagers: vec![alertmanager],
+        alertmanagers,
+        alert_drop_labels: if replicated {
+            vec![REPLICA_LABEL]
+        } else {
+            Vec::new()
+        },
+        remote_write: m.remote_write.as_ref().map(|rw| {
+            let (username, password_file, bearer_token_file) = match &rw.auth {
+                Some(RemoteWriteAuth::Basic { username, password }) => {
+                    (Some(username.clone()), Some(password.file_path()), None)
+                }
+                Some(RemoteWriteAuth::Bearer(token)) => (None, None, Some(token.file_path())),
+                None => (None, None, None),
+            };
+            RemoteWriteCx {
+                url: rw.url.clone(),
+                username,
+                password_file,
+                bearer_token_file,
+                capacity: rw.capacity,
+                max_shards: rw.max_shards,
+                max_samples_per_send: rw.max_samples_per_send,
+            }
+        }),
         jobs,
+        otlp: None,
     }
 }
 
-/// The project and environment, and the region when Prometheus's region is
-/// known.
+/// The project and environment, the region (a literal when Prometheus's
+/// region is known, else `${PROMETHEUS_REGION}` when `region_from_env`) and
+/// with several replicas `${PROMETHEUS_REPLICA}`.
 fn external_labels(model: &Model, region: Option<&str>) -> Vec<Label> {
     let mut labels = vec![
-        Label {
-            name: "project",
-            value: model.project.name.clone(),
-        },
-        Label {
-            name: "environment",
-            value: model.project.environment.clone(),
-        },
+        Label::new("project", model.project.name.clone()),
+        Label::new("environment", model.project.environment.clone()),
     ];
     if let Some(region) = region {
-        labels.push(Label {
-            name: "region",
-            value: region.to_string(),
-        });
+        labels.push(Label::new("region", region));
+    }
+    if model.monitoring.prometheus_replicas > 1 {
+        labels.push(Label::new(REPLICA_LABEL, format!("${{{REPLICA_ENV}}}")));
     }
     labels
 }
 
-/// Prometheus itself and the Alertmanager, one instance each.
-fn stack_jobs(model: &Model, alertmanager: &str, region: Option<&str>) -> Vec<Job> {
+/// Prometheus itself (each replica scrapes itself) and every Alertmanager
+/// member.
+fn stack_jobs(model: &Model, alertmanagers: &[String], region: Option<&str>) -> Vec<Job> {
+    let mut alertmanager = plain_job("alertmanager", String::new(), region);
+    alertmanager.groups[0].targets = alertmanagers.to_vec();
     vec![
         plain_job(
             "prometheus",
             format!("localhost:{}", model.monitoring.prometheus_port),
             region,
         ),
-        plain_job("alertmanager", alertmanager.to_string(), region),
+        alertmanager,
     ]
 }
 

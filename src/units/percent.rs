@@ -14,6 +14,7 @@ pub struct Percent(Decimal);
 
 impl Percent {
     const MAX_SCALE: u32 = MAX_SCALE - 2;
+    pub const ZERO: Percent = Percent(Decimal::ZERO);
 
     pub fn parse(s: &str) -> Result<Percent, UnitError> {
         let body = s.strip_suffix('%').ok_or(UnitError::Percent)?;

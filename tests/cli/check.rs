@@ -118,6 +118,7 @@ fn the_committed_example_passes_every_static_check_in_json() {
         "Generated file k8s/api/hpa.yaml",
         "No stale generated files",
         "Prometheus scrapes every service",
+        "Prometheus alerts every Alertmanager member, once per alert",
         "Rules load: prometheus/rules/api.yml",
         "Every alert of api has a unit test",
         "Every alert severity routes to a receiver",
@@ -346,6 +347,29 @@ fn a_target_without_its_region_label_fails() {
             && d.contains("job `cache` has targets without a region label of the project's regions (cache:9121)")),
         "{fails:?}"
     );
+}
+
+/// A replica that keeps its name on its alerts, or misses a member, fails.
+#[test]
+fn a_prometheus_that_would_notify_twice_or_miss_a_member_fails() {
+    let (out, a) = fresh();
+    let prom = out.path().join("k8s/prometheus/prometheus.yml");
+    let text = fs::read_to_string(&prom).expect("read");
+    let drop = "  alert_relabel_configs:\n    - regex: replica\n      action: labeldrop\n";
+    let member = "            - alertmanager-2.alertmanager.app-oint.svc:9093\n";
+    assert!(text.contains(drop) && text.contains(member), "{text}");
+    fs::write(&prom, text.replace(drop, "").replace(member, "")).expect("write");
+    let fails = failed(&json(&check(&args(&a), &[]).code(1)));
+    let detail = fails
+        .iter()
+        .find(|(n, _)| n == "Prometheus alerts every Alertmanager member, once per alert")
+        .map(|(_, d)| d.clone())
+        .unwrap_or_else(|| panic!("the alerting check passed: {fails:?}"));
+    assert!(
+        detail.contains("does not send alerts to alertmanager-2.alertmanager.app-oint.svc:9093"),
+        "{detail}"
+    );
+    assert!(detail.contains("keeps `replica` on its alerts"), "{detail}");
 }
 
 #[test]

@@ -136,7 +136,7 @@ namespace = "{NAMESPACE}"
     }
     wait_until("every replica to be ready", Duration::from_secs(20), || {
         ips.iter()
-            .all(|ip| get(ip, port, "/readiness").is_some_and(|(code, _)| code == 200))
+            .all(|ip| get_from(ip, port, "/readiness").is_some_and(|(code, _)| code == 200))
     });
     let stop = Arc::new(AtomicBool::new(false));
     let loads: Vec<Load> = ips
@@ -270,7 +270,7 @@ namespace = "{NAMESPACE}"
 /// The generated config for a test: `api_server` at the fake for every
 /// Kubernetes discovery, plain http to the kubelet, the rules copy. Every
 /// `relabel_configs` entry stays as generated.
-fn test_copy(generated: &Value, api_server: &str, rules: &Path) -> Value {
+pub(crate) fn test_copy(generated: &Value, api_server: &str, rules: &Path) -> Value {
     let mut config = generated.clone();
     config["rule_files"] = json!([format!("{}/*.yml", rules.display())]);
     for job in config["scrape_configs"]
@@ -316,7 +316,7 @@ fn through_proxy(config: &Value, proxy_port: u16) -> Value {
 }
 
 /// A port free on 127.0.0.1 … 127.0.0.<n>.
-fn free_port_on(n: usize) -> u16 {
+pub(crate) fn free_port_on(n: usize) -> u16 {
     for _ in 0..50 {
         let first = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = first.local_addr().expect("addr").port();
@@ -330,8 +330,8 @@ fn free_port_on(n: usize) -> u16 {
     panic!("no port free on 127.0.0.1 to 127.0.0.{n}");
 }
 
-fn active_targets(port: u16) -> Vec<Value> {
-    get("127.0.0.1", port, "/api/v1/targets?state=active")
+pub(crate) fn active_targets(port: u16) -> Vec<Value> {
+    get_from("127.0.0.1", port, "/api/v1/targets?state=active")
         .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
         .and_then(|v| v["data"]["activeTargets"].as_array().cloned())
         .unwrap_or_default()
@@ -339,37 +339,13 @@ fn active_targets(port: u16) -> Vec<Value> {
 
 /// `service:http_requests:rate5m` as the rule recorded it, if it has.
 fn recorded_rate(port: u16) -> Option<f64> {
-    let (_, body) = get(
+    let (_, body) = get_from(
         "127.0.0.1",
         port,
         "/api/v1/query?query=service:http_requests:rate5m",
     )?;
     let v: Value = serde_json::from_str(&body).ok()?;
     v["data"]["result"][0]["value"][1].as_str()?.parse().ok()
-}
-
-/// A GET over HTTP/1.0: the status and body, or None when unreachable.
-fn get(ip: &str, port: u16, path: &str) -> Option<(u16, String)> {
-    let addr = format!("{ip}:{port}").parse().ok()?;
-    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {ip}\r\n\r\n").ok()?;
-    let mut text = String::new();
-    s.read_to_string(&mut text).ok()?;
-    let code = text.split_whitespace().nth(1)?.parse().ok()?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_string();
-    Some((code, body))
-}
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// `rate` API requests a second to one replica, paced on a fixed schedule,
@@ -403,7 +379,7 @@ impl Load {
                 if let Some(wait) = at.checked_duration_since(Instant::now()) {
                     std::thread::sleep(wait);
                 }
-                if get(&ip, port, "/api/availability").is_some_and(|(c, _)| c == 200) {
+                if get_from(&ip, port, "/api/availability").is_some_and(|(c, _)| c == 200) {
                     d.fetch_add(1, Ordering::Relaxed);
                 }
             }

@@ -202,11 +202,29 @@ fn a_missing_spec_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = harden_in(dir.path(), &["validate"]).code(2);
     assert!(
-        run.stderr.contains("cannot read hardening.toml"),
+        run.stderr.contains("no hardening.toml found"),
+        "{}",
+        run.stderr
+    );
+    // It says where it looked: here first.
+    let here = dir
+        .path()
+        .canonicalize()
+        .expect("canonical")
+        .join("hardening.toml");
+    assert!(
+        run.stderr.contains(&here.display().to_string()),
         "{}",
         run.stderr
     );
     assert!(run.stderr.contains("harden init"), "{}", run.stderr);
+    // A spec named on the command line that is not there.
+    let run = harden_in(dir.path(), &["validate", "nope.toml"]).code(2);
+    assert!(
+        run.stderr.contains("cannot read nope.toml"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

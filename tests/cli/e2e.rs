@@ -25,132 +25,11 @@
 //! checks run on it.
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::support::*;
-
-/// A loopback HTTP server that records every request body and answers
-/// `status` with `reply` of `content_type`.
-struct Capture {
-    url: String,
-    bodies: Arc<Mutex<Vec<String>>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Capture {
-    fn start(status: &'static str, content_type: &'static str, reply: &'static str) -> Capture {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.set_nonblocking(true).expect("nonblocking");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
-        let bodies = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (b, s) = (Arc::clone(&bodies), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        if let Some(body) = read_request(stream, status, content_type, reply) {
-                            b.lock().expect("lock").push(body);
-                        }
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(20)),
-                }
-            }
-        });
-        Capture { url, bodies, stop }
-    }
-
-    fn bodies(&self) -> Vec<String> {
-        self.bodies.lock().expect("lock").clone()
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn read_request(
-    stream: TcpStream,
-    status: &str,
-    content_type: &str,
-    reply: &str,
-) -> Option<String> {
-    stream.set_nonblocking(false).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
-    let mut length = 0;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).ok()? == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("content-length")
-        {
-            length = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).ok()?;
-    let mut stream = stream;
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-        reply.len()
-    );
-    Some(String::from_utf8_lossy(&body).into_owned())
-}
-
-/// GET `path` on 127.0.0.1:`port`; the body, or empty when unreachable.
-fn get(port: u16, path: &str) -> String {
-    let Ok(mut s) = TcpStream::connect_timeout(
-        &format!("127.0.0.1:{port}").parse().expect("addr"),
-        Duration::from_secs(1),
-    ) else {
-        return String::new();
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    let mut text = String::new();
-    let _ = s.read_to_string(&mut text);
-    text.split_once("\r\n\r\n")
-        .map(|(_, body)| body.to_string())
-        .unwrap_or_default()
-}
-
-/// An instant query's result vector (empty when the query fails).
-fn query(port: u16, promql: &str) -> Vec<serde_json::Value> {
-    let mut encoded = String::new();
-    for b in promql.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
-    let body = get(port, &format!("/api/v1/query?query={encoded}"));
-    let reply: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-    reply["data"]["result"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// The single value of an instant query, when it has exactly one series.
-fn value_of(port: u16, promql: &str) -> Option<String> {
-    match query(port, promql).as_slice() {
-        [one] => one["value"][1].as_str().map(str::to_string),
-        _ => None,
-    }
-}
 
 /// Alertmanager's active alerts named `name` (`/api/v2/alerts`).
 fn am_alerts(port: u16, name: &str) -> Vec<serde_json::Value> {
@@ -222,69 +101,6 @@ fn blank_panels(out: &Path, port: u16) -> Vec<String> {
     blank
 }
 
-/// Polls `done` every 250ms until it holds or `limit` passes.
-fn wait_for(what: &str, limit: Duration, procs: &[&Proc], mut done: impl FnMut() -> bool) {
-    let started = Instant::now();
-    while !done() {
-        if started.elapsed() > limit {
-            let logs: Vec<String> = procs.iter().map(|p| p.tail()).collect();
-            panic!(
-                "timed out after {limit:?} waiting for {what}\n{}",
-                logs.join("\n")
-            );
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
-/// Sends API requests to the demo until stopped: `per_tick` every 50ms.
-struct Traffic {
-    stop: Arc<AtomicBool>,
-    per_tick: Arc<Mutex<u32>>,
-}
-
-impl Traffic {
-    fn start(port: u16) -> Traffic {
-        let stop = Arc::new(AtomicBool::new(false));
-        let per_tick = Arc::new(Mutex::new(1));
-        let (s, n) = (Arc::clone(&stop), Arc::clone(&per_tick));
-        std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                let count = *n.lock().expect("lock");
-                for _ in 0..count {
-                    request(port, "GET", "/api/availability");
-                }
-                request(port, "POST", "/api/appointments");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        });
-        Traffic { stop, per_tick }
-    }
-
-    fn set(&self, per_tick: u32) {
-        *self.per_tick.lock().expect("lock") = per_tick;
-    }
-}
-
-impl Drop for Traffic {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).expect("mkdir");
-    for entry in fs::read_dir(from).expect("read dir") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 /// harden-demo's bucket bounds (src/bin/harden-demo.rs), as a spec lists them.
 const DEMO_BUCKETS: &str = "0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10";
 
@@ -307,6 +123,9 @@ alertmanager_port = {alertmanager}
 grafana_port = {grafana}
 scrape_interval = "1s"
 evaluation_interval = "1s"
+# One of each: tests/cli/ha.rs runs the replicated stack.
+prometheus_replicas = 1
+alertmanager_replicas = 1
 
 [[service]]
 name = "api"

@@ -227,13 +227,15 @@ fn docker_compose_interpolates_nothing_in_hostile_values() {
         }
     }
     // Two secret files of the same name in different directories are
-    // both mounted.
-    let volumes = resolved["services"]["alertmanager"]["volumes"].to_string();
-    for path in ["/etc/am/smtp-pass._-", "/etc/other/smtp-pass._-"] {
-        assert!(
-            volumes.contains(&format!("{path}:{path}:ro")),
-            "{path} not mounted: {volumes}"
-        );
+    // both mounted, on every Alertmanager member.
+    for member in ["alertmanager-0", "alertmanager-1", "alertmanager-2"] {
+        let volumes = resolved["services"][member]["volumes"].to_string();
+        for path in ["/etc/am/smtp-pass._-", "/etc/other/smtp-pass._-"] {
+            assert!(
+                volumes.contains(&format!("{path}:{path}:ro")),
+                "{path} not mounted on {member}: {volumes}"
+            );
+        }
     }
     assert_eq!(
         resolved["services"]["grafana"]["environment"]["GF_SERVER_ROOT_URL"],

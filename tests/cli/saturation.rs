@@ -510,3 +510,81 @@ cpu_percent = 70
         assert!(!out.exists(), "{extra}: nothing is written");
     }
 }
+
+/// The saturation series (cAdvisor, kube-state-metrics) are collected only
+/// by the in-cluster Prometheus: without Kubernetes no saturation alert,
+/// runbook or dashboard row is generated (it could never fire or show
+/// anything). ReplicasAtMaximum needs room between the autoscaler's bounds:
+/// at `min_replicas == max_replicas` it would fire for as long as the
+/// service runs.
+#[test]
+fn saturation_alerts_and_panels_exist_only_where_their_series_do() {
+    let spec = |min: u32, platform: &str| {
+        format!(
+            r#"[project]
+name = "shop"
+[[service]]
+name = "api"
+image = "shop/api:1"
+port = 8080
+resources = {{ cpu = "500m", memory = "512Mi" }}
+[service.autoscaling]
+min_replicas = {min}
+max_replicas = 4
+cpu_percent = 70
+memory_percent = 80
+[platform.{platform}]
+"#
+        )
+    };
+    let alerts = |out: &Tree| -> Vec<String> {
+        let rules = out.yaml("prometheus/rules/api.yml");
+        rules["groups"]
+            .as_array()
+            .expect("groups")
+            .iter()
+            .flat_map(|g| g["rules"].as_array().expect("rules"))
+            .filter_map(|r| r["alert"].as_str())
+            .filter(|a| ALERTS.contains(a))
+            .map(str::to_string)
+            .collect()
+    };
+    // The row, or any panel reading the series.
+    let saturation_row = |out: &Tree| {
+        let board = out.read("grafana/dashboards/api.json");
+        board.contains("\"Saturation\"")
+            || board.contains("container_cpu_usage_seconds_total")
+            || board.contains("kube_horizontalpodautoscaler")
+    };
+    let k8s = generate(&Spec::toml(spec(2, "kubernetes")));
+    assert_eq!(alerts(&k8s), ALERTS, "Kubernetes collects their series");
+    assert!(saturation_row(&k8s));
+    assert!(k8s.has("runbooks/ReplicasAtMaximum.md"));
+
+    for platform in ["compose", "digitalocean"] {
+        let out = generate(&Spec::toml(
+            spec(2, platform).replace("shop/api:1", "registry.digitalocean.com/shop/api:1")
+                + if platform == "digitalocean" {
+                    "instance_size = \"apps-d-1vcpu-1gb\"\nmetrics = \"otlp\"\notlp_endpoint = \"https://prometheus.shop.example/api/v1/otlp/v1/metrics\"\n"
+                } else {
+                    ""
+                },
+        ));
+        assert!(alerts(&out).is_empty(), "{platform}: {:?}", alerts(&out));
+        assert!(!saturation_row(&out), "{platform}: an empty saturation row");
+        for alert in ALERTS {
+            assert!(
+                !out.has(&format!("runbooks/{alert}.md")),
+                "{platform}: {alert}"
+            );
+        }
+    }
+
+    let pinned = generate(&Spec::toml(spec(4, "kubernetes")));
+    assert_eq!(
+        alerts(&pinned),
+        ["HighCPUUsage", "HighMemoryUsage"],
+        "at min = max the autoscaler always runs its maximum"
+    );
+    assert!(!pinned.has("runbooks/ReplicasAtMaximum.md"));
+}

@@ -68,7 +68,6 @@ url = "https://hooks.example.com/shop"
 [ci]
 provider = "github"
 harden_git = "https://github.com/example/harden"
-harden_rev = "v0.1.0"
 "#
     .to_string()
 }

@@ -220,10 +220,16 @@ impl Lower {
                     .token
                     .as_ref()
                     .and_then(|s| self.secret(&format!("{pointer}/token"), s));
-                r.url.as_ref().map(|url| ReceiverChannel::Webhook {
-                    url: url.as_str().to_string(),
-                    token,
-                })
+                let url = match r.url.as_ref() {
+                    Some(spec::WebhookUrl::Plain(u)) => {
+                        Some(WebhookUrl::Plain(u.as_str().to_string()))
+                    }
+                    Some(spec::WebhookUrl::Secret(s)) => self
+                        .secret(&format!("{pointer}/url"), s)
+                        .map(WebhookUrl::Secret),
+                    None => None,
+                };
+                url.map(|url| ReceiverChannel::Webhook { url, token })
             }
         };
         if !ok {

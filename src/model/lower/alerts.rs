@@ -41,14 +41,21 @@ impl Lower {
         add(AlertKind::MetricsAbsent, "MetricsAbsent", None);
         // A utilization alert watches what its autoscaler targets (a model
         // has requests beside every target: `scaling` reports one without).
-        if let Some(Scaling::Auto(a)) = scaling {
+        // Its series (cAdvisor, kube-state-metrics) are collected only on
+        // Kubernetes: elsewhere it could never fire.
+        let kubernetes = self.kubernetes;
+        if let Some(Scaling::Auto(a)) = scaling.filter(|_| kubernetes) {
             if a.cpu_percent.is_some() {
                 add(AlertKind::CpuHigh, "HighCPUUsage", None);
             }
             if a.memory_percent.is_some() {
                 add(AlertKind::MemoryHigh, "HighMemoryUsage", None);
             }
-            add(AlertKind::ReplicasAtMax, "ReplicasAtMaximum", None);
+            // With no room between minimum and maximum, the autoscaler always
+            // runs its maximum: the alert would never resolve.
+            if a.min_replicas < a.max_replicas {
+                add(AlertKind::ReplicasAtMax, "ReplicasAtMaximum", None);
+            }
         }
         let mut regions: Vec<&str> = targets.iter().filter_map(|t| t.region.as_deref()).collect();
         regions.dedup();

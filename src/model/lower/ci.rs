@@ -62,10 +62,26 @@ impl Lower {
                 .map(str::to_string),
             (None, None) => None,
         };
+        let install = c.install.unwrap_or_default();
+        if install == CiInstall::Release && c.harden_rev.is_some() {
+            self.not_applicable_because(
+                "/ci",
+                "harden_rev",
+                "install = \"source\"",
+                format!(
+                    "the release install takes the version of the harden that generates the workflow ({}): remove harden_rev, or set install = \"source\" to build that revision",
+                    HARDEN_VERSION
+                ),
+            );
+        }
         Ci {
             provider: c.provider,
             harden_git: c.harden_git.as_str().to_string(),
-            harden_rev: c.harden_rev.as_ref().map(|r| r.as_str().to_string()),
+            install,
+            harden_rev: c.harden_rev.as_ref().map_or_else(
+                || format!("v{}", HARDEN_VERSION),
+                |r| r.as_str().to_string(),
+            ),
             directory: if directory.is_empty() {
                 ".".into()
             } else {

@@ -162,14 +162,14 @@ impl Lower {
                 }
             }
         }
-        let otlp_endpoint = self.do_metrics(d, specs, services);
+        let otlp = self.do_metrics(d, specs, services);
         DigitalOcean {
             region: apps.first().and_then(|a| a.region.clone()),
             app,
             instance_size,
             apps,
             images,
-            otlp_endpoint,
+            otlp,
         }
     }
 
@@ -184,7 +184,7 @@ impl Lower {
         d: &spec::DigitalOcean,
         specs: &[spec::Service],
         services: &[Service],
-    ) -> Option<String> {
+    ) -> Option<OtlpPush> {
         const AT: &str = "/platform/digitalocean";
         let endpoint = d.otlp_endpoint.as_ref().map(|u| u.as_str().to_string());
         match (d.metrics, &endpoint) {
@@ -201,14 +201,34 @@ impl Lower {
                 "\"https://prometheus.example.com/api/v1/otlp/v1/metrics\"",
             ),
             (Some(spec::DoMetrics::Otlp), Some(url)) => {
-                if !url.starts_with("https://") {
+                let Some(rest) = url.strip_prefix("https://") else {
                     self.invalid(
                         &format!("{AT}/otlp_endpoint"),
-                        "the OTLP endpoint is not https: every instance's metrics and its token would cross the network in clear",
-                        "serve Prometheus's OTLP receiver over https (a TLS proxy in front of it) and give its https:// URL",
+                        "the OTLP endpoint is not https: every instance's metrics and its password would cross the network in clear",
+                        "give the https:// URL of the Compose stack's OTLP gateway, such as \"https://prometheus.example.com/api/v1/otlp/v1/metrics\"",
                     );
+                    return None;
+                };
+                // The gateway matches the path; a query or fragment the
+                // SDK sends along is not part of it.
+                let rest = rest.split(['?', '#']).next().unwrap_or(rest);
+                let (site, path) = match rest.find('/') {
+                    Some(i) => (&rest[..i], &rest[i..]),
+                    None => (rest, "/"),
+                };
+                if !is_gateway_site(site) || !is_gateway_path(path) {
+                    self.invalid(
+                        &format!("{AT}/otlp_endpoint"),
+                        "the OTLP endpoint is not a plain https://host/path URL the gateway can serve",
+                        "use a lowercase DNS name (and port), then a path of letters, digits and `._~/-`, such as \"https://prometheus.example.com/api/v1/otlp/v1/metrics\"",
+                    );
+                    return None;
                 }
-                return endpoint;
+                return Some(OtlpPush {
+                    endpoint: url.clone(),
+                    site: site.to_string(),
+                    path: path.to_string(),
+                });
             }
         }
         if d.metrics.is_some() {
@@ -236,6 +256,30 @@ impl Lower {
         }
         None
     }
+}
+
+/// `host` or `host:port`, the host a lowercase DNS name: the gateway's
+/// site address as it is, and a name a certificate can be issued for.
+fn is_gateway_site(site: &str) -> bool {
+    let (host, port) = match site.split_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (site, None),
+    };
+    !host.is_empty()
+        && host.contains('.')
+        && host
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0))
+}
+
+/// A path the gateway matches as it is: no query, fragment, placeholder
+/// (`{`) or escape.
+fn is_gateway_path(path: &str) -> bool {
+    path.starts_with('/')
+        && path
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._~/-".contains(c))
 }
 
 const DEFAULT_DO_INSTANCE_SIZE: &str = "apps-s-1vcpu-1gb";

@@ -58,7 +58,36 @@ impl Lower {
         if let Some(url) = &m.grafana_url {
             self.base_url("/monitoring/grafana_url", url.as_str(), "`/d/<dashboard>`");
         }
+        let external_alertmanagers: Vec<String> = m
+            .alertmanagers
+            .iter()
+            .flatten()
+            .map(|a| a.as_str().to_string())
+            .collect();
+        self.unique_names(
+            "/monitoring/alertmanagers",
+            external_alertmanagers.iter().map(String::as_str),
+            "Alertmanager",
+        );
+        if !external_alertmanagers.is_empty() && m.alertmanager_replicas.is_some() {
+            self.report(
+                Problem::new(
+                    Code::ConflictingKeys,
+                    "alertmanager_replicas sizes the generated Alertmanager, but alertmanagers names an existing one",
+                )
+                .with_label(Label::value("/monitoring/alertmanager_replicas", "no generated Alertmanager"))
+                .with_help("remove alertmanager_replicas, or alertmanagers to run the generated cluster"),
+            );
+        }
+        let remote_write = m
+            .remote_write
+            .as_ref()
+            .and_then(|r| self.remote_write("/monitoring/remote_write", r));
         Monitoring {
+            prometheus_replicas: m.prometheus_replicas.unwrap_or(2),
+            alertmanager_replicas: m.alertmanager_replicas.unwrap_or(3),
+            external_alertmanagers,
+            remote_write,
             prometheus_port: m.prometheus_port.map_or(9090, |p| p.0),
             grafana_port,
             alertmanager_port: m.alertmanager_port.map_or(9093, |p| p.0),
@@ -72,6 +101,82 @@ impl Lower {
                 .map(|u| u.as_str().trim_end_matches('/').to_string())
                 .unwrap_or_else(|| format!("http://localhost:{grafana_port}")),
         }
+    }
+
+    fn remote_write(&mut self, pointer: &str, r: &spec::RemoteWrite) -> Option<RemoteWrite> {
+        let url = r.url.as_str();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            self.invalid(
+                &format!("{pointer}/url"),
+                format!("remote write needs an http or https URL, not {url}"),
+                "write the store's push endpoint, such as https://mimir.example.com/api/v1/push",
+            );
+        }
+        let capacity = r.capacity.unwrap_or(10_000);
+        let max_samples_per_send = r.max_samples_per_send.unwrap_or(2_000);
+        if capacity < max_samples_per_send {
+            self.invalid(
+                &format!("{pointer}/capacity"),
+                format!(
+                    "capacity {capacity} is smaller than max_samples_per_send {max_samples_per_send}: no request could ever be full"
+                ),
+                "keep capacity a few times max_samples_per_send (Prometheus's defaults: 10000 and 2000)",
+            );
+        }
+        let secret =
+            |cx: &mut Self, key: &str, s: &spec::Secret| cx.secret(&format!("{pointer}/{key}"), s);
+        let auth = match (&r.username, &r.password, &r.bearer_token) {
+            (None, None, None) => None,
+            (Some(user), Some(password), None) => Some(RemoteWriteAuth::Basic {
+                username: user.as_str().to_string(),
+                password: secret(self, "password", password)?,
+            }),
+            (None, None, Some(token)) => Some(RemoteWriteAuth::Bearer(secret(
+                self,
+                "bearer_token",
+                token,
+            )?)),
+            (_, _, Some(_)) => {
+                self.report(
+                    Problem::new(
+                        Code::ConflictingKeys,
+                        "remote write authenticates with a bearer token or a user name and password, not both",
+                    )
+                    .with_label(Label::value(format!("{pointer}/bearer_token"), "a second way to log in"))
+                    .with_help("keep bearer_token, or username and password"),
+                );
+                return None;
+            }
+            (user, _, None) => {
+                let (missing, present, example) = if user.is_some() {
+                    ("password", "username", "password = { env = \"NAME\" }")
+                } else {
+                    ("username", "password", "username = \"…\"")
+                };
+                self.report(
+                    Problem::new(
+                        Code::MissingKey,
+                        format!(
+                            "remote write's basic authentication has a {present} but no {missing}"
+                        ),
+                    )
+                    .with_label(Label::value(
+                        format!("{pointer}/{present}"),
+                        format!("without {missing}"),
+                    ))
+                    .with_help(format!("basic authentication needs both: add {example}")),
+                );
+                return None;
+            }
+        };
+        let rw = RemoteWrite {
+            url: url.to_string(),
+            auth,
+            capacity,
+            max_shards: r.max_shards.unwrap_or(50),
+            max_samples_per_send,
+        };
+        Some(rw)
     }
 
     /// Two things on one port would collide in Compose, where all share a host.

@@ -17,19 +17,6 @@ impl Lower {
             grafana_image: image_or(&c.grafana_image, DEFAULT_GRAFANA_IMAGE),
             pushgateway_image: DEFAULT_PUSHGATEWAY_IMAGE.to_string(),
         });
-        if let Some(true) = p.kubernetes.as_ref().and_then(|k| k.prometheus_operator) {
-            self.report(
-                Problem::new(
-                    Code::NotSupported,
-                    "prometheus-operator objects are not generated yet",
-                )
-                .with_label(Label::value(
-                    "/platform/kubernetes/prometheus_operator",
-                    "would generate nothing",
-                ))
-                .with_help("remove `prometheus_operator`; the rule files in prometheus/rules/ can be wrapped in a PrometheusRule by hand meanwhile"),
-            );
-        }
         // An image both platforms run: the Compose one when both are on.
         let shared = |pick: fn(&Compose) -> &String, default: &str| {
             compose
@@ -50,6 +37,7 @@ impl Lower {
                 &k.kube_state_metrics_image,
                 DEFAULT_KUBE_STATE_METRICS_IMAGE,
             ),
+            operator: self.operator(k, specs, services),
         });
         if kubernetes.is_some() {
             // A Service's name is an RFC 1035 label: the API server refuses
@@ -87,6 +75,12 @@ impl Lower {
                     format!("{}'s Redis exporter", s.name),
                 );
             }
+        }
+        if p.compose.is_some() && p.digitalocean.as_ref().is_some_and(|d| d.metrics.is_some()) {
+            beside.insert(
+                "otlp-gateway".to_string(),
+                "the gateway App Platform instances push their metrics through".to_string(),
+            );
         }
         for (i, spec_service) in specs.iter().enumerate() {
             let name = spec_service.name.as_str();
@@ -143,7 +137,79 @@ const MONITORING_NAMES: &[&str] = &[
     "kube-state-metrics",
 ];
 
-const DEFAULT_PROMETHEUS_IMAGE: &str = "prom/prometheus:v2.53.0";
+/// kube-prometheus-stack selects PodMonitors and PrometheusRules by the
+/// label `release: <Helm release>`; its documented install names the
+/// release `kube-prometheus-stack`.
+const DEFAULT_OPERATOR_LABELS: &[(&str, &str)] = &[("release", "kube-prometheus-stack")];
+/// The label kube-prometheus-stack's Grafana sidecar loads dashboards by.
+const DEFAULT_DASHBOARD_LABELS: &[(&str, &str)] = &[("grafana_dashboard", "1")];
+const DEFAULT_OPERATOR_NAMESPACE: &str = "monitoring";
+
+impl Lower {
+    /// `prometheus_operator = true` and its settings; the settings without
+    /// it would do nothing, and a service scraped at static `targets` has
+    /// no pods for a PodMonitor to select.
+    fn operator(
+        &mut self,
+        k: &spec::Kubernetes,
+        specs: &[spec::Service],
+        services: &[Service],
+    ) -> Option<Operator> {
+        let at = "/platform/kubernetes";
+        if k.prometheus_operator != Some(true) {
+            for (key, set) in [
+                ("operator_labels", k.operator_labels.is_some()),
+                ("dashboard_labels", k.dashboard_labels.is_some()),
+                ("operator_namespace", k.operator_namespace.is_some()),
+            ] {
+                if set {
+                    self.invalid(
+                        &format!("{at}/{key}"),
+                        format!("`{key}` applies only with `prometheus_operator = true`"),
+                        "add `prometheus_operator = true` or remove it",
+                    );
+                }
+            }
+            return None;
+        }
+        for (i, _, http) in lowered_http(specs, services) {
+            if http.is_some_and(|h| !h.discovered) {
+                self.report(
+                    Problem::new(
+                        Code::NotSupported,
+                        "a service with static `targets` cannot be scraped through the Prometheus Operator",
+                    )
+                    .with_label(Label::value(format!("/service/{i}/targets"), "no pods to select"))
+                    .with_help("harden writes a PodMonitor per service, which finds its pods; remove `targets` so each replica is discovered, or `prometheus_operator`"),
+                );
+            }
+        }
+        let labels = |given: &Option<BTreeMap<spec::K8sLabelKey, spec::K8sLabelValue>>,
+                      default: &[(&str, &str)]| match given {
+            Some(map) => map
+                .iter()
+                .map(|(k, v)| (k.as_str().to_string(), v.as_str().to_string()))
+                .collect(),
+            None => default
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+        };
+        Some(Operator {
+            selector_labels: labels(&k.operator_labels, DEFAULT_OPERATOR_LABELS),
+            dashboard_labels: labels(&k.dashboard_labels, DEFAULT_DASHBOARD_LABELS),
+            namespace: k
+                .operator_namespace
+                .as_ref()
+                .map_or(DEFAULT_OPERATOR_NAMESPACE, |n| n.as_str())
+                .to_string(),
+        })
+    }
+}
+
+/// The release the tests run (`.ci/upstream.sh`): every flag and setting
+/// harden writes is checked against it.
+const DEFAULT_PROMETHEUS_IMAGE: &str = "prom/prometheus:v3.16.0";
 
 const DEFAULT_ALERTMANAGER_IMAGE: &str = "prom/alertmanager:v0.27.0";
 

@@ -12,6 +12,7 @@ pub(super) struct SloDefaults {
     /// `None`: the workbook's tiers.
     tiers: Option<Vec<TierDef>>,
     min_requests: Option<u64>,
+    freeze_below: Option<Percent>,
 }
 
 /// A tier as written, before a window and budget make numbers of it.
@@ -75,7 +76,27 @@ impl Lower {
                 .as_ref()
                 .map(|t| self.tier_defs(&format!("{pointer}/tiers"), t)),
             min_requests: d.min_requests,
+            freeze_below: d
+                .freeze_below
+                .as_ref()
+                .map(|v| self.freeze_below(&format!("{pointer}/freeze_below"), v)),
         };
+    }
+
+    /// `freeze_below`: a share of the budget below 100% (a gate at 100%
+    /// would block every deploy after the first failed request).
+    fn freeze_below(&mut self, at: &str, v: &spec::PercentStr) -> Percent {
+        let Some(p) = self.percent(at, v) else {
+            return Percent::ZERO;
+        };
+        if p.value() >= Decimal::HUNDRED {
+            self.invalid(
+                at,
+                format!("a freeze below {p} of the error budget blocks every deploy once a single request fails"),
+                "use the share of the budget that must be left to deploy, such as \"25%\"",
+            );
+        }
+        p
     }
 
     fn slo_window(&mut self, at: &str, w: &spec::DurationStr) -> Option<Duration> {
@@ -263,6 +284,10 @@ impl Lower {
                 .collect::<Option<Vec<_>>>()?,
             None => workbook_tiers(window, budget)?,
         };
+        let freeze_below = match s.freeze_below.as_ref() {
+            Some(v) => self.freeze_below(&format!("{pointer}/freeze_below"), v),
+            None => defaults.freeze_below.unwrap_or(Percent::ZERO),
+        };
         // A burn tier whose threshold is 100% errors or more can never fire.
         if let Some(b) = burn_rates.iter().find(|b| b.threshold >= Decimal::ONE) {
             self.invalid(
@@ -288,6 +313,7 @@ impl Lower {
             min_requests: s.min_requests.or(defaults.min_requests).unwrap_or(0),
             labels,
             annotations,
+            freeze_below,
         })
     }
 

@@ -22,8 +22,12 @@ pub fn prometheus_default(model: &Model) -> String {
     format!("http://localhost:{}", model.monitoring.prometheus_port)
 }
 
+/// An existing Alertmanager's first member, when the spec names one.
 pub fn alertmanager_default(model: &Model) -> String {
-    format!("http://localhost:{}", model.monitoring.alertmanager_port)
+    match model.monitoring.external_alertmanagers.first() {
+        Some(member) => format!("http://{member}"),
+        None => format!("http://localhost:{}", model.monitoring.alertmanager_port),
+    }
 }
 
 /// The shell variables a command drafted once for every service reads.

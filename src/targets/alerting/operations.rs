@@ -78,11 +78,9 @@ fn setup(model: &Model) -> String {
             alertmanager_default(model)
         ),
     ];
-    if let Some(k) = &model.platforms.kubernetes {
+    if let Some(forward) = crate::targets::kubernetes::alertmanager_port_forward(model) {
         lines.push(format!(
-            "# Kubernetes runs Alertmanager in the cluster; reach it with:\nkubectl -n {} port-forward svc/alertmanager {p}:{p} &",
-            shell_word(&k.namespace),
-            p = model.monitoring.alertmanager_port
+            "# Kubernetes runs Alertmanager in the cluster; reach it with:\n{forward} &"
         ));
     }
     lines.join("\n")

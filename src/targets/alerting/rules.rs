@@ -27,6 +27,7 @@ use super::catalog::{self, About, Pair, Rule, RuleFile, RuleGroup, pair};
 use crate::engine::{EmitError, Emitter, Query};
 use crate::model::{Model, Service, Severity};
 use crate::output::FileMode;
+use crate::targets::kubernetes;
 use crate::units::Duration;
 
 /// The promtool test's evaluation interval and series step.
@@ -34,6 +35,18 @@ const STEP_SECS: u64 = 60;
 
 #[derive(Serialize)]
 struct RulesContext<'a> {
+    notes: &'a [String],
+    groups: &'a [RuleGroup],
+}
+
+/// A rule file's groups as a PrometheusRule, rendered from the same
+/// partial template as the file, so the two cannot differ.
+#[derive(Serialize)]
+struct PrometheusRuleContext<'a> {
+    rule_file: &'a str,
+    name: &'a str,
+    namespace: &'a str,
+    labels: &'a [(String, String)],
     notes: &'a [String],
     groups: &'a [RuleGroup],
 }
@@ -89,10 +102,20 @@ struct ExpAlert {
     annotations: Vec<Pair>,
 }
 
-/// Writes every rule file of the catalog and its promtool test.
-pub fn emit(files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> {
+/// Writes every rule file of the catalog and its promtool test, and with
+/// the Prometheus Operator its PrometheusRule.
+pub fn emit(model: &Model, files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> {
+    let k8s = model.platforms.kubernetes.as_ref();
+    let operator = k8s.and_then(|k| Some((k, k.operator.as_ref()?)));
     for file in files {
         let group_eval_order = file.groups.iter().map(|g| g.name.clone()).collect();
+        let queries = || {
+            file.groups
+                .iter()
+                .flat_map(|g| &g.rules)
+                .map(query)
+                .collect()
+        };
         out.render_with(
             &file.path,
             "prometheus/rules.yml.j2",
@@ -101,13 +124,26 @@ pub fn emit(files: &[RuleFile], out: &mut Emitter<'_>) -> Result<(), EmitError> 
                 groups: &file.groups,
             },
             FileMode::Regular,
-            file.groups
-                .iter()
-                .flat_map(|g| &g.rules)
-                .map(query)
-                .collect(),
+            queries(),
         )?;
         let rule_name = file.path.rsplit('/').next().unwrap_or(&file.path);
+        if let Some((k8s, operator)) = operator {
+            let name = rule_name.strip_suffix(".yml").unwrap_or(rule_name);
+            out.render_with(
+                &kubernetes::prometheus_rule_path(name),
+                "kubernetes/prometheus-rule.yaml.j2",
+                &PrometheusRuleContext {
+                    rule_file: &file.path,
+                    name,
+                    namespace: &k8s.namespace,
+                    labels: &operator.selector_labels,
+                    notes: &file.notes,
+                    groups: &file.groups,
+                },
+                FileMode::Regular,
+                queries(),
+            )?;
+        }
         out.render(
             &file.test_path,
             "prometheus/rules.test.yml.j2",

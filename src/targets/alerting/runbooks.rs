@@ -218,13 +218,8 @@ fn silence(model: &Model, name: &str) -> Draft {
         "ALERTMANAGER_URL=${{ALERTMANAGER_URL:-{}}}",
         alertmanager_default(model)
     )];
-    if let Some(k) = &model.platforms.kubernetes {
-        lines.push(format!(
-            "# Kubernetes: kubectl -n {} port-forward svc/alertmanager {}:{}",
-            shell_word(&k.namespace),
-            model.monitoring.alertmanager_port,
-            model.monitoring.alertmanager_port
-        ));
+    if let Some(forward) = crate::targets::kubernetes::alertmanager_port_forward(model) {
+        lines.push(format!("# Kubernetes: {forward}"));
     }
     lines.push(format!(
         "amtool silence add --alertmanager.url=\"$ALERTMANAGER_URL\" --author=\"$USER\" --duration=2h --comment={} {} {}",

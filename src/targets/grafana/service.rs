@@ -352,7 +352,9 @@ fn latency(slos: &[Slo], traffic: &Traffic, legend: &str) -> Result<PanelSpec, B
 }
 
 /// CPU and memory as a share of the requests (what the autoscaler's
-/// utilization targets mean), and replicas against the maximum.
+/// utilization targets mean), and replicas against the maximum. Their
+/// series (cAdvisor, kube-state-metrics) are collected on Kubernetes only:
+/// elsewhere the row would stay empty, so there is none.
 fn saturation(
     layout: &mut Layout,
     model: &Model,
@@ -363,7 +365,7 @@ fn saturation(
         Scaling::Auto(a) => Some(a),
         Scaling::Fixed { .. } => None,
     };
-    if http.resources.is_none() && autoscaling.is_none() {
+    if model.platforms.kubernetes.is_none() || (http.resources.is_none() && autoscaling.is_none()) {
         return Ok(());
     }
     layout.row("Saturation");

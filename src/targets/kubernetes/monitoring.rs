@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{Common, ErasedContext, Pdb};
 use crate::engine::{EmitError, Emitter};
-use crate::model::{Kubernetes, Model, Scaling};
+use crate::model::{Kubernetes, Model, SECRETS_DIR, Scaling, SecretRef};
 use crate::targets::{alerting, alertmanager, grafana, prometheus};
 
 /// The in-cluster Prometheus's configuration, which the prometheus target
@@ -166,8 +166,20 @@ pub(super) const NON_ROOT: Security = Security { user: NOBODY };
 struct PrometheusCx<'a> {
     #[serde(flatten)]
     common: &'a Common<'a>,
+    /// The pod label the anti-affinity selects by.
+    name: &'static str,
     image: &'a str,
     port: u16,
+    replicas: u8,
+    /// The variables the configuration's external labels read: the
+    /// replica's name (its pod's), and with several regions its region
+    /// (its pod's `region` label).
+    replica_env: Option<&'static str>,
+    region_env: Option<&'static str>,
+    /// The remote-write credential from a Secret.
+    remote_write_secret: Option<SecretVolume>,
+    /// A remote-write credential file the user mounts.
+    remote_write_file: Option<String>,
     service_account: &'static str,
     sizing: Vec<String>,
     retention: String,
@@ -181,6 +193,15 @@ struct PrometheusCx<'a> {
     rules_map: String,
     resources: Limits,
     security: Security,
+}
+
+/// A Secret created by hand from an environment variable, mounted at `dir`.
+#[derive(Serialize)]
+struct SecretVolume {
+    secret_name: String,
+    key: String,
+    variable: String,
+    dir: &'static str,
 }
 
 #[derive(Serialize)]
@@ -221,6 +242,8 @@ struct ServiceCx<'a> {
     name: &'static str,
     port: u16,
     port_name: &'static str,
+    /// Why a client sticks to one backend, when it should.
+    sticky: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -275,7 +298,8 @@ pub(super) fn emit(
     let mut maps = Vec::new();
 
     // Alertmanager's configuration and templates, copied into k8s/ (a
-    // spec without receivers has none: the Deployment then says so).
+    // spec without receivers has none: the StatefulSet then says so; with
+    // an existing Alertmanager, k8s/ runs none).
     for (from, name) in [
         (alertmanager::PATH, super::alertmanager_config_map(project)),
         (
@@ -283,7 +307,7 @@ pub(super) fn emit(
             super::alertmanager_templates_map(project),
         ),
     ] {
-        if out.emitted_under(from).is_empty() {
+        if !model.monitoring.runs_alertmanager() || out.emitted_under(from).is_empty() {
             continue;
         }
         let copy = format!("{}{from}", super::BASE);
@@ -398,10 +422,28 @@ pub(super) fn emit(
     }
     let sizing = Sizing::of(model);
     let m = &model.monitoring;
+    let remote_write = m.remote_write.as_ref().and_then(|rw| rw.secret());
     let prometheus = PrometheusCx {
         common,
+        name: "prometheus",
         image: &k8s.prometheus_image,
         port: m.prometheus_port,
+        replicas: m.prometheus_replicas,
+        replica_env: (m.prometheus_replicas > 1).then_some(prometheus::REPLICA_ENV),
+        region_env: (model.project.regions.len() > 1).then_some(prometheus::REGION_ENV),
+        remote_write_secret: match remote_write {
+            Some(s @ SecretRef::Env(variable)) => Some(SecretVolume {
+                secret_name: format!("{project}-prometheus"),
+                key: s.secret_name(),
+                variable: variable.clone(),
+                dir: SECRETS_DIR,
+            }),
+            _ => None,
+        },
+        remote_write_file: match remote_write {
+            Some(SecretRef::File(path)) => Some(path.clone()),
+            _ => None,
+        },
         service_account: PROMETHEUS_ACCOUNT,
         sizing: vec![
             format!(
@@ -441,12 +483,18 @@ pub(super) fn emit(
         name,
         port,
         port_name,
+        sticky: None,
     };
     render(
         out,
         "k8s/prometheus/service.yaml".into(),
         "kubernetes/monitoring-service.yaml.j2",
-        &service("prometheus", m.prometheus_port, "http"),
+        &ServiceCx {
+            sticky: (m.prometheus_replicas > 1).then_some(
+                "Either replica answers every query; a client (Grafana) keeps to one, so a dashboard does not mix their slightly different samples between refreshes.",
+            ),
+            ..service("prometheus", m.prometheus_port, "http")
+        },
     )?;
 
     // Grafana, when there are dashboards.
@@ -536,9 +584,13 @@ pub(super) fn emit(
         &service(KUBE_STATE_METRICS, KUBE_STATE_METRICS_PORT, "http-metrics"),
     )?;
 
-    // One replica each: a PDB that lets a drain evict it (a short gap in
-    // monitoring) rather than block the drain forever.
-    let mut components = vec!["prometheus", "alertmanager", KUBE_STATE_METRICS];
+    // One pod at a time: with one replica, a drain may evict it (a short
+    // gap in monitoring) rather than be blocked forever; with several, the
+    // others keep scraping and notifying.
+    let mut components = vec!["prometheus", KUBE_STATE_METRICS];
+    if m.runs_alertmanager() {
+        components.insert(1, "alertmanager");
+    }
     if !dashboards.is_empty() {
         components.push("grafana");
     }

@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 use super::PATH;
 use crate::check::Check;
 use crate::check::tree::{S, Tree, http_services, items, strings};
-use crate::model::Model;
+use crate::model::{Model, REPLICA_LABEL, member_names};
 use crate::targets::alerting::rules_path;
+use crate::targets::compose;
 
 /// Prometheus has a job per HTTP service with its targets and metrics path,
 /// and loads every rule file.
@@ -102,6 +103,88 @@ pub(crate) fn scrapes(model: &Model, tree: &Tree<'_>) -> Check {
             if names.len() == 1 { "its" } else { "their" },
             if names.len() == 1 { "its" } else { "their" },
             if names.len() == 1 { "" } else { "s" }
+        ),
+        problems,
+        tree.fix(),
+    )
+}
+
+/// Every Prometheus configuration sends alerts to every Alertmanager
+/// member by its own address and, with several replicas, names each
+/// replica and drops that name from its alerts (so they deduplicate).
+pub(crate) fn alerting(model: &Model, tree: &Tree<'_>) -> Check {
+    let name = "Prometheus alerts every Alertmanager member, once per alert";
+    let m = &model.monitoring;
+    let mut configs = vec![(
+        PATH,
+        super::alertmanagers(
+            model,
+            compose::members(compose::ALERTMANAGER, m.alertmanager_replicas),
+            |member| format!("{member}:{}", m.alertmanager_port),
+        ),
+    )];
+    if let Some(k8s) = &model.platforms.kubernetes {
+        configs.push((
+            super::kubernetes::PATH,
+            super::alertmanagers(
+                model,
+                member_names(
+                    super::kubernetes::ALERTMANAGER_SERVICE,
+                    m.alertmanager_replicas,
+                ),
+                |member| {
+                    super::kubernetes::alertmanager_address(
+                        member,
+                        &k8s.namespace,
+                        m.alertmanager_port,
+                    )
+                },
+            ),
+        ));
+    }
+    let mut problems = Vec::new();
+    for (path, expected) in &configs {
+        let config = match tree.parsed(path) {
+            Ok(v) => v,
+            Err(e) => return Check::fail(S, name, e, tree.fix()),
+        };
+        let sent: BTreeSet<&str> = items(&config["alerting"]["alertmanagers"])
+            .iter()
+            .flat_map(|a| items(&a["static_configs"]))
+            .flat_map(|c| strings(&c["targets"]))
+            .collect();
+        for member in expected {
+            if !sent.contains(member.as_str()) {
+                problems.push(format!("{path} does not send alerts to {member}"));
+            }
+        }
+        if m.prometheus_replicas > 1 {
+            if config["global"]["external_labels"][REPLICA_LABEL].is_null() {
+                problems.push(format!(
+                    "{path} has no `{REPLICA_LABEL}` external label to tell its {} replicas apart",
+                    m.prometheus_replicas
+                ));
+            }
+            let dropped = items(&config["alerting"]["alert_relabel_configs"])
+                .iter()
+                .any(|r| r["action"] == "labeldrop" && r["regex"] == REPLICA_LABEL);
+            if !dropped {
+                problems.push(format!(
+                    "{path} keeps `{REPLICA_LABEL}` on its alerts: Alertmanager would notify once per replica"
+                ));
+            }
+        }
+    }
+    Check::from_problems(
+        S,
+        name,
+        format!(
+            "{} Prometheus replica{} send{} each alert to {} Alertmanager member{}",
+            m.prometheus_replicas,
+            if m.prometheus_replicas == 1 { "" } else { "s" },
+            if m.prometheus_replicas == 1 { "s" } else { "" },
+            configs[0].1.len(),
+            if configs[0].1.len() == 1 { "" } else { "s" },
         ),
         problems,
         tree.fix(),

@@ -10,11 +10,19 @@
 //!
 //! The same file runs in every region's cluster: a target's `region` is its
 //! pod's `region` label (the overlay in `k8s-regions/<region>` sets it), and
-//! the external labels name no region.
+//! so is the `region` external label (`${PROMETHEUS_REGION}`, which the
+//! StatefulSet sets from its pod's label) when there are several regions.
+//! Every replica reads this one file: its `replica` external label is
+//! `${PROMETHEUS_REPLICA}`, its pod's name. Alerts go to each member of the
+//! Alertmanager StatefulSet by its pod's DNS name under the headless
+//! Service.
 
-use super::{Group, Job, KubeletTls, KubernetesSd, Relabel, TEMPLATE, context, job};
+use super::{
+    Group, Job, KubeletTls, KubernetesSd, REGION_ENV, Relabel, TEMPLATE, context, external_labels,
+    job,
+};
 use crate::engine::{EmitError, Emitter};
-use crate::model::{Model, REDIS_EXPORTER_PORT, Service, backup_metrics};
+use crate::model::{Model, REDIS_EXPORTER_PORT, Service, backup_metrics, member_names};
 use crate::output::FileMode;
 
 /// The in-cluster Prometheus's configuration.
@@ -27,6 +35,10 @@ pub const SERVICE_ACCOUNT: &str = "prometheus";
 pub const CADVISOR_JOB: &str = "kubernetes-cadvisor";
 /// kube-state-metrics' job; the replica alerts read its series.
 pub const KUBE_STATE_METRICS_JOB: &str = "kube-state-metrics";
+/// The Pushgateway's job and pod name (`app.kubernetes.io/name`).
+pub const PUSHGATEWAY: &str = "pushgateway";
+/// Where redis_exporter and the Pushgateway serve their metrics.
+pub const EXPORTER_PATH: &str = "/metrics";
 /// kube-state-metrics' Service name and port in the namespace.
 pub const KUBE_STATE_METRICS: &str = "kube-state-metrics";
 pub const KUBE_STATE_METRICS_PORT: u16 = 8080;
@@ -37,6 +49,15 @@ pub const PART_OF_LABEL: &str = "app.kubernetes.io/part-of";
 /// Where Kubernetes mounts a pod's ServiceAccount token and cluster CA.
 const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount/";
 
+/// The Alertmanager StatefulSet's headless Service: it names each member.
+pub const ALERTMANAGER_SERVICE: &str = "alertmanager";
+
+/// An Alertmanager member's stable address, `<pod>.alertmanager.<namespace>.svc:<port>`
+/// (its web port for Prometheus, its gossip port for its peers).
+pub fn alertmanager_address(member: &str, namespace: &str, port: u16) -> String {
+    format!("{member}.{ALERTMANAGER_SERVICE}.{namespace}.svc:{port}")
+}
+
 /// `kube-state-metrics.<namespace>.svc:8080`.
 pub fn kube_state_metrics_address(namespace: &str) -> String {
     format!("{KUBE_STATE_METRICS}.{namespace}.svc:{KUBE_STATE_METRICS_PORT}")
@@ -46,9 +67,17 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
     let Some(k8s) = &model.platforms.kubernetes else {
         return Ok(());
     };
+    if let Some(operator) = &k8s.operator {
+        // The operator's Prometheus scrapes: PodMonitors, not this file.
+        return super::operator::emit(model, k8s, operator, out);
+    }
     let ns = k8s.namespace.as_str();
-    let alertmanager = format!("alertmanager:{}", model.monitoring.alertmanager_port);
-    let mut jobs = super::stack_jobs(model, &alertmanager, None);
+    let alertmanagers = super::alertmanagers(
+        model,
+        member_names(ALERTMANAGER_SERVICE, model.monitoring.alertmanager_replicas),
+        |member| alertmanager_address(member, ns, model.monitoring.alertmanager_port),
+    );
+    let mut jobs = super::stack_jobs(model, &alertmanagers, None);
     for service in &model.services {
         let Some(http) = service.http() else { continue };
         jobs.push(if http.discovered {
@@ -62,7 +91,13 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         });
     }
     for service in model.services.iter().filter(|s| s.redis().is_some()) {
-        jobs.push(pod_job(model, service, ns, "/metrics", REDIS_EXPORTER_PORT));
+        jobs.push(pod_job(
+            model,
+            service,
+            ns,
+            EXPORTER_PATH,
+            REDIS_EXPORTER_PORT,
+        ));
     }
     if model.services.iter().any(|s| s.backup().is_some()) {
         jobs.push(Job {
@@ -70,9 +105,9 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             ..pods(
                 model,
                 backup_metrics::SCRAPE_JOB,
-                "pushgateway",
+                PUSHGATEWAY,
                 ns,
-                "/metrics",
+                EXPORTER_PATH,
                 backup_metrics::PUSHGATEWAY_PORT,
             )
         });
@@ -86,9 +121,15 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         }],
         ..job(KUBE_STATE_METRICS_JOB, "/metrics")
     });
+    let region = match model.project.regions.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        _ => Some(format!("${{{REGION_ENV}}}")),
+    };
     let context = super::Context {
         rule_files: vec![format!("{RULES_DIR}*.yml")],
-        ..context(model, alertmanager, jobs)
+        external_labels: external_labels(model, region.as_deref()),
+        ..context(model, alertmanagers, jobs)
     };
     out.render(PATH, TEMPLATE, &context, FileMode::Regular)
 }
@@ -100,45 +141,53 @@ fn pod_job(model: &Model, service: &Service, ns: &str, path: &str, port: u16) ->
 /// Every running pod of `app` in the namespace, at its `port`, as job
 /// `job_name` with the labels the rules and dashboards group by.
 fn pods(model: &Model, job_name: &str, app: &str, ns: &str, path: &str, port: u16) -> Job {
-    let meta = |label: &str| format!("__meta_kubernetes_pod_label_{}", sanitize(label));
     Job {
         comment: Some("Every pod of the service, each its own target."),
         kubernetes: Some(KubernetesSd {
             role: "pod",
             namespaces: vec![ns.to_string()],
         }),
-        relabel: vec![
-            Relabel {
-                source_labels: vec![meta(NAME_LABEL), meta(PART_OF_LABEL)],
-                separator: Some(";"),
-                regex: Some(format!(
-                    "{};{}",
-                    regex_literal(app),
-                    regex_literal(&model.project.name)
-                )),
-                action: Some("keep"),
-                ..Relabel::default()
-            },
-            Relabel {
-                source_labels: vec!["__meta_kubernetes_pod_container_port_number".into()],
-                regex: Some(port.to_string()),
-                action: Some("keep"),
-                ..Relabel::default()
-            },
-            // Not pods that are pending, finished or failed.
-            Relabel {
-                source_labels: vec!["__meta_kubernetes_pod_phase".into()],
-                regex: Some("Running".into()),
-                action: Some("keep"),
-                ..Relabel::default()
-            },
-            Relabel::set("service", app),
-            Relabel::copy("__meta_kubernetes_namespace", "namespace"),
-            Relabel::copy("__meta_kubernetes_pod_name", "pod"),
-            Relabel::copy(&meta("region"), "region"),
-        ],
+        relabel: pod_relabels(model, app, port),
         ..job(job_name, path)
     }
+}
+
+/// What keeps and labels each pod of `app` at `port`: its pod labels and
+/// port, running, and the `service`, `namespace`, `pod` and `region`
+/// labels the rules and dashboards group by. The PodMonitors of the
+/// operator's Prometheus use the same list (`super::operator`).
+pub(super) fn pod_relabels(model: &Model, app: &str, port: u16) -> Vec<Relabel> {
+    let meta = |label: &str| format!("__meta_kubernetes_pod_label_{}", sanitize(label));
+    vec![
+        Relabel {
+            source_labels: vec![meta(NAME_LABEL), meta(PART_OF_LABEL)],
+            separator: Some(";"),
+            regex: Some(format!(
+                "{};{}",
+                regex_literal(app),
+                regex_literal(&model.project.name)
+            )),
+            action: Some("keep"),
+            ..Relabel::default()
+        },
+        Relabel {
+            source_labels: vec!["__meta_kubernetes_pod_container_port_number".into()],
+            regex: Some(port.to_string()),
+            action: Some("keep"),
+            ..Relabel::default()
+        },
+        // Not pods that are pending, finished or failed.
+        Relabel {
+            source_labels: vec!["__meta_kubernetes_pod_phase".into()],
+            regex: Some("Running".into()),
+            action: Some("keep"),
+            ..Relabel::default()
+        },
+        Relabel::set("service", app),
+        Relabel::copy("__meta_kubernetes_namespace", "namespace"),
+        Relabel::copy("__meta_kubernetes_pod_name", "pod"),
+        Relabel::copy(&meta("region"), "region"),
+    ]
 }
 
 /// The kubelet's cAdvisor on every node, over https with the ServiceAccount's

@@ -6,10 +6,12 @@
 
 mod app_spec;
 mod fakes;
+mod http;
 mod kube_api;
 mod owners;
 mod postgres;
 mod procs;
+mod remote_write;
 mod servers;
 mod specs;
 mod tree;
@@ -17,10 +19,12 @@ mod validators;
 
 pub use app_spec::app_specs_conform;
 pub use fakes::*;
+pub use http::*;
 pub use kube_api::*;
 pub use owners::*;
 pub use postgres::*;
 pub use procs::*;
+pub use remote_write::*;
 pub use servers::*;
 pub use specs::*;
 pub use tree::*;
@@ -161,4 +165,18 @@ pub fn free_ports<const N: usize>() -> [u16; N] {
 pub fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// Copies the directory `from` to `to`, recursively.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
 }

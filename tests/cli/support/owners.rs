@@ -37,11 +37,11 @@ pub const OWNERS: &[Owner] = &[
     },
     Owner {
         name: "kubernetes",
-        prefixes: &["k8s/", "k8s-regions/"],
+        prefixes: &["k8s/", "k8s-regions/", "k8s-monitoring/"],
     },
     Owner {
         name: "compose",
-        prefixes: &["docker-compose.yml"],
+        prefixes: &["docker-compose.yml", "otlp-gateway/"],
     },
     Owner {
         name: "digitalocean",

@@ -15,10 +15,22 @@ pub struct Proc {
 impl Proc {
     /// Starts `program` with `args`, its stdout and stderr in `dir/<name>.log`.
     pub fn start(name: &str, dir: &Path, program: &Path, args: &[String]) -> Proc {
+        Proc::start_with_env(name, dir, program, args, &[])
+    }
+
+    /// [`Proc::start`] with `env` set.
+    pub fn start_with_env(
+        name: &str,
+        dir: &Path,
+        program: &Path,
+        args: &[String],
+        env: &[(&str, &str)],
+    ) -> Proc {
         let log = dir.join(format!("{name}.log"));
         let file = fs::File::create(&log).expect("log file");
         let child = Command::new(program)
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(file.try_clone().expect("log file"))
             .stderr(file)

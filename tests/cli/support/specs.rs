@@ -154,6 +154,42 @@ tiers = [
 labels = { owner = "booking-team" }
 "#;
 
+/// A small staging environment on every platform: one Prometheus, an
+/// existing Alertmanager instead of a generated one, and remote write with a
+/// bearer token from the environment.
+pub const STAGING: &str = r#"
+[project]
+name = "stage"
+environment = "staging"
+regions = ["ams3"]
+
+[monitoring]
+prometheus_replicas = 1
+alertmanagers = ["am-0.example.com:9093", "am-1.example.com:9093"]
+
+[monitoring.remote_write]
+url = "https://mimir.example.com/api/v1/push"
+bearer_token = { env = "MIMIR_TOKEN" }
+
+[[service]]
+name = "api"
+image = "ghcr.io/stage/api:1.0"
+port = 8080
+replicas = 1
+
+[alerting]
+default_receiver = "hook"
+
+[[alerting.receiver]]
+name = "hook"
+type = "webhook"
+url = "https://hooks.example.com/stage"
+
+[platform.compose]
+[platform.kubernetes]
+[platform.digitalocean]
+"#;
+
 /// Generated trees beyond the examples whose rules differ from theirs: the
 /// variant, the three-SLO spec, the minimal spec and the starter spec
 /// `harden init` writes.
@@ -176,5 +212,6 @@ pub fn platform_trees(name: &str) -> Vec<Tree> {
     let mut trees = generating(name);
     trees.push(generate(&Spec::toml(FIXED)).named("the fixed-replicas spec"));
     trees.push(generate(&Spec::toml(PLATFORMS_MINIMAL)).named("the minimal spec"));
+    trees.push(generate(&Spec::toml(STAGING)).named("the staging spec"));
     trees
 }

@@ -94,8 +94,17 @@ pub fn examples() -> Vec<Tree> {
 }
 
 /// The valid spec fixtures beside the examples: shapes the examples lack,
-/// the hostile values and the longest names the schema allows.
-pub const FIXTURES: &[&str] = &["tests/fixtures/grafana/shapes.toml", HOSTILE, LONG_NAMES];
+/// the hostile values, the longest names the schema allows and the
+/// Prometheus Operator's objects.
+pub const FIXTURES: &[&str] = &[
+    "tests/fixtures/grafana/shapes.toml",
+    HOSTILE,
+    LONG_NAMES,
+    OPERATOR,
+];
+
+/// A cluster running the Prometheus Operator (`prometheus_operator = true`).
+pub const OPERATOR: &str = "tests/fixtures/operator/kube-prometheus-stack.toml";
 
 /// The nastiest values the schema allows in every field that reaches an
 /// output; its `$(touch …)` commands point at the tree's canary.

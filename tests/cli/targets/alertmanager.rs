@@ -303,6 +303,76 @@ fn no_secret_value_reaches_a_generated_file() {
     }
 }
 
+/// A webhook URL that is itself a credential is a secret Alertmanager 0.26+
+/// reads from a file (`url_file`), delivered like every receiver secret on
+/// Compose and Kubernetes; a written URL stays `url`. amtool 0.35 accepts
+/// both.
+#[test]
+fn a_secret_webhook_url_is_read_from_a_file() {
+    let Some(amtool_bin) = validator("amtool") else {
+        return;
+    };
+    let out = generate(&Spec::toml(
+        r#"[project]
+name = "shop"
+
+[[service]]
+name = "api"
+image = "shop/api:1"
+port = 8080
+
+[alerting]
+default_receiver = "hook"
+
+[[alerting.receiver]]
+name = "hook"
+type = "webhook"
+url = { env = "HOOK_URL" }
+token = { env = "HOOK_TOKEN" }
+
+[[alerting.receiver]]
+name = "plain"
+type = "webhook"
+url = "https://hooks.example.com/alerts"
+
+[[alerting.route]]
+severity = "critical"
+receivers = ["hook", "plain"]
+
+[platform.compose]
+[platform.kubernetes]
+"#,
+    ));
+    amtool_accepts(&amtool_bin, out.name(), out.path());
+    let config = out.yaml("alertmanager/alertmanager.yml");
+    let hook = |name: &str| -> serde_json::Value {
+        config["receivers"]
+            .as_array()
+            .expect("receivers")
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no receiver {name}"))["webhook_configs"][0]
+            .clone()
+    };
+    assert_eq!(hook("hook")["url_file"], "/run/secrets/hook-url");
+    assert!(hook("hook").get("url").is_none(), "{}", hook("hook"));
+    assert_eq!(
+        hook("hook")["http_config"]["authorization"]["credentials_file"],
+        "/run/secrets/hook-token"
+    );
+    assert_eq!(hook("plain")["url"], "https://hooks.example.com/alerts");
+    assert!(hook("plain").get("url_file").is_none());
+    let compose = out.yaml("docker-compose.yml");
+    assert_eq!(compose["secrets"]["hook-url"]["environment"], "HOOK_URL");
+    let mounted = compose["services"]["alertmanager"]["secrets"].to_string();
+    assert!(mounted.contains("hook-url"), "{mounted}");
+    let deployment = out.read("k8s/alertmanager/deployment.yaml");
+    assert!(
+        deployment.contains("--from-literal=hook-url=\"$HOOK_URL\""),
+        "{deployment}"
+    );
+}
+
 // --- (c) The snapshot ---------------------------------------------------------
 
 #[test]

@@ -103,6 +103,7 @@ fn kustomization_lists_every_manifest_once() {
             .collect();
         listed.sort();
         let mut present = manifests(out.path());
+        present.extend(operator_objects(out.path()));
         present.sort();
         assert_eq!(listed, present, "{}", out.name());
     }
@@ -155,8 +156,8 @@ fn app_oint_kubernetes_carries_the_spec_numbers() {
 #[test]
 fn receiver_secrets_are_delivered_by_name_on_kubernetes() {
     let out = generate(&Spec::app_oint());
-    let deployment = out.yaml("k8s/alertmanager/deployment.yaml");
-    let pod = &deployment["spec"]["template"]["spec"];
+    let statefulset = out.yaml("k8s/alertmanager/statefulset.yaml");
+    let pod = &statefulset["spec"]["template"]["spec"];
     let volume = pod["volumes"]
         .as_array()
         .expect("volumes")
@@ -301,8 +302,15 @@ fn every_workload_has_requests_limits_probes_non_root_and_a_pdb() {
                     );
                 }
             }
-            if monitoring {
-                assert!(!c["readinessProbe"].is_null(), "{what}: readiness");
+            let single = SINGLE.contains(&name.as_str());
+            if single {
+                assert!(!c["livenessProbe"].is_null(), "{what}: liveness");
+            }
+            if monitoring || single {
+                assert!(
+                    single || !c["readinessProbe"].is_null(),
+                    "{what}: readiness"
+                );
                 assert!(!c["livenessProbe"].is_null(), "{what}: liveness");
                 assert_eq!(pod["securityContext"]["runAsNonRoot"], true, "{what}");
                 assert_eq!(
@@ -315,21 +323,28 @@ fn every_workload_has_requests_limits_probes_non_root_and_a_pdb() {
                 );
             }
         }
-        // The cache and the Pushgateway run one replica without one.
-        if !["cache", "pushgateway"].contains(&name.as_str()) {
-            let labels = &d["spec"]["selector"]["matchLabels"];
-            let pdb = object(&docs, "PodDisruptionBudget", &name);
-            assert_eq!(&pdb["spec"]["selector"]["matchLabels"], labels, "{name}");
+        let labels = &d["spec"]["selector"]["matchLabels"];
+        let pdb = object(&docs, "PodDisruptionBudget", &name);
+        assert_eq!(&pdb["spec"]["selector"]["matchLabels"], labels, "{name}");
+        if d["spec"]["replicas"] == 1 {
+            // One replica: the budget lets a drain evict it; one that kept
+            // it available would block every drain.
+            assert_eq!(pdb["spec"]["maxUnavailable"], 1, "{name}");
+            assert!(pdb["spec"].get("minAvailable").is_none(), "{name}");
         }
         seen.push(name);
     }
-    for name in MONITORING {
+    for name in MONITORING.iter().chain(&SINGLE) {
         assert!(
             seen.iter().any(|s| s == name),
             "{name} is not deployed: {seen:?}"
         );
     }
 }
+
+/// App-Oint's one-replica workloads beside the services: the Redis cache
+/// (with its exporter sidecar) and the backups' Pushgateway.
+const SINGLE: [&str; 2] = ["cache", "pushgateway"];
 
 /// Prometheus may read exactly the namespace's pods and the nodes with their
 /// kubelet metrics; kube-state-metrics its namespace's pods and autoscalers.

@@ -70,7 +70,16 @@ fn app_oint_prometheus_scrapes_every_service_and_the_stack() {
         jobs(&config),
         vec![
             ("prometheus", vec!["localhost:9090"], none.clone()),
-            ("alertmanager", vec!["alertmanager:9093"], none.clone()),
+            // Every member of the Alertmanager cluster, each a process.
+            (
+                "alertmanager",
+                vec![
+                    "alertmanager-0:9093",
+                    "alertmanager-1:9093",
+                    "alertmanager-2:9093",
+                ],
+                none.clone(),
+            ),
             // Every replica: each A record of `api` in Docker's DNS.
             ("api", none.clone(), vec!["api"]),
             ("cache", vec!["cache:9121"], none.clone()),
@@ -80,9 +89,23 @@ fn app_oint_prometheus_scrapes_every_service_and_the_stack() {
     );
     assert_eq!(config["global"]["external_labels"]["project"], "app-oint");
     assert_eq!(config["global"]["external_labels"]["region"], "fra1");
+    // Two replicas: each names itself, and their alerts drop the name.
     assert_eq!(
-        config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"][0],
-        "alertmanager:9093"
+        config["global"]["external_labels"]["replica"],
+        "${PROMETHEUS_REPLICA}"
+    );
+    assert_eq!(
+        config["alerting"]["alert_relabel_configs"],
+        serde_json::json!([{"regex": "replica", "action": "labeldrop"}])
+    );
+    // Every member by its own address, none load-balanced.
+    assert_eq!(
+        config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"],
+        serde_json::json!([
+            "alertmanager-0:9093",
+            "alertmanager-1:9093",
+            "alertmanager-2:9093"
+        ])
     );
     let api = &config["scrape_configs"][2];
     assert_eq!(api["metrics_path"], "/metrics");
@@ -141,14 +164,26 @@ fn every_scrape_target_carries_a_project_region() {
 
 /// The in-cluster config: each pod of each service (by its Deployment's pod
 /// labels and its metrics port) in the spec's namespace, the kubelet's
-/// cAdvisor and kube-state-metrics; rules from the mounted directory; no
-/// region in the external labels (each region's cluster runs the same file).
+/// cAdvisor and kube-state-metrics; rules from the mounted directory; the
+/// region in the external labels from the pod's environment (each region's
+/// cluster runs the same file); every Alertmanager member by its pod's name.
 #[test]
 fn app_oint_kubernetes_prometheus_discovers_each_pod_in_the_namespace() {
     let out = generate(&Spec::app_oint());
     let config = out.yaml(KUBERNETES);
     assert_eq!(config["rule_files"][0], "/etc/prometheus/rules/*.yml");
-    assert!(config["global"]["external_labels"].get("region").is_none());
+    assert_eq!(
+        config["global"]["external_labels"]["region"],
+        "${PROMETHEUS_REGION}"
+    );
+    assert_eq!(
+        config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"],
+        serde_json::json!([
+            "alertmanager-0.alertmanager.app-oint.svc:9093",
+            "alertmanager-1.alertmanager.app-oint.svc:9093",
+            "alertmanager-2.alertmanager.app-oint.svc:9093"
+        ])
+    );
     let by_name = |name: &str| -> serde_json::Value {
         config["scrape_configs"]
             .as_array()
