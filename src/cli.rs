@@ -51,7 +51,7 @@ pub struct Cli {
     command: Command,
 }
 
-// Parsed once per run: the size of its largest variant (check) costs nothing.
+// Parsed once per run: the size of its largest variant (check's flags) costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {

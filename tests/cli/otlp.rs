@@ -46,9 +46,11 @@ fn app_platform_instances_push_through_the_gateway_and_the_rules_keep_them_apart
     let dir = tempfile::tempdir().expect("tempdir");
     let [prom_port, gateway_port] = free_ports();
 
-    // The flags the generated Compose file gives Prometheus.
+    // The flags the generated Compose file gives Prometheus (its first
+    // replica: the one the gateway forwards to).
     let compose = out.yaml("docker-compose.yml");
-    let flags: Vec<&str> = compose["services"]["prometheus"]["command"]
+    let service = &compose["services"]["prometheus-0"];
+    let flags: Vec<&str> = service["command"]
         .as_array()
         .expect("command")
         .iter()
@@ -56,7 +58,7 @@ fn app_platform_instances_push_through_the_gateway_and_the_rules_keep_them_apart
         .collect();
     assert!(flags.contains(&"--web.enable-otlp-receiver"), "{flags:?}");
     assert_eq!(
-        compose["services"]["prometheus"]["ports"][0], "127.0.0.1:9090:9090",
+        service["ports"][0], "127.0.0.1:9090:9090",
         "the receiver takes writes from whoever reaches it: loopback only"
     );
     let config = out.yaml("prometheus/prometheus.yml");
@@ -78,12 +80,21 @@ fn app_platform_instances_push_through_the_gateway_and_the_rules_keep_them_apart
         }
     };
     let prom_args: Vec<String> = flags.iter().map(|f| local(f)).collect();
-    let mut prom = Proc::start("prometheus", dir.path(), &prometheus, &prom_args);
+    // The environment Compose gives it (the replica's external label).
+    let env: Vec<(&str, &str)> = service["environment"]
+        .as_object()
+        .map(|e| {
+            e.iter()
+                .filter_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut prom = Proc::start_with_env("prometheus", dir.path(), &prometheus, &prom_args, &env);
 
     // The generated gateway, serving plain http on loopback.
     let caddyfile = out.read("otlp-gateway/Caddyfile");
     let site = "prometheus.app-oint.com {";
-    let upstream = "reverse_proxy prometheus:9090";
+    let upstream = "reverse_proxy prometheus-0:9090";
     assert!(
         caddyfile.contains(site) && caddyfile.contains(upstream),
         "{caddyfile}"

@@ -364,12 +364,15 @@ receivers = ["hook", "plain"]
     assert!(hook("plain").get("url_file").is_none());
     let compose = out.yaml("docker-compose.yml");
     assert_eq!(compose["secrets"]["hook-url"]["environment"], "HOOK_URL");
-    let mounted = compose["services"]["alertmanager"]["secrets"].to_string();
-    assert!(mounted.contains("hook-url"), "{mounted}");
-    let deployment = out.read("k8s/alertmanager/deployment.yaml");
+    // Every member of the Alertmanager cluster mounts it.
+    for member in ["alertmanager-0", "alertmanager-1", "alertmanager-2"] {
+        let mounted = compose["services"][member]["secrets"].to_string();
+        assert!(mounted.contains("hook-url"), "{member}: {mounted}");
+    }
+    let statefulset = out.read("k8s/alertmanager/statefulset.yaml");
     assert!(
-        deployment.contains("--from-literal=hook-url=\"$HOOK_URL\""),
-        "{deployment}"
+        statefulset.contains("--from-literal=hook-url=\"$HOOK_URL\""),
+        "{statefulset}"
     );
 }
 
