@@ -17,7 +17,7 @@ pub use backup::backup_rule_files;
 pub use cache::cache_rule_files;
 pub use http::http_rule_files;
 
-use format::{human, humanize, humanize_percentage, minutes, per, steps_of};
+use format::{humanize, humanize_percentage, minutes, per, steps_of};
 
 use std::collections::BTreeMap;
 
