@@ -381,11 +381,19 @@ fn region_down_is_generated_tested_and_routed_to_oncall() {
     }
 }
 
-/// `(alert, runbook_url)` of every alert in every rule file of `tree`.
+/// `(alert, runbook_url)` of every alert in every rule file of `tree`, the
+/// global rules (for the store's ruler) too.
 fn alerts(tree: &Tree) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for file in tree.names_in("prometheus/rules") {
-        let rules = tree.yaml(&format!("prometheus/rules/{file}"));
+    let files = ["prometheus/rules", "prometheus/global"]
+        .into_iter()
+        .flat_map(|dir| {
+            tree.names_in(dir)
+                .into_iter()
+                .map(move |f| format!("{dir}/{f}"))
+        });
+    for file in files {
+        let rules = tree.yaml(&file);
         for group in rules["groups"].as_array().expect("groups") {
             for rule in group["rules"].as_array().expect("rules") {
                 let Some(alert) = rule["alert"].as_str() else {
