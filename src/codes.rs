@@ -42,6 +42,9 @@ codes! {
     MissingKey => "missing-key",
     /// A value of the wrong TOML type.
     WrongType => "wrong-type",
+    /// The single `[service.slo]` table of older harden: SLOs are now
+    /// `[[service.slo]]`, one per objective (the help shows the rewrite).
+    SloTable => "slo-table",
     /// A value of the right type that the key does not accept.
     InvalidValue => "invalid-value",
     /// A number outside the key's bounds.

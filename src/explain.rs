@@ -1,15 +1,15 @@
 //! `harden explain`: what the generated alerts mean in numbers, read from
-//! the model. For every availability objective: the error budget over the
+//! the model. For every SLO: what it counts, the error budget over the
 //! window and, per burn-rate tier, the windows, burn factor, threshold, the
 //! budget a burn at that rate spends before the alert fires, and how soon it
-//! fires when every request fails. Then every alert of every HTTP service.
+//! fires when every event fails. Then every alert of every HTTP service.
 
 use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use crate::model::{Alert, AlertKind, BurnRate, Model, Slo};
-use crate::units::{Decimal, Duration, Percent};
+use crate::model::{Alert, BurnRate, Model, Slo};
+use crate::units::{Decimal, Duration};
 use crate::vocab::percent;
 
 /// The whole explanation, as plain aligned text.
@@ -23,9 +23,17 @@ pub fn render(model: &Model) -> String {
         }
         first = false;
         let _ = writeln!(out, "service {}", service.name);
-        match http.slo.as_ref().filter(|s| s.availability.is_some()) {
-            Some(slo) => burn_table(&mut out, slo, &http.alert_rules),
-            None => out.push_str("  no availability objective: no burn-rate alerts\n"),
+        if http.slos.is_empty() {
+            out.push_str("  no [[service.slo]]: no burn-rate alerts\n");
+        }
+        for (i, slo) in http.slos.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            burn_table(&mut out, slo, &http.alert_rules);
+        }
+        if !http.slos.is_empty() {
+            out.push_str(LEGEND);
         }
         out.push('\n');
         alert_table(&mut out, &http.alert_rules);
@@ -36,17 +44,28 @@ pub fn render(model: &Model) -> String {
     out
 }
 
-/// An availability objective's budget: the objective, the budget as a
-/// fraction, and the minutes of total outage it allows over the window.
-fn budget(slo: &Slo) -> Option<(Percent, Decimal, Decimal)> {
-    let (availability, budget) = (slo.availability?, slo.error_budget()?);
+/// What the burn tables' columns mean, once per service.
+const LEGEND: &str = concat!(
+    "\n",
+    "  burn: times faster than the budget allows; the alert fires when both windows'\n",
+    "    error ratios are above the threshold (burn x budget), for `for`.\n",
+    "  budget spent: the window's budget a burn at exactly that rate uses in the long window.\n",
+    "  fires at 100% errors: after a full long window of good traffic, once every event\n",
+    "    fails; add up to a scrape and an evaluation interval. A new Prometheus (less\n",
+    "    history than the long window) fires sooner: its ratio counts only the events it has.\n",
+);
+
+/// An SLO's budget as a fraction and the minutes of total outage it
+/// allows over the window.
+fn budget(slo: &Slo) -> (Decimal, Decimal) {
+    let budget = slo.error_budget();
     let window_ms = u128::from(slo.window.as_millis());
     let minutes = scaled(
         window_ms * budget.digits(),
         10u128.pow(budget.scale()) * 60_000,
         2,
     );
-    Some((availability, budget, minutes))
+    (budget, minutes)
 }
 
 /// One burn-rate tier and, when its alert is on, when that alert fires.
@@ -58,56 +77,49 @@ struct TierRow<'a> {
 /// A tier's alert under 100% errors.
 struct TierAlert {
     for_: Duration,
-    /// After good traffic, once every request fails: the long window's
-    /// ratio crosses the threshold, then `for` passes.
+    /// After a full long window of good traffic, once every event fails.
     fires: Duration,
     /// The window's budget spent by then, in percent.
     spent_percent: Decimal,
 }
 
-fn tier_rows<'a>(slo: &'a Slo, budget: Decimal, alerts: &[Alert]) -> Vec<TierRow<'a>> {
+fn tier_rows<'a>(slo: &'a Slo, alerts: &[Alert]) -> Vec<TierRow<'a>> {
+    let budget = slo.error_budget();
     let window_ms = u128::from(slo.window.as_millis());
     slo.burn_rates
         .iter()
         .map(|b| {
-            let alert = alerts.iter().find(|a| a.tier == Some(b.tier)).map(|a| {
-                // At 100% errors the long window's ratio grows by one per
-                // window length: it passes the threshold after threshold ×
-                // long (the short window sooner), then `for` must pass.
-                let crossing_ms = scaled(
-                    u128::from(b.long.as_millis()) * b.threshold.digits(),
-                    10u128.pow(b.threshold.scale()),
-                    0,
-                );
-                let crossing = crossing_ms
-                    .to_u64()
-                    .map(|ms| Duration::from_millis(ms.div_ceil(1000) * 1000))
-                    .unwrap_or_default();
-                let fires = crossing.checked_add(a.for_).unwrap_or(crossing);
-                // Every request failing burns budget at 1/budget the allowed rate.
-                let spent_percent = scaled(
-                    u128::from(fires.as_millis()) * 100 * 10u128.pow(budget.scale()),
-                    window_ms * budget.digits(),
-                    2,
-                );
-                TierAlert {
-                    for_: a.for_,
-                    fires,
-                    spent_percent,
-                }
-            });
+            let alert = alerts
+                .iter()
+                .find(|a| a.tier == Some(b.tier) && a.slo.as_deref() == Some(slo.name.as_str()))
+                .map(|_| {
+                    let fires = b.fires_after_total_outage();
+                    // Every event failing burns budget at 1/budget the allowed rate.
+                    let spent_percent = scaled(
+                        u128::from(fires.as_millis()) * 100 * 10u128.pow(budget.scale()),
+                        window_ms * budget.digits(),
+                        2,
+                    );
+                    TierAlert {
+                        for_: b.for_,
+                        fires,
+                        spent_percent,
+                    }
+                });
             TierRow { burn: b, alert }
         })
         .collect()
 }
 
 fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
-    let Some((availability, budget, budget_minutes)) = budget(slo) else {
-        return;
-    };
+    let (budget, budget_minutes) = budget(slo);
     let _ = writeln!(
         out,
-        "  availability {availability} over {}: error budget {} of requests, {budget_minutes} minutes of total outage",
+        "  slo {} ({}): {} of {} over {}: error budget {} of events, {budget_minutes} minutes of total outage",
+        slo.name,
+        slo.sli.kind(),
+        slo.objective,
+        slo.good_events(),
         slo.window,
         percent(budget),
     );
@@ -127,7 +139,7 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
         .map(String::from)
         .to_vec(),
     ];
-    for TierRow { burn: b, alert } in tier_rows(slo, budget, alerts) {
+    for TierRow { burn: b, alert } in tier_rows(slo, alerts) {
         let mut row = vec![
             b.tier.as_str().to_string(),
             b.long.to_string(),
@@ -136,32 +148,21 @@ fn burn_table(out: &mut String, slo: &Slo, alerts: &[Alert]) {
             percent(b.threshold),
             percent(b.budget_consumed),
         ];
-        match alert {
-            Some(a) => {
-                row.push(a.for_.to_string());
-                row.push(a.fires.to_string());
-                row.push(format!("{}%", a.spent_percent));
-            }
-            None => {
-                row.push("-".into());
-                row.push(format!(
-                    "off ({} alerts disabled)",
-                    AlertKind::of_tier(b.tier).spec_key()
-                ));
-                row.push("-".into());
-            }
+        if let Some(a) = alert {
+            row.push(a.for_.to_string());
+            row.push(a.fires.to_string());
+            row.push(format!("{}%", a.spent_percent));
         }
         rows.push(row);
     }
     table(out, &rows);
-    out.push_str(concat!(
-        "\n",
-        "  burn: times faster than the budget allows; the alert fires when both windows'\n",
-        "    error ratios are above the threshold (burn x budget), for `for`.\n",
-        "  budget spent: the window's budget a burn at exactly that rate uses in the long window.\n",
-        "  fires at 100% errors: after good traffic, once every request fails; add up to a\n",
-        "    scrape and an evaluation interval.\n",
-    ));
+    if slo.min_requests > 0 {
+        let _ = writeln!(
+            out,
+            "\n  page tiers fire only with at least {} events in their long window.",
+            slo.min_requests
+        );
+    }
 }
 
 /// The explanation as JSON (`harden explain --format json`, documented in
@@ -173,34 +174,41 @@ pub fn to_json(model: &Model) -> Value {
         .iter()
         .filter_map(|service| {
             let http = service.http()?;
-            let objective = http.slo.as_ref().and_then(|slo| {
-                let (availability, budget, minutes) = budget(slo)?;
-                let tiers: Vec<Value> = tier_rows(slo, budget, &http.alert_rules)
-                    .iter()
-                    .map(|TierRow { burn: b, alert }| {
-                        json!({
-                            "tier": b.tier.as_str(),
-                            "long": duration(b.long),
-                            "short": duration(b.short),
-                            "burn": number(b.factor),
-                            "threshold_percent": percent_number(b.threshold),
-                            "budget_spent_percent": percent_number(b.budget_consumed),
-                            "alert": alert.as_ref().map(|a| json!({
-                                "for": duration(a.for_),
-                                "fires_at_full_errors": duration(a.fires),
-                                "budget_spent_by_then_percent": number(a.spent_percent),
-                            })),
+            let slos: Vec<Value> = http
+                .slos
+                .iter()
+                .map(|slo| {
+                    let (budget, minutes) = budget(slo);
+                    let tiers: Vec<Value> = tier_rows(slo, &http.alert_rules)
+                        .iter()
+                        .map(|TierRow { burn: b, alert }| {
+                            json!({
+                                "tier": b.tier.as_str(),
+                                "long": duration(b.long),
+                                "short": duration(b.short),
+                                "burn": number(b.factor),
+                                "threshold_percent": percent_number(b.threshold),
+                                "budget_spent_percent": percent_number(b.budget_consumed),
+                                "alert": alert.as_ref().map(|a| json!({
+                                    "for": duration(a.for_),
+                                    "fires_at_full_errors": duration(a.fires),
+                                    "budget_spent_by_then_percent": number(a.spent_percent),
+                                })),
+                            })
                         })
+                        .collect();
+                    json!({
+                        "slo": slo.name,
+                        "sli": slo.sli.kind(),
+                        "objective_percent": percent_number(slo.objective.fraction()),
+                        "window": duration(slo.window),
+                        "error_budget_percent": percent_number(budget),
+                        "outage_minutes": number(minutes),
+                        "min_requests": slo.min_requests,
+                        "tiers": tiers,
                     })
-                    .collect();
-                Some(json!({
-                    "availability_percent": percent_number(availability.fraction()),
-                    "window": duration(slo.window),
-                    "error_budget_percent": percent_number(budget),
-                    "outage_minutes": number(minutes),
-                    "tiers": tiers,
-                }))
-            });
+                })
+                .collect();
             let alerts: Vec<Value> = http
                 .alert_rules
                 .iter()
@@ -209,14 +217,14 @@ pub fn to_json(model: &Model) -> Value {
                         "alert": a.name,
                         "severity": a.severity.as_str(),
                         "for": duration(a.for_),
-                        "slo": a.slo.map(|s| s.as_str()),
+                        "slo": a.slo,
                         "tier": a.tier.map(|t| t.as_str()),
                     })
                 })
                 .collect();
             Some(json!({
                 "service": service.name,
-                "availability": objective,
+                "slos": slos,
                 "alerts": alerts,
             }))
         })
@@ -252,8 +260,8 @@ fn alert_table(out: &mut String, alerts: &[Alert]) {
     ]];
     for a in alerts {
         let mut labels = Vec::new();
-        if let Some(slo) = a.slo {
-            labels.push(format!("slo={}", slo.as_str()));
+        if let Some(slo) = &a.slo {
+            labels.push(format!("slo={slo}"));
         }
         if let Some(tier) = a.tier {
             labels.push(format!("tier={}", tier.as_str()));

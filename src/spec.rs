@@ -49,6 +49,9 @@ pub struct Spec {
     pub project: Project,
     #[serde(default)]
     pub monitoring: Monitoring,
+    /// Settings services inherit, such as every SLO's window and burn-rate tiers.
+    #[serde(default)]
+    pub defaults: Defaults,
     /// The deployable parts of the project: HTTP services, static sites and databases.
     #[serde(default, rename = "service")]
     pub services: Vec<Service>,

@@ -3,13 +3,21 @@
 //! (A severity's word is [`crate::spec::Severity::as_str`]; recording-rule
 //! names are [`crate::model::record`].)
 
-use crate::units::Decimal;
+use crate::units::{Decimal, Duration};
 
 /// A fraction as a percentage: 0.0144 → `1.44%`, 0.9 → `90%`.
 pub fn percent(fraction: Decimal) -> String {
     fraction
         .checked_mul(Decimal::HUNDRED)
         .map_or_else(|| fraction.to_string(), |p| format!("{p}%"))
+}
+
+/// A duration as people read a latency: `500ms`, `1.5s`, `90s`.
+pub fn human_duration(d: Duration) -> String {
+    match Decimal::from_parts(u128::from(d.as_millis()), 3) {
+        Some(s) if d.as_millis() >= 1000 => format!("{s}s"),
+        _ => d.to_string(),
+    }
 }
 
 /// `s` as the inside of a PromQL double-quoted string (a label value).

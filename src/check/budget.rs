@@ -48,7 +48,7 @@ pub fn gates(model: &Model, prometheus: &str) -> Vec<Check> {
                         slo.window,
                         slo.objective
                     ),
-                    "deploys are frozen: fix reliability first (see OPERATIONS.md); the gate is [service.slo] freeze_below",
+                    "deploys are frozen: fix reliability first (see OPERATIONS.md); the gate is the SLO's freeze_below (in its [[service.slo]] or [defaults.slo])",
                 ),
                 Ok([(_, v), ..]) => Check::pass(
                     Kind::Live,

@@ -7,7 +7,8 @@ use serde_json::Value;
 
 use super::http;
 use super::report::{Check, Kind};
-use crate::model::Model;
+use crate::model::{MetricNames, Model, Sli};
+use crate::units::{Decimal, Duration};
 
 const L: Kind = Kind::Live;
 
@@ -83,6 +84,23 @@ pub fn checks(model: &Model, at: &Endpoints, rule_groups: &BTreeSet<String>) -> 
             &h.metrics.duration,
             &h.metrics.status_label,
         ));
+        let thresholds: Vec<Duration> = h
+            .slos
+            .iter()
+            .filter_map(|s| match &s.sli {
+                Sli::Latency { threshold, .. } => Some(*threshold),
+                _ => None,
+            })
+            .collect();
+        if !thresholds.is_empty() {
+            out.push(latency_buckets(
+                at,
+                &service.name,
+                &format!("{url}{}", h.endpoints.metrics),
+                &h.metrics.duration,
+                &thresholds,
+            ));
+        }
     }
     let m = &model.monitoring;
     let prometheus = at
@@ -262,6 +280,82 @@ fn split_labels(s: &str) -> Vec<&str> {
         out.push(last);
     }
     out.into_iter().filter(|p| !p.is_empty()).collect()
+}
+
+/// The bucket bounds (`le`) of the histogram `duration` in an exposition,
+/// as written (`+Inf` aside), each once.
+fn bucket_bounds(text: &str, duration: &str) -> Vec<String> {
+    let prefix = format!("{duration}_bucket{{");
+    let mut out: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        let Some(rest) = line.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(close) = label_block_end(rest) else {
+            continue;
+        };
+        for pair in split_labels(&rest[..close]) {
+            if let Some(("le", value)) = pair.split_once('=').map(|(k, v)| (k.trim(), v)) {
+                let le = value.trim_matches('"').to_string();
+                if le != "+Inf" && !out.contains(&le) {
+                    out.push(le);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Each latency SLO counts the bucket at its threshold: without one, its
+/// recording rules have no data and its alerts can never fire.
+fn latency_buckets(
+    at: &Endpoints,
+    service: &str,
+    url: &str,
+    duration: &str,
+    thresholds: &[Duration],
+) -> Check {
+    let name = format!("{service} histogram has a bucket at each latency SLO's threshold");
+    let body = match at.get(service, url) {
+        Ok(r) if (200..300).contains(&r.status) => r.body,
+        Ok(r) => return Check::fail(L, name, format!("GET {url} → {}", r.status), ""),
+        Err(e) => return Check::fail(L, name, format!("unreachable: {e}"), ""),
+    };
+    let found = bucket_bounds(&body, duration);
+    let has = |t: Duration| {
+        let want = MetricNames::le(t);
+        found
+            .iter()
+            .any(|le| Decimal::parse(le).is_ok_and(|d| Decimal::parse(&want).is_ok_and(|w| w == d)))
+    };
+    let missing: Vec<String> = thresholds
+        .iter()
+        .filter(|t| !has(**t))
+        .map(|t| {
+            format!(
+                "{} (le=\"{}\")",
+                crate::vocab::human_duration(*t),
+                MetricNames::le(*t)
+            )
+        })
+        .collect();
+    let buckets = if found.is_empty() {
+        format!("no {duration}_bucket series")
+    } else {
+        format!("buckets {}", found.join(", "))
+    };
+    if missing.is_empty() {
+        Check::pass(L, name, format!("{url}: {buckets}"))
+    } else {
+        Check::fail(
+            L,
+            name,
+            format!("{url} has {buckets}; none at {}", missing.join(", ")),
+            format!(
+                "add a bucket at each threshold to {service}'s `{duration}` histogram (and to `metrics.buckets`), or move the SLO's threshold to a bucket the histogram has"
+            ),
+        )
+    }
 }
 
 fn metrics(
@@ -455,6 +549,13 @@ fn rules_loaded(at: &Endpoints, prometheus: &str, groups: &BTreeSet<String>) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bucket_bounds_are_read_from_the_histogram_alone() {
+        let text = "# TYPE d histogram\nd_bucket{route=\"/a,b\",le=\"0.25\"} 1\nd_bucket{le=\"1.0\"} 2\nd_bucket{le=\"+Inf\"} 3\nother_bucket{le=\"0.5\"} 1\nd_bucket{le=\"0.25\"} 4\n";
+        assert_eq!(bucket_bounds(text, "d"), ["0.25", "1.0"]);
+        assert!(bucket_bounds(text, "none").is_empty());
+    }
 
     #[test]
     fn exposition_lines_parse_with_labels_and_specials() {

@@ -81,7 +81,7 @@ pub fn checks(model: &Model, tree: &Tree<'_>) -> Vec<Check> {
     out.push(alertmanager::check::routing(model, tree));
     out.push(alerting::check::runbooks(model, tree));
     for service in http_services(model) {
-        if service.http().is_some_and(|h| h.slo.is_some()) {
+        if service.http().is_some_and(|h| !h.slos.is_empty()) {
             out.push(alerting::check::slo_covered(service, tree));
             out.push(loadtest::check::slo_load_test(model, service, tree));
         }

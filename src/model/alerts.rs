@@ -2,7 +2,7 @@
 //! (recording rules, saturation).
 
 use super::*;
-use crate::units::{Decimal, Duration};
+use crate::units::Duration;
 
 /// One generated alert of a service, resolved.
 #[derive(Debug, Clone)]
@@ -14,12 +14,10 @@ pub struct Alert {
     pub severity: Severity,
     /// How long the condition must hold; zero means at once.
     pub for_: Duration,
-    /// The `slo` label, for alerts on an objective.
-    pub slo: Option<SloKind>,
+    /// The `slo` label: the name of the SLO an alert is on.
+    pub slo: Option<String>,
     /// The `tier` label of burn-rate alerts.
     pub tier: Option<Tier>,
-    /// The objective's percentile, for latency alerts (95 for p95).
-    pub percentile: Option<Decimal>,
 }
 
 /// The alerts harden generates for a service, as the spec names them.
@@ -27,9 +25,9 @@ pub struct Alert {
 pub enum AlertKind {
     SloBurnPage,
     SloBurnTicket,
+    BudgetExhausted,
     ErrorRate5xx,
     ErrorRate4xx,
-    Latency,
     TargetDown,
     MetricsAbsent,
     CpuHigh,
@@ -39,15 +37,16 @@ pub enum AlertKind {
 }
 
 impl AlertKind {
-    /// Its key under `[service.alerts]` in the spec, such as `error_rate_5xx`.
+    /// Its key under `[service.alerts]` in the spec, such as `error_rate_5xx`
+    /// (the burn-rate alerts have none: their tiers are in the SLO's `tiers`).
     pub fn spec_key(self) -> &'static str {
         use AlertKind::*;
         match self {
             SloBurnPage => "slo_burn_page",
             SloBurnTicket => "slo_burn_ticket",
+            BudgetExhausted => "error_budget_exhausted",
             ErrorRate5xx => "error_rate_5xx",
             ErrorRate4xx => "error_rate_4xx",
-            Latency => "latency",
             TargetDown => "target_down",
             MetricsAbsent => "metrics_absent",
             CpuHigh => "cpu_high",
@@ -55,6 +54,17 @@ impl AlertKind {
             ReplicasAtMax => "replicas_at_max",
             RegionDown => "region_down",
         }
+    }
+
+    /// Whether the alert is a symptom of failing requests (an SLO's or an
+    /// error rate's): a critical one, or the service being down, makes the
+    /// others of the service redundant (Alertmanager inhibits them).
+    pub fn is_symptom(self) -> bool {
+        use AlertKind::*;
+        matches!(
+            self,
+            SloBurnPage | SloBurnTicket | BudgetExhausted | ErrorRate5xx | ErrorRate4xx
+        )
     }
 
     /// The burn-rate alert of an SLO tier.
@@ -74,8 +84,8 @@ impl AlertKind {
         use AlertKind::*;
         match self {
             SloBurnPage | TargetDown | RegionDown => Severity::Critical,
-            SloBurnTicket | ErrorRate5xx | ErrorRate4xx | Latency | MetricsAbsent | CpuHigh
-            | MemoryHigh | ReplicasAtMax => Severity::Warning,
+            SloBurnTicket | BudgetExhausted | ErrorRate5xx | ErrorRate4xx | MetricsAbsent
+            | CpuHigh | MemoryHigh | ReplicasAtMax => Severity::Warning,
         }
     }
 
@@ -84,7 +94,10 @@ impl AlertKind {
         use AlertKind::*;
         Duration::secs(match self {
             SloBurnPage | TargetDown | RegionDown => 120,
-            ErrorRate5xx | Latency => 300,
+            ErrorRate5xx => 300,
+            // The budget's own ratio is recorded every 5m: one evaluation
+            // below zero is the fact, not noise.
+            BudgetExhausted => 0,
             ErrorRate4xx | MetricsAbsent => 600,
             SloBurnTicket | CpuHigh | MemoryHigh | ReplicasAtMax => 900,
         })
@@ -100,16 +113,17 @@ pub struct AlertOverride {
 
 /// Names of the recording rules harden writes for each HTTP service, in
 /// `prometheus/rules/<service>.yml`. Every series has a `service` label
-/// (the service's name); the SLO series also `slo="availability"`.
+/// (the service's name); the SLO series also `slo="<the SLO's name>"`.
 /// Grafana and the alerts query exactly these.
 ///
 /// - `service:http_requests:rate5m`: requests per second
 /// - `service:http_requests_5xx:ratio_rate5m`, `service:http_requests_4xx:ratio_rate5m`
-/// - `service:http_request_duration_seconds:p50` and one per latency
-///   objective (`…:p95`, `…:p99`, `…:p99_9` for 99.9)
-/// - `slo:sli_error:ratio_rate<w>` for every burn window (5m, 30m, 1h, 2h,
-///   6h, 1d, 3d) and for the SLO window (`ratio_rate30d`), the latter from
-///   increases over the whole window
+/// - `service:http_request_duration_seconds:p50`, `…:p95`, `…:p99`
+///   ([`READ_PERCENTILES`]): for reading; latency alerts are SLOs on the
+///   histogram's bucket at their threshold, not on these estimates
+/// - per SLO, `slo:sli_error:ratio_rate<w>` for every burn window (5m, 30m,
+///   1h, 2h, 6h, 1d, 3d) and for the SLO window (`ratio_rate30d`), the
+///   latter from increases over the whole window
 /// - `slo:objective:ratio` (0.999) and `slo:error_budget:remaining`
 ///   (1 − window error ratio ÷ budget; negative once overspent)
 pub mod record {
@@ -120,6 +134,9 @@ pub mod record {
     pub const RATIO_4XX: &str = "service:http_requests_4xx:ratio_rate5m";
     pub const OBJECTIVE: &str = "slo:objective:ratio";
     pub const BUDGET_REMAINING: &str = "slo:error_budget:remaining";
+
+    /// The latency percentiles recorded for the dashboards.
+    pub const READ_PERCENTILES: [u64; 3] = [50, 95, 99];
 
     /// `service:http_request_duration_seconds:p95` for 95.
     pub fn latency(percentile: Decimal) -> String {

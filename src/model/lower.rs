@@ -41,6 +41,7 @@ pub fn lower(spec: &spec::Spec) -> Result<(Model, Vec<Problem>), Vec<Problem>> {
         ..Lower::default()
     };
     let project = cx.project(&spec.project);
+    cx.slo_defaults(spec.defaults.slo.as_ref());
     let services: Vec<Service> = spec
         .services
         .iter()
@@ -103,6 +104,8 @@ struct Lower {
     secret_names: BTreeMap<String, (SecretRef, String)>,
     /// App Platform is on: databases are DigitalOcean managed ones.
     digitalocean: bool,
+    /// `[defaults.slo]`, which every SLO inherits.
+    slo_defaults: slo::SloDefaults,
     /// Kubernetes is on: only there are the saturation series (cAdvisor,
     /// kube-state-metrics) collected.
     kubernetes: bool,

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::units::Duration;
+use crate::units::{Decimal, Duration, Percent};
 
 #[derive(Debug)]
 pub struct Service {
@@ -80,7 +80,15 @@ pub struct HttpService {
     /// `targets` (static, one process per address).
     pub discovered: bool,
     pub probes: Probes,
-    pub slo: Option<Slo>,
+    /// The service's SLOs, in spec order.
+    pub slos: Vec<Slo>,
+    /// The threshold alerts' ratios (`[service.alerts] error_rate_5xx`,
+    /// `error_rate_4xx`): not objectives, warnings unless the spec says.
+    pub error_rate_5xx: Option<Percent>,
+    pub error_rate_4xx: Option<Percent>,
+    /// Labels and annotations the spec adds to every alert of the service.
+    pub alert_labels: Vec<(String, String)>,
+    pub alert_annotations: Vec<(String, String)>,
     /// The spec's overrides, as written. Read [`HttpService::alert_rules`]
     /// instead: it has them applied.
     pub alerts: BTreeMap<AlertKind, AlertOverride>,
@@ -94,6 +102,38 @@ pub struct HttpService {
     pub disruption: Disruption,
     /// Environment variables holding the service's secrets, by name only.
     pub secrets: Vec<String>,
+}
+
+impl HttpService {
+    /// The availability SLO of the service: its first availability SLO
+    /// over all its requests (no matchers).
+    pub fn availability_slo(&self) -> Option<&Slo> {
+        self.slos
+            .iter()
+            .find(|s| matches!(&s.sli, Sli::Availability { matchers } if matchers.is_empty()))
+    }
+
+    /// The availability objective of the service, such as 99.9%: the
+    /// objective of [`Self::availability_slo`].
+    pub fn availability_objective(&self) -> Option<Percent> {
+        self.availability_slo().map(|s| s.objective)
+    }
+
+    /// The latency SLOs over all the service's requests as percentiles:
+    /// (95, 500ms) for "95% of requests within 500ms", in spec order.
+    pub fn latency_objectives(&self) -> Vec<(Decimal, Duration)> {
+        self.slos
+            .iter()
+            .filter_map(|s| match &s.sli {
+                Sli::Latency {
+                    threshold,
+                    matchers,
+                    ..
+                } if matchers.is_empty() => Some((s.objective.value(), *threshold)),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// A service's pod disruption budget. Either form leaves drains possible:
@@ -160,6 +200,38 @@ pub struct MetricNames {
     pub requests: String,
     pub duration: String,
     pub status_label: String,
+    /// The duration histogram's bucket boundaries in seconds, as the spec
+    /// declares them (`metrics.buckets`), ascending; empty when it does not.
+    pub buckets: Vec<Decimal>,
+}
+
+impl MetricNames {
+    /// `0.5` for 500ms, `1.0` for 1s: the `le` label value of the bucket at
+    /// a duration as Prometheus 3 stores it (it normalizes `le` on ingestion
+    /// to the OpenMetrics float form: a whole number gains `.0`).
+    pub fn le(threshold: Duration) -> String {
+        let text = Decimal::from_parts(u128::from(threshold.as_millis()), 3)
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        if text.contains('.') {
+            text
+        } else {
+            format!("{text}.0")
+        }
+    }
+
+    /// The PromQL matcher of the bucket at a duration. A whole number of
+    /// seconds is written `1` by some clients (Go, harden-demo) and `1.0` by
+    /// others; Prometheus 3 stores `1.0`, Prometheus 2 kept what was scraped,
+    /// so the matcher takes both: `le=~"1|1\\.0"`. Other bounds have one
+    /// spelling: `le="0.5"`.
+    pub fn le_matcher(threshold: Duration) -> String {
+        let le = Self::le(threshold);
+        match le.strip_suffix(".0") {
+            Some(whole) => format!("le=~\"{whole}|{whole}\\\\.0\""),
+            None => crate::vocab::matcher("le", &le),
+        }
+    }
 }
 
 #[derive(Debug)]

@@ -1,25 +1,35 @@
 //! A service's `alerts`: per-alert overrides, and alert severities.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::*;
 
-/// Switches for the alerts harden generates for a service, by alert.
+/// Switches for the alerts harden generates for a service, by alert. The
+/// SLO burn-rate alerts are set per tier in the SLO's `tiers`.
 #[derive(Debug, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertOverrides {
-    pub slo_burn_page: Option<AlertOverride>,
-    pub slo_burn_ticket: Option<AlertOverride>,
+    /// ErrorBudgetExhausted: an SLO has spent its whole window's budget.
+    pub error_budget_exhausted: Option<AlertOverride>,
+    /// HighErrorRate5xx, a threshold alert (not an SLO): on with a `threshold`.
     pub error_rate_5xx: Option<AlertOverride>,
+    /// HighErrorRate4xx, a threshold alert: on with a `threshold`.
     pub error_rate_4xx: Option<AlertOverride>,
-    pub latency: Option<AlertOverride>,
     pub target_down: Option<AlertOverride>,
     pub metrics_absent: Option<AlertOverride>,
     pub cpu_high: Option<AlertOverride>,
     pub memory_high: Option<AlertOverride>,
     pub replicas_at_max: Option<AlertOverride>,
     pub region_down: Option<AlertOverride>,
+    /// Labels added to every alert of the service, such as `{ component = "booking" }`.
+    #[serde(default)]
+    pub labels: BTreeMap<LabelName, Text>,
+    /// Annotations added to every alert of the service.
+    #[serde(default)]
+    pub annotations: BTreeMap<LabelName, Text>,
 }
 
 /// Changes to one generated alert.
@@ -32,6 +42,8 @@ pub struct AlertOverride {
     #[serde(rename = "for")]
     pub for_: Option<DurationStr>,
     pub severity: Option<Severity>,
+    /// The error-rate alerts only: fire above this share of requests, such as `"1%"`.
+    pub threshold: Option<PercentStr>,
 }
 
 /// Alert severities, from the most urgent.

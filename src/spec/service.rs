@@ -48,8 +48,9 @@ pub struct Service {
     pub targets: Option<BTreeMap<String, Vec<HostPort>>>,
     /// Probe timings and the health-check command for platforms that run one.
     pub probes: Option<Probes>,
-    /// Service level objectives.
-    pub slo: Option<Slo>,
+    /// Service level objectives, one `[[service.slo]]` each (http services).
+    #[serde(default, rename = "slo")]
+    pub slos: Vec<Slo>,
     /// Horizontal autoscaling.
     pub autoscaling: Option<Autoscaling>,
     /// Pods that must stay up during voluntary disruptions such as node drains
@@ -128,6 +129,10 @@ pub struct MetricNames {
     pub duration: Option<MetricName>,
     /// The label holding the HTTP status code: `status`, `code` or `status_code` (default `status`).
     pub status_label: Option<LabelName>,
+    /// The duration histogram's bucket boundaries in seconds, as the service
+    /// declares them, such as `[0.1, 0.25, 0.5, 1, 2.5]`: a latency SLO's
+    /// threshold must be one of them.
+    pub buckets: Option<Vec<f64>>,
 }
 
 /// Probe timings shared by Kubernetes probes and Compose health checks.

@@ -369,9 +369,10 @@ fn receiver(r: &crate::model::Receiver, secrets_dir: &str) -> ReceiverContext {
 /// that fire together for one cause, with the labels both carry:
 ///
 /// - the page tier of an SLO and its ticket tier (same service and SLO);
-/// - a critical symptom of a service (an alert with an `slo` label: the page
-///   tier, or an error or latency alert the spec made critical) and the
-///   symptom warnings of that service (ticket tier, 5xx, 4xx, latency);
+/// - a critical symptom of a service (a symptom alert, [`AlertKind::is_symptom`]:
+///   an SLO's page tier, or an error-rate alert the spec made critical) and
+///   the symptom warnings of that service (ticket tiers, exhausted budgets,
+///   5xx, 4xx);
 /// - TargetDown and the symptoms its outage causes in the same service;
 /// - RegionDown and the TargetDown alerts of that region and service, when
 ///   a service has RegionDown (static targets in two regions, or the store
@@ -383,32 +384,42 @@ fn receiver(r: &crate::model::Receiver, secrets_dir: &str) -> ReceiverContext {
 fn inhibit_rules(model: &Model) -> Vec<Inhibit> {
     let severity = |s: Severity| format!("severity=\"{}\"", s.as_str());
     let tier = |t: Tier| format!("tier=\"{}\"", t.as_str());
-    let symptom = "slo=~\".+\"".to_string();
+    let mut symptoms: Vec<&str> = model
+        .services
+        .iter()
+        .filter_map(|s| s.http())
+        .flat_map(|h| &h.alert_rules)
+        .filter(|a| a.kind.is_symptom())
+        .map(|a| a.name.as_str())
+        .collect();
+    symptoms.sort_unstable();
+    symptoms.dedup();
+    let symptom = format!("alertname=~\"{}\"", symptoms.join("|"));
     let region_down = model.services.iter().filter_map(|s| s.http()).any(|h| {
         h.alert_rules
             .iter()
             .any(|a| a.kind == AlertKind::RegionDown)
     }) || crate::targets::alerting::global_region_down(model);
-    let mut rules = vec![
-        Inhibit {
-            why: "The page tier of an SLO silences its ticket tier: one burn, one notification.",
-            source: vec![tier(Tier::Page)],
-            target: vec![tier(Tier::Ticket)],
-            equal: vec!["service", "slo"],
-        },
-        Inhibit {
-            why: "A critical symptom of a service (SLO page, or an error or latency alert made critical) silences the symptom warnings of that service.",
+    let mut rules = vec![Inhibit {
+        why: "The page tier of an SLO silences its ticket tier: one burn, one notification.",
+        source: vec![tier(Tier::Page)],
+        target: vec![tier(Tier::Ticket)],
+        equal: vec!["service", "slo"],
+    }];
+    if !symptoms.is_empty() {
+        rules.push(Inhibit {
+            why: "A critical symptom of a service (SLO page, or an error-rate alert made critical) silences the symptom warnings of that service.",
             source: vec![severity(Severity::Critical), symptom.clone()],
             target: vec![severity(Severity::Warning), symptom.clone()],
             equal: vec!["service"],
-        },
-        Inhibit {
-            why: "A service that is down is not also notified for its SLOs, errors and latency.",
+        });
+        rules.push(Inhibit {
+            why: "A service that is down is not also notified for its SLOs and error rates.",
             source: vec![format!("alertname=\"{TARGET_DOWN}\"")],
             target: vec![symptom],
             equal: vec!["service"],
-        },
-    ];
+        });
+    }
     if region_down {
         rules.push(Inhibit {
             why: "A region outage silences the per-target alerts in that region.",

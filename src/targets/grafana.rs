@@ -208,13 +208,7 @@ fn seconds(d: Duration) -> Option<Decimal> {
     Decimal::from_parts(u128::from(d.as_millis()), 3)
 }
 
-/// A duration as people read a latency: `500ms`, `1.5s`, `90s`.
-fn human(d: Duration) -> String {
-    match seconds(d) {
-        Some(s) if d.as_millis() >= 1000 => format!("{s}s"),
-        _ => d.to_string(),
-    }
-}
+use crate::vocab::human_duration as human;
 
 #[cfg(test)]
 mod tests {

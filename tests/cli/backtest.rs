@@ -52,11 +52,15 @@ image = "registry.example.com/api:1.0"
 port = 8080
 replicas = 2
 
-[service.slo]
+[[service.slo]]
+name = "availability"
+objective = "99.9%"
+availability = {{}}
 window = "30d"
-availability = "99.9%"
-error_rate_5xx = "1%"
 freeze_below = "{freeze_below}"
+
+[service.alerts]
+error_rate_5xx = {{ threshold = "1%" }}
 "#
     )
 }
@@ -410,7 +414,7 @@ fn the_backtest_finds_a_planted_outage_and_the_budget_gate_holds_on_a_real_prome
     ])
     .success()
     .stdout;
-    assert!(text.contains("2 of 5 alerts would have fired"), "{text}");
+    assert!(text.contains("2 of 6 alerts would have fired"), "{text}");
     assert!(
         text.contains("SLOErrorBudgetBurnPage [service=api slo=availability tier=page"),
         "{text}"
@@ -524,7 +528,8 @@ fn quiet_days_report_nothing() {
     ])
     .success()
     .stdout;
-    assert!(text.contains("0 of 5 alerts would have fired"), "{text}");
+    // Burn page, burn ticket, ErrorBudgetExhausted, 5xx, TargetDown, MetricsAbsent.
+    assert!(text.contains("0 of 6 alerts would have fired"), "{text}");
 
     // Nothing records the budget here (no rules loaded): the gate cannot
     // pass on an unknown budget.

@@ -122,7 +122,7 @@ fn the_committed_example_passes_every_static_check_in_json() {
         "Rules load: prometheus/rules/api.yml",
         "Every alert of api has a unit test",
         "Every alert severity routes to a receiver",
-        "SLO of api has alerts and dashboard panels",
+        "SLOs of api have alerts and dashboard panels",
         "SLO of api is a load-test threshold",
         "Health checks of api use its endpoints",
         "Compose runs the monitoring stack with health checks",
@@ -406,7 +406,7 @@ fn a_file_that_does_not_parse_fails_as_such() {
     assert!(
         fails
             .iter()
-            .any(|(n, _)| n == "SLO of api has alerts and dashboard panels"),
+            .any(|(n, _)| n == "SLOs of api have alerts and dashboard panels"),
         "{fails:?}"
     );
 }
@@ -510,6 +510,7 @@ fn live_checks_against_nothing_fail_fast_naming_the_address() {
         "Grafana is healthy",
         "Prometheus reports every target up",
         "Prometheus has every rule group loaded",
+        "api histogram has a bucket at each latency SLO's threshold",
     ] {
         let (_, detail) = fails
             .iter()
@@ -521,7 +522,7 @@ fn live_checks_against_nothing_fail_fast_naming_the_address() {
         );
     }
     // The static checks still pass.
-    assert_eq!(fails.len(), 9, "{fails:?}");
+    assert_eq!(fails.len(), 10, "{fails:?}");
 }
 
 #[test]

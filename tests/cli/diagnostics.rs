@@ -97,8 +97,8 @@ fn hostile_bytes_never_panic() {
         b"a = 1979-05-27T07:32:00Z\n[project]\nname = 1979-05-27\n",
         b"[project]\nname = \"x\"\n[monitoring]\nprometheus_port = 99999999999999999999\n",
         b"[project]\nname = \"x\"\nregions = []\n",
-        b"[project]\nname = \"x\"\n[[service]]\nname = \"a\"\nslo = { latency = [{ percentile = 1e308, threshold = \"1s\" }] }\n",
-        b"[project]\nname = \"x\"\n[[service]]\nname = \"a\"\nimage = \"i\"\nport = 1\n[service.slo]\nwindow = \"99999999999999999999d\"\n",
+        b"[project]\nname = \"x\"\n[[service]]\nname = \"a\"\nmetrics = { buckets = [1e308, 1e-308] }\nslo = { latency = [{ percentile = 1e308, threshold = \"1s\" }] }\n",
+        b"[project]\nname = \"x\"\n[[service]]\nname = \"a\"\nimage = \"i\"\nport = 1\n[[service.slo]]\nname = \"s\"\nobjective = \"99%\"\nwindow = \"99999999999999999999d\"\navailability = {}\ntiers = [{ alert = \"page\", long = \"1h\", short = \"5m\", factor = 1e308 }]\n",
     ];
     for bytes in samples {
         std::fs::write(&spec, bytes).expect("write");

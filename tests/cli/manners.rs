@@ -60,7 +60,7 @@ fn validate_json_has_the_documented_shape() {
                 "code": "platform-backup-retention",
                 "message": "DigitalOcean keeps a managed PostgreSQL database's daily backups for 7 days; the spec asks for 14",
                 "help": "harden adds an App Platform worker that runs pg_dump to `destination` and keeps 14 days; lower `retention_days` to 7 to rely on DigitalOcean's own backups alone",
-                "line": 86,
+                "line": example_line("retention_days = 14"),
                 "column": 18,
             }],
         })
@@ -115,7 +115,13 @@ fn explain_json_is_the_text_in_numbers() {
         .lines()
         .map(|l| l.split_whitespace().collect())
         .collect();
-    for tier in api["availability"]["tiers"].as_array().expect("tiers") {
+    let slos = api["slos"].as_array().expect("slos");
+    let names: Vec<&str> = slos.iter().filter_map(|s| s["slo"].as_str()).collect();
+    assert_eq!(names, ["availability", "latency", "latency-tail"]);
+    let tiers = slos
+        .iter()
+        .flat_map(|s| s["tiers"].as_array().expect("tiers"));
+    for tier in tiers {
         let alert = &tier["alert"];
         let expected = [
             tier["tier"].as_str().expect("tier").to_string(),

@@ -40,8 +40,10 @@ image = "example/api:1"
 port = {demo}
 targets = {{ local = ["127.0.0.1:{demo}"] }}
 
-[service.slo]
-availability = "99%"
+[[service.slo]]
+name = "availability"
+objective = "99%"
+availability = {{}}
 "#,
         password = password.display()
     )

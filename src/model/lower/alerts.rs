@@ -4,93 +4,41 @@ use super::*;
 
 impl Lower {
     /// The alerts of one HTTP service: every kind that applies, with the
-    /// spec's overrides applied and disabled ones left out.
+    /// spec's overrides applied and disabled ones left out. `error_rates`:
+    /// whether the 5xx and 4xx threshold alerts have a threshold.
     pub(super) fn alert_rules(
         &mut self,
-        pointer: &str,
         overrides: &BTreeMap<AlertKind, AlertOverride>,
-        slo: Option<&Slo>,
+        slos: &[Slo],
+        error_rates: (bool, bool),
         scaling: Option<&Scaling>,
         targets: &[Target],
     ) -> Vec<Alert> {
         let mut out = Vec::new();
-        let mut add = |kind: AlertKind,
-                       name: String,
-                       slo: Option<SloKind>,
-                       tier: Option<Tier>,
-                       percentile: Option<Decimal>| {
+        let mut add = |kind: AlertKind, name: &str, slo: Option<&str>| {
             let o = overrides.get(&kind);
             if o.is_some_and(|o| !o.enabled) {
                 return;
             }
             out.push(Alert {
                 kind,
-                name,
+                name: name.to_string(),
                 severity: o
                     .and_then(|o| o.severity)
                     .unwrap_or(kind.default_severity()),
                 for_: o.and_then(|o| o.for_).unwrap_or(kind.default_for()),
-                slo,
-                tier,
-                percentile,
+                slo: slo.map(str::to_string),
+                tier: None,
             });
         };
-        if let Some(slo) = slo {
-            for (kind, tier, name) in [
-                (AlertKind::SloBurnPage, Tier::Page, "SLOErrorBudgetBurnPage"),
-                (
-                    AlertKind::SloBurnTicket,
-                    Tier::Ticket,
-                    "SLOErrorBudgetBurnTicket",
-                ),
-            ] {
-                if slo.burn_rates.iter().any(|b| b.tier == tier) {
-                    add(
-                        kind,
-                        name.to_string(),
-                        Some(SloKind::Availability),
-                        Some(tier),
-                        None,
-                    );
-                }
-            }
-            if slo.error_rate_5xx.is_some() {
-                add(
-                    AlertKind::ErrorRate5xx,
-                    "HighErrorRate5xx".into(),
-                    Some(SloKind::Errors),
-                    None,
-                    None,
-                );
-            }
-            if slo.error_rate_4xx.is_some() {
-                add(
-                    AlertKind::ErrorRate4xx,
-                    "HighErrorRate4xx".into(),
-                    Some(SloKind::Errors),
-                    None,
-                    None,
-                );
-            }
-            for l in &slo.latency {
-                let name = record::percentile_name(l.percentile).replacen('p', "P", 1);
-                add(
-                    AlertKind::Latency,
-                    format!("HighLatency{name}"),
-                    Some(SloKind::Latency),
-                    None,
-                    Some(l.percentile),
-                );
-            }
+        if error_rates.0 {
+            add(AlertKind::ErrorRate5xx, "HighErrorRate5xx", None);
         }
-        add(AlertKind::TargetDown, "TargetDown".into(), None, None, None);
-        add(
-            AlertKind::MetricsAbsent,
-            "MetricsAbsent".into(),
-            None,
-            None,
-            None,
-        );
+        if error_rates.1 {
+            add(AlertKind::ErrorRate4xx, "HighErrorRate4xx", None);
+        }
+        add(AlertKind::TargetDown, "TargetDown", None);
+        add(AlertKind::MetricsAbsent, "MetricsAbsent", None);
         // A utilization alert watches what its autoscaler targets (a model
         // has requests beside every target: `scaling` reports one without).
         // Its series (cAdvisor, kube-state-metrics) are collected only on
@@ -98,57 +46,76 @@ impl Lower {
         let kubernetes = self.kubernetes;
         if let Some(Scaling::Auto(a)) = scaling.filter(|_| kubernetes) {
             if a.cpu_percent.is_some() {
-                add(AlertKind::CpuHigh, "HighCPUUsage".into(), None, None, None);
+                add(AlertKind::CpuHigh, "HighCPUUsage", None);
             }
             if a.memory_percent.is_some() {
-                add(
-                    AlertKind::MemoryHigh,
-                    "HighMemoryUsage".into(),
-                    None,
-                    None,
-                    None,
-                );
+                add(AlertKind::MemoryHigh, "HighMemoryUsage", None);
             }
             // With no room between minimum and maximum, the autoscaler always
             // runs its maximum: the alert would never resolve.
             if a.min_replicas < a.max_replicas {
-                add(
-                    AlertKind::ReplicasAtMax,
-                    "ReplicasAtMaximum".into(),
-                    None,
-                    None,
-                    None,
-                );
+                add(AlertKind::ReplicasAtMax, "ReplicasAtMaximum", None);
             }
         }
         let mut regions: Vec<&str> = targets.iter().filter_map(|t| t.region.as_deref()).collect();
         regions.dedup();
         if regions.len() >= 2 {
-            add(AlertKind::RegionDown, "RegionDown".into(), None, None, None);
+            add(AlertKind::RegionDown, "RegionDown", None);
         }
-        // A burn tier whose threshold is 100% errors or more can never fire.
-        if let Some(slo) = slo {
-            for b in &slo.burn_rates {
-                let enabled = out.iter().any(|a| a.tier == Some(b.tier));
-                if enabled && b.threshold >= Decimal::ONE {
-                    let key = AlertKind::of_tier(b.tier).spec_key();
-                    self.invalid(
-                        &format!("{pointer}/slo/availability"),
-                        format!(
-                            "this objective leaves so much error budget that the {} tier's {}/{} threshold ({}× the budget) is {} of requests failing: the alert could never fire",
-                            b.tier.as_str(),
-                            b.long,
-                            b.short,
-                            b.factor,
-                            crate::vocab::percent(b.threshold),
-                        ),
-                        format!("raise the objective, or set `alerts.{key}.enabled = false`"),
-                    );
-                    break;
+        // Each SLO's alerts: its burn-rate tiers (their severity and `for`
+        // are the tiers'), then its exhausted budget.
+        let mut slo_alerts = Vec::new();
+        let exhausted = overrides.get(&AlertKind::BudgetExhausted);
+        for slo in slos {
+            for tier in [Tier::Page, Tier::Ticket] {
+                if let Some(b) = slo.tiers(tier).next() {
+                    slo_alerts.push(Alert {
+                        kind: AlertKind::of_tier(tier),
+                        name: tier.alert_name().to_string(),
+                        severity: b.severity,
+                        for_: b.for_,
+                        slo: Some(slo.name.clone()),
+                        tier: Some(tier),
+                    });
                 }
             }
+            if exhausted.is_none_or(|o| o.enabled) {
+                let kind = AlertKind::BudgetExhausted;
+                slo_alerts.push(Alert {
+                    kind,
+                    name: "ErrorBudgetExhausted".to_string(),
+                    severity: exhausted
+                        .and_then(|o| o.severity)
+                        .unwrap_or(kind.default_severity()),
+                    for_: exhausted.and_then(|o| o.for_).unwrap_or(kind.default_for()),
+                    slo: Some(slo.name.clone()),
+                    tier: None,
+                });
+            }
         }
-        out
+        slo_alerts.extend(out);
+        slo_alerts
+    }
+
+    /// A threshold alert's ratio (`[service.alerts] error_rate_5xx`): on
+    /// only with a `threshold`.
+    pub(super) fn error_rate(
+        &mut self,
+        pointer: &str,
+        key: &str,
+        o: Option<&spec::AlertOverride>,
+    ) -> Option<Percent> {
+        let at = format!("{pointer}/{key}/threshold");
+        let p = self.percent(&at, o?.threshold.as_ref()?)?;
+        if p.value() == Decimal::ZERO || p.value() >= Decimal::HUNDRED {
+            self.invalid(
+                &at,
+                format!("an error-rate threshold of {p} can never alert usefully"),
+                "use a threshold above 0% and below 100%, such as \"1%\"",
+            );
+            return None;
+        }
+        self.alert_precision(&at, p)
     }
 
     /// Alert thresholds become request counts in the generated promtool
@@ -171,11 +138,9 @@ impl Lower {
         a: &spec::AlertOverrides,
     ) -> BTreeMap<AlertKind, AlertOverride> {
         let entries = [
-            (AlertKind::SloBurnPage, &a.slo_burn_page),
-            (AlertKind::SloBurnTicket, &a.slo_burn_ticket),
+            (AlertKind::BudgetExhausted, &a.error_budget_exhausted),
             (AlertKind::ErrorRate5xx, &a.error_rate_5xx),
             (AlertKind::ErrorRate4xx, &a.error_rate_4xx),
-            (AlertKind::Latency, &a.latency),
             (AlertKind::TargetDown, &a.target_down),
             (AlertKind::MetricsAbsent, &a.metrics_absent),
             (AlertKind::CpuHigh, &a.cpu_high),
@@ -186,6 +151,15 @@ impl Lower {
         let mut out = BTreeMap::new();
         for (kind, o) in entries {
             let Some(o) = o else { continue };
+            if o.threshold.is_some()
+                && !matches!(kind, AlertKind::ErrorRate5xx | AlertKind::ErrorRate4xx)
+            {
+                self.not_applicable(
+                    &format!("{pointer}/{}", kind.spec_key()),
+                    "threshold",
+                    "error_rate_5xx and error_rate_4xx",
+                );
+            }
             let at = format!("{pointer}/{}/for", kind.spec_key());
             let for_ = o.for_.as_ref().and_then(|f| self.duration(&at, f));
             out.insert(

@@ -74,6 +74,10 @@ impl Lower {
                 .and_then(|m| m.status_label.as_ref())
                 .map_or("status", |n| n.as_str())
                 .to_string(),
+            buckets: self.buckets(
+                &format!("{pointer}/metrics/buckets"),
+                m.and_then(|m| m.buckets.as_deref()),
+            ),
         };
         let targets = self.targets(pointer, s, port, project);
         let probes = self.probes(
@@ -82,18 +86,46 @@ impl Lower {
             port,
             &endpoints.health,
         );
-        let slo = s
-            .slo
-            .as_ref()
-            .and_then(|slo| self.slo(&format!("{pointer}/slo"), slo));
+        let slos = self.slos(&format!("{pointer}/slo"), &s.slos, &metrics);
+        let alerts_at = format!("{pointer}/alerts");
         let alerts = s
             .alerts
             .as_ref()
-            .map(|a| self.alert_overrides(&format!("{pointer}/alerts"), a))
+            .map(|a| self.alert_overrides(&alerts_at, a))
             .unwrap_or_default();
+        let error_rate_5xx = self.error_rate(
+            &alerts_at,
+            "error_rate_5xx",
+            s.alerts.as_ref().and_then(|a| a.error_rate_5xx.as_ref()),
+        );
+        let error_rate_4xx = self.error_rate(
+            &alerts_at,
+            "error_rate_4xx",
+            s.alerts.as_ref().and_then(|a| a.error_rate_4xx.as_ref()),
+        );
+        let (alert_labels, alert_annotations) = match &s.alerts {
+            Some(a) => (
+                self.extra_pairs(
+                    &format!("{alerts_at}/labels"),
+                    &a.labels,
+                    &slo::RESERVED_LABELS,
+                ),
+                self.extra_pairs(
+                    &format!("{alerts_at}/annotations"),
+                    &a.annotations,
+                    &slo::RESERVED_ANNOTATIONS,
+                ),
+            ),
+            None => Default::default(),
+        };
         let business_metrics = self.business_metrics(pointer, &s.business_metrics);
-        let alert_rules =
-            self.alert_rules(pointer, &alerts, slo.as_ref(), scaling.as_ref(), &targets);
+        let alert_rules = self.alert_rules(
+            &alerts,
+            &slos,
+            (error_rate_5xx.is_some(), error_rate_4xx.is_some()),
+            scaling.as_ref(),
+            &targets,
+        );
         let disruption = match (s.min_available, &scaling) {
             (None, _) => Disruption::MaxUnavailable(1),
             (Some(n), Some(scaling)) if n >= scaling.min_replicas() => {
@@ -142,7 +174,11 @@ impl Lower {
             discovered: s.targets.is_none(),
             targets,
             probes,
-            slo,
+            slos,
+            error_rate_5xx,
+            error_rate_4xx,
+            alert_labels,
+            alert_annotations,
             alerts,
             alert_rules,
             business_metrics,
@@ -252,6 +288,31 @@ impl Lower {
                 .div_ceil(interval_secs)
                 .max(u64::from(failure_threshold)),
         }
+    }
+
+    /// `metrics.buckets`: histogram bounds in seconds, positive and ascending.
+    fn buckets(&mut self, pointer: &str, buckets: Option<&[f64]>) -> Vec<Decimal> {
+        let mut out: Vec<Decimal> = Vec::new();
+        for (i, b) in buckets.unwrap_or_default().iter().enumerate() {
+            let at = format!("{pointer}/{i}");
+            let parsed = Decimal::parse(&b.to_string())
+                .ok()
+                .filter(|d| *d > Decimal::ZERO);
+            match parsed {
+                Some(d) if out.last().is_none_or(|last| *last < d) => out.push(d),
+                Some(_) => self.invalid(
+                    &at,
+                    format!("bucket {b} is not above the one before it"),
+                    "list the bucket boundaries in ascending order, each once, as the histogram declares them",
+                ),
+                None => self.invalid(
+                    &at,
+                    format!("{b} is not a bucket boundary in seconds"),
+                    "use a positive number of seconds, such as 0.5 (+Inf is implied)",
+                ),
+            }
+        }
+        out
     }
 
     pub(super) fn business_metrics(

@@ -137,7 +137,6 @@ impl Lower {
             .iter()
             .find(|s| s.name == service)
             .and_then(|s| s.http())
-            .and_then(|h| h.slo.as_ref())
             .map(gates)
             .unwrap_or_default();
         Some(LoadTest {
@@ -183,27 +182,29 @@ impl Lower {
     }
 }
 
-/// The load test's gates: the service's objectives (see [`Gates`]).
-fn gates(slo: &Slo) -> Gates {
-    let errors = match (slo.availability, slo.error_budget(), slo.error_rate_5xx) {
-        (Some(a), Some(budget), _) => Some(ErrorGate {
-            max_ratio: budget,
-            source: ErrorGateSource::Availability(a),
+/// The load test's gates: the service's objectives (see [`Gates`]): the
+/// availability SLO's budget (else the 5xx alert's threshold), and each
+/// latency SLO over all requests as the percentile of its objective.
+fn gates(http: &HttpService) -> Gates {
+    let errors = match (http.availability_slo(), http.error_rate_5xx) {
+        (Some(slo), _) => Some(ErrorGate {
+            max_ratio: slo.error_budget(),
+            source: ErrorGateSource::Availability(slo.objective),
         }),
-        (_, _, Some(t)) => Some(ErrorGate {
+        (None, Some(t)) => Some(ErrorGate {
             max_ratio: t.fraction(),
             source: ErrorGateSource::AlertThreshold(t),
         }),
-        _ => None,
+        (None, None) => None,
     };
     Gates {
         errors,
-        latency: slo
-            .latency
-            .iter()
-            .map(|l| LatencyGate {
-                percentile: l.percentile,
-                threshold: l.threshold,
+        latency: http
+            .latency_objectives()
+            .into_iter()
+            .map(|(percentile, threshold)| LatencyGate {
+                percentile,
+                threshold,
             })
             .collect(),
     }

@@ -33,7 +33,8 @@ impl Lower {
         );
         let longest_window = services
             .iter()
-            .filter_map(|s| s.http()?.slo.as_ref().map(|slo| slo.window))
+            .filter_map(|s| s.http())
+            .flat_map(|h| h.slos.iter().map(|slo| slo.window))
             .max();
         let retention = match m.retention.as_ref() {
             Some(r) => {

@@ -42,7 +42,7 @@ impl Lower {
             ("metrics", s.metrics.is_some(), &[Http], "http services"),
             ("targets", s.targets.is_some(), &[Http], "http services"),
             ("probes", s.probes.is_some(), &[Http], "http services"),
-            ("slo", s.slo.is_some(), &[Http], "http services"),
+            ("slo", !s.slos.is_empty(), &[Http], "http services"),
             (
                 "autoscaling",
                 s.autoscaling.is_some(),

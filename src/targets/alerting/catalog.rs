@@ -67,6 +67,8 @@ pub fn pair(name: &str, value: &str) -> Pair {
 #[derive(Clone, Debug)]
 pub struct About {
     pub topic: Topic,
+    /// The SLO an alert is on, by name.
+    pub slo: Option<String>,
     pub service: String,
     pub team: Option<String>,
     pub severity: Severity,

@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::check::Check;
 use crate::check::plural;
 use crate::check::tree::{S, Tree, items, rules_of};
-use crate::model::{AlertKind, Model, Service, record};
+use crate::model::{AlertKind, Model, Service};
 use crate::targets::alerting::{RULES_DIR, RUNBOOKS_DIR, rules_path, runbook_url, tests_path};
 use crate::targets::grafana::dashboard_path;
 
@@ -206,9 +206,10 @@ pub(crate) fn exprs(value: &Value, out: &mut Vec<String>) {
     }
 }
 
-/// Each objective of the service's SLO has an alert and a dashboard panel.
+/// Each of the service's SLOs has its alerts and a dashboard row, and each
+/// threshold alert a panel.
 pub(crate) fn slo_covered(service: &Service, tree: &Tree<'_>) -> Check {
-    let name = format!("SLO of {} has alerts and dashboard panels", service.name);
+    let name = format!("SLOs of {} have alerts and dashboard panels", service.name);
     let (Some(http), rules, dashboard) = (
         service.http(),
         rules_path(&service.name),
@@ -216,54 +217,61 @@ pub(crate) fn slo_covered(service: &Service, tree: &Tree<'_>) -> Check {
     ) else {
         return Check::skip(S, name, "not an http service", "");
     };
-    let Some(slo) = &http.slo else {
-        return Check::skip(S, name, "no [service.slo]", "");
-    };
+    if http.slos.is_empty() {
+        return Check::skip(S, name, "no [[service.slo]]", "");
+    }
     let (rule_file, board) = match (tree.parsed(&rules), tree.parsed(&dashboard)) {
         (Ok(r), Ok(d)) => (r, d),
         (Err(e), _) | (_, Err(e)) => return Check::fail(S, name, e, tree.fix()),
     };
-    let alerts: BTreeSet<&str> = rules_of(&rule_file)
+    // Each alert as `Name` or `Name{slo}`.
+    let alerts: BTreeSet<String> = rules_of(&rule_file)
         .iter()
-        .filter_map(|(_, r)| r["alert"].as_str())
+        .filter_map(|(_, r)| {
+            let alert = r["alert"].as_str()?;
+            Some(match r["labels"]["slo"].as_str() {
+                Some(slo) => format!("{alert}{{{slo}}}"),
+                None => alert.to_string(),
+            })
+        })
         .collect();
     let mut queries = Vec::new();
     exprs(&board, &mut queries);
-    let alert_of = |kind: AlertKind, percentile: Option<crate::units::Decimal>| {
+    let alert_of = |kind: AlertKind, slo: Option<&str>| {
         http.alert_rules
             .iter()
-            .find(|a| a.kind == kind && (percentile.is_none() || a.percentile == percentile))
-            .map(|a| a.name.clone())
+            .find(|a| a.kind == kind && a.slo.as_deref() == slo)
+            .map(|a| match slo {
+                Some(s) => format!("{}{{{s}}}", a.name),
+                None => a.name.clone(),
+            })
     };
-    // (objective, alert kinds, what a panel's query must contain)
+    // (objective, alerts, what a panel's query must contain)
     let mut wanted: Vec<(String, Vec<Option<String>>, String)> = Vec::new();
-    if let Some(a) = slo.availability {
+    for slo in &http.slos {
+        let tiers: Vec<Option<String>> = [AlertKind::SloBurnPage, AlertKind::SloBurnTicket]
+            .into_iter()
+            .filter(|k| {
+                slo.burn_rates
+                    .iter()
+                    .any(|b| AlertKind::of_tier(b.tier) == *k)
+            })
+            .map(|k| alert_of(k, Some(&slo.name)))
+            .collect();
         wanted.push((
-            format!("availability {a}"),
-            vec![
-                alert_of(AlertKind::SloBurnPage, None),
-                alert_of(AlertKind::SloBurnTicket, None),
-            ],
-            record::BUDGET_REMAINING.to_string(),
+            format!("{} {} ({})", slo.name, slo.objective, slo.sli.kind()),
+            tiers,
+            format!("slo=\"{}\"", slo.name),
         ));
     }
-    for l in &slo.latency {
-        wanted.push((
-            format!("p{} latency {}ms", l.percentile, l.threshold.as_millis()),
-            vec![alert_of(AlertKind::Latency, Some(l.percentile))],
-            // The panels read the targets' histogram, per region and
-            // instance (the recorded percentile is per service).
-            format!("histogram_quantile({}, ", l.quantile),
-        ));
-    }
-    if let Some(r) = slo.error_rate_5xx {
+    if let Some(r) = http.error_rate_5xx {
         wanted.push((
             format!("5xx rate {r}"),
             vec![alert_of(AlertKind::ErrorRate5xx, None)],
             format!("{}=~\"5..\"", http.metrics.status_label),
         ));
     }
-    if let Some(r) = slo.error_rate_4xx {
+    if let Some(r) = http.error_rate_4xx {
         wanted.push((
             format!("4xx rate {r}"),
             vec![alert_of(AlertKind::ErrorRate4xx, None)],
@@ -275,7 +283,7 @@ pub(crate) fn slo_covered(service: &Service, tree: &Tree<'_>) -> Check {
         let names: Vec<&String> = kinds.iter().flatten().collect();
         if names.is_empty() {
             problems.push(format!(
-                "the {objective} objective has no alert (disabled in [service.alerts])"
+                "the {objective} objective has no alert (every tier disabled, or the alert off in [service.alerts])"
             ));
         }
         for n in names {
@@ -305,6 +313,6 @@ pub(crate) fn slo_covered(service: &Service, tree: &Tree<'_>) -> Check {
                 .join(", ")
         ),
         problems,
-        "re-enable the objective's alert in [service.alerts], or run harden generate",
+        "enable a tier of the SLO (or the alert in [service.alerts]), or run harden generate",
     )
 }

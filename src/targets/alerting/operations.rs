@@ -107,13 +107,11 @@ fn weekly(model: &Model) -> Section {
     for service in &model.services {
         let Some(http) = service.http() else { continue };
         let mut rows = Vec::new();
-        if http.slo.as_ref().is_some_and(|s| s.availability.is_some()) {
-            rows.push("Objectives (availability, error budget remaining, burn rate)");
+        if !http.slos.is_empty() {
+            rows.push("one row per SLO (objective, error budget remaining, burn rate)");
         }
         rows.push("Traffic and errors (request rate, 5xx and 4xx ratios)");
-        if http.slo.as_ref().is_some_and(|s| !s.latency.is_empty()) {
-            rows.push("Latency (each objective's percentile)");
-        }
+        rows.push("Latency (p50, p95, p99 and each latency SLO's threshold)");
         if matches!(http.scaling, Scaling::Auto(_)) {
             rows.push("Saturation (CPU and memory of request, replicas against the maximum)");
         }
@@ -140,21 +138,17 @@ fn weekly(model: &Model) -> Section {
         text,
         command: None,
     });
-    let has_budget = model.services.iter().any(|s| {
-        s.http()
-            .and_then(|h| h.slo.as_ref())
-            .is_some_and(|slo| slo.availability.is_some())
-    });
+    let has_budget = model
+        .services
+        .iter()
+        .any(|s| s.http().is_some_and(|h| !h.slos.is_empty()));
     if has_budget {
         steps.push(Step {
             title: "Check the error budget left".into(),
             text: "With less than a quarter of the budget left, hold risky changes and spend the time on reliability until the window recovers; with the budget spent, release only fixes.".into(),
             command: Some(format!(
-                "# Each service's availability budget left, lowest first: 1 is untouched, 0 is spent, below 0 overspent\ncurl -fsSG \"$PROMETHEUS_URL/api/v1/query\" --data-urlencode {} | jq -r '.data.result[] | \"\\(.metric.service)\\t\\(.value[1])\"'",
-                shell_word(&format!(
-                    "query=sort({}{{slo=\"availability\"}})",
-                    record::BUDGET_REMAINING
-                ))
+                "# Each SLO's budget left, lowest first: 1 is untouched, 0 is spent, below 0 overspent\ncurl -fsSG \"$PROMETHEUS_URL/api/v1/query\" --data-urlencode {} | jq -r '.data.result[] | \"\\(.metric.service)\\t\\(.metric.slo)\\t\\(.value[1])\"'",
+                shell_word(&format!("query=sort({})", record::BUDGET_REMAINING))
             )),
         });
     }

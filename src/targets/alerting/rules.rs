@@ -19,7 +19,7 @@ pub use cache::cache_rule_files;
 pub use global::{GLOBAL_DIR, global_rule_files};
 pub use http::http_rule_files;
 
-use format::{human, humanize, humanize_percentage, minutes, per, steps_of};
+use format::{humanize, humanize_percentage, minutes, per, steps_of};
 
 use std::collections::BTreeMap;
 

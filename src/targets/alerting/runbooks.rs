@@ -87,6 +87,13 @@ fn runbook(model: &Model, name: &str, entries: &[AlertEntry<'_>]) -> Context {
                     .map(|h| h.port.to_string())
                     .unwrap_or_default(),
             ],
+            Topic::Http(
+                AlertKind::SloBurnPage | AlertKind::SloBurnTicket | AlertKind::BudgetExhausted,
+            ) => {
+                vec![slo_of(model, e).map_or_else(String::new, |slo| {
+                    format!("{}: {} of {}", slo.name, slo.objective, slo.good_events())
+                })]
+            }
             Topic::Backup(_) => vec![
                 model
                     .service(&e.about.service)
@@ -99,6 +106,9 @@ fn runbook(model: &Model, name: &str, entries: &[AlertEntry<'_>]) -> Context {
     };
     match first.topic {
         Topic::Http(AlertKind::MetricsAbsent) => columns.push("Port".to_string()),
+        Topic::Http(
+            AlertKind::SloBurnPage | AlertKind::SloBurnTicket | AlertKind::BudgetExhausted,
+        ) => columns.push("SLO".to_string()),
         Topic::Backup(_) => columns.push("Backup".to_string()),
         _ => {}
     }
@@ -119,12 +129,15 @@ fn runbook(model: &Model, name: &str, entries: &[AlertEntry<'_>]) -> Context {
     let mut severities: Vec<&str> = services.iter().map(|s| s.severity.as_str()).collect();
     severities.sort_unstable();
     severities.dedup();
+    let mut names: Vec<&str> = entries.iter().map(|e| e.about.service.as_str()).collect();
+    names.dedup();
     let lead = format!(
         "Severity {} · {}",
         severities.join(" / "),
-        match entries {
-            [one] => format!("service {}", one.about.service),
-            _ => format!("{} services (the table below)", entries.len()),
+        match (names.as_slice(), entries) {
+            ([one], [_]) => format!("service {one}"),
+            ([one], _) => format!("service {one}, {} SLOs (the table below)", entries.len()),
+            _ => format!("{} services (the table below)", names.len()),
         }
     );
     let (meaning, impact) = match first.topic {
@@ -164,6 +177,15 @@ fn runbook(model: &Model, name: &str, entries: &[AlertEntry<'_>]) -> Context {
 
 fn http_of<'m>(model: &'m Model, service: &str) -> Option<&'m crate::model::HttpService> {
     model.service(service).and_then(|s| s.http())
+}
+
+/// The SLO an alert entry is on.
+fn slo_of<'m>(model: &'m Model, e: &AlertEntry<'_>) -> Option<&'m crate::model::Slo> {
+    let name = e.about.slo.as_deref()?;
+    http_of(model, &e.about.service)?
+        .slos
+        .iter()
+        .find(|s| s.name == name)
 }
 
 /// The alert's rule as Prometheus runs it for the service, and its own
@@ -229,6 +251,8 @@ fn escalation(model: &Model, entries: &[AlertEntry<'_>]) -> Vec<String> {
             .iter_mut()
             .find(|(t, s, r, _)| *t == team && *s == e.about.severity && *r == receivers)
         {
+            // A service with several SLOs has a row per SLO: named once here.
+            Some(group) if group.3.contains(&e.about.service.as_str()) => {}
             Some(group) => group.3.push(&e.about.service),
             None => groups.push((team, e.about.severity, receivers, vec![&e.about.service])),
         }

@@ -82,19 +82,21 @@ impl Column {
 
 /// The table's columns: only those some service has data for.
 fn columns(services: &[(&Service, &HttpService)]) -> Result<Vec<Column>, BuildError> {
+    // Each service's availability SLO (over all its requests).
     let slos: Vec<_> = services
         .iter()
-        .filter_map(|(_, h)| h.slo.as_ref())
+        .filter_map(|(_, h)| h.availability_slo())
         .collect();
     let mut out = vec![Column::new(
         "Requests/s".into(),
         format!("sum by (service) ({})", record::REQUEST_RATE),
         "reqps",
     )];
-    let availability: Vec<_> = slos
-        .iter()
-        .filter_map(|s| s.availability.map(|a| (s.window, a)))
-        .collect();
+    let availability: Vec<_> = slos.iter().map(|s| (s.window, s.objective)).collect();
+    let mut names: Vec<&str> = slos.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let of_availability = format!("slo=~\"{}\"", promql_str(&names.join("|")));
     if !availability.is_empty() {
         let windows: BTreeSet<Duration> = availability.iter().map(|(w, _)| *w).collect();
         let decimals = availability
@@ -107,7 +109,7 @@ fn columns(services: &[(&Service, &HttpService)]) -> Result<Vec<Column>, BuildEr
         };
         let ratios = windows
             .iter()
-            .map(|w| format!("{}{{slo=\"availability\"}}", sli_error_series(*w)))
+            .map(|w| format!("{}{{{of_availability}}}", sli_error_series(*w)))
             .collect::<Vec<_>>()
             .join(" or ");
         out.push(Column {
@@ -123,7 +125,7 @@ fn columns(services: &[(&Service, &HttpService)]) -> Result<Vec<Column>, BuildEr
             ..Column::new(
                 "Objective".into(),
                 format!(
-                    "max by (service) ({}{{slo=\"availability\"}})",
+                    "max by (service) ({}{{{of_availability}}})",
                     record::OBJECTIVE
                 ),
                 "percentunit",
@@ -139,15 +141,8 @@ fn columns(services: &[(&Service, &HttpService)]) -> Result<Vec<Column>, BuildEr
             )
         });
     }
-    // The median every service records, then each percentile an objective
-    // names, lowest first.
-    let percentiles: BTreeSet<Decimal> = std::iter::once(Decimal::from_int(50))
-        .chain(
-            slos.iter()
-                .flat_map(|s| s.latency.iter().map(|l| l.percentile)),
-        )
-        .collect();
-    for p in percentiles {
+    // The percentiles every service records for reading.
+    for p in record::READ_PERCENTILES.map(Decimal::from_int) {
         out.push(Column::new(
             format!("p{p} latency"),
             format!("max by (service) ({})", percentile_series(p)),

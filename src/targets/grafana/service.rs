@@ -1,7 +1,8 @@
-//! One HTTP service's dashboard: objectives, traffic and errors, latency,
-//! saturation against the autoscaler, health, and the spec's business
-//! metrics. Thresholds come from the model: the objective, the error-rate
-//! and latency thresholds, the burn-rate tiers, the autoscaling targets.
+//! One HTTP service's dashboard: a row per SLO, traffic and errors,
+//! latency, saturation against the autoscaler, health, and the spec's
+//! business metrics. Thresholds come from the model: each objective, the
+//! error-rate thresholds, the latency SLOs' thresholds, the burn-rate
+//! tiers, the autoscaling targets.
 
 use serde_json::json;
 
@@ -9,12 +10,9 @@ use super::dashboard::{
     Dashboard, FieldConfig, Layout, Link, PanelSpec, Target, Thresholds, Variable, number,
 };
 use super::{BuildError, human, seconds, sli_error_series};
-use crate::model::{HttpService, Model, Scaling, Service, Slo, Tier, saturation};
+use crate::model::{HttpService, Model, Scaling, Service, Sli, Slo, Tier, record, saturation};
 use crate::units::{Decimal, Duration};
 use crate::vocab::{OVERVIEW_UID, promql_str};
-
-/// The short windows the burn-rate panel draws, with the SLO window itself.
-const BURN_WINDOWS: [u32; 7] = [300, 1800, 3600, 7200, 6 * 3600, 86_400, 3 * 86_400];
 
 pub fn dashboard(
     model: &Model,
@@ -72,7 +70,7 @@ pub fn dashboard(
     };
 
     let mut layout = Layout::new();
-    if let Some(slo) = &http.slo {
+    for slo in &http.slos {
         objectives(&mut layout, slo, &service)?;
     }
 
@@ -88,11 +86,7 @@ pub fn dashboard(
             Thresholds::new("green", &[])?,
         ),
     );
-    let slo = http.slo.as_ref();
-    for (class, threshold) in [
-        ("5xx", slo.and_then(|s| s.error_rate_5xx)),
-        ("4xx", slo.and_then(|s| s.error_rate_4xx)),
-    ] {
+    for (class, threshold) in [("5xx", http.error_rate_5xx), ("4xx", http.error_rate_4xx)] {
         let (title, description, steps) = match threshold {
             Some(t) => (
                 format!("{class} ratio (alert above {t})"),
@@ -119,7 +113,7 @@ pub fn dashboard(
     }
 
     layout.row("Latency");
-    layout.add(24, 9, latency(slo, &traffic, legend)?);
+    layout.add(24, 9, latency(&http.slos, &traffic, legend)?);
 
     saturation(&mut layout, model, name, http)?;
 
@@ -211,47 +205,49 @@ impl Traffic<'_> {
     }
 }
 
-/// The SLO row: availability against the objective, error budget left,
-/// and the burn rate per window against the alerting tiers.
+/// One SLO's row: the share of good events against the objective, error
+/// budget left, and the burn rate per window against the alerting tiers.
 fn objectives(layout: &mut Layout, slo: &Slo, service: &str) -> Result<(), BuildError> {
-    let Some(objective) = slo.availability else {
-        return Ok(());
-    };
+    let objective = slo.objective;
     let window = slo.window;
-    layout.row(&format!("Objectives ({window} window)"));
+    let sel = format!("{service}, slo=\"{}\"", promql_str(&slo.name));
+    layout.row(&format!(
+        "SLO {}: {objective} {} ({window} window)",
+        slo.name,
+        slo.sli.kind()
+    ));
     let fraction = objective.fraction();
-    let mut availability = stat(
-        &format!("Availability ({window}, objective {objective})"),
+    let mut good = stat(
+        &format!("Good events ({window}, objective {objective})"),
         &format!(
-            "Share of requests that were not errors over the last {window} (1 - {}); green at or above the {objective} objective.",
+            "Share of {} over the last {window} (1 - {}); green at or above the {objective} objective.",
+            slo.good_events(),
             sli_error_series(window)
         ),
         vec![
             Target::new(
-                format!("1 - {}{{{service}}}", sli_error_series(window)),
-                "availability",
+                format!("1 - {}{{{sel}}}", sli_error_series(window)),
+                &slo.name,
             )
             .instant(),
         ],
         "percentunit",
         Thresholds::new("red", &[(fraction, "green")])?,
     );
-    availability.field.decimals = Some(objective.value().scale() + 1);
-    layout.add(6, 8, availability);
+    good.field.decimals = Some(objective.value().scale() + 1);
+    layout.add(6, 8, good);
 
     let budget = budget_gauge(
         &format!("Error budget remaining ({window})"),
         "The share of the window's error budget not yet spent (slo:error_budget:remaining): orange below 50%, red below 25%.",
-        service,
+        &sel,
     )?;
     layout.add(6, 8, budget);
 
     // Burn rate = error ratio ÷ error budget (1 − objective).
-    let Some(allowed) = Decimal::ONE.checked_sub(fraction) else {
-        return Ok(());
-    };
+    let allowed = slo.error_budget();
     let tiers = &slo.burn_rates;
-    let mut windows: Vec<Duration> = BURN_WINDOWS.iter().map(|s| Duration::secs(*s)).collect();
+    let mut windows: Vec<Duration> = slo.burn_windows();
     if !windows.contains(&window) {
         windows.push(window);
     }
@@ -259,7 +255,7 @@ fn objectives(layout: &mut Layout, slo: &Slo, service: &str) -> Result<(), Build
         .iter()
         .map(|w| {
             Target::new(
-                format!("{}{{{service}}} / {allowed}", sli_error_series(*w)),
+                format!("{}{{{sel}}} / {allowed}", sli_error_series(*w)),
                 &w.to_string(),
             )
         })
@@ -305,46 +301,41 @@ fn objectives(layout: &mut Layout, slo: &Slo, service: &str) -> Result<(), Build
     Ok(())
 }
 
-/// p50 and every objective's percentile, with each objective's threshold
-/// drawn.
-fn latency(slo: Option<&Slo>, traffic: &Traffic, legend: &str) -> Result<PanelSpec, BuildError> {
-    let objectives = slo.map(|s| s.latency.as_slice()).unwrap_or_default();
-    // (percentile, quantile): the median, then each objective's, as the
-    // objective states its quantile (the recording rules and checks agree).
-    let fifty = Decimal::from_int(50);
-    let median = Decimal::from_parts(5, 1).ok_or_else(|| BuildError::number("0.5".into()))?;
-    let mut percentiles = vec![(fifty, median)];
-    percentiles.extend(
-        objectives
-            .iter()
-            .filter(|o| o.percentile != fifty)
-            .map(|o| (o.percentile, o.quantile)),
-    );
-    let targets = percentiles
+/// p50, p95 and p99 for reading, with each latency SLO's threshold drawn.
+/// (The SLOs themselves count the histogram's bucket at the threshold:
+/// their rows above are exact, these estimates are not.)
+fn latency(slos: &[Slo], traffic: &Traffic, legend: &str) -> Result<PanelSpec, BuildError> {
+    let targets = record::READ_PERCENTILES
         .iter()
-        .map(|(p, q)| Target::new(traffic.quantile(*q), &format!("p{p} {legend}")))
+        .filter_map(|p| {
+            let q = Decimal::from_int(*p).checked_div_exact(Decimal::HUNDRED)?;
+            Some(Target::new(traffic.quantile(q), &format!("p{p} {legend}")))
+        })
         .collect();
     let mut steps: Vec<(Decimal, &str)> = Vec::new();
     let mut said = Vec::new();
-    for o in objectives {
-        let secs = seconds(o.threshold)
-            .ok_or_else(|| BuildError::number(format!("{} in seconds", o.threshold)))?;
+    for slo in slos {
+        let Sli::Latency { threshold, .. } = &slo.sli else {
+            continue;
+        };
+        let secs = seconds(*threshold)
+            .ok_or_else(|| BuildError::number(format!("{threshold} in seconds")))?;
         if !steps.iter().any(|(v, _)| *v == secs) {
             steps.push((secs, "red"));
         }
-        said.push(format!("p{} ≤ {}", o.percentile, human(o.threshold)));
+        said.push(format!("{} within {}", slo.objective, human(*threshold)));
     }
     steps.sort_by_key(|(v, _)| *v);
     let (title, description) = if said.is_empty() {
         (
             "Latency".to_string(),
-            "Request latency percentiles.".to_string(),
+            "Request latency percentiles, estimated from the histogram.".to_string(),
         )
     } else {
         (
-            format!("Latency (objectives {})", said.join(", ")),
+            format!("Latency (SLOs {})", said.join(", ")),
             format!(
-                "Request latency percentiles; dashed lines are the objectives: {}.",
+                "Request latency percentiles, estimated from the histogram; dashed lines are the latency SLOs' thresholds: {}.",
                 said.join(", ")
             ),
         )

@@ -9,8 +9,8 @@ use crate::model::{Model, Service};
 /// The load test's thresholds are the service's SLO.
 pub(crate) fn slo_load_test(model: &Model, service: &Service, tree: &Tree<'_>) -> Check {
     let name = format!("SLO of {} is a load-test threshold", service.name);
-    if service.http().and_then(|h| h.slo.as_ref()).is_none() {
-        return Check::skip(S, name, "no [service.slo]", "");
+    if service.http().is_none_or(|h| h.slos.is_empty()) {
+        return Check::skip(S, name, "no [[service.slo]]", "");
     }
     let lt = match &model.load_test {
         None => {

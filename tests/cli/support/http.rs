@@ -194,6 +194,8 @@ impl Traffic {
                 for _ in 0..count {
                     request(port, "GET", "/api/availability");
                 }
+                // A booking a tick: the business counter an events SLO reads.
+                request(port, "POST", "/api/appointments");
                 std::thread::sleep(Duration::from_millis(50));
             }
         });

@@ -18,19 +18,30 @@ name = "checkout"
 image = "registry.example.com/checkout:2.0"
 port = 8080
 replicas = 3
-metrics = { requests = "checkout_requests_total", duration = "checkout_request_seconds", status_label = "code" }
+metrics = { requests = "checkout_requests_total", duration = "checkout_request_seconds", status_label = "code", buckets = [0.12, 0.5, 2] }
 targets = { ams3 = ["checkout-a:8080", "checkout-b:8080"], sfo3 = ["checkout-c:8080"] }
 
-[service.slo]
+[[service.slo]]
+name = "availability"
+objective = "99.95%"
 window = "28d"
-availability = "99.95%"
-latency = [{ percentile = 99.9, threshold = "2s" }, { percentile = 50, threshold = "120ms" }]
-error_rate_5xx = "0.5%"
+availability = {}
+
+[[service.slo]]
+name = "latency"
+objective = "99.9%"
+window = "28d"
+latency = { threshold = "2s" }
+tiers = [
+  { alert = "page", long = "1h", short = "5m", budget_consumed = "2%", for = "90s" },
+  { alert = "page", long = "6h", short = "30m", budget_consumed = "5%", for = "90s" },
+  { alert = "ticket", long = "1d", short = "2h", budget_consumed = "10%", for = "30m", severity = "info" },
+  { alert = "ticket", long = "3d", short = "6h", budget_consumed = "10%", for = "30m", severity = "info" },
+]
 
 [service.alerts]
+error_rate_5xx = { threshold = "0.5%" }
 error_rate_4xx = { enabled = false }
-slo_burn_ticket = { for = "30m", severity = "info" }
-latency = { severity = "critical", for = "90s" }
 "#;
 
 /// The least a spec can say: one HTTP service, no objective, no autoscaling.
@@ -100,6 +111,49 @@ build = { output_dir = "public" }
 [platform.digitalocean]
 "#;
 
+/// Three SLOs on one service (availability, latency on one route, events
+/// on a business counter), tiers of its own (one off, one by factor), a
+/// traffic guard and extra labels and annotations.
+pub const THREE_SLOS: &str = r#"
+[project]
+name = "shop"
+
+[defaults.slo]
+window = "28d"
+min_requests = 50
+
+[[service]]
+name = "booking"
+image = "registry.example.com/booking:1.0"
+port = 8080
+metrics = { buckets = [0.1, 0.25, 0.5, 1] }
+
+[[service.slo]]
+name = "availability"
+objective = "99.9%"
+availability = {}
+
+[[service.slo]]
+name = "search-latency"
+objective = "99%"
+latency = { threshold = "250ms", matchers = { route = "/api/availability" } }
+labels = { component = "search" }
+annotations = { playbook = "https://wiki.example.com/search" }
+
+[[service.slo]]
+name = "bookings"
+objective = "99.5%"
+events = { bad = 'appointments_failed_total{kind="online"}', total = 'appointments_total{kind="online"}' }
+tiers = [
+  { alert = "page", long = "1h", short = "5m", factor = 10, severity = "warning", for = "1m" },
+  { alert = "page", long = "6h", short = "30m", budget_consumed = "5%", severity = "warning", for = "1m" },
+  { alert = "ticket", long = "1d", short = "2h", budget_consumed = "10%", enabled = false },
+]
+
+[service.alerts]
+labels = { owner = "booking-team" }
+"#;
+
 /// A small staging environment on every platform: one Prometheus, an
 /// existing Alertmanager instead of a generated one, and remote write with a
 /// bearer token from the environment.
@@ -137,12 +191,18 @@ url = "https://hooks.example.com/stage"
 "#;
 
 /// Generated trees beyond the examples whose rules differ from theirs: the
-/// variant, the minimal spec and the starter spec `harden init` writes.
+/// variant, the three-SLO spec, the minimal spec and the starter spec
+/// `harden init` writes.
 pub fn other_trees() -> Vec<Tree> {
-    [Spec::toml(VARIANT), Spec::toml(MINIMAL), Spec::Starter]
-        .iter()
-        .map(generate)
-        .collect()
+    [
+        Spec::toml(VARIANT),
+        Spec::toml(THREE_SLOS),
+        Spec::toml(MINIMAL),
+        Spec::Starter,
+    ]
+    .iter()
+    .map(generate)
+    .collect()
 }
 
 /// Every tree a platform target's validator must accept: the examples and

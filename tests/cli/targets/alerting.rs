@@ -6,6 +6,7 @@
 //! What the runbooks' commands do when pasted is in `rules/runbooks.rs`.
 
 mod runbooks;
+mod slo;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -228,12 +229,20 @@ fn app_oint_has_every_alert_the_seed_report_asks_for() {
     assert_eq!(
         alerts,
         [
+            // The seed report's p95/p99 latency alerts are latency SLOs now:
+            // each of api's three SLOs (availability, latency, latency-tail)
+            // burns and exhausts its own budget.
             "SLOErrorBudgetBurnPage",
             "SLOErrorBudgetBurnTicket",
+            "ErrorBudgetExhausted",
+            "SLOErrorBudgetBurnPage",
+            "SLOErrorBudgetBurnTicket",
+            "ErrorBudgetExhausted",
+            "SLOErrorBudgetBurnPage",
+            "SLOErrorBudgetBurnTicket",
+            "ErrorBudgetExhausted",
             "HighErrorRate5xx",
             "HighErrorRate4xx",
-            "HighLatencyP95",
-            "HighLatencyP99",
             "TargetDown",
             "MetricsAbsent",
             "HighCPUUsage",
@@ -314,10 +323,14 @@ fn a_variant_spec_gets_its_own_windows_names_and_overrides() {
         assert!(text.contains(threshold), "{threshold} missing:\n{text}");
     }
     assert!(text.contains("slo:sli_error:ratio_rate28d"));
-    assert!(text.contains("service:http_request_duration_seconds:p99_9"));
+    assert!(text.contains("service:http_request_duration_seconds:p99"));
     assert!(text.contains("checkout_requests_total{job=\"checkout\",code=~\"5..\"}"));
+    // The latency SLO counts the bucket at its 2s threshold.
+    assert!(text.contains(
+        "(sum(rate(checkout_request_seconds_count{job=\"checkout\"}[1h])) - sum(rate(checkout_request_seconds_bucket{job=\"checkout\",le=~\"2|2\\\\.0\"}[1h]))) / sum(rate(checkout_request_seconds_count{job=\"checkout\"}[1h]))"
+    ));
     assert!(text.contains("- alert: RegionDown"));
-    assert!(text.contains("- alert: HighLatencyP99_9"));
+    assert!(!text.contains("HighLatency"));
     assert!(!text.contains("HighErrorRate4xx"));
     assert!(!text.contains("HighCPUUsage"));
     // No base URL: the runbook's path in the generated tree.
@@ -326,15 +339,21 @@ fn a_variant_spec_gets_its_own_windows_names_and_overrides() {
     assert!(text.contains("# No CPU, memory or replica alerts"));
     assert!(text.contains("# `error_rate_4xx` alerts are switched off in the spec"));
     let rules = yaml(&dir.path().join("prometheus/rules/checkout.yml"));
-    let ticket = rules["groups"][2]["rules"]
-        .as_array()
-        .expect("rules")
-        .iter()
-        .find(|r| r["alert"] == "SLOErrorBudgetBurnTicket")
-        .expect("ticket alert")
-        .clone();
-    assert_eq!(ticket["for"], "30m");
-    assert_eq!(ticket["labels"]["severity"], "info");
+    let ticket = |slo: &str| {
+        rules["groups"][2]["rules"]
+            .as_array()
+            .expect("rules")
+            .iter()
+            .find(|r| r["alert"] == "SLOErrorBudgetBurnTicket" && r["labels"]["slo"] == slo)
+            .expect("ticket alert")
+            .clone()
+    };
+    // The latency SLO's own tiers set its ticket; the availability SLO
+    // keeps the defaults.
+    assert_eq!(ticket("latency")["for"], "30m");
+    assert_eq!(ticket("latency")["labels"]["severity"], "info");
+    assert_eq!(ticket("availability")["for"], "15m");
+    assert_eq!(ticket("availability")["labels"]["severity"], "warning");
 }
 
 #[test]
@@ -471,23 +490,33 @@ fn app_oint_runbooks_carry_the_query_dashboard_routing_and_base_url() {
         .expect("runbook");
     // One table row: what differs per service, the dashboard linked.
     assert!(
-        text.contains("| api | critical | 2m | above 1.44% over 1h and 5m (14.4x the budget rate), or above 0.6% over 6h and 30m (6x the budget rate) | backend | [Grafana](<http://localhost:3001/d/harden-api>) | prometheus/rules/api.yml |\n"),
+        text.contains("| api | critical | 2m | above 1.44% over 1h and 5m (14.4x the budget rate), or above 0.6% over 6h and 30m (6x the budget rate) | backend | [Grafana](<http://localhost:3001/d/harden-api>) | prometheus/rules/api.yml | availability: 99.9% of requests not answered with a 5xx |\n"),
+        "{text}"
+    );
+    // A row per SLO: the latency SLO's threshold is its own budget's 14.4x.
+    assert!(
+        text.contains("| api | critical | 2m | above 72% over 1h and 5m (14.4x the budget rate), or above 30% over 6h and 30m (6x the budget rate) | backend | [Grafana](<http://localhost:3001/d/harden-api>) | prometheus/rules/api.yml | latency: 95% of requests answered within 500ms |\n"),
         "{text}"
     );
     // The only service is preset; the commands read it.
     assert!(text.contains("```sh\nSERVICE=api\n"), "{text}");
     // Routing from the model: critical pages oncall and tells Slack.
     assert!(
-        text.contains("oncall (PagerDuty), team-slack (Slack \\#app-oint-alerts)"),
+        text.contains("- api, owned by team backend: severity critical goes to oncall (PagerDuty), team-slack (Slack \\#app-oint-alerts)"),
         "{text}"
     );
     assert!(text.contains("kubectl -n app-oint rollout undo deployment/\"$SERVICE\"\n"));
     assert!(text.contains("docker compose logs --since 30m \"$SERVICE\" | tail -n 200\n"));
     assert!(text.contains("awk -v n=app-oint-fra1"));
     assert!(text.contains("scripts/auto-rollback.sh kubernetes"));
-    assert!(text.contains("error budget of 0.1% of requests"));
-    let warning =
-        std::fs::read_to_string(out.path().join("runbooks/HighLatencyP95.md")).expect("runbook");
+    // The SLOs' budgets differ, so no one budget is stated above the table.
+    assert!(
+        text.contains("The SLOs have different objectives"),
+        "{text}"
+    );
+    assert!(!text.contains("an error budget of"), "{text}");
+    let warning = std::fs::read_to_string(out.path().join("runbooks/ErrorBudgetExhausted.md"))
+        .expect("runbook");
     assert!(
         warning.contains(
             "team-slack (Slack \\#app-oint-alerts), team-email (email to ops@app-oint.com)"
@@ -503,7 +532,9 @@ fn operations_lists_only_what_the_spec_has() {
         "## Weekly",
         "## Monthly",
         "## Quarterly",
-        "query=sort(slo:error_budget:remaining{slo=\"availability\"})",
+        // every SLO's budget, with its service and slo label
+        "query=sort(slo:error_budget:remaining)'",
+        "\\(.metric.service)\\t\\(.metric.slo)\\t",
         "harden check hardening.toml --live",
         "scripts/restore-drill.sh",
         "harden diff hardening.toml",

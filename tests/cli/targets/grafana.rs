@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use harden::model::Scaling;
+use harden::model::{Scaling, Sli};
 use harden::units::{Decimal, Duration};
 use promql_parser::parser::Expr;
 use promql_parser::util::{ExprVisitor, walk_expr};
@@ -276,23 +276,21 @@ fn every_objective_threshold_and_target_appears_on_a_panel() {
                 );
                 checked += 1;
             };
-            if let Some(slo) = &http.slo {
-                if let Some(a) = slo.availability {
-                    expect(&board, "Availability", a.fraction().to_string());
-                    // The 30d page tier burns at 14.4×, and so on.
-                    for factor in burn_factors(slo.window) {
-                        expect(&board, "Burn rate", factor);
-                    }
+            for slo in &http.slos {
+                expect(&board, "Good events", slo.objective.fraction().to_string());
+                // The 30d page tier burns at 14.4×, and so on.
+                for factor in burn_factors(slo.window) {
+                    expect(&board, "Burn rate", factor);
                 }
-                for o in &slo.latency {
-                    expect(&board, "Latency", seconds(o.threshold));
+                if let Sli::Latency { threshold, .. } = &slo.sli {
+                    expect(&board, "Latency", seconds(*threshold));
                 }
-                if let Some(t) = slo.error_rate_5xx {
-                    expect(&board, "5xx ratio", t.fraction().to_string());
-                }
-                if let Some(t) = slo.error_rate_4xx {
-                    expect(&board, "4xx ratio", t.fraction().to_string());
-                }
+            }
+            if let Some(t) = http.error_rate_5xx {
+                expect(&board, "5xx ratio", t.fraction().to_string());
+            }
+            if let Some(t) = http.error_rate_4xx {
+                expect(&board, "4xx ratio", t.fraction().to_string());
             }
             if let Scaling::Auto(a) = &http.scaling {
                 if let Some(p) = a.cpu_percent {
@@ -386,11 +384,13 @@ fn the_overview_is_a_table_by_service() {
         let has_availability = model
             .services
             .iter()
-            .filter_map(|s| s.http()?.slo.as_ref())
-            .any(|s| s.availability.is_some());
-        let objective = targets
-            .iter()
-            .any(|t| t["expr"] == "max by (service) (slo:objective:ratio{slo=\"availability\"})");
+            .filter_map(|s| s.http())
+            .any(|h| h.availability_slo().is_some());
+        let objective = targets.iter().any(|t| {
+            t["expr"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("max by (service) (slo:objective:ratio{slo=~\""))
+        });
         assert_eq!(objective, has_availability, "{}", spec.display());
     }
 }
@@ -401,7 +401,8 @@ fn many_services(n: usize) -> String {
     for i in 0..n {
         spec.push_str(&format!(
             "\n[[service]]\nname = \"service-{i}\"\nimage = \"registry.example.com/s:1\"\nport = {}\n\
-             [service.slo]\navailability = \"99.9%\"\nlatency = [{{ percentile = 95, threshold = \"500ms\" }}]\n",
+             metrics = {{ buckets = [0.5] }}\n\
+             slo = [{{ name = \"availability\", objective = \"99.9%\", availability = {{}} }}, {{ name = \"latency\", objective = \"95%\", latency = {{ threshold = \"500ms\" }} }}]\n",
             8000 + i
         ));
     }

@@ -30,9 +30,9 @@ fn app_oint_plans_ten_thousand_users_with_its_objectives_as_thresholds() {
     let spec = std::fs::read_to_string(root().join(APP_OINT)).expect("spec");
     for stated in [
         "concurrent_users = 10000",
-        "{ percentile = 95, threshold = \"500ms\" }",
-        "{ percentile = 99, threshold = \"1500ms\" }",
-        "availability = \"99.9%\"",
+        "objective = \"95%\"                    # of requests answered within 500ms\nlatency = { threshold = \"500ms\" }",
+        "objective = \"99%\"\nlatency = { threshold = \"1500ms\" }",
+        "objective = \"99.9%\"                  # of requests not answered with a 5xx",
         "ramp_up = \"5m\"",
         "hold = \"15m\"",
         "ramp_down = \"2m\"",

@@ -47,6 +47,7 @@ fn build(model: &Model, service: &Service, b: &Backup) -> RuleFile {
     };
     let about = |alert: BackupAlert, threshold: String| About {
         topic: Topic::Backup(alert),
+        slo: None,
         service: db.to_string(),
         team: service.team.clone(),
         severity: Severity::Warning,

@@ -69,6 +69,7 @@ impl CacheRules<'_> {
             let annotations = self.annotations(alert, &def);
             let about = About {
                 topic: Topic::Cache(alert.kind),
+                slo: None,
                 service: self.name().to_string(),
                 team: self.service.team.clone(),
                 severity: alert.severity,

@@ -4,18 +4,6 @@
 use super::STEP_SECS;
 use crate::units::{Decimal, Duration};
 
-/// A latency for people: `500ms`, `2s`, `1.5s` (not `1s500ms`).
-pub(super) fn human(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 || d.whole_secs().is_some() {
-        return d.to_string();
-    }
-    format!(
-        "{}s",
-        Decimal::from_parts(u128::from(ms), 3).unwrap_or(Decimal::ZERO)
-    )
-}
-
 /// A duration in test steps, rounded up.
 pub(super) fn steps_of(d: Duration) -> u64 {
     d.as_millis().div_ceil(STEP_SECS * 1000)

@@ -175,6 +175,7 @@ fn region_down(
             annotations,
             about: About {
                 topic: Topic::Http(kind),
+                slo: None,
                 service: name.to_string(),
                 team: service.team.clone(),
                 severity,

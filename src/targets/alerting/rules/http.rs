@@ -1,10 +1,12 @@
 //! An HTTP service's rule file: recording rules (request rate, error
-//! ratios, latency percentiles, the SLO's error ratios and budget) and its
+//! ratios, latency percentiles, each SLO's error ratios and budget) and its
 //! alerts, each with the promtool cases that make it fire and keep it quiet.
-//! The alerts are in `http/alerts.rs`, the test cases in `http/cases.rs`.
+//! The alerts are in `http/alerts.rs`, the SLOs' rules, alerts and cases in
+//! `http/slo.rs`, the other test cases in `http/cases.rs`.
 
 mod alerts;
 mod cases;
+mod slo;
 
 use super::super::catalog::{About, Pair, Rule, RuleFile, RuleGroup, Topic, pair};
 use super::{AlertDef, AlertRule, alert_annotations, alert_labels};
@@ -66,6 +68,7 @@ impl<'a> Builder<'a> {
             let annotations = self.annotations(alert, &def);
             let about = About {
                 topic: Topic::Http(alert.kind),
+                slo: alert.slo.clone(),
                 service: self.name().to_string(),
                 team: self.service.team.clone(),
                 severity: alert.severity,
@@ -84,7 +87,8 @@ impl<'a> Builder<'a> {
                 .build(&def.cases, &mut tests),
             );
         }
-        tests.extend(self.full_budget_case());
+        tests.extend(self.full_budget_cases());
+        tests.extend(self.detection_cases());
         if !alerts.is_empty() {
             groups.push(RuleGroup {
                 name: format!("{}-alerts", self.name()),
@@ -111,12 +115,22 @@ impl<'a> Builder<'a> {
     /// Comments at the top of the rules file: which alerts are left out, and why.
     fn notes(&self) -> Vec<String> {
         let mut notes = Vec::new();
-        let slo = self.http.slo.as_ref();
-        if slo.and_then(|s| s.availability).is_none() {
+        if self.http.slos.is_empty() {
             notes.push(
-                "No burn-rate alerts or SLO-window ratios: the service has no availability objective."
+                "No burn-rate alerts or SLO-window ratios: the service has no [[service.slo]]."
                     .to_string(),
             );
+        }
+        for slo in &self.http.slos {
+            if self
+                .feed(slo, slo::Incs::Steady(1), slo::Incs::Steady(1))
+                .is_none()
+            {
+                notes.push(format!(
+                    "No generated test cases for SLO {}: its selectors match by other than `=`, so no input series can be written for them.",
+                    slo.name
+                ));
+            }
         }
         match &self.http.scaling {
             Scaling::Fixed { .. } => notes.push(
@@ -209,17 +223,13 @@ impl<'a> Builder<'a> {
         )
     }
 
-    fn record(&self, name: impl Into<String>, expr: String, slo: bool) -> Rule {
-        let mut labels = vec![pair("service", self.name())];
-        if slo {
-            labels.push(pair("slo", "availability"));
-        }
+    fn record(&self, name: impl Into<String>, expr: String) -> Rule {
         Rule {
             record: Some(name.into()),
             alert: None,
             expr,
             for_: None,
-            labels,
+            labels: vec![pair("service", self.name())],
             annotations: Vec::new(),
             about: None,
         }
@@ -232,92 +242,68 @@ impl<'a> Builder<'a> {
             self.record(
                 record::REQUEST_RATE,
                 format!("sum(rate({}{}[5m]))", m.requests, self.sel("")),
-                false,
             ),
-            self.record(record::RATIO_5XX, self.ratio('5', five, "rate"), false),
-            self.record(record::RATIO_4XX, self.ratio('4', five, "rate"), false),
+            self.record(record::RATIO_5XX, self.ratio('5', five, "rate")),
+            self.record(record::RATIO_4XX, self.ratio('4', five, "rate")),
         ];
-        let mut percentiles = vec![(Decimal::from_int(50), Decimal::from_parts(5, 1))];
-        if let Some(slo) = &self.http.slo {
-            for l in &slo.latency {
-                if l.percentile != Decimal::from_int(50) {
-                    percentiles.push((l.percentile, Some(l.quantile)));
-                }
-            }
-        }
-        for (percentile, quantile) in percentiles {
-            let Some(quantile) = quantile else { continue };
+        for percentile in record::READ_PERCENTILES {
+            let Some(quantile) = Decimal::from_int(percentile).checked_div_exact(Decimal::HUNDRED)
+            else {
+                continue;
+            };
             rules.push(self.record(
-                record::latency(percentile),
+                record::latency(Decimal::from_int(percentile)),
                 format!(
                     "histogram_quantile({quantile}, sum by (le) (rate({}_bucket{}[5m])))",
                     m.duration,
                     self.sel("")
                 ),
-                false,
             ));
         }
-        if let Some(slo) = self.http.slo.as_ref().filter(|s| !s.burn_rates.is_empty()) {
-            for window in slo.burn_windows() {
-                rules.push(self.record(
-                    record::sli_error(window),
-                    self.ratio('5', window, "rate"),
-                    true,
-                ));
-            }
-        }
+        rules.extend(self.slo_recording_rules());
         rules
-    }
-
-    /// The SLO window's own ratio, from increases over the whole window
-    /// (not an average of short ratios), the objective and the budget left.
-    /// Evaluated every 5m: a window-long range is expensive and changes slowly.
-    fn slo_window_rules(&self) -> Option<RuleGroup> {
-        let slo = self.http.slo.as_ref()?;
-        let objective = slo.availability?.fraction();
-        let budget = slo.error_budget()?;
-        let window_ratio = record::sli_error(slo.window);
-        Some(RuleGroup {
-            name: format!("{}-slo-window", self.name()),
-            interval: Some("5m".to_string()),
-            rules: vec![
-                self.record(
-                    window_ratio.clone(),
-                    self.ratio('5', slo.window, "increase"),
-                    true,
-                ),
-                self.record(record::OBJECTIVE, format!("vector({objective})"), true),
-                self.record(
-                    record::BUDGET_REMAINING,
-                    format!(
-                        "1 - {window_ratio}{{service=\"{}\",slo=\"availability\"}} / {budget}",
-                        self.name()
-                    ),
-                    true,
-                ),
-            ],
-        })
     }
 
     fn rule_labels(&self, alert: &Alert) -> Vec<Pair> {
         let mut labels = alert_labels(alert.severity, self.service);
-        if let Some(slo) = alert.slo {
-            labels.push(pair("slo", slo.as_str()));
+        if let Some(slo) = &alert.slo {
+            labels.push(pair("slo", slo));
         }
         if let Some(tier) = alert.tier {
             labels.push(pair("tier", tier.as_str()));
+        }
+        let slo_extra = self.slo_of(alert).map(|s| s.labels.as_slice());
+        for (k, v) in self
+            .http
+            .alert_labels
+            .iter()
+            .chain(slo_extra.unwrap_or_default())
+        {
+            labels.retain(|p| &p.name != k);
+            labels.push(pair(k, v));
         }
         labels
     }
 
     fn annotations(&self, alert: &Alert, def: &AlertDef) -> Vec<Pair> {
-        alert_annotations(
+        let mut annotations = alert_annotations(
             self.model,
             &alert.name,
             &def.summary,
             &def.description,
             Some(&self.dashboard_url()),
-        )
+        );
+        let slo_extra = self.slo_of(alert).map(|s| s.annotations.as_slice());
+        for (k, v) in self
+            .http
+            .alert_annotations
+            .iter()
+            .chain(slo_extra.unwrap_or_default())
+        {
+            annotations.retain(|p| &p.name != k);
+            annotations.push(pair(k, v));
+        }
+        annotations
     }
 
     /// What RegionDown says, and what to do: where the spec has a DNS

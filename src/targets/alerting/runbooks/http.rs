@@ -3,8 +3,8 @@
 
 use super::super::catalog::AlertEntry;
 use super::super::commands::{PORT, SVC, app_id, prometheus_env, query_command, word};
-use super::http_of;
 use super::merge::{Draft, Var, draft};
+use super::{http_of, slo_of};
 use crate::engine::escape::shell_word;
 use crate::model::{AlertKind, Model};
 use crate::targets::{compose, scripts};
@@ -24,23 +24,19 @@ pub(super) fn http_meaning(
             .then_some(first)
             .flatten()
     };
-    let slo_of = |e: &AlertEntry<'_>| {
-        model
-            .service(&e.about.service)
-            .and_then(|s| s.http())
-            .and_then(|h| h.slo.as_ref())
-    };
+    let slo_of = |e: &AlertEntry<'_>| slo_of(model, e);
     let fires = agreed(&|e| Some(e.about.threshold.clone())).map_or_else(
         || "Each service's threshold is in the table below.".to_string(),
-        |t| format!("It fires when errors are {t}."),
+        |t| format!("It fires when bad events are {t}."),
     );
     let budget = agreed(&|e| {
         let slo = slo_of(e)?;
         Some(format!(
-            "The objective is {} availability over {}: an error budget of {} of requests.",
-            slo.availability?,
+            "The objective is {} of {} over {}: an error budget of {} of events.",
+            slo.objective,
+            slo.good_events(),
             slo.window,
-            crate::vocab::percent(slo.error_budget()?)
+            crate::vocab::percent(slo.error_budget())
         ))
     });
     // How long the whole budget lasts at each tier's burn rate: window ÷ factor.
@@ -52,9 +48,8 @@ pub(super) fn http_meaning(
             _ => return None,
         };
         let parts: Vec<String> = slo
-            .burn_rates
-            .iter()
-            .filter(|b| b.tier == tier && b.factor.digits() > 0)
+            .tiers(tier)
+            .filter(|b| b.factor.digits() > 0)
             .map(|b| {
                 let ms = u128::from(slo.window.as_millis()) * 10u128.pow(b.factor.scale())
                     / b.factor.digits();
@@ -75,18 +70,22 @@ pub(super) fn http_meaning(
     let burn = |consequence: &str| match (&budget, &lasts) {
         (Some(budget), Some(lasts)) => format!("{budget} {lasts}: {consequence}"),
         _ => format!(
-            "The services have different objectives, so their budgets last different times at these burn rates: {consequence}"
+            "The SLOs have different objectives, so their budgets last different times at these burn rates: {consequence}"
         ),
     };
     let budget = budget.clone().unwrap_or_default();
     let (meaning, impact): (&str, String) = match kind {
         AlertKind::SloBurnPage => (
-            "The service is failing requests (5xx) fast enough to spend a large share of its error budget within hours: the error ratio is above the page tier's threshold over both a long and a short window, so the problem is real and still happening.",
-            format!("{} {fires}", burn("users are seeing errors now, and the objective is lost within days unless the burn stops. This is the alert the SLO exists for: act at once.")),
+            "An SLO of the service (its `slo` label) is failing events fast enough to spend a large share of its error budget within hours: failed requests (5xx) for an availability SLO, requests slower than the threshold for a latency SLO, the bad events of an events SLO. The bad ratio is above the page tier's threshold over both a long and a short window, so the problem is real and still happening.",
+            format!("{} {fires}", burn("users are seeing failures now, and the objective is lost within days unless the burn stops. This is the alert the SLO exists for: act at once.")),
         ),
         AlertKind::SloBurnTicket => (
-            "The service is spending its error budget faster than the objective allows, slowly: the error ratio has stayed above the ticket tier's threshold over both windows for hours. While the page tier of the same objective fires, Alertmanager holds this alert back (inhibition).",
+            "An SLO of the service (its `slo` label) is spending its error budget faster than the objective allows, slowly: the bad ratio has stayed above the ticket tier's threshold over both windows for hours. While the page tier of the same SLO fires, Alertmanager holds this alert back (inhibition).",
             format!("{} {fires}", burn("left alone, it is gone by the end of the window and the objective is missed. Not an emergency: handle it within working hours, and hold risky changes until the burn stops.")),
+        ),
+        AlertKind::BudgetExhausted => (
+            "An SLO of the service (its `slo` label) has spent its whole error budget over the window: the objective is missed for now, and stays missed until the bad events age out of the window.",
+            format!("{budget} Every further bad event breaks the objective more. Freeze risky changes (release only fixes) and spend the time on reliability until the budget is positive again."),
         ),
         AlertKind::ErrorRate5xx => (
             "More than the threshold of requests returned a 5xx status over the last 5 minutes. A warning unless the spec makes it critical: five minutes of errors is a blip the SLO's budget absorbs, and the SLO's page tier (SLOErrorBudgetBurnPage) is what pages when the errors threaten the objective. While that page fires, Alertmanager holds this alert back (inhibition): one incident, one notification.",
@@ -95,10 +94,6 @@ pub(super) fn http_meaning(
         AlertKind::ErrorRate4xx => (
             "More than the threshold of requests returned a 4xx status over the last 5 minutes.",
             "4xx are the clients' errors, but a jump usually has a server-side cause: a deploy that changed an API contract or validation, broken authentication (401/403), a missing route (404), or a client release or bot hammering an endpoint. It does not count against the availability objective.".to_string(),
-        ),
-        AlertKind::Latency => (
-            "The latency percentile of the service's requests is above its objective over the last 5 minutes (from the request duration histogram).",
-            "Slow responses are failures to users even when they succeed: timeouts upstream, retries, abandoned bookings. Latency usually rises before errors do when the service or its database saturates.".to_string(),
         ),
         AlertKind::TargetDown => (
             "Prometheus cannot scrape one of the service's targets: the process is down, restarting, or unreachable from Prometheus.",
@@ -247,32 +242,35 @@ pub(super) fn http_steps(model: &Model, kind: AlertKind, service: &str) -> Vec<D
         draft(title, text, lines)
     };
     match kind {
-        AlertKind::SloBurnPage | AlertKind::SloBurnTicket | AlertKind::ErrorRate5xx => {
+        AlertKind::SloBurnPage
+        | AlertKind::SloBurnTicket
+        | AlertKind::BudgetExhausted
+        | AlertKind::ErrorRate5xx => {
             steps.push(query(
                 "Find where the errors come from",
-                "Break the 5xx rate down by instance and by status: one bad instance points at a node or a pod; every instance at once points at a deploy or a dependency (the database). The budget left says how much room there is.",
+                "Break the 5xx rate down by instance and by status: one bad instance points at a node or a pod; every instance at once points at a deploy or a dependency (the database). The budget left of each SLO (its `slo` label) says how much room there is.",
                 &[
                     format!("sum by (instance, {status}) (rate({req}{{{job},{status}=~\"5..\"}}[5m]))"),
-                    format!("{}{{service=\"{SVC}\",slo=\"availability\"}}", crate::model::record::BUDGET_REMAINING),
+                    format!("{}{{service=\"{SVC}\"}}", crate::model::record::BUDGET_REMAINING),
                 ],
             ));
+            if kind != AlertKind::ErrorRate5xx {
+                steps.push(query(
+                    "For a latency SLO: is the service saturated?",
+                    "Slow responses are failures to users even when they succeed: timeouts upstream, retries, users who give up. Compare the request rate with last week, and the throughput per instance: latency with flat traffic points at a slow dependency (database, network); latency with rising traffic at capacity.",
+                    &[
+                        format!("sum(rate({req}{{{job}}}[5m]))"),
+                        format!("sum(rate({req}{{{job}}}[5m] offset 1w))"),
+                        format!("sum by (instance) (rate({req}{{{job}}}[5m]))"),
+                    ],
+                ));
+            }
         }
         AlertKind::ErrorRate4xx => {
             steps.push(query(
                 "Which 4xx, and since when",
                 "401/403 after a deploy: authentication or a secret (such as a rotated signing key). 404: a route removed or renamed. 429: rate limiting. 400/422: a validation change or a client sending a new payload.",
                 &[format!("sum by ({status}) (rate({req}{{{job},{status}=~\"4..\"}}[5m]))")],
-            ));
-        }
-        AlertKind::Latency => {
-            steps.push(query(
-                "Is the service saturated?",
-                "Compare the request rate with last week, and check throughput per instance: latency with flat traffic points at a slow dependency (database, network); latency with rising traffic at capacity.",
-                &[
-                    format!("sum(rate({req}{{{job}}}[5m]))"),
-                    format!("sum(rate({req}{{{job}}}[5m] offset 1w))"),
-                    format!("sum by (instance) (rate({req}{{{job}}}[5m]))"),
-                ],
             ));
         }
         AlertKind::TargetDown | AlertKind::MetricsAbsent => {
@@ -379,7 +377,6 @@ pub(super) fn http_steps(model: &Model, kind: AlertKind, service: &str) -> Vec<D
             | AlertKind::SloBurnTicket
             | AlertKind::ErrorRate5xx
             | AlertKind::ErrorRate4xx
-            | AlertKind::Latency
             | AlertKind::TargetDown
     ) && let Some(step) = rollback(model)
     {

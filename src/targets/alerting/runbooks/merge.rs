@@ -47,8 +47,11 @@ pub(super) struct Group<'a> {
 /// The line that sets `SERVICE` for a block: the service's name when the
 /// block is for one service, else a demand that the reader set it.
 pub(super) fn service_line(services: &[&str]) -> String {
+    // A service with several SLOs has an entry per SLO: still one service.
     match services {
-        [one] => format!("SERVICE={}", shell_word(one)),
+        [one, rest @ ..] if rest.iter().all(|s| s == one) => {
+            format!("SERVICE={}", shell_word(one))
+        }
         _ => "SERVICE=${SERVICE:?set SERVICE to the service label of the alert}".to_string(),
     }
 }
@@ -118,7 +121,7 @@ pub(super) fn merge<'a>(drafts: Vec<(&'a str, Vec<Draft>)>) -> Vec<Step> {
             let mut demanded = Vec::new();
             if uses_service(&g.lines) {
                 lines.push(service_line(&g.services));
-                if g.services.len() > 1 {
+                if g.services.iter().any(|s| *s != g.services[0]) {
                     demanded.push("SERVICE");
                 }
             }

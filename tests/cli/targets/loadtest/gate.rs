@@ -21,9 +21,13 @@ name = "api"
 image = "example/api:1"
 port = 5001
 
-[service.slo]
-availability = "99%"
-error_rate_5xx = "10%"
+[[service.slo]]
+name = "availability"
+objective = "99%"
+availability = {}
+
+[service.alerts]
+error_rate_5xx = { threshold = "10%" }
 
 [load_test]
 service = "api"

@@ -239,7 +239,7 @@ fn the_scaling_monitor_notifies_a_pinned_autoscaler_and_a_crossed_target_once() 
 #[test]
 fn a_compose_only_spec_gets_compose_only_scripts() {
     let spec = fs::read_to_string(root().join(APP_OINT)).expect("spec");
-    let slo_start = spec.find("[service.slo]").expect("slo");
+    let slo_start = spec.find("[[service.slo]]").expect("slo");
     let slo_end = spec.find("[service.autoscaling]").expect("autoscaling");
     let platforms = spec.find("[platform.kubernetes]").expect("kubernetes");
     let variant = format!("{}{}", &spec[..slo_start], &spec[slo_end..platforms])

@@ -3,13 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use super::super::{
-    AlertDef, Case, Firing, STEP_SECS, Series, human, humanize, humanize_percentage, per, steps_of,
-};
+use super::super::{AlertDef, Case, Firing, STEP_SECS, Series, humanize, humanize_percentage, per};
 use super::Builder;
 use crate::model::{Alert, AlertKind, Scaling, record, saturation};
 use crate::units::Decimal;
-use crate::vocab::percent;
 
 /// How long no target may have exported the request counter before
 /// MetricsAbsent counts a service whose targets are all up as blind.
@@ -19,7 +16,6 @@ impl Builder<'_> {
     pub(super) fn alert_def(&self, alert: &Alert) -> Option<AlertDef> {
         let name = self.name();
         let svc = format!("service=\"{name}\"");
-        let slo = self.http.slo.as_ref();
         let namespace = self
             .model
             .platforms
@@ -28,100 +24,13 @@ impl Builder<'_> {
             .map(|k| k.namespace.as_str());
         let container = saturation::container(name, namespace);
         Some(match alert.kind {
-            AlertKind::SloBurnPage | AlertKind::SloBurnTicket => {
-                let slo = slo?;
-                let tiers: Vec<_> = slo
-                    .burn_rates
-                    .iter()
-                    .filter(|b| Some(b.tier) == alert.tier)
-                    .collect();
-                let sel = format!("{{{svc},slo=\"availability\"}}");
-                let expr = tiers
-                    .iter()
-                    .map(|b| {
-                        format!(
-                            "({}{sel} > {t} and {}{sel} > {t})",
-                            record::sli_error(b.long),
-                            record::sli_error(b.short),
-                            t = b.threshold
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" or ");
-                let when = tiers
-                    .iter()
-                    .map(|b| {
-                        format!(
-                            "above {} over {} and {} ({}x the budget rate)",
-                            percent(b.threshold),
-                            b.long,
-                            b.short,
-                            b.factor
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", or ");
-                let scale = tiers.iter().map(|b| b.threshold.scale()).max().unwrap_or(0);
-                let total = 10u128.pow(scale + 1);
-                let mut cases = Vec::new();
-                let hold = steps_of(alert.for_);
-                for b in &tiers {
-                    let others: Vec<_> =
-                        tiers.iter().filter(|o| o.long != b.long).copied().collect();
-                    if let Some(case) = self.burst_case(b, &others, hold) {
-                        cases.push(case);
-                        continue;
-                    }
-                    let errors = per(b.threshold, total) + 1;
-                    let also: Vec<String> = others
-                        .iter()
-                        .filter(|o| o.threshold < b.threshold)
-                        .map(|o| format!(" (the {}/{} tier fires too)", o.long, o.short))
-                        .collect();
-                    cases.push(self.ratio_case(
-                        format!(
-                            "fires at {}x burn over {}/{}{}",
-                            b.factor,
-                            b.long,
-                            b.short,
-                            also.concat()
-                        ),
-                        '5',
-                        errors,
-                        total,
-                        true,
-                    ));
-                }
-                let lowest = tiers.iter().map(|b| b.threshold).min()?;
-                cases.push(self.ratio_case(
-                    format!("stays quiet just under {}", percent(lowest)),
-                    '5',
-                    per(lowest, total).saturating_sub(1),
-                    total,
-                    false,
-                ));
-                AlertDef {
-                    threshold: when.clone(),
-                    expr,
-                    summary: format!(
-                        "{name} is spending its {} error budget too fast ({})",
-                        slo.window,
-                        alert.tier.map_or("", |t| t.as_str())
-                    ),
-                    description: format!(
-                        "{{{{ $value | humanizePercentage }}}} of requests to {name} failed (5xx) over the long window. The objective {} over {} allows {}; this alert fires when errors are {when}.",
-                        slo.availability.map(|a| a.to_string()).unwrap_or_default(),
-                        slo.window,
-                        percent(slo.error_budget()?),
-                    ),
-                    cases,
-                }
-            }
+            AlertKind::SloBurnPage | AlertKind::SloBurnTicket => return self.burn_def(alert),
+            AlertKind::BudgetExhausted => return self.exhausted_def(alert),
             AlertKind::ErrorRate5xx | AlertKind::ErrorRate4xx => {
                 let (class, threshold, record) = if alert.kind == AlertKind::ErrorRate5xx {
-                    ('5', slo?.error_rate_5xx?, record::RATIO_5XX)
+                    ('5', self.http.error_rate_5xx?, record::RATIO_5XX)
                 } else {
-                    ('4', slo?.error_rate_4xx?, record::RATIO_4XX)
+                    ('4', self.http.error_rate_4xx?, record::RATIO_4XX)
                 };
                 let t = threshold.fraction();
                 let total = 10u128.pow(t.scale() + 1);
@@ -148,27 +57,6 @@ impl Builder<'_> {
                             total,
                             false,
                         ),
-                    ],
-                }
-            }
-            AlertKind::Latency => {
-                let objective = slo?
-                    .latency
-                    .iter()
-                    .find(|l| Some(l.percentile) == alert.percentile)?;
-                let p = record::percentile_name(objective.percentile);
-                let t = Decimal::from_parts(u128::from(objective.threshold.as_millis()), 3)?;
-                AlertDef {
-                    threshold: human(objective.threshold),
-                    expr: format!("{}{{{svc}}} > {t}", record::latency(objective.percentile)),
-                    summary: format!("{name}: {p} latency above {}", human(objective.threshold)),
-                    description: format!(
-                        "{p} latency of {name} is {{{{ $value | humanize }}}}s over the last 5m (threshold {}).",
-                        human(objective.threshold)
-                    ),
-                    cases: vec![
-                        self.latency_case(Some(objective.quantile), t, true),
-                        self.latency_case(Some(objective.quantile), t, false),
                     ],
                 }
             }
