@@ -28,7 +28,7 @@
 //!
 //! What stays at-least-once by Alertmanager's design (README's HA
 //! section): a member that cannot reach its peers when it starts notifies
-//! alone after its settle timeout, so the replicas start here once the
+//! alone once it has settled, so the replicas start here once the
 //! cluster has formed; and a membership change that lands between two
 //! members' flushes (milliseconds apart) can give both one position once.
 //!
