@@ -22,6 +22,7 @@ pub const OWNERS: &[Owner] = &[
         name: "alerting",
         prefixes: &[
             "prometheus/rules/",
+            "prometheus/global/",
             "prometheus/tests/",
             "runbooks/",
             "OPERATIONS.md",

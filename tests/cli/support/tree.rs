@@ -120,14 +120,18 @@ pub fn examples() -> Vec<Tree> {
 }
 
 /// The valid spec fixtures beside the examples: shapes the examples lack,
-/// the hostile values, the longest names the schema allows and the
-/// Prometheus Operator's objects.
+/// the hostile values, the longest names the schema allows, the
+/// Prometheus Operator's objects and regions that meet in a store.
 pub const FIXTURES: &[&str] = &[
     "tests/fixtures/grafana/shapes.toml",
     HOSTILE,
     LONG_NAMES,
     OPERATOR,
+    REGIONS_REMOTE_WRITE,
 ];
+
+/// Regions that meet only in a remote-write store: the global rule file.
+pub const REGIONS_REMOTE_WRITE: &str = "tests/fixtures/regions/remote-write.toml";
 
 /// A cluster running the Prometheus Operator (`prometheus_operator = true`).
 pub const OPERATOR: &str = "tests/fixtures/operator/kube-prometheus-stack.toml";

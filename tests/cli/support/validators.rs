@@ -158,7 +158,8 @@ pub fn promtool_check_config(tool: &Path, tree: &Path) {
 /// `promtool check rules --lint-fatal` on every rule file of a tree and
 /// `promtool test rules` on every test file, one test file per rule file.
 pub fn promtool_rules(tool: &Path, tree: &Path) {
-    let rules = files_in(&tree.join("prometheus/rules"));
+    let mut rules = files_in(&tree.join("prometheus/rules"));
+    rules.extend(files_in(&tree.join("prometheus/global")));
     let tests = files_in(&tree.join("prometheus/tests"));
     assert!(
         !rules.is_empty() && rules.len() == tests.len(),
