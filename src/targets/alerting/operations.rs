@@ -329,6 +329,12 @@ fn quarterly(model: &Model, files: &[RuleFile]) -> Section {
                 "amtool alert query --alertmanager.url=\"$ALERTMANAGER_URL\" alertname=RegionDown"
                     .into(),
             );
+        } else if super::global_region_down(model) {
+            lines.push(format!(
+                "# RegionDown is evaluated by the remote-write store's ruler ({}): check it fires there for the lost region",
+                super::rules::global_rules_path()
+            ));
+            lines.push("# Each region's Prometheus sees only its own replicas: watch TargetDown there meanwhile".into());
         } else {
             lines.push("# No RegionDown alert is generated: each region's Prometheus discovers only its own replicas.".into());
             lines.push("# Watch TargetDown in the primary's Prometheus and the error ratio in the other regions' instead".into());

@@ -16,7 +16,7 @@ mod http;
 
 pub use backup::backup_rule_files;
 pub use cache::cache_rule_files;
-pub use global::{GLOBAL_DIR, global_rule_files};
+pub use global::{GLOBAL_DIR, global_rule_files, global_rules_path};
 pub use http::http_rule_files;
 
 use format::{humanize, humanize_percentage, minutes, per, steps_of};

@@ -29,6 +29,11 @@ use crate::vocab::{dashboard_url, matcher, promql_str};
 pub const GLOBAL_DIR: &str = "prometheus/global/";
 const NAME: &str = "regions";
 
+/// The global rule file's path (`prometheus/global/regions.yml`).
+pub fn global_rules_path() -> String {
+    format!("{GLOBAL_DIR}{NAME}.yml")
+}
+
 /// The global rule file, when the spec has regions that only meet in a
 /// remote-write store and a service whose replicas each region discovers.
 pub fn global_rule_files(model: &Model) -> Vec<RuleFile> {
@@ -47,7 +52,7 @@ pub fn global_rule_files(model: &Model) -> Vec<RuleFile> {
         return Vec::new();
     }
     vec![RuleFile {
-        path: format!("{GLOBAL_DIR}{NAME}.yml"),
+        path: global_rules_path(),
         test_path: crate::targets::alerting::tests_path(&format!("global-{NAME}")),
         notes: vec![
             "For the store's ruler (Mimir or Cortex ruler, Thanos Rule, vmalert), over every region's remote-written series; no region's Prometheus loads this file.".to_string(),

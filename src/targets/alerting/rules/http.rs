@@ -157,10 +157,17 @@ impl<'a> Builder<'a> {
                 .get(&AlertKind::RegionDown)
                 .is_none_or(|o| o.enabled)
         {
-            notes.push(
+            let global =
+                self.http.discovered && crate::targets::alerting::global_region_down(self.model);
+            notes.push(if global {
+                format!(
+                    "RegionDown for this service is in {}, for the remote-write store's ruler: each region's Prometheus sees only its own replicas.",
+                    crate::targets::alerting::rules::global_rules_path()
+                )
+            } else {
                 "No RegionDown alert: the service's targets are not in two or more regions."
-                    .to_string(),
-            );
+                    .to_string()
+            });
         }
         if self
             .http
