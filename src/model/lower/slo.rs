@@ -1,6 +1,8 @@
 //! `[[service.slo]]` and `[defaults.slo]`: objectives, their SLIs, and the
 //! burn-rate tiers derived exactly from each window and budget.
 
+mod ratio;
+
 use super::*;
 use crate::engine::promql::{self, MAX_EXPR_BYTES, MAX_EXPR_DEPTH};
 use crate::spec::TierName;
@@ -323,6 +325,7 @@ impl Lower {
             s.availability.as_ref().map(|_| "availability"),
             s.latency.as_ref().map(|_| "latency"),
             s.events.as_ref().map(|_| "events"),
+            s.ratio.as_ref().map(|_| "ratio"),
         ]
         .into_iter()
         .flatten()
@@ -336,7 +339,7 @@ impl Lower {
             self.report(
                 Problem::new(Code::InvalidValue, message)
                     .with_label(Label::value(format!("{pointer}/name"), "this SLO"))
-                    .with_help("give it exactly one of `availability = {}`, `latency = { threshold = \"500ms\" }` or `events = { bad = \"…\", total = \"…\" }`; write another [[service.slo]] for another SLI"),
+                    .with_help("give it exactly one of `availability = {}`, `latency = { threshold = \"500ms\" }` or `events = { bad = \"…\", total = \"…\" }` or `ratio = { bad = \"…\", total = \"…\" }`; write another [[service.slo]] for another SLI"),
             );
             return None;
         }
@@ -383,6 +386,14 @@ impl Lower {
                 le,
                 matchers: pairs(&l.matchers),
             });
+        }
+        if let Some(r) = &s.ratio {
+            let guarded = s
+                .min_requests
+                .or(self.slo_defaults.min_requests)
+                .unwrap_or(0)
+                > 0;
+            return self.ratio_sli(&format!("{pointer}/ratio"), r, guarded);
         }
         let e = s.events.as_ref()?;
         let at = format!("{pointer}/events");
@@ -440,33 +451,47 @@ impl Lower {
                 "an events SLI takes a counter selector, not an expression".to_string(),
             );
         };
-        let Some(metric) = v.name.clone() else {
+        if v.name.is_none() {
             return refuse(self, "the selector names no metric".to_string());
-        };
+        }
         if v.offset.is_some() || v.at.is_some() || !v.matchers.or_matchers.is_empty() {
             return refuse(
                 self,
                 "the selector has an offset, @ or `or` matchers".to_string(),
             );
         }
-        use promql_parser::label::MatchOp;
-        let matchers = v
-            .matchers
-            .matchers
-            .iter()
-            .filter(|m| m.name != "__name__")
-            .map(|m| Matcher {
-                label: m.name.clone(),
-                op: match m.op {
-                    MatchOp::Equal => "=",
-                    MatchOp::NotEqual => "!=",
-                    MatchOp::Re(_) => "=~",
-                    MatchOp::NotRe(_) => "!~",
-                },
-                value: m.value.clone(),
-            })
-            .collect();
-        Some(Selector { metric, matchers })
+        selector_of(&v)
+    }
+
+    /// A ratio SLI: its two expressions, and a traffic guard only when
+    /// `total` is a rate (the guard counts `total × the window's seconds`).
+    fn ratio_sli(&mut self, at: &str, r: &spec::RatioSli, guarded: bool) -> Option<Sli> {
+        let (events, good) = match (&r.bad, &r.good) {
+            (Some(bad), None) => (self.windowed(&format!("{at}/bad"), bad), false),
+            (None, Some(good)) => (self.windowed(&format!("{at}/good"), good), true),
+            _ => {
+                self.invalid(
+                    &format!("{at}/total"),
+                    "a ratio SLI counts either its bad or its good events",
+                    "give exactly one of `bad` or `good`, and `total`",
+                );
+                return None;
+            }
+        };
+        let total = self.windowed(&format!("{at}/total"), &r.total)?;
+        if guarded && !total.per_second {
+            self.invalid(
+                &format!("{at}/total"),
+                "`min_requests` counts events as this expression × the window's seconds, but it is not a rate over `$window`",
+                "write `total` as events per second, such as sum(rate(bookings_total[$window])), or set `min_requests = 0` on this SLO",
+            );
+            return None;
+        }
+        Some(Sli::Ratio {
+            events: events?,
+            good,
+            total,
+        })
     }
 
     /// Extra alert labels or annotations, none of them one harden writes.
@@ -498,6 +523,29 @@ impl Lower {
         }
         out
     }
+}
+
+/// A parsed selector as harden keeps it: its metric and its matchers as written.
+fn selector_of(v: &promql_parser::parser::VectorSelector) -> Option<Selector> {
+    use promql_parser::label::MatchOp;
+    let metric = v.name.clone()?;
+    let matchers = v
+        .matchers
+        .matchers
+        .iter()
+        .filter(|m| m.name != "__name__")
+        .map(|m| Matcher {
+            label: m.name.clone(),
+            op: match m.op {
+                MatchOp::Equal => "=",
+                MatchOp::NotEqual => "!=",
+                MatchOp::Re(_) => "=~",
+                MatchOp::NotRe(_) => "!~",
+            },
+            value: m.value.clone(),
+        })
+        .collect();
+    Some(Selector { metric, matchers })
 }
 
 fn pairs(map: &std::collections::BTreeMap<spec::LabelName, spec::Text>) -> Vec<(String, String)> {

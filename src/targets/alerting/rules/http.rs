@@ -126,8 +126,14 @@ impl<'a> Builder<'a> {
                 .feed(slo, slo::Incs::Steady(1), slo::Incs::Steady(1))
                 .is_none()
             {
+                let why = match &slo.sli {
+                    crate::model::Sli::Ratio { .. } => {
+                        "its expressions are not each one counter's sum(rate(counter[$window])) with `=` matchers"
+                    }
+                    _ => "its selectors match by other than `=`",
+                };
                 notes.push(format!(
-                    "No generated test cases for SLO {}: its selectors match by other than `=`, so no input series can be written for them.",
+                    "No generated test cases for SLO {}: {why}, so no input series can be written for them.",
                     slo.name
                 ));
             }
