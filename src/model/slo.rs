@@ -109,6 +109,21 @@ impl Sli {
     }
 }
 
+/// Labels harden's alerts carry already: a spec's extra labels may not
+/// change them (routing and inhibition read them).
+pub const RESERVED_LABELS: [&str; 8] = [
+    "alertname",
+    "severity",
+    "service",
+    "slo",
+    "tier",
+    "team",
+    "job",
+    "instance",
+];
+/// Annotations harden writes on every alert.
+pub const RESERVED_ANNOTATIONS: [&str; 4] = ["summary", "description", "runbook_url", "dashboard"];
+
 /// What a ratio SLI's expressions write where each window's range goes.
 pub const WINDOW_PLACEHOLDER: &str = "$window";
 

@@ -47,21 +47,7 @@ const BURN_TIERS: [(Tier, u32, u32, u128); 4] = [
     (Tier::Ticket, 3 * 86_400, 6 * 3600, 10),
 ];
 
-/// Labels harden's alerts carry already: a spec's extra labels may not
-/// change them (routing and inhibition read them).
-pub(super) const RESERVED_LABELS: [&str; 8] = [
-    "alertname",
-    "severity",
-    "service",
-    "slo",
-    "tier",
-    "team",
-    "job",
-    "instance",
-];
-/// Annotations harden writes on every alert.
-pub(super) const RESERVED_ANNOTATIONS: [&str; 4] =
-    ["summary", "description", "runbook_url", "dashboard"];
+pub(super) use crate::model::{RESERVED_ANNOTATIONS, RESERVED_LABELS};
 
 impl Lower {
     /// `[defaults.slo]`, checked once at its own lines.

@@ -126,11 +126,15 @@ impl<'a> Builder<'a> {
                 .feed(slo, slo::Incs::Steady(1), slo::Incs::Steady(1))
                 .is_none()
             {
-                let why = match &slo.sli {
-                    crate::model::Sli::Ratio { .. } => {
-                        "its expressions are not each one counter's sum(rate(counter[$window])) with `=` matchers"
+                let why = match (self.shared_with(slo), &slo.sli) {
+                    (Some(other), _) => format!(
+                        "SLO {} reads the same series, so a case for one would fire the other's alerts too",
+                        other.name
+                    ),
+                    (None, crate::model::Sli::Ratio { .. }) => {
+                        "its expressions are not each one counter's sum(rate(counter[$window])) with `=` matchers".to_string()
                     }
-                    _ => "its selectors match by other than `=`",
+                    (None, _) => "its selectors match by other than `=`".to_string(),
                 };
                 notes.push(format!(
                     "No generated test cases for SLO {}: {why}, so no input series can be written for them.",

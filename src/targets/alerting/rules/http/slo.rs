@@ -16,6 +16,11 @@ use crate::model::{Alert, BurnRate, Selector, Sli, Slo, Tier, record};
 use crate::units::{Decimal, Duration};
 use crate::vocab::{matcher, percent, promql_str};
 
+/// The first target's labels with some more.
+type WithLabels<'a> = dyn Fn(&[(String, String)]) -> BTreeMap<String, String> + 'a;
+/// Adds a series (metric, labels) fed these increases.
+type PushSeries<'a> = dyn FnMut(&str, &BTreeMap<String, String>, &Incs) + 'a;
+
 /// A counter's increase per promtool step.
 #[derive(Debug, Clone)]
 pub(super) enum Incs {
@@ -373,8 +378,35 @@ impl Builder<'_> {
 
     /// The series an SLO's SLI reads, `bad` and `good` events per step,
     /// labelled as the service's first target. `None` when they cannot be
-    /// written: an events selector with other than `=` matchers.
+    /// written (an events selector with other than `=` matchers), or when
+    /// another SLO of the service reads one of them ([`Self::shared_with`]).
     pub(super) fn feed(&self, slo: &Slo, bad: Incs, good: Incs) -> Option<Vec<Series>> {
+        if self.shared_with(slo).is_some() {
+            return None;
+        }
+        self.feed_own(slo, bad, good)
+    }
+
+    /// Another SLO of the service whose SLI reads a series this one's
+    /// cases would feed (two objectives on one SLI, as OpenSLO writes
+    /// them): a case for one would fire the other's alerts as well.
+    pub(super) fn shared_with(&self, slo: &Slo) -> Option<&Slo> {
+        let names = |s: &Slo| -> Vec<String> {
+            self.feed_own(s, Incs::Steady(1), Incs::Steady(1))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|x| x.series)
+                .collect()
+        };
+        let mine = names(slo);
+        self.http
+            .slos
+            .iter()
+            .filter(|o| o.name != slo.name)
+            .find(|o| names(o).iter().any(|n| mine.contains(n)))
+    }
+
+    fn feed_own(&self, slo: &Slo, bad: Incs, good: Incs) -> Option<Vec<Series>> {
         let base = self.target_labels(0);
         let with = |extra: &[(String, String)]| {
             let mut l = base.clone();
@@ -436,10 +468,10 @@ impl Builder<'_> {
         events: &Selector,
         counts_good: bool,
         total: &Selector,
-        with: &dyn Fn(&[(String, String)]) -> BTreeMap<String, String>,
+        with: &WithLabels<'_>,
         bad: &Incs,
         good: &Incs,
-        push: &mut dyn FnMut(&str, &BTreeMap<String, String>, &Incs),
+        push: &mut PushSeries<'_>,
     ) -> Option<()> {
         let eq = |s: &Selector| -> Option<Vec<(String, String)>> {
             s.matchers
