@@ -47,6 +47,19 @@ impl Import {
         self.notes.iter().any(|n| n.kind == NoteKind::NotImported)
     }
 
+    /// `written` as a name harden accepts ([`dns_label`]), noting the change.
+    pub fn name(&mut self, written: &str, at: String) -> String {
+        let name = dns_label(written);
+        if name != written {
+            self.note(
+                NoteKind::Changed,
+                at,
+                format!("`{written}` is `{name}` in harden (a lowercase DNS label)"),
+            );
+        }
+        name
+    }
+
     pub fn note(&mut self, kind: NoteKind, at: String, message: impl Into<String>) {
         self.notes.push(Note {
             kind,

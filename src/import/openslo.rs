@@ -164,14 +164,7 @@ fn slo(catalog: &Catalog, o: &Object, import: &mut Import) {
         );
         return;
     };
-    let service_name = dns_label(service);
-    if service_name != service {
-        import.note(
-            NoteKind::Changed,
-            spec.at_key("service"),
-            format!("`{service}` is `{service_name}` in harden (a lowercase DNS label)"),
-        );
-    }
+    let service_name = import.name(service, spec.at_key("service"));
     if let Some(m) = spec.str("budgetingMethod")
         && m != "Occurrences"
     {
@@ -195,14 +188,7 @@ fn slo(catalog: &Catalog, o: &Object, import: &mut Import) {
         );
         return;
     };
-    let base = dns_label(name_written);
-    if base != name_written {
-        import.note(
-            NoteKind::Changed,
-            doc.at_key("metadata.name"),
-            format!("`{name_written}` is `{base}` in harden (a lowercase DNS label)"),
-        );
-    }
+    let base = import.name(name_written, doc.at_key("metadata.name"));
     let mut out = Vec::new();
     for (i, v) in objectives.iter().enumerate() {
         let path = spec.join(&format!("objectives[{i}]"));

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{
-    Doc, Import, NoteKind, Ratio, ReadError, Slo, default_tiers, dns_label, one_line, percent_text,
+    Doc, Import, NoteKind, Ratio, ReadError, Slo, default_tiers, one_line, percent_text,
     window_placeholder,
 };
 use crate::model::{RESERVED_ANNOTATIONS, RESERVED_LABELS};
@@ -96,14 +96,7 @@ fn spec(doc: Doc<'_>, keys: &Keys, import: &mut Import) -> Result<(), ReadError>
     let service = doc
         .str("service")
         .ok_or_else(|| ReadError(format!("{}: no `service`", doc.at())))?;
-    let name = dns_label(service);
-    if name != service {
-        import.note(
-            NoteKind::Changed,
-            doc.at_key("service"),
-            format!("`{service}` is `{name}` in harden (a lowercase DNS label)"),
-        );
-    }
+    let name = import.name(service, doc.at_key("service"));
     plugins(&doc, keys.plugins, import);
     let labels = doc.strings("labels", import);
     if !labels.is_empty() {
@@ -165,14 +158,7 @@ fn slo(
         import.note(NoteKind::NotImported, doc.at(), "an SLO without a `name`");
         return None;
     };
-    let name = dns_label(written);
-    if name != written {
-        import.note(
-            NoteKind::Changed,
-            doc.at_key("name"),
-            format!("`{written}` is `{name}` in harden (a lowercase DNS label)"),
-        );
-    }
+    let name = import.name(written, doc.at_key("name"));
     let Some(objective) = doc.get("objective").and_then(|v| percent_text(v, 1)) else {
         import.note(
             NoteKind::NotImported,

@@ -383,18 +383,8 @@ impl Lower {
         }
         let e = s.events.as_ref()?;
         let at = format!("{pointer}/events");
-        let (events, good) = match (&e.bad, &e.good) {
-            (Some(bad), None) => (self.selector(&format!("{at}/bad"), bad), false),
-            (None, Some(good)) => (self.selector(&format!("{at}/good"), good), true),
-            _ => {
-                self.invalid(
-                    &format!("{at}/total"),
-                    "an events SLI counts either its bad or its good events",
-                    "give exactly one of `bad` or `good`, and `total`",
-                );
-                return None;
-            }
-        };
+        let (which, written, good) = self.bad_or_good(&at, "an events SLI", &e.bad, &e.good)?;
+        let events = self.selector(&format!("{at}/{which}"), written);
         let total = self.selector(&format!("{at}/total"), &e.total);
         Some(Sli::Events {
             events: events?,
@@ -449,21 +439,34 @@ impl Lower {
         selector_of(&v)
     }
 
-    /// A ratio SLI: its two expressions, and a traffic guard only when
-    /// `total` is a rate (the guard counts `total × the window's seconds`).
-    fn ratio_sli(&mut self, at: &str, r: &spec::RatioSli, guarded: bool) -> Option<Sli> {
-        let (events, good) = match (&r.bad, &r.good) {
-            (Some(bad), None) => (self.windowed(&format!("{at}/bad"), bad), false),
-            (None, Some(good)) => (self.windowed(&format!("{at}/good"), good), true),
+    /// The one of `bad` and `good` an SLI at `at` gives: its key, its
+    /// text, and whether it counts good events.
+    fn bad_or_good<'a>(
+        &mut self,
+        at: &str,
+        what: &str,
+        bad: &'a Option<spec::PromQl>,
+        good: &'a Option<spec::PromQl>,
+    ) -> Option<(&'static str, &'a spec::PromQl, bool)> {
+        match (bad, good) {
+            (Some(bad), None) => Some(("bad", bad, false)),
+            (None, Some(good)) => Some(("good", good, true)),
             _ => {
                 self.invalid(
                     &format!("{at}/total"),
-                    "a ratio SLI counts either its bad or its good events",
+                    format!("{what} counts either its bad or its good events"),
                     "give exactly one of `bad` or `good`, and `total`",
                 );
-                return None;
+                None
             }
-        };
+        }
+    }
+
+    /// A ratio SLI: its two expressions, and a traffic guard only when
+    /// `total` is a rate (the guard counts `total × the window's seconds`).
+    fn ratio_sli(&mut self, at: &str, r: &spec::RatioSli, guarded: bool) -> Option<Sli> {
+        let (which, written, good) = self.bad_or_good(at, "a ratio SLI", &r.bad, &r.good)?;
+        let events = self.windowed(&format!("{at}/{which}"), written);
         let total = self.windowed(&format!("{at}/total"), &r.total)?;
         if guarded && !total.per_second {
             self.invalid(

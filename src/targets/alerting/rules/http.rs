@@ -132,12 +132,12 @@ impl<'a> Builder<'a> {
                         other.name
                     ),
                     (None, crate::model::Sli::Ratio { .. }) => {
-                        "its expressions are not each one counter's sum(rate(counter[$window])) with `=` matchers".to_string()
+                        "its expressions are not each one counter's sum(rate(counter[$window])) with `=` matchers, so no input series can be written for them".to_string()
                     }
-                    (None, _) => "its selectors match by other than `=`".to_string(),
+                    (None, _) => "its selectors match by other than `=`, so no input series can be written for them".to_string(),
                 };
                 notes.push(format!(
-                    "No generated test cases for SLO {}: {why}, so no input series can be written for them.",
+                    "No generated test cases for SLO {}: {why}.",
                     slo.name
                 ));
             }

@@ -111,10 +111,7 @@ fn tiers_guards_and_labels_change_the_rules_as_specified() {
     ] {
         assert!(board.contains(row), "{row} missing");
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let spec = dir.path().join("hardening.toml");
-    std::fs::write(&spec, THREE_SLOS).expect("write");
-    let explain = harden(&["explain", &spec.to_string_lossy()]).code(0).stdout;
+    let explain = explain_of(THREE_SLOS);
     for said in [
         "slo availability (availability): 99.9% of requests not answered with a 5xx over 28d",
         "slo search-latency (latency): 99% of requests answered within 250ms over 28d",
@@ -135,6 +132,24 @@ fn refused(spec: &str) -> String {
         .stderr
 }
 
+/// The problems of a refused spec on one line: miette wraps long messages
+/// under a `│` gutter.
+fn refused_joined(spec: &str) -> String {
+    refused(spec)
+        .lines()
+        .map(|line| line.trim().trim_start_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `harden explain` of a spec.
+fn explain_of(spec: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hardening.toml");
+    std::fs::write(&path, spec).expect("write");
+    harden(&["explain", &path.to_string_lossy()]).code(0).stdout
+}
+
 const SERVICE: &str = r#"
 [project]
 name = "shop"
@@ -147,7 +162,7 @@ port = 8080
 
 #[test]
 fn bad_tiers_are_refused_at_their_line() {
-    let stderr = refused(&format!(
+    let stderr = refused_joined(&format!(
         r#"{SERVICE}
 [[service.slo]]
 name = "availability"
@@ -167,12 +182,6 @@ availability = {{}}
 annotations = {{ note = "{{{{ $value }}}}" }}
 "#
     ));
-    // miette wraps long messages under a `│` gutter: read them as one line.
-    let stderr = stderr
-        .lines()
-        .map(|line| line.trim().trim_start_matches('│').trim())
-        .collect::<Vec<_>>()
-        .join(" ");
     for said in [
         "the short window (1h) must be shorter than the long window (5m)",
         "a tier has both `factor` and `budget_consumed`",
@@ -255,10 +264,7 @@ fn ratio_slis_put_each_window_in_place_of_dollar_window() {
     // Dashboard row and explain table, like every SLI.
     let board = tree.read("grafana/dashboards/checkout.json");
     assert!(board.contains("SLO card-payments: 99.5% ratio (30d window)"));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let spec = dir.path().join("hardening.toml");
-    std::fs::write(&spec, RATIO_SLOS).expect("write");
-    let explain = harden(&["explain", &spec.to_string_lossy()]).code(0).stdout;
+    let explain = explain_of(RATIO_SLOS);
     for said in [
         "slo card-payments (ratio): 99.5% of events that are not bad over 30d",
         "slo jobs (ratio): 99% of good events over 30d",
@@ -269,7 +275,7 @@ fn ratio_slis_put_each_window_in_place_of_dollar_window() {
 
 #[test]
 fn ratio_expressions_are_refused_at_their_line() {
-    let stderr = refused(&format!(
+    let stderr = refused_joined(&format!(
         r#"{SERVICE}
 [[service.slo]]
 name = "fixed"
@@ -298,11 +304,6 @@ objective = "99%"
 ratio = {{ bad = 'sum(rate(a_total[$window]))', good = 'sum(rate(c_total[$window]))', total = 'sum(rate(b_total[$window]))' }}
 "#
     ));
-    let stderr = stderr
-        .lines()
-        .map(|line| line.trim().trim_start_matches('│').trim())
-        .collect::<Vec<_>>()
-        .join(" ");
     for said in [
         "the expression reads a fixed range, so every window's ratio would be the same",
         "hardening.toml:13:17]",

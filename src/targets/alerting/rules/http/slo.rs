@@ -387,9 +387,11 @@ impl Builder<'_> {
         self.feed_own(slo, bad, good)
     }
 
-    /// Another SLO of the service whose SLI reads a series this one's
-    /// cases would feed (two objectives on one SLI, as OpenSLO writes
-    /// them): a case for one would fire the other's alerts as well.
+    /// Another SLO of the service whose SLI reads only series this one's
+    /// cases feed (two objectives on one SLI, as OpenSLO writes them): a
+    /// case for one would fire the other's alerts as well. (Two latency
+    /// SLOs share `_count` but not their bucket: the other's ratio stays
+    /// empty.)
     pub(super) fn shared_with(&self, slo: &Slo) -> Option<&Slo> {
         let names = |s: &Slo| -> Vec<String> {
             self.feed_own(s, Incs::Steady(1), Incs::Steady(1))
@@ -403,7 +405,10 @@ impl Builder<'_> {
             .slos
             .iter()
             .filter(|o| o.name != slo.name)
-            .find(|o| names(o).iter().any(|n| mine.contains(n)))
+            .find(|o| {
+                let theirs = names(o);
+                !theirs.is_empty() && theirs.iter().all(|n| mine.contains(n))
+            })
     }
 
     fn feed_own(&self, slo: &Slo, bad: Incs, good: Incs) -> Option<Vec<Series>> {
