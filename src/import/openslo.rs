@@ -79,7 +79,7 @@ pub fn read(files: &[(String, String)], import: &mut Import) -> Result<(), ReadE
                 import.note(
                     NoteKind::NotImported,
                     at(&object.file, &object.path),
-                    format!("a {kind} without `metadata.name`: nothing can refer to it"),
+                    format!("this {kind} has no `metadata.name`: nothing can refer to it"),
                 );
             }
         }

@@ -278,6 +278,13 @@ fn alerting(
     let alerting = doc
         .get("alerting")
         .and_then(|v| Doc::new(v, doc.file(), &path));
+    if alerting.is_none() && doc.get("alerting").is_some() {
+        import.note(
+            NoteKind::NotImported,
+            doc.at_key("alerting"),
+            "not a mapping",
+        );
+    }
     let mut annotations: BTreeMap<String, String> = BTreeMap::new();
     // Per alert: (disabled, labels, annotations)
     let mut alerts: Vec<AlertSettings> = Vec::new();
@@ -302,6 +309,9 @@ fn alerting(
             let p = a.join(key);
             let one = a.get(key).and_then(|v| Doc::new(v, doc.file(), &p));
             let Some(one) = one else {
+                if a.get(key).is_some() {
+                    import.note(NoteKind::NotImported, a.at_key(key), "not a mapping");
+                }
                 alerts.push((false, BTreeMap::new(), BTreeMap::new()));
                 continue;
             };

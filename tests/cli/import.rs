@@ -300,3 +300,85 @@ fn check(at: u64, sloth: u8, state: &str) -> String {
     }
     out
 }
+
+/// Keys of the wrong type anywhere: each is noted (or the file refused),
+/// never a panic, and what can be read still is.
+#[test]
+fn malformed_specs_are_noted_never_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sloth = dir.path().join("sloth.yml");
+    std::fs::write(
+        &sloth,
+        r#"version: prometheus/v1
+service: "Check Out!"
+labels: [1, 2]
+slos:
+  - 5
+  - name: no-objective
+    objective: "high"
+    sli: {events: {error_query: x, total_query: y}}
+  - name: "Odd_Name"
+    objective: 99
+    labels: {ok: "yes", nested: {a: 1}, "bad-key": "v", multi: "a\nb"}
+    sli: {events: {error_query: "sum(rate(e_total[{{.window}}]))"}}
+  - name: typed
+    objective: 99
+    sli: []
+    alerting: {page_alert: {labels: {severity: pager}}, ticket_alert: 3}
+  - name: fine
+    objective: 99.5
+    sli: {raw: {error_ratio_query: "sum(rate(e_total[{{.window}}])) / sum(rate(t_total[{{.window}}]))"}}
+    alerting: {page_alert: {labels: {severity: pager}}, ticket_alert: 3}
+"#,
+    )
+    .expect("write");
+    let run = harden(&["import", "sloth", &sloth.to_string_lossy()]).code(1);
+    for said in [
+        "note: ",
+        "`Check Out!` is `check-out` in harden",
+        "labels: not a mapping of strings",
+        "slos[0]: not a mapping",
+        "has no numeric objective",
+        "an events SLI needs `error_query` and `total_query`",
+        "harden's severities are critical, warning and info, not `pager`",
+        "slos[4].alerting.ticket_alert: not a mapping",
+        "imported 1 SLO of 1 service",
+    ] {
+        assert!(run.stderr.contains(said), "{said} missing:\n{}", run.stderr);
+    }
+    assert!(run.stdout.contains("name = \"fine\""), "{}", run.stdout);
+    let openslo = dir.path().join("openslo.yaml");
+    std::fs::write(
+        &openslo,
+        r#"apiVersion: openslo/v1
+kind: SLO
+metadata: {name: x}
+spec:
+  service: 7
+  objectives: 3
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: y}
+spec:
+  service: s
+  indicatorRef: missing
+  timeWindow: [{duration: "soon"}]
+  objectives: [{target: "most"}]
+  alertPolicies: [{alertPolicyRef: nowhere}, 4]
+---
+apiVersion: openslo/v1
+kind: SLI
+spec: {}
+"#,
+    )
+    .expect("write");
+    let run = harden(&["import", "openslo", &openslo.to_string_lossy()]).code(1);
+    for said in [
+        "(document 1): spec: an SLO without a `service`",
+        "(document 2): spec.indicatorRef: no SLI named missing",
+        "(document 3): this SLI has no `metadata.name`",
+    ] {
+        assert!(run.stderr.contains(said), "{said} missing:\n{}", run.stderr);
+    }
+}
