@@ -206,12 +206,31 @@ pub struct MetricNames {
 }
 
 impl MetricNames {
-    /// `0.5` for 500ms: the `le` label value of the bucket at a duration,
-    /// as Prometheus 3 writes it (no trailing zeros).
+    /// `0.5` for 500ms, `1.0` for 1s: the `le` label value of the bucket at
+    /// a duration as Prometheus 3 stores it (it normalizes `le` on ingestion
+    /// to the OpenMetrics float form: a whole number gains `.0`).
     pub fn le(threshold: Duration) -> String {
-        Decimal::from_parts(u128::from(threshold.as_millis()), 3)
+        let text = Decimal::from_parts(u128::from(threshold.as_millis()), 3)
             .map(|d| d.to_string())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if text.contains('.') {
+            text
+        } else {
+            format!("{text}.0")
+        }
+    }
+
+    /// The PromQL matcher of the bucket at a duration. A whole number of
+    /// seconds is written `1` by some clients (Go, harden-demo) and `1.0` by
+    /// others; Prometheus 3 stores `1.0`, Prometheus 2 kept what was scraped,
+    /// so the matcher takes both: `le=~"1|1\\.0"`. Other bounds have one
+    /// spelling: `le="0.5"`.
+    pub fn le_matcher(threshold: Duration) -> String {
+        let le = Self::le(threshold);
+        match le.strip_suffix(".0") {
+            Some(whole) => format!("le=~\"{whole}|{whole}\\\\.0\""),
+            None => crate::vocab::matcher("le", &le),
+        }
     }
 }
 

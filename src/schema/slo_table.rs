@@ -42,8 +42,12 @@ fn rewrite(table: &serde_json::Map<String, Value>) -> String {
         ));
     }
     if let Some(a) = text("availability") {
+        // The old gate read the availability budget: it stays on that SLO.
+        let freeze = text("freeze_below")
+            .map(|f| format!("freeze_below = \"{f}\"\n"))
+            .unwrap_or_default();
         out.push_str(&format!(
-            "[[service.slo]]\nname = \"availability\"\nobjective = \"{a}\"\navailability = {{}}\n\n"
+            "[[service.slo]]\nname = \"availability\"\nobjective = \"{a}\"\navailability = {{}}\n{freeze}\n"
         ));
     }
     let mut thresholds = Vec::new();

@@ -414,7 +414,7 @@ fn the_backtest_finds_a_planted_outage_and_the_budget_gate_holds_on_a_real_prome
     ])
     .success()
     .stdout;
-    assert!(text.contains("2 of 5 alerts would have fired"), "{text}");
+    assert!(text.contains("2 of 6 alerts would have fired"), "{text}");
     assert!(
         text.contains("SLOErrorBudgetBurnPage [service=api slo=availability tier=page"),
         "{text}"

@@ -157,6 +157,15 @@ window = "1d"
 latency = {{ threshold = "{threshold}", matchers = {{ path = "/api/availability" }} }}
 tiers = [{{ alert = "page", long = "1m", short = "10s", factor = 10, for = "1s" }}]
 
+# The same route within a whole second: Prometheus 3 stores harden-demo's
+# `le="1"` as `le="1.0"`, and the rules must count that bucket either way.
+[[service.slo]]
+name = "search-within-1s"
+objective = "99%"
+window = "1d"
+latency = {{ threshold = "1s", matchers = {{ path = "/api/availability" }} }}
+tiers = [{{ alert = "page", long = "1m", short = "10s", factor = 10, for = "1s" }}]
+
 # Bookings answered 201, counted from the request counter's labels.
 [[service.slo]]
 name = "bookings"
@@ -385,21 +394,23 @@ fn alerts_fire_reach_receivers_and_resolve_on_a_real_stack() {
 
     // No 5xx yet: the whole error budget is left, and nothing burns.
     let p = ports.prometheus;
-    // Each of the three SLOs has its whole budget.
+    // Each of the four SLOs has its whole budget (search-within-1s's only if
+    // its whole-second bucket is matched as Prometheus 3 stores it).
     wait_for(
         "the SLO series of a service without 5xx",
         limit,
         &procs,
         || {
             let budgets = query(p, "slo:error_budget:remaining{service=\"api\"}");
-            budgets.len() == 3 && budgets.iter().all(|b| b["value"][1] == "1")
+            budgets.len() == 4 && budgets.iter().all(|b| b["value"][1] == "1")
         },
     );
     let all_ratios = "{__name__=~\"slo:sli_error:.+\", service=\"api\"}";
     // Per SLO, every burn window and the SLO window: availability's 5m to
-    // 3d and 30d, search-latency's 10s, 1m and 1d, bookings' seven and 30d.
+    // 3d and 30d, search-latency's and search-within-1s's 10s, 1m and 1d,
+    // bookings' seven and 30d.
     wait_for("every SLO error ratio", limit, &procs, || {
-        query(p, all_ratios).len() == 8 + 3 + 8
+        query(p, all_ratios).len() == 8 + 3 + 3 + 8
     });
     let ratios = query(p, all_ratios);
     for r in &ratios {
@@ -557,6 +568,16 @@ fn alerts_fire_reach_receivers_and_resolve_on_a_real_stack() {
             .iter()
             .any(|a| a["metric"]["alertstate"] == "firing")
     });
+    // Every request is within 1s: the whole-second bucket is found (a
+    // matcher on the scraped spelling `le="1"` alone would find no series).
+    assert_eq!(
+        value_of(
+            p,
+            "slo:sli_error:ratio_rate10s{service=\"api\",slo=\"search-within-1s\"}"
+        )
+        .as_deref(),
+        Some("0")
+    );
     assert_eq!(
         request(ports.demo, "GET", "/admin/faults?latency_ms=0"),
         200

@@ -94,10 +94,13 @@ fn a_spec_warning_is_a_warning_annotation_at_its_line() {
         ],
     )
     .success();
+    let line = example_line("retention_days = 14");
     assert_eq!(
         run.stdout,
-        "::warning file=examples/app-oint/hardening.toml,line=86,col=18,title=harden%3A%3Aplatform-backup-retention::DigitalOcean keeps a managed PostgreSQL database's daily backups for 7 days; the spec asks for 14%0Ahelp: harden adds an App Platform worker that runs pg_dump to `destination` and keeps 14 days; lower `retention_days` to 7 to rely on DigitalOcean's own backups alone\n\
-         examples/app-oint/hardening.toml is valid: project app-oint, 4 services (1 http), 3 receivers, 1 warning\n"
+        format!(
+            "::warning file=examples/app-oint/hardening.toml,line={line},col=18,title=harden%3A%3Aplatform-backup-retention::DigitalOcean keeps a managed PostgreSQL database's daily backups for 7 days; the spec asks for 14%0Ahelp: harden adds an App Platform worker that runs pg_dump to `destination` and keeps 14 days; lower `retention_days` to 7 to rely on DigitalOcean's own backups alone\n\
+             examples/app-oint/hardening.toml is valid: project app-oint, 4 services (1 http), 3 receivers, 1 warning\n"
+        )
     );
 }
 

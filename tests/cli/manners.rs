@@ -60,7 +60,7 @@ fn validate_json_has_the_documented_shape() {
                 "code": "platform-backup-retention",
                 "message": "DigitalOcean keeps a managed PostgreSQL database's daily backups for 7 days; the spec asks for 14",
                 "help": "harden adds an App Platform worker that runs pg_dump to `destination` and keeps 14 days; lower `retention_days` to 7 to rely on DigitalOcean's own backups alone",
-                "line": 86,
+                "line": example_line("retention_days = 14"),
                 "column": 18,
             }],
         })

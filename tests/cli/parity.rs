@@ -12,8 +12,8 @@ const REFUSED: &[(&str, &str, usize)] = &[
     ("reserved-overview", "reserved-name", 6),
     ("static-output-dir", "invalid-value", 8),
     ("app-platform-short-names", "invalid-value", 6),
-    ("percentile-digits", "invalid-value", 11),
-    ("not-finite", "out-of-range", 11),
+    ("objective-digits", "invalid-value", 13),
+    ("not-finite", "out-of-range", 10),
 ];
 
 #[test]

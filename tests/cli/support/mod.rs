@@ -38,6 +38,17 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The 1-based line of the bundled example spec that starts with `prefix`,
+/// so tests of diagnostics at a line survive edits above it.
+pub fn example_line(prefix: &str) -> usize {
+    let text = std::fs::read_to_string(root().join("examples/app-oint/hardening.toml"))
+        .expect("the example spec");
+    1 + text
+        .lines()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line of the example starts with {prefix}"))
+}
+
 /// Every bundled example's spec, sorted.
 pub fn example_specs() -> Vec<PathBuf> {
     let mut specs: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))

@@ -319,7 +319,7 @@ fn a_variant_spec_gets_its_own_windows_names_and_overrides() {
     assert!(text.contains("checkout_requests_total{job=\"checkout\",code=~\"5..\"}"));
     // The latency SLO counts the bucket at its 2s threshold.
     assert!(text.contains(
-        "(sum(rate(checkout_request_seconds_count{job=\"checkout\"}[1h])) - sum(rate(checkout_request_seconds_bucket{job=\"checkout\",le=\"2\"}[1h]))) / sum(rate(checkout_request_seconds_count{job=\"checkout\"}[1h]))"
+        "(sum(rate(checkout_request_seconds_count{job=\"checkout\"}[1h])) - sum(rate(checkout_request_seconds_bucket{job=\"checkout\",le=~\"2|2\\\\.0\"}[1h]))) / sum(rate(checkout_request_seconds_count{job=\"checkout\"}[1h]))"
     ));
     assert!(text.contains("- alert: RegionDown"));
     assert!(!text.contains("HighLatency"));

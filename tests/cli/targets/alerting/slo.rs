@@ -204,10 +204,12 @@ window = "28d"
 availability = "99.9%"
 latency = [{{ percentile = 95, threshold = "500ms" }}]
 error_rate_5xx = "1%"
+freeze_below = "25%"
 "#
     ));
     for said in [
         "harden::slo-table",
+        "freeze_below = \"25%\"",
         "[defaults.slo]",
         "window = \"28d\"",
         "objective = \"99.9%\"",

@@ -12,7 +12,7 @@ use super::super::{
     per, steps_of,
 };
 use super::Builder;
-use crate::model::{Alert, BurnRate, Selector, Sli, Slo, Tier, record};
+use crate::model::{Alert, BurnRate, MetricNames, Selector, Sli, Slo, Tier, record};
 use crate::units::{Decimal, Duration};
 use crate::vocab::{matcher, percent, promql_str};
 
@@ -149,10 +149,14 @@ impl Builder<'_> {
                 self.http.metrics.requests,
                 self.sel_with(matchers, &self.status('5')),
             ),
-            Sli::Latency { le, matchers, .. } => format!(
+            Sli::Latency {
+                threshold,
+                matchers,
+                ..
+            } => format!(
                 "({all} - sum({func}({}_bucket{}[{window}]))) / {all}",
                 self.http.metrics.duration,
-                self.sel_with(matchers, &matcher("le", le)),
+                self.sel_with(matchers, &MetricNames::le_matcher(*threshold)),
             ),
             Sli::Events {
                 events,
