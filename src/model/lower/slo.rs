@@ -325,7 +325,7 @@ impl Lower {
             self.report(
                 Problem::new(Code::InvalidValue, message)
                     .with_label(Label::value(format!("{pointer}/name"), "this SLO"))
-                    .with_help("give it exactly one of `availability = {}`, `latency = { threshold = \"500ms\" }` or `events = { bad = \"…\", total = \"…\" }` or `ratio = { bad = \"…\", total = \"…\" }`; write another [[service.slo]] for another SLI"),
+                    .with_help("give it exactly one of `availability = {}`, `latency = { threshold = \"500ms\" }`, `events = { bad = \"…\", total = \"…\" }` or `ratio = { bad = \"…\", total = \"…\" }`; write another [[service.slo]] for another SLI"),
             );
             return None;
         }
