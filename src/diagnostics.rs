@@ -197,7 +197,7 @@ impl SourceCode for Text {
             (contents.span().offset() + start, contents.span().len()).into(),
             contents.line() + first,
             contents.column(),
-            contents.line_count() + first,
+            contents.line_count(),
         )))
     }
 }

@@ -24,3 +24,26 @@ fn the_benchmark_scripts_are_shellcheck_clean() {
         .expect("shellcheck runs");
     assert!(result.status.success(), "{}", text(&result));
 }
+
+/// The synthetic spec the benchmarks time is a valid spec, and generates:
+/// a benchmark of a refused spec would time the error path.
+#[test]
+fn the_benchmark_spec_is_valid_and_generates() {
+    let Some(python) = validator("python3") else {
+        return;
+    };
+    let made = Command::new(python)
+        .args(["bench/make-spec.py", "3"])
+        .current_dir(root())
+        .output()
+        .expect("make-spec.py runs");
+    assert!(made.status.success(), "{}", text(&made));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("hardening.toml");
+    std::fs::write(&spec, &made.stdout).expect("write the spec");
+    let spec = spec.to_string_lossy();
+    let out = dir.path().join("out");
+    let run = harden(&["generate", &spec, "--out", &out.to_string_lossy()]).success();
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(out.join("prometheus/rules/svc-0002.yml").is_file());
+}

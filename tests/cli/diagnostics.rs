@@ -109,3 +109,31 @@ fn hostile_bytes_never_panic() {
         }
     }
 }
+
+/// Two labels of one problem far apart in the spec are two snippets, each
+/// with its own few lines of context, not one frame of everything between.
+#[test]
+fn labels_far_apart_are_shown_apart() {
+    // The service far down the file too: a frame's line count once took
+    // its first line's number, merging snippets past the file's middle.
+    let lead: String = (0..60).map(|i| format!("# lead line {i}\n")).collect();
+    let filler: String = (0..40).map(|i| format!("# filler line {i}\n")).collect();
+    let spec = format!(
+        "[project]\nname = \"shop\"\n{lead}\n[[service]]\nname = \"api\"\nimage = \"registry.example.com/api:1.0\"\nport = 8080\nreplicas = 3\n\n{filler}\n[platform.digitalocean]\ninstance_size = \"apps-d-1vcpu-1gb\"\n"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hardening.toml");
+    std::fs::write(&path, spec).expect("write");
+    let run = harden(&["validate", &path.to_string_lossy()]).code(2);
+    assert!(
+        run.stderr.contains("unscrapable-instances"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("[platform.digitalocean]"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("filler line 20"), "{}", run.stderr);
+}
