@@ -20,6 +20,7 @@ pub use live::{ALERTMANAGER, Endpoints, GRAFANA, OFF, PROMETHEUS};
 pub use report::{Check, Kind, Report, Status, Summary};
 
 use crate::diagnostics::Problem;
+use crate::history::api::Prometheus;
 use crate::model::Model;
 use crate::output::OutputSet;
 
@@ -34,7 +35,7 @@ pub struct Options<'a> {
     /// The spec's warnings; each becomes a warning check.
     pub warnings: &'a [&'a Problem],
     /// `Some(prometheus)`: gate on each SLO's remaining error budget there.
-    pub budget: Option<&'a str>,
+    pub budget: Option<&'a Prometheus>,
 }
 
 /// Runs every check and returns the report.

@@ -6,6 +6,7 @@
 //! `import` exits 1 when something in the files was not imported.
 
 mod docs;
+mod http_flags;
 mod import;
 mod json;
 mod live;
@@ -125,6 +126,8 @@ enum Command {
         /// Prometheus's base URL (default http://localhost:<prometheus_port>).
         #[arg(long, value_name = "URL")]
         prometheus: Option<String>,
+        #[command(flatten)]
+        http: http_flags::HttpFlags,
         /// A calendar month (UTC), such as 2026-11; the current one is measured up to now.
         #[arg(long, value_name = "YYYY-MM")]
         month: Option<String>,
@@ -141,6 +144,8 @@ enum Command {
         /// Prometheus's base URL (default http://localhost:<prometheus_port>).
         #[arg(long, value_name = "URL")]
         prometheus: Option<String>,
+        #[command(flatten)]
+        http: http_flags::HttpFlags,
         /// How many days, up to now, to replay.
         #[arg(long, value_name = "N")]
         days: u32,
@@ -201,7 +206,8 @@ enum TemplatesCommand {
         /// Template names, such as kubernetes/labels.yaml.j2.
         #[arg(required = true, value_name = "NAME")]
         names: Vec<String>,
-        /// The override directory (default ./harden-templates).
+        /// The override directory (default: the spec's [generate] templates;
+        /// the spec is found as every command finds it).
         #[arg(long, value_name = "DIR")]
         to: Option<PathBuf>,
     },
@@ -277,16 +283,21 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Report {
             spec,
             prometheus,
+            http,
             month,
             format,
-        } => spec_path(spec).and_then(|s| report(&s, prometheus, month.as_deref(), format)),
+        } => {
+            spec_path(spec).and_then(|s| report(&s, (prometheus, &http), month.as_deref(), format))
+        }
         Command::Backtest {
             spec,
             prometheus,
+            http,
             days,
             svg,
             format,
-        } => spec_path(spec).and_then(|s| backtest(&s, prometheus, days, svg.as_deref(), format)),
+        } => spec_path(spec)
+            .and_then(|s| backtest(&s, (prometheus, &http), days, svg.as_deref(), format)),
         Command::Import { format, files } => import::run(format, &files, quiet),
         Command::Schema => print_schema(),
         Command::Init { path } => init(&path.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC)), quiet),
@@ -462,6 +473,7 @@ fn compile_model(
     };
     let set = engine::emit(&model, &templates)?;
     let out = target.out.clone().unwrap_or_else(|| spec_dir(&spec));
+    output::check_placement(&set, &out).map_err(|e| format!("{}: {e}", spec.display()))?;
     Ok((spec, model, warnings, out, set))
 }
 
@@ -644,12 +656,6 @@ fn check(
     output: Option<&Path>,
     quiet: bool,
 ) -> Result<ExitCode, Failure> {
-    if budget && live.prometheus() == Some(check::OFF) {
-        return Err(Failure::Error(
-            "--budget reads the error budgets from Prometheus: pass --prometheus URL, not off"
-                .into(),
-        ));
-    }
     let (spec, model, warnings, out, set) = compile_model(
         target,
         if format == ReportFormat::Github {
@@ -661,11 +667,8 @@ fn check(
     let stale = schema::stale_beside(&spec);
     let mut warnings: Vec<&Problem> = warnings.iter().map(Located::problem).collect();
     warnings.extend(stale.as_ref());
-    let endpoints = live.endpoints(&model)?;
-    let budget = budget.then(|| {
-        live.prometheus()
-            .map_or_else(|| check::default_prometheus(&model), str::to_string)
-    });
+    let endpoints = live.endpoints(&model, budget)?;
+    let budget = budget.then(|| live.budget_prometheus(&model)).transpose()?;
     // A shared lock: no `generate` rewrites the tree while it is read.
     let lock = output::lock_shared(&out)?;
     let report = check::run(
@@ -676,7 +679,7 @@ fn check(
             out: &out,
             live: endpoints.as_ref(),
             warnings: &warnings,
-            budget: budget.as_deref(),
+            budget: budget.as_ref(),
         },
     );
     drop(lock);
@@ -726,15 +729,18 @@ fn warn(problem: &Problem) {
     }
 }
 
-/// Prometheus for `report` and `backtest`: `--prometheus`, else the spec's port.
-fn prometheus(model: &Model, url: Option<String>) -> Result<Prometheus, Failure> {
+/// Prometheus for `report` and `backtest`: `--prometheus` (else the spec's
+/// port) and the HTTP flags.
+type PrometheusArgs<'a> = (Option<String>, &'a http_flags::HttpFlags);
+
+fn prometheus(model: &Model, (url, http): PrometheusArgs<'_>) -> Result<Prometheus, Failure> {
     let url = url.unwrap_or_else(|| check::default_prometheus(model));
-    Ok(Prometheus::new(&url)?)
+    http.prometheus(&url)
 }
 
 fn report(
     spec: &Path,
-    url: Option<String>,
+    url: PrometheusArgs<'_>,
     month: Option<&str>,
     format: SloReportFormat,
 ) -> Result<ExitCode, Failure> {
@@ -755,7 +761,7 @@ fn report(
 
 fn backtest(
     spec: &Path,
-    url: Option<String>,
+    url: PrometheusArgs<'_>,
     days: u32,
     svg: Option<&Path>,
     format: PlainFormat,

@@ -11,6 +11,9 @@
 //! `harden check`, through [`lock_shared`]) a shared one, so concurrent runs take turns and
 //! no reader sees a half-written tree.
 //!
+//! Every file is inside the output directory but one: the CI workflow, which GitHub runs
+//! only from the repository root (`root.rs`, [`AT_REPOSITORY_ROOT`]).
+//!
 //! Modes are compared by their executable bit only (what git tracks), so a checkout made
 //! under another umask (0664 instead of 0644) is not reported as drift.
 
@@ -23,16 +26,20 @@ mod diff;
 mod disk;
 mod lock;
 mod manifest;
+mod root;
 mod set;
 mod sha256;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_ownership;
+#[cfg(test)]
+mod tests_root;
 mod write;
 
 pub use diff::diff;
 pub use lock::{DirLock, LOCK_TIMEOUT_ENV, lock_shared};
+pub use root::{AT_REPOSITORY_ROOT, check_placement};
 pub use set::OutputSet;
 pub use write::{replace_file, write};
 
@@ -231,6 +238,13 @@ pub enum OutputError {
         path.display()
     )]
     CorruptManifest { path: PathBuf, reason: String },
+    /// A set with a file at the repository root, written into an output directory whose
+    /// path does not end with the set's `directory` (so the root cannot be found).
+    #[error(
+        "the output directory {} does not end with `{directory}`, the spec's [ci] directory: GitHub runs workflows only from the repository root's .github/workflows/, and harden finds that root by taking `{directory}` off the output directory's path. Generate into the spec's directory in its repository (a path ending with {directory}), or set [ci] directory to the output directory's path relative to the repository root (\".\" for the root itself)",
+        out.display()
+    )]
+    NotUnderDirectory { out: PathBuf, directory: String },
     /// The output directory is a file.
     #[error("the output directory {} is not a directory; pass another --out", path.display())]
     NotADirectory { path: PathBuf },

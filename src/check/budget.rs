@@ -7,8 +7,7 @@ use crate::history::api::Prometheus;
 use crate::model::{Model, record};
 
 /// One check per SLO with an error budget.
-pub fn gates(model: &Model, prometheus: &str) -> Vec<Check> {
-    let prom = Prometheus::new(prometheus);
+pub fn gates(model: &Model, prom: &Prometheus) -> Vec<Check> {
     model
         .budget_slos()
         .iter()
@@ -19,7 +18,7 @@ pub fn gates(model: &Model, prometheus: &str) -> Vec<Check> {
                 slo.title()
             );
             let query = format!("{}{{{}}}", record::BUDGET_REMAINING, slo.matchers());
-            let answer = prom.as_ref().map_err(Clone::clone).and_then(|p| p.instant(&query, None));
+            let answer = prom.instant(&query, None);
             let gate: f64 = freeze.fraction().to_string().parse().unwrap_or(0.0);
             match answer.as_deref() {
                 Err(e) => Check::fail(

@@ -1,12 +1,11 @@
-//! The flags of `harden check --live`: where the running system is, the CA
-//! that signed its certificates, and the environment variables that hold
-//! its credentials (never the credentials themselves: a command line is
-//! seen by every user of the machine and kept in shell history).
-
-use std::path::PathBuf;
+//! The flags of `harden check --live` and `--budget`: where the running
+//! system is, and the HTTP flags every command that speaks HTTP shares
+//! (`http_flags.rs`).
 
 use super::Failure;
-use crate::check::{self, Auth, Client, Endpoints};
+use super::http_flags::HttpFlags;
+use crate::check::{self, Endpoints};
+use crate::history::api::Prometheus;
 use crate::model::Model;
 
 #[derive(Debug, clap::Args)]
@@ -26,39 +25,37 @@ pub struct LiveArgs {
     /// Grafana's base URL (default http://localhost:<grafana_port>; `off` skips it).
     #[arg(long, value_name = "URL")]
     grafana: Option<String>,
-    /// A PEM file of CA certificates to trust for https:// URLs, besides the
-    /// system's (a self-signed or private CA).
-    #[arg(long, value_name = "FILE")]
-    ca_cert: Option<PathBuf>,
-    /// Send `Authorization: Bearer $VAR` to an endpoint (prometheus,
-    /// alertmanager, grafana or a service's name); repeatable.
-    #[arg(long = "bearer-env", value_name = "ENDPOINT=VAR")]
-    bearer_env: Vec<String>,
-    /// Send basic authorization to an endpoint, from VAR holding
-    /// `user:password`; repeatable.
-    #[arg(long = "basic-auth-env", value_name = "ENDPOINT=VAR")]
-    basic_env: Vec<String>,
+    #[command(flatten)]
+    http: HttpFlags,
 }
 
 impl LiveArgs {
-    /// `--prometheus`, as given (the budget gate reads it without `--live`).
-    pub fn prometheus(&self) -> Option<&str> {
-        self.prometheus.as_deref()
+    /// Prometheus for the budget gate (`--budget`, with or without
+    /// `--live`): `--prometheus`, else the spec's port.
+    pub fn budget_prometheus(&self, model: &Model) -> Result<Prometheus, Failure> {
+        match self.prometheus.as_deref() {
+            Some(check::OFF) => Err(Failure::Error(
+                "--budget reads the error budgets from Prometheus: pass --prometheus URL, not off"
+                    .into(),
+            )),
+            Some(url) => self.http.prometheus(url),
+            None => self.http.prometheus(&check::default_prometheus(model)),
+        }
     }
 
     /// The live checks' endpoints, or none without `--live`; every flag
-    /// is checked against the spec before any request.
-    pub fn endpoints(&self, model: &Model) -> Result<Option<Endpoints>, Failure> {
+    /// is checked against the spec before any request. `budget`: the
+    /// HTTP flags serve the budget gate without `--live`.
+    pub fn endpoints(&self, model: &Model, budget: bool) -> Result<Option<Endpoints>, Failure> {
         if !self.live {
-            let given = [
-                ("--base-url", !self.base_urls.is_empty()),
-                ("--ca-cert", self.ca_cert.is_some()),
-                ("--bearer-env", !self.bearer_env.is_empty()),
-                ("--basic-auth-env", !self.basic_env.is_empty()),
-            ];
-            if let Some((flag, _)) = given.iter().find(|(_, set)| *set) {
+            let http = self.http.given().filter(|_| !budget);
+            let given = [("--base-url", !self.base_urls.is_empty())]
+                .into_iter()
+                .find_map(|(flag, set)| set.then_some(flag))
+                .or(http);
+            if let Some(flag) = given {
                 return Err(Failure::Error(format!(
-                    "{flag} is for the live checks: add --live"
+                    "{flag} is for the live checks (and --budget): add --live"
                 )));
             }
             return Ok(None);
@@ -67,7 +64,7 @@ impl LiveArgs {
             prometheus: self.prometheus.clone(),
             alertmanager: self.alertmanager.clone(),
             grafana: self.grafana.clone(),
-            client: Client::new(self.ca_cert.as_deref()).map_err(Failure::Error)?,
+            client: self.http.client()?,
             ..Endpoints::default()
         };
         let http_service = |name: &str| {
@@ -89,53 +86,11 @@ impl LiveArgs {
             }
             at.services.insert(name.to_string(), url.to_string());
         }
-        let credentials = self
-            .bearer_env
-            .iter()
-            .map(|p| ("--bearer-env", p, true))
-            .chain(
-                self.basic_env
-                    .iter()
-                    .map(|p| ("--basic-auth-env", p, false)),
-            );
-        for (flag, pair, bearer) in credentials {
-            let Some((endpoint, var)) = pair.split_once('=') else {
-                return Err(Failure::Error(format!(
-                    "{flag} {pair}: expected ENDPOINT=VAR, such as prometheus=PROMETHEUS_TOKEN"
-                )));
-            };
-            let monitoring = [check::PROMETHEUS, check::ALERTMANAGER, check::GRAFANA];
-            if !monitoring.contains(&endpoint) && !http_service(endpoint) {
-                return Err(Failure::Error(format!(
-                    "{flag} {pair}: `{endpoint}` is not prometheus, alertmanager, grafana or an http service of the spec"
-                )));
-            }
-            let value = std::env::var(var).map_err(|_| {
-                Failure::Error(format!(
-                    "{flag} {pair}: the environment variable {var} is not set (or not UTF-8); export it with the credential"
-                ))
-            })?;
-            if !bearer && !value.contains(':') {
-                return Err(Failure::Error(format!(
-                    "{flag} {pair}: {var} must hold user:password"
-                )));
-            }
-            if value.contains(['\r', '\n']) {
-                return Err(Failure::Error(format!(
-                    "{flag} {pair}: {var} holds a line break, which no HTTP header can carry"
-                )));
-            }
-            let auth = if bearer {
-                Auth::Bearer(value)
-            } else {
-                Auth::Basic(value)
-            };
-            if at.auth.insert(endpoint.to_string(), auth).is_some() {
-                return Err(Failure::Error(format!(
-                    "{flag} {pair}: `{endpoint}` already has credentials; give each endpoint one"
-                )));
-            }
-        }
+        let monitoring = [check::PROMETHEUS, check::ALERTMANAGER, check::GRAFANA];
+        at.auth = self.http.credentials(
+            &|endpoint| monitoring.contains(&endpoint) || http_service(endpoint),
+            "prometheus, alertmanager, grafana or an http service of the spec",
+        )?;
         Ok(Some(at))
     }
 }

@@ -30,12 +30,19 @@ pub struct Prometheus {
     base: String,
     /// The one HTTP client (its TLS configuration built once).
     client: http::Client,
+    /// `--bearer-env`/`--basic-auth-env prometheus=VAR`.
+    auth: Option<http::Auth>,
 }
 
 impl Prometheus {
     /// `url` is `scheme://host[:port][/prefix]`; which schemes work is
-    /// the HTTP client's to say.
-    pub fn new(url: &str) -> Result<Prometheus, String> {
+    /// the HTTP client's to say. Every query goes through `client` with
+    /// `auth`.
+    pub fn new(
+        url: &str,
+        client: http::Client,
+        auth: Option<http::Auth>,
+    ) -> Result<Prometheus, String> {
         if !url.contains("://") {
             return Err(format!(
                 "--prometheus {url}: expected a URL, such as http://localhost:9090"
@@ -43,7 +50,8 @@ impl Prometheus {
         }
         Ok(Prometheus {
             base: url.trim_end_matches('/').to_string(),
-            client: http::Client::default(),
+            client,
+            auth,
         })
     }
 
@@ -109,12 +117,15 @@ impl Prometheus {
     /// and what it said.
     fn get(&self, path: &str) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
-        let r = self.client.get_with(&url, None, http::QUERY).map_err(|e| {
-            format!(
-                "Prometheus at {} does not answer ({e}); start it, or pass --prometheus URL",
-                self.base
-            )
-        })?;
+        let r = self
+            .client
+            .get_with(&url, self.auth.as_ref(), http::QUERY)
+            .map_err(|e| {
+                format!(
+                    "Prometheus at {} does not answer ({e}); start it, or pass --prometheus URL",
+                    self.base
+                )
+            })?;
         let v: Value = serde_json::from_str(&r.body).map_err(|_| {
             format!(
                 "{} answered {} with no Prometheus API JSON: is --prometheus {} a Prometheus server?",
@@ -209,9 +220,11 @@ mod tests {
 
     #[test]
     fn the_url_needs_a_scheme() {
-        assert!(Prometheus::new("localhost:9090").is_err());
+        assert!(Prometheus::new("localhost:9090", http::Client::default(), None).is_err());
         assert_eq!(
-            Prometheus::new("http://127.0.0.1:9090/").unwrap().url(),
+            Prometheus::new("http://127.0.0.1:9090/", http::Client::default(), None)
+                .unwrap()
+                .url(),
             "http://127.0.0.1:9090"
         );
     }

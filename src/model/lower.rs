@@ -56,6 +56,7 @@ pub fn lower(spec: &spec::Spec) -> Result<(Model, Vec<Problem>), Vec<Problem>> {
     let monitoring = cx.monitoring(&spec.monitoring, &services);
     cx.port_conflicts(&monitoring, &spec.services);
     let alerting = cx.alerting(&spec.alerting, spec);
+    cx.cluster_timing(&monitoring, &alerting, spec);
     let load_test = spec
         .load_test
         .as_ref()

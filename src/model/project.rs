@@ -42,6 +42,10 @@ pub struct Monitoring {
     pub prometheus_replicas: u8,
     /// Members of the generated Alertmanager cluster.
     pub alertmanager_replicas: u8,
+    /// Each member's wait per position before it notifies
+    /// (`--cluster.peer-timeout`); at most `group_interval` over the
+    /// members (`lower/monitoring.rs`).
+    pub alertmanager_peer_timeout: Duration,
     /// An existing Alertmanager's members (`host:port`), used instead of a
     /// generated one; none: the platforms run their own.
     pub external_alertmanagers: Vec<String>,

@@ -6,20 +6,23 @@ use std::path::Path;
 use super::disk::{OnDisk, inspect, mode_matches};
 use super::lock::lock_shared;
 use super::manifest::read_manifest;
+use super::root::Places;
 use super::{DiffReport, Drift, OutputError, OutputSet, check_dir};
 
 /// Compares `set` with the files in `dir` and reports every drift, sorted by path.
 ///
-/// Reads only `dir`, under its shared lock; a missing directory or manifest is fine (files are then `Missing`,
+/// Reads only `dir` (and the workflow at the repository root), under `dir`'s shared lock; a missing directory or manifest is fine (files are then `Missing`,
 /// nothing is `Stale`). A file whose contents and executable bit both differ yields a
 /// `Changed` and a `ModeChanged`.
 pub fn diff(set: &OutputSet, dir: &Path) -> Result<DiffReport, OutputError> {
     check_dir(dir)?;
+    let mut places = Places::new(dir, set.directory())?;
     let _lock = lock_shared(dir)?;
     let owned = read_manifest(dir)?;
     let mut drifts = Vec::new();
     for (path, file) in set.iter() {
-        match inspect(dir, path)? {
+        let place = places.locate(path)?;
+        match inspect(&place.base, place.rel)? {
             OnDisk::Absent => drifts.push(Drift::Missing { path: path.into() }),
             OnDisk::File { contents, mode } => {
                 if contents != file.contents {
@@ -37,12 +40,16 @@ pub fn diff(set: &OutputSet, dir: &Path) -> Result<DiffReport, OutputError> {
             }
             OnDisk::Blocked { at, found } => drifts.push(Drift::Changed {
                 path: path.into(),
-                unified: format!("{path}: {at} is {found}, expected a regular file\n"),
+                unified: format!(
+                    "{path}: {} is {found}, expected a regular file\n",
+                    place.shown(&at)
+                ),
             }),
         }
     }
     for path in owned.keys().filter(|p| set.get(p).is_none()) {
-        if !matches!(inspect(dir, path)?, OnDisk::Absent) {
+        let place = places.locate(path)?;
+        if !matches!(inspect(&place.base, place.rel)?, OnDisk::Absent) {
             drifts.push(Drift::Stale { path: path.clone() });
         }
     }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::root::root_up;
 use super::set::validate_path;
 use super::sha256;
 use super::write::write_atomic;
@@ -91,8 +92,11 @@ pub(super) fn read_manifest(dir: &Path) -> Result<Manifest, OutputError> {
     }
     let mut files = Manifest::new();
     for entry in json.files {
-        validate_path(&entry.path)
-            .map_err(|reason| corrupt(format!("entry {:?}: {reason}", entry.path)))?;
+        // The one path outside the output directory: the workflow at the repository root.
+        if root_up(&entry.path).is_none() {
+            validate_path(&entry.path)
+                .map_err(|reason| corrupt(format!("entry {:?}: {reason}", entry.path)))?;
+        }
         let mode = FileMode::from_manifest(&entry.mode).ok_or_else(|| {
             corrupt(format!(
                 "entry {:?}: mode {:?} is not 0644 or 0755",

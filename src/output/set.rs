@@ -2,12 +2,16 @@
 
 use std::collections::BTreeMap;
 
+use super::root::{AT_REPOSITORY_ROOT, root_key};
 use super::{FileMode, MANIFEST, OutputError, OutputFile, TMP_SUFFIX};
 
 /// The result of generation: validated relative paths mapped to files, ordered by path.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OutputSet {
     files: BTreeMap<String, OutputFile>,
+    /// With a file at the repository root: the output directory's path relative to the
+    /// root (`[ci] directory`), which the output directory's path must end with.
+    directory: Option<String>,
 }
 
 impl OutputSet {
@@ -55,6 +59,45 @@ impl OutputSet {
         let contents = contents.into();
         self.files.insert(path, OutputFile { contents, mode });
         Ok(())
+    }
+
+    /// Adds the one file harden writes at the repository root rather than in the output
+    /// directory, [`AT_REPOSITORY_ROOT`], for an output directory at `directory` relative to
+    /// that root (`.` when it is the root). Its path in the set is relative to the output
+    /// directory (`../.github/workflows/harden.yml` for `deploy`); `write` and `diff` refuse
+    /// an output directory whose path does not end with `directory`.
+    pub fn insert_at_repository_root(
+        &mut self,
+        directory: &str,
+        contents: impl Into<Vec<u8>>,
+        mode: FileMode,
+    ) -> Result<(), OutputError> {
+        if directory == "." {
+            return self.insert(AT_REPOSITORY_ROOT, contents, mode);
+        }
+        validate_path(directory).map_err(|reason| OutputError::InvalidPath {
+            path: directory.to_string(),
+            reason: format!("as the output directory's path in the repository, {reason}"),
+        })?;
+        let key = root_key(directory.split('/').count());
+        if self.files.contains_key(&key) {
+            return Err(OutputError::Duplicate { path: key });
+        }
+        self.directory = Some(directory.to_string());
+        self.files.insert(
+            key,
+            OutputFile {
+                contents: contents.into(),
+                mode,
+            },
+        );
+        Ok(())
+    }
+
+    /// The output directory's path relative to the repository root, when the set has a
+    /// file there.
+    pub fn directory(&self) -> Option<&str> {
+        self.directory.as_deref()
     }
 
     /// The file at `path`, if any.

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::disk::{OnDisk, inspect, mode_matches};
 use super::lock::lock_exclusive;
 use super::manifest::{Manifest, Owned, read_manifest, write_manifest};
+use super::root::Places;
 use super::sha256;
 use super::{
     FileMode, OutputError, OutputSet, TMP_SUFFIX, WriteOptions, WriteReport, check_dir, io_err,
@@ -214,6 +215,7 @@ const DELETE_HINT: &str = "harden no longer generates it: delete or move it your
 /// the tree.
 pub fn write(set: &OutputSet, dir: &Path, opts: &WriteOptions) -> Result<WriteReport, OutputError> {
     check_dir(dir)?;
+    let mut places = Places::new(dir, set.directory())?;
     fs::create_dir_all(dir).map_err(io_err("create directory", dir))?;
     let _lock = lock_exclusive(dir)?;
     let old = match read_manifest(dir) {
@@ -227,9 +229,10 @@ pub fn write(set: &OutputSet, dir: &Path, opts: &WriteOptions) -> Result<WriteRe
     let mut to_write = Vec::new();
     for (path, file) in set.iter() {
         let mut owned = Owned::new(file.mode, &file.contents);
-        match inspect(dir, path)? {
-            OnDisk::Absent => to_write.push((path, file)),
-            OnDisk::File { .. } if spec.is_at(dir, path) => {
+        let place = places.locate(path)?;
+        match inspect(&place.base, place.rel)? {
+            OnDisk::Absent => to_write.push((place, path, file)),
+            OnDisk::File { .. } if spec.is_at(&place.base, place.rel) => {
                 return Err(OutputError::Protected {
                     path: path.into(),
                     action: "overwrite",
@@ -240,7 +243,7 @@ pub fn write(set: &OutputSet, dir: &Path, opts: &WriteOptions) -> Result<WriteRe
                 if mode_matches(mode, file.mode) {
                     report.unchanged.push(path.to_string());
                 } else {
-                    to_write.push((path, file));
+                    to_write.push((place, path, file));
                 }
             }
             OnDisk::File { contents, .. } => {
@@ -264,12 +267,12 @@ pub fn write(set: &OutputSet, dir: &Path, opts: &WriteOptions) -> Result<WriteRe
                         });
                     }
                 }
-                to_write.push((path, file));
+                to_write.push((place, path, file));
             }
             OnDisk::Blocked { at, found } => {
                 return Err(OutputError::Obstructed {
                     path: path.into(),
-                    at,
+                    at: place.shown(&at),
                     found,
                 });
             }
@@ -279,11 +282,12 @@ pub fn write(set: &OutputSet, dir: &Path, opts: &WriteOptions) -> Result<WriteRe
 
     let mut to_remove = Vec::new();
     for (path, owned) in old.iter().filter(|(p, _)| !new.contains_key(*p)) {
+        let place = places.locate(path)?;
         // Only regular files reached without crossing a symlink are harden's to delete.
-        let OnDisk::File { contents, .. } = inspect(dir, path)? else {
+        let OnDisk::File { contents, .. } = inspect(&place.base, place.rel)? else {
             continue;
         };
-        if spec.is_at(dir, path) {
+        if spec.is_at(&place.base, place.rel) {
             if !opts.force {
                 return Err(OutputError::Protected {
                     path: path.clone(),
@@ -313,7 +317,7 @@ pub fn write(set: &OutputSet, dir: &Path, opts: &WriteOptions) -> Result<WriteRe
                 }
             }
         }
-        to_remove.push(path);
+        to_remove.push((place, path));
     }
 
     let mut union = old.clone();
@@ -325,28 +329,31 @@ pub fn write(set: &OutputSet, dir: &Path, opts: &WriteOptions) -> Result<WriteRe
 
     // Each parent directory is created, and cleared of what killed runs left, once, just
     // before the first file in it is written.
-    let mut names = BTreeMap::<Option<&str>, Vec<&str>>::new();
-    for (path, _) in &to_write {
-        let (parent, name) = split_parent(path);
-        names.entry(parent).or_default().push(name);
+    let mut names = BTreeMap::<(&Path, Option<&str>), Vec<&str>>::new();
+    for (place, _, _) in &to_write {
+        let (parent, name) = split_parent(place.rel);
+        names
+            .entry((place.base.as_path(), parent))
+            .or_default()
+            .push(name);
     }
-    for (path, file) in to_write {
-        let (parent, _) = split_parent(path);
-        if let Some(names) = names.remove(&parent) {
+    for (place, path, file) in &to_write {
+        let (parent, _) = split_parent(place.rel);
+        if let Some(names) = names.remove(&(place.base.as_path(), parent)) {
             if let Some(parent) = parent {
-                let at = dir.join(parent);
+                let at = place.base.join(parent);
                 fs::create_dir_all(&at).map_err(io_err("create directory", &at))?;
             }
-            remove_leftovers(dir, parent, &names)?;
+            remove_leftovers(&place.base, parent, &names)?;
         }
-        write_atomic(dir, path, &file.contents, file.mode)?;
+        write_atomic(&place.base, place.rel, &file.contents, file.mode)?;
         report.written.push(path.to_string());
     }
 
-    for path in to_remove {
-        let full = dir.join(path);
+    for (place, path) in to_remove {
+        let full = place.base.join(place.rel);
         fs::remove_file(&full).map_err(io_err("remove", &full))?;
-        prune_empty_parents(dir, path);
+        prune_empty_parents(&place.base, place.rel);
         report.removed.push(path.clone());
     }
 

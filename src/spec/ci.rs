@@ -45,7 +45,9 @@ pub struct Ci {
     /// `v<version>` of the harden that generated the workflow).
     pub harden_rev: Option<GitRev>,
     /// The directory of `hardening.toml` (and the generated files), relative
-    /// to the repository root (default `.`).
+    /// to the repository root (default `.`). The workflow is written at the
+    /// repository root, where GitHub runs it (the output directory's path
+    /// must end with this directory), and runs harden here.
     pub directory: Option<RelPath>,
     /// The load-test environment the k6 smoke test runs against (default
     /// `staging` when the load test names it). Without a load test, no smoke test.

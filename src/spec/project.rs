@@ -56,6 +56,12 @@ pub struct Monitoring {
     /// runs a single Alertmanager with clustering off.
     #[schemars(range(min = 1, max = 7))]
     pub alertmanager_replicas: Option<u8>,
+    /// How long each member of the generated Alertmanager cluster waits
+    /// per position before it notifies (`--cluster.peer-timeout`, default
+    /// `15s`): the time the member before it has to notify and gossip that
+    /// it did. `[alerting] group_interval` must be at least the members
+    /// times this, or a member's wait outlasts its group's interval.
+    pub alertmanager_peer_timeout: Option<DurationStr>,
     /// An existing Alertmanager's members, `host:port` each, such as
     /// `["am-0.example.com:9093", "am-1.example.com:9093"]`: Prometheus sends
     /// every alert to each of them, and Compose and Kubernetes run no

@@ -32,10 +32,17 @@ pub fn tests_path(name: &str) -> String {
     format!("prometheus/tests/{name}.test.yml")
 }
 
-/// The names of every rule group harden generates, as Prometheus loads them.
+/// Whether the global rules (for the store's ruler) have a RegionDown.
+pub fn global_region_down(model: &Model) -> bool {
+    !rules::global_rule_files(model).is_empty()
+}
+
+/// The names of every rule group a generated Prometheus loads (the global
+/// rules are the store's ruler's).
 pub fn rule_group_names(model: &Model) -> std::collections::BTreeSet<String> {
     catalog::rule_files(model)
         .into_iter()
+        .filter(|f| !f.path.starts_with(rules::GLOBAL_DIR))
         .flat_map(|f| f.groups.into_iter().map(|g| g.name))
         .collect()
 }

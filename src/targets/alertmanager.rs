@@ -12,13 +12,24 @@ use serde::Serialize;
 
 use crate::engine::{EmitError, Emitter};
 use crate::model::{
-    AlertKind, Alerting, Model, ReceiverChannel, Route, SECRETS_DIR, Severity, Tier, WebhookUrl,
+    AlertKind, Alerting, Model, Monitoring, ReceiverChannel, Route, SECRETS_DIR, Severity, Tier,
+    WebhookUrl,
 };
 use crate::output::FileMode;
 use crate::targets::kubernetes;
 
 pub const PATH: &str = "alertmanager/alertmanager.yml";
 pub const TEMPLATES_PATH: &str = "alertmanager/templates/harden.tmpl";
+
+/// The wait of each cluster member per position before it notifies, as
+/// an argument: every platform that runs the cluster passes this one
+/// (lowering keeps the members' waits inside `group_interval`).
+pub fn peer_timeout_arg(m: &Monitoring) -> String {
+    format!(
+        "--cluster.peer-timeout={}",
+        m.alertmanager_peer_timeout.go_string()
+    )
+}
 
 /// Alert names whose inhibition this file relies on; the rules emitter
 /// gives alerts these names.
@@ -364,8 +375,9 @@ fn receiver(r: &crate::model::Receiver, secrets_dir: &str) -> ReceiverContext {
 ///   5xx, 4xx);
 /// - TargetDown and the symptoms its outage causes in the same service;
 /// - RegionDown and the TargetDown alerts of that region and service, when
-///   a service has RegionDown (static targets in two regions; a rule that
-///   names an alert no rule file defines would be dead).
+///   a service has RegionDown (static targets in two regions, or the store
+///   ruler's global rules; a rule that names an alert no rule file defines
+///   would be dead).
 ///
 /// MetricsAbsent needs no rule: it fires only while `up` is 1 or absent, so
 /// never beside TargetDown or RegionDown.
@@ -387,7 +399,7 @@ fn inhibit_rules(model: &Model) -> Vec<Inhibit> {
         h.alert_rules
             .iter()
             .any(|a| a.kind == AlertKind::RegionDown)
-    });
+    }) || crate::targets::alerting::global_region_down(model);
     let mut rules = vec![Inhibit {
         why: "The page tier of an SLO silences its ticket tier: one burn, one notification.",
         source: vec![tier(Tier::Page)],

@@ -11,64 +11,34 @@
 //! script; harden's own `action.yml` runs it too) downloads the Linux binary
 //! and the release's `SHA256SUMS` and refuses a binary whose SHA-256 differs.
 //! `[ci] install = "source"` builds it with `cargo install --locked` instead.
-//! Every action is pinned by full commit SHA, its tag in a comment (tags
-//! move: trivy-action's were force-pushed to malicious commits in March
-//! 2026); the token may only read the repository. Every value in a `run:`
+//! Every action is pinned by full commit SHA, its tag in a comment
+//! (`ci/actions.rs`, the one table); the token may only read the repository.
+//! The workflow is written at the repository root (`output::AT_REPOSITORY_ROOT`)
+//! and runs harden from `[ci] directory`. Every value in a `run:`
 //! script is one shell word or comes through `env:`; no value can hold
 //! `${{` (their patterns refuse `{`), so none is a GitHub expression.
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use crate::engine::escape::shell_word;
 use crate::engine::{EmitError, Emitter};
 use crate::model::{CiInstall, CiProvider, HARDEN_VERSION, Model};
-use crate::output::FileMode;
+use crate::output::{self, FileMode};
 
-pub const GITHUB_PATH: &str = ".github/workflows/harden.yml";
+mod actions;
 
-/// An action pinned by full commit SHA, with the tag that SHA was.
-#[derive(Serialize, Clone, Copy)]
-pub struct Pinned {
-    pub uses: &'static str,
-    pub tag: &'static str,
-}
+pub use actions::{ACTIONS, Pinned};
 
-/// The actions the workflow uses. Each SHA is the tag's commit as public
-/// workflows pin it; update both together.
-pub const CHECKOUT: Pinned = Pinned {
-    uses: "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8",
-    tag: "v5.0.0",
-};
-pub const SETUP_K6: Pinned = Pinned {
-    uses: "grafana/setup-k6-action@ffe7d7290dfa715e48c2ccc924d068444c94bde2",
-    tag: "v1.1.0",
-};
-/// 0.35.0: the first release after the March 2026 compromise, with immutable tags.
-pub const TRIVY: Pinned = Pinned {
-    uses: "aquasecurity/trivy-action@57a97c7e7821a5776cebc9bb87c984fa69cba8f1",
-    tag: "v0.35.0",
-};
-pub const CACHE: Pinned = Pinned {
-    uses: "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830",
-    tag: "v4.3.0",
-};
-pub const UPLOAD_ARTIFACT: Pinned = Pinned {
-    uses: "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02",
-    tag: "v4.6.2",
-};
-
-#[derive(Serialize)]
-struct Actions {
-    checkout: Pinned,
-    setup_k6: Pinned,
-    trivy: Pinned,
-    cache: Pinned,
-    upload_artifact: Pinned,
-}
+/// Where the workflow is: at the repository root, whatever `[ci] directory`
+/// says (GitHub runs workflows only from there), the one file harden writes
+/// outside the output directory.
+pub const GITHUB_PATH: &str = output::AT_REPOSITORY_ROOT;
 
 #[derive(Serialize)]
 struct Context {
-    actions: Actions,
+    actions: BTreeMap<&'static str, Pinned>,
     directory: String,
     /// The release install: the version and where its release lives.
     release: Option<Release>,
@@ -204,21 +174,15 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         })
         .collect();
     let context = Context {
-        actions: Actions {
-            checkout: CHECKOUT,
-            setup_k6: SETUP_K6,
-            trivy: TRIVY,
-            cache: CACHE,
-            upload_artifact: UPLOAD_ARTIFACT,
-        },
+        actions: actions::by_name(),
         directory: ci.directory.clone(),
         release,
         source,
         smoke,
         images,
     };
-    out.render(
-        GITHUB_PATH,
+    out.render_at_repository_root(
+        &ci.directory,
         "ci/github-workflow.yml.j2",
         &context,
         FileMode::Regular,

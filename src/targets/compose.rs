@@ -131,7 +131,7 @@ struct Member {
 
 /// The members of `component`, each with its volume and, for Alertmanager,
 /// the gossip between them.
-fn monitor_members(component: &str, count: u8) -> Vec<Member> {
+fn monitor_members(component: &str, count: u8, cluster_wait: &str) -> Vec<Member> {
     let names = members(component, count);
     names
         .iter()
@@ -143,9 +143,11 @@ fn monitor_members(component: &str, count: u8) -> Vec<Member> {
             cluster_args: if names.len() == 1 {
                 vec!["--cluster.listen-address=".to_string()]
             } else {
-                std::iter::once(format!(
-                    "--cluster.listen-address=0.0.0.0:{ALERTMANAGER_CLUSTER_PORT}"
-                ))
+                [
+                    format!("--cluster.listen-address=0.0.0.0:{ALERTMANAGER_CLUSTER_PORT}"),
+                    cluster_wait.to_string(),
+                ]
+                .into_iter()
                 .chain(
                     names
                         .iter()
@@ -291,6 +293,7 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
         env_vars.extend(db.secret.iter().map(|(_, var)| var.clone()));
     }
     let m = &model.monitoring;
+    let cluster_wait = crate::targets::alertmanager::peer_timeout_arg(m);
     let remote_write = m.remote_write.as_ref().and_then(|rw| rw.secret());
     let remote_write_env = match remote_write {
         Some(s @ SecretRef::Env(var)) => Some((s.secret_name(), var.clone())),
@@ -358,14 +361,14 @@ pub fn emit(model: &Model, out: &mut Emitter<'_>) -> Result<(), EmitError> {
             image: &compose.prometheus_image,
             port: m.prometheus_port,
         },
-        prometheus_members: monitor_members(PROMETHEUS, m.prometheus_replicas),
+        prometheus_members: monitor_members(PROMETHEUS, m.prometheus_replicas, &cluster_wait),
         replica_env: REPLICA_ENV,
         alertmanager: Monitor {
             image: &compose.alertmanager_image,
             port: m.alertmanager_port,
         },
         alertmanagers: if m.runs_alertmanager() {
-            monitor_members(ALERTMANAGER, m.alertmanager_replicas)
+            monitor_members(ALERTMANAGER, m.alertmanager_replicas, &cluster_wait)
         } else {
             Vec::new()
         },

@@ -211,6 +211,8 @@ struct Alertmanager<'a> {
     /// The headless Service that names each member.
     service: &'static str,
     cluster_port: u16,
+    /// `--cluster.peer-timeout`, as Compose passes it.
+    peer_timeout_arg: String,
     /// Every member's gossip address (itself too: one list for all pods);
     /// none for a single member, which gossips with no one.
     peers: Vec<String>,
@@ -566,6 +568,7 @@ fn alertmanager(
         replicas: m.alertmanager_replicas,
         service: ALERTMANAGER_SERVICE,
         cluster_port: ALERTMANAGER_CLUSTER_PORT,
+        peer_timeout_arg: crate::targets::alertmanager::peer_timeout_arg(m),
         peers: if members.len() > 1 {
             members
                 .iter()

@@ -96,6 +96,10 @@ fn the_action_is_usable_from_a_workflow_as_actionlint_reads_its_inputs() {
         return;
     };
     let action = read("action.yml");
+    let checkout = harden::targets::ci::ACTIONS
+        .iter()
+        .find(|a| a.name == "checkout")
+        .expect("checkout is pinned");
     let usage = |inputs: &str| {
         format!(
             r#"name: harden
@@ -106,12 +110,13 @@ jobs:
   harden:
     runs-on: ubuntu-24.04
     steps:
-      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0
+      - uses: {} # {}
         with:
           persist-credentials: false
       - uses: ./
         with:
-{inputs}"#
+{inputs}"#,
+            checkout.uses, checkout.tag
         )
     };
     let good = usage(

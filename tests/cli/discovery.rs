@@ -120,24 +120,7 @@ namespace = "{NAMESPACE}"
     fs::write(&proxied_path, proxied.to_string()).expect("write config");
 
     // The replicas, each with its own known load, and the proxy.
-    let mut procs = Vec::new();
-    for ip in &ips {
-        procs.push(Proc::start(
-            &format!("harden-demo-{ip}"),
-            root,
-            Path::new(env!("CARGO_BIN_EXE_harden-demo")),
-            &[
-                "--bind".into(),
-                ip.clone(),
-                "--port".into(),
-                port.to_string(),
-            ],
-        ));
-    }
-    wait_until("every replica to be ready", Duration::from_secs(20), || {
-        ips.iter()
-            .all(|ip| get_from(ip, port, "/readiness").is_some_and(|(code, _)| code == 200))
-    });
+    let mut procs = demo_replicas(root, &ips, port);
     let stop = Arc::new(AtomicBool::new(false));
     let loads: Vec<Load> = ips
         .iter()

@@ -68,7 +68,7 @@ fn the_hostile_spec_is_valid_and_reaches_every_output() {
     let text = std::fs::read_to_string(root().join(FIXTURE)).expect("fixture");
     assert!(text.contains("/tmp/harden-canary"), "the canary moved");
     let tree = Hostile::generate();
-    let files: Vec<String> = read_tree(tree.path()).into_iter().map(|(p, _)| p).collect();
+    let files = tree.files();
     for expected in [
         "prometheus/prometheus.yml",
         "prometheus/rules/api.yml",
@@ -403,7 +403,7 @@ fn bash_runs_the_hostile_install_command_without_expanding_anything() {
             .args(["-c", &install])
             .env("PATH", path),
     );
-    let canary = tree.path().join("canary");
+    let canary = tree.canary();
     assert!(
         args.contains(&format!(
             "https://git.example.com/h$(touch$IFS{});a&b=$HOME!*+,@:~\n",
@@ -483,19 +483,19 @@ fn yaml_1_1_and_1_2_readers_agree_on_every_hostile_yaml_file() {
         return;
     };
     let tree = Hostile::generate();
-    let files: Vec<String> = read_tree(tree.path())
+    let files: Vec<String> = tree
+        .files()
         .into_iter()
-        .map(|(p, _)| p)
         .filter(|p| p.ends_with(".yml") || p.ends_with(".yaml"))
         .collect();
+    assert!(files.iter().any(|f| f == WORKFLOW), "{files:?}");
     assert!(files.len() >= 10, "{files:?}");
     let script = "import json, sys, yaml\n\
         for f in sys.argv[1:]:\n\
         \x20   print(json.dumps(yaml.safe_load(open(f, encoding='utf-8')), default=repr))\n";
     let result = Command::new(python)
         .args(["-c", script])
-        .args(&files)
-        .current_dir(tree.path())
+        .args(files.iter().map(|f| tree.join(f)))
         .output()
         .expect("python3 runs");
     assert!(

@@ -2,7 +2,8 @@
 //! with a certificate from a self-signed CA made for the test. The check
 //! passes with `--ca-cert`, fails without it, and sends the credentials
 //! named by `--bearer-env`/`--basic-auth-env` (which never appear in the
-//! output).
+//! output). `harden report` and `check --budget` take the same flags
+//! (`cli/http_flags.rs`) and query the stand-in's API the same way.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -19,8 +20,9 @@ use crate::support::*;
 
 const SPEC: &str = "examples/app-oint/hardening.toml";
 
-/// A TLS server on 127.0.0.1 answering `/-/ready` with 200 (everything
-/// else 404), recording each request's Authorization header. Its
+/// A TLS server on 127.0.0.1 answering `/-/ready` with 200, every instant
+/// query (`/api/v1/query`) with one sample of [`RATIO`] (everything else
+/// 404), recording each request's Authorization header. Its
 /// certificate names 127.0.0.1 and localhost, signed by a CA whose PEM is
 /// `ca_pem`. Dropped, it stops accepting.
 struct TlsStandIn {
@@ -97,6 +99,9 @@ impl Drop for TlsStandIn {
     }
 }
 
+/// The value of every instant query the stand-in answers.
+const RATIO: &str = "0.0001";
+
 /// One connection: the handshake (which a client without the CA aborts),
 /// the request head, the answer, close_notify.
 fn serve(stream: TcpStream, config: Arc<rustls::ServerConfig>, seen: &Mutex<Vec<String>>) {
@@ -117,11 +122,18 @@ fn serve(stream: TcpStream, config: Arc<rustls::ServerConfig>, seen: &Mutex<Vec<
     if let Some(value) = head.lines().find_map(|l| l.strip_prefix("Authorization: ")) {
         seen.lock().expect("lock").push(value.to_string());
     }
-    let ready = head.starts_with("GET /-/ready ");
-    let answer = if ready {
-        "HTTP/1.0 200 OK\r\nContent-Length: 27\r\n\r\nPrometheus Server is Ready."
+    let answer = if head.starts_with("GET /-/ready ") {
+        "HTTP/1.0 200 OK\r\nContent-Length: 27\r\n\r\nPrometheus Server is Ready.".to_string()
+    } else if head.starts_with("GET /api/v1/query?") {
+        let body = format!(
+            r#"{{"status":"success","data":{{"resultType":"vector","result":[{{"metric":{{}},"value":[1700000000,"{RATIO}"]}}]}}}}"#
+        );
+        format!(
+            "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
     } else {
-        "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+        "HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_string()
     };
     let _ = tls.write_all(answer.as_bytes());
     tls.conn.send_close_notify();
@@ -131,19 +143,17 @@ fn serve(stream: TcpStream, config: Arc<rustls::ServerConfig>, seen: &Mutex<Vec<
 /// `harden check --live` against the stand-in as Prometheus (the other
 /// components off), with `extra` flags and `env`.
 fn check_live(server: &TlsStandIn, extra: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut args = vec!["check", SPEC, "--format", "json", "--live"];
+    args.extend(["--prometheus", &server.url]);
+    args.extend(["--alertmanager", "off", "--grafana", "off"]);
+    args.extend(extra);
+    harden_env(&args, env)
+}
+
+/// harden with `args` in the repository root, with `env` set.
+fn harden_env(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_harden"));
-    cmd.args(["check", SPEC, "--format", "json", "--live"])
-        .args([
-            "--prometheus",
-            &server.url,
-            "--alertmanager",
-            "off",
-            "--grafana",
-            "off",
-        ])
-        .args(extra)
-        .current_dir(root())
-        .env("NO_COLOR", "1");
+    cmd.args(args).current_dir(root()).env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -237,4 +247,107 @@ fn basic_auth_comes_from_a_variable_and_a_missing_one_is_an_error() {
         "{}",
         run.stderr
     );
+}
+
+/// `harden report` with `--ca-cert` and `--bearer-env`: every query goes
+/// through the one client over https with the token; without the CA it
+/// stops naming the certificate, and an endpoint other than Prometheus is
+/// refused before any request.
+#[test]
+fn report_queries_prometheus_over_https_with_the_ca_and_the_bearer_token() {
+    let server = TlsStandIn::start();
+    let ca = server.ca_pem.to_string_lossy().into_owned();
+    let token = "report-token-51c2";
+    let report = |extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["report", SPEC, "--format", "json"];
+        args.extend(["--prometheus", &server.url]);
+        args.extend(extra);
+        harden_env(&args, env)
+    };
+    let run = report(
+        &["--ca-cert", &ca, "--bearer-env", "prometheus=PROM_TOKEN"],
+        &[("PROM_TOKEN", token)],
+    )
+    .success();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON report");
+    let rows = json["rows"].as_array().expect("rows");
+    assert!(!rows.is_empty(), "{json}");
+    for row in rows {
+        assert_eq!(row["error_ratio"], 0.0001, "{row}");
+    }
+    let seen = server.authorization.lock().expect("lock").clone();
+    assert_eq!(seen.len(), rows.len(), "{seen:?}");
+    assert!(
+        seen.iter().all(|a| *a == format!("Bearer {token}")),
+        "{seen:?}"
+    );
+    assert!(!run.stdout.contains(token) && !run.stderr.contains(token));
+
+    let run = report(&[], &[]).code(2);
+    assert!(
+        run.stderr.to_lowercase().contains("certificate"),
+        "{}",
+        run.stderr
+    );
+    let run = report(
+        &["--bearer-env", "grafana=PROM_TOKEN"],
+        &[("PROM_TOKEN", token)],
+    )
+    .code(2);
+    assert!(
+        run.stderr
+            .contains("--bearer-env grafana=PROM_TOKEN: `grafana` is not prometheus"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.authorization.lock().expect("lock").len(), rows.len());
+}
+
+/// `check --budget` without `--live` takes the HTTP flags too and reads
+/// the budget over https with the credentials.
+#[test]
+fn the_budget_gate_reads_prometheus_over_https_with_the_flags() {
+    let server = TlsStandIn::start();
+    let ca = server.ca_pem.to_string_lossy().into_owned();
+    let run = harden_env(
+        &[
+            "check",
+            SPEC,
+            "--format",
+            "json",
+            "--budget",
+            "--prometheus",
+            &server.url,
+            "--ca-cert",
+            &ca,
+            "--basic-auth-env",
+            "prometheus=PROM_AUTH",
+        ],
+        &[("PROM_AUTH", "ops:pa55")],
+    );
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", run.stdout, run.stderr));
+    let gates: Vec<&serde_json::Value> = report["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .filter(|c| {
+            c["name"]
+                .as_str()
+                .is_some_and(|n| n.contains("deploy freeze"))
+        })
+        .collect();
+    assert!(!gates.is_empty(), "{report}");
+    for gate in &gates {
+        // 0.0001 of the budget left: Prometheus answered, over https.
+        assert!(
+            gate["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("0.0% of the")),
+            "{gate}"
+        );
+    }
+    let seen = server.authorization.lock().expect("lock").clone();
+    assert_eq!(seen.len(), gates.len(), "{seen:?}");
+    assert!(seen.iter().all(|a| a == "Basic b3BzOnBhNTU="), "{seen:?}");
 }

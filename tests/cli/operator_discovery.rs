@@ -187,24 +187,7 @@ namespace = "{NAMESPACE}"
     fs::write(&config_path, config.to_string()).expect("write config");
     promtool_config_ok(&config_path);
 
-    let mut procs = Vec::new();
-    for ip in &ips {
-        procs.push(Proc::start(
-            &format!("harden-demo-{ip}"),
-            root,
-            Path::new(env!("CARGO_BIN_EXE_harden-demo")),
-            &[
-                "--bind".into(),
-                ip.clone(),
-                "--port".into(),
-                port.to_string(),
-            ],
-        ));
-    }
-    wait_until("every replica to be ready", Duration::from_secs(20), || {
-        ips.iter()
-            .all(|ip| get_from(ip, port, "/readiness").is_some_and(|(code, _)| code == 200))
-    });
+    let mut procs = demo_replicas(root, &ips, port);
     procs.push(Proc::start(
         "prometheus",
         root,

@@ -207,3 +207,62 @@ fn the_remote_write_credential_is_a_file_on_every_platform() {
         .any(|m| m["name"] == "remote-write-secret" && m["mountPath"] == "/run/secrets");
     assert!(mounted);
 }
+
+/// Regions that meet only in the store: each region's Prometheus sees only
+/// its own pods, so RegionDown is in `prometheus/global/regions.yml` for the
+/// store's ruler, and nowhere a region's Prometheus loads it (its rule
+/// files, the Kubernetes copies, the rule-group names `harden check
+/// --live` expects). promtool proves the rule on series as the store holds
+/// them (both replicas, `region` from each Prometheus): it fires for a
+/// region whose targets are down and for one whose series stopped, and not
+/// while every region, or no region, serves (`promtool_rules`, run on this
+/// fixture's tree by the alerting target's tests, runs it too).
+#[test]
+fn regions_that_meet_in_a_store_get_rules_for_its_ruler_only() {
+    let tree = generate(&Spec::Fixture(REGIONS_REMOTE_WRITE));
+    let global = tree.yaml("prometheus/global/regions.yml");
+    let rules: Vec<(&str, &str)> = global["groups"][0]["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .map(|r| {
+            (
+                r["alert"].as_str().expect("an alert"),
+                r["labels"]["service"].as_str().expect("a service"),
+            )
+        })
+        .collect();
+    assert_eq!(rules, [("RegionDown", "api"), ("RegionDown", "worker")]);
+    assert_eq!(global["groups"][0]["rules"][0]["for"], "5m");
+    for config in ["prometheus/prometheus.yml", "k8s/prometheus/prometheus.yml"] {
+        let loads = tree.yaml(config)["rule_files"].to_string();
+        assert!(!loads.contains("global"), "{config}: {loads}");
+    }
+    assert!(!tree.has("k8s/prometheus/rules/regions.yml"));
+    for service in ["api", "worker"] {
+        let per_region = tree.read(&format!("prometheus/rules/{service}.yml"));
+        assert!(!per_region.contains("alert: RegionDown"), "{per_region}");
+    }
+    let names =
+        harden::targets::alerting::rule_group_names(&model(&root().join(REGIONS_REMOTE_WRITE)));
+    assert!(!names.contains("global-regions"), "{names:?}");
+    // Alertmanager lets a region's outage silence its TargetDown alerts.
+    let inhibit = tree.yaml("alertmanager/alertmanager.yml")["inhibit_rules"].to_string();
+    assert!(
+        inhibit.contains("alertname=\\\"RegionDown\\\""),
+        "{inhibit}"
+    );
+
+    let Some(promtool) = validator("promtool") else {
+        return;
+    };
+    promtool_rules(&promtool, tree.path());
+    let test = tree.yaml("prometheus/tests/global-regions.test.yml");
+    let names: Vec<&str> = test["tests"]
+        .as_array()
+        .expect("tests")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(names.iter().any(|n| n.contains("series stop")), "{names:?}");
+}

@@ -19,8 +19,7 @@ fn repository_with_override() -> tempfile::TempDir {
     let deploy = repo.path().join("deploy");
     fs::create_dir_all(repo.path().join(".git")).expect("mkdir .git");
     fs::create_dir_all(&deploy).expect("mkdir deploy");
-    let mut spec =
-        fs::read_to_string(root().join("examples/app-oint/hardening.toml")).expect("spec");
+    let mut spec = app_oint_in_deploy();
     spec.push_str("\n[generate]\ntemplates = \"harden-templates\"\n");
     fs::write(deploy.join("hardening.toml"), spec).expect("write spec");
     harden_in(&deploy, &["templates", "export", LABELS]).success();
@@ -68,7 +67,7 @@ fn an_override_recorded_in_the_spec_passes_generate_diff_check_and_the_ci_workfl
     assert!(objects > 20, "only {objects} objects");
 
     // The generated CI workflow's harden commands pass as written.
-    let workflow = yaml(&find(repo.path(), "harden.yml"));
+    let workflow = yaml(&repo.path().join(WORKFLOW));
     let directory = workflow["defaults"]["run"]["working-directory"]
         .as_str()
         .expect("working-directory");
@@ -112,15 +111,6 @@ fn an_override_recorded_in_the_spec_passes_generate_diff_check_and_the_ci_workfl
     )
     .expect("write");
     harden_in(&deploy, &["diff"]).code(1);
-}
-
-/// The file named `name` under `dir`.
-fn find(dir: &Path, name: &str) -> std::path::PathBuf {
-    read_tree(dir)
-        .into_iter()
-        .map(|(rel, _)| dir.join(rel))
-        .find(|p| p.file_name().is_some_and(|n| n == name))
-        .unwrap_or_else(|| panic!("no {name} under {}", dir.display()))
 }
 
 #[test]
@@ -224,4 +214,72 @@ fn an_override_matching_no_template_is_an_error_naming_the_close_names() {
         run.stderr
     );
     assert!(!deploy.join("k8s").exists(), "nothing is written");
+}
+
+/// Without `--to`, export writes into the `[generate] templates` of the
+/// spec found as every command finds it (here from a subdirectory); a spec
+/// without the key, or no spec, is an error saying what to do, and nothing
+/// is written.
+#[test]
+fn export_defaults_to_the_specs_templates_directory() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let deploy = repo.path().join("deploy");
+    let sub = deploy.join("k8s");
+    fs::create_dir_all(repo.path().join(".git")).expect("mkdir .git");
+    fs::create_dir_all(&sub).expect("mkdir");
+    let spec = app_oint_in_deploy();
+    fs::write(deploy.join("hardening.toml"), &spec).expect("spec");
+
+    let run = harden_in(&sub, &["templates", "export", LABELS]).code(2);
+    assert!(
+        run.stderr.contains(
+            "../hardening.toml has no [generate] templates, the directory of template overrides that generate, diff and check read: add"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("templates = \"harden-templates\""),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("or pass --to DIR"), "{}", run.stderr);
+    assert_eq!(read_tree(repo.path()).len(), 1, "nothing written");
+
+    fs::write(
+        deploy.join("hardening.toml"),
+        format!("{spec}\n[generate]\ntemplates = \"overrides/k8s\"\n"),
+    )
+    .expect("spec");
+    let run = harden_in(&sub, &["templates", "export", LABELS]).success();
+    let written = deploy.join("overrides/k8s").join(LABELS);
+    assert_eq!(
+        fs::read_to_string(&written).expect("exported beside the spec"),
+        fs::read_to_string(root().join("templates").join(LABELS)).expect("built-in")
+    );
+    assert!(
+        run.stdout
+            .contains("[generate] templates in ../hardening.toml"),
+        "{}",
+        run.stdout
+    );
+    assert!(!sub.join("overrides").exists() && !sub.join("harden-templates").exists());
+    harden_in(&sub, &["generate"]).success();
+    harden_in(&sub, &["diff"]).success();
+
+    let empty = tempfile::tempdir().expect("tempdir");
+    fs::create_dir(empty.path().join(".git")).expect("mkdir .git");
+    let run = harden_in(empty.path(), &["templates", "export", LABELS]).code(2);
+    assert!(
+        run.stderr.contains("no hardening.toml found"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("or pass --to DIR to export without a spec"),
+        "{}",
+        run.stderr
+    );
+    assert!(read_tree(empty.path()).is_empty());
 }

@@ -86,6 +86,11 @@ impl Lower {
         Monitoring {
             prometheus_replicas: m.prometheus_replicas.unwrap_or(2),
             alertmanager_replicas: m.alertmanager_replicas.unwrap_or(3),
+            alertmanager_peer_timeout: self.duration_or(
+                "/monitoring/alertmanager_peer_timeout",
+                m.alertmanager_peer_timeout.as_ref(),
+                15,
+            ),
             external_alertmanagers,
             remote_write,
             prometheus_port: m.prometheus_port.map_or(9090, |p| p.0),
@@ -101,6 +106,55 @@ impl Lower {
                 .map(|u| u.as_str().trim_end_matches('/').to_string())
                 .unwrap_or_else(|| format!("http://localhost:{grafana_port}")),
         }
+    }
+
+    /// The generated Alertmanager cluster's timing. After each flush of a
+    /// group (every `group_interval`), the member at position k waits k peer
+    /// timeouts, then notifies unless the notification log shows the group
+    /// notified. A flush that outlasts the interval goes stale: its member
+    /// notifies what the group was when the wait began (firing), after an
+    /// earlier member notified the resolution, and its flushes drift apart
+    /// from the others'. So every member's wait, and one more peer timeout
+    /// to send, fit in `group_interval`.
+    pub(super) fn cluster_timing(
+        &mut self,
+        m: &Monitoring,
+        alerting: &Alerting,
+        spec: &spec::Spec,
+    ) {
+        let members = m.alertmanager_replicas;
+        if !m.runs_alertmanager() || members < 2 {
+            return;
+        }
+        let peer = m.alertmanager_peer_timeout;
+        let needed = peer.checked_mul(u64::from(members)).unwrap_or(peer);
+        if alerting.group_interval >= needed {
+            return;
+        }
+        let mut problem = Problem::new(
+            Code::InvalidValue,
+            format!(
+                "group_interval {} is shorter than the {members} Alertmanager members' waits, {members} × {peer} (alertmanager_peer_timeout): a member still waiting when the group's next flush is due notifies a stale state, such as firing after the resolution",
+                alerting.group_interval
+            ),
+        )
+        .with_help(format!(
+            "set [alerting] group_interval to at least {needed}, or lower [monitoring] alertmanager_peer_timeout to at most {}",
+            alerting
+                .group_interval
+                .checked_div(u64::from(members))
+                .unwrap_or(peer)
+        ));
+        if spec.alerting.group_interval.is_some() {
+            problem = problem.with_label(Label::value("/alerting/group_interval", "too short"));
+        }
+        if spec.monitoring.alertmanager_peer_timeout.is_some() {
+            problem = problem.with_label(Label::value(
+                "/monitoring/alertmanager_peer_timeout",
+                "each member waits this per position",
+            ));
+        }
+        self.report(problem);
     }
 
     fn remote_write(&mut self, pointer: &str, r: &spec::RemoteWrite) -> Option<RemoteWrite> {

@@ -184,6 +184,32 @@ impl Lower {
                 );
             }
         }
+        // An object without labels is selected only by a selector that
+        // selects everything (`{}`); kube-prometheus-stack's Prometheus
+        // selects by `release` and its Grafana sidecar by
+        // `grafana_dashboard`, so such objects would load nowhere, silently.
+        for (key, given, selects, example) in [
+            (
+                "operator_labels",
+                &k.operator_labels,
+                "the operator's Prometheus selects PodMonitors and PrometheusRules by",
+                "{ release = \"kube-prometheus-stack\" }",
+            ),
+            (
+                "dashboard_labels",
+                &k.dashboard_labels,
+                "Grafana's sidecar loads dashboard ConfigMaps by",
+                "{ grafana_dashboard = \"1\" }",
+            ),
+        ] {
+            if given.as_ref().is_some_and(BTreeMap::is_empty) {
+                self.invalid(
+                    &format!("{at}/{key}"),
+                    format!("`{key}` is empty: the objects would carry no label for a selector to match, so only a selector that matches every object (`{{}}`) would load them, and kube-prometheus-stack's default matches none"),
+                    format!("write the labels {selects}, such as `{key} = {example}`, or remove `{key}` for that default"),
+                );
+            }
+        }
         let labels = |given: &Option<BTreeMap<spec::K8sLabelKey, spec::K8sLabelValue>>,
                       default: &[(&str, &str)]| match given {
             Some(map) => map

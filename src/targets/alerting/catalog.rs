@@ -5,7 +5,8 @@
 //!
 //! Each source of rules adds its [`RuleFile`]s in [`rule_files`]: the HTTP
 //! services (`rules.rs`), the Redis caches (`rules/cache.rs`) and the
-//! databases' backups (`rules/backup.rs`). An alert from another source (a backup, a
+//! databases' backups (`rules/backup.rs`), and the alerts that compare
+//! regions, for the store's ruler (`rules/global.rs`). An alert from another source (a backup, a
 //! cache) adds a [`Topic`] variant, which the runbook emitter must then
 //! describe: the compiler refuses a topic without a runbook.
 
@@ -122,6 +123,7 @@ pub fn rule_files(model: &Model) -> Vec<RuleFile> {
     let mut files = super::rules::http_rule_files(model);
     files.extend(super::rules::cache_rule_files(model));
     files.extend(super::rules::backup_rule_files(model));
+    files.extend(super::rules::global_rule_files(model));
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files
 }

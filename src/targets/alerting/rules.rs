@@ -11,10 +11,12 @@
 mod backup;
 mod cache;
 mod format;
+mod global;
 mod http;
 
 pub use backup::backup_rule_files;
 pub use cache::cache_rule_files;
+pub use global::{GLOBAL_DIR, global_rule_files};
 pub use http::http_rule_files;
 
 use format::{humanize, humanize_percentage, minutes, per, steps_of};
@@ -127,7 +129,10 @@ pub fn emit(model: &Model, files: &[RuleFile], out: &mut Emitter<'_>) -> Result<
             queries(),
         )?;
         let rule_name = file.path.rsplit('/').next().unwrap_or(&file.path);
-        if let Some((k8s, operator)) = operator {
+        // The global rules are for the store's ruler, not the cluster's
+        // Prometheus.
+        let global = file.path.starts_with(GLOBAL_DIR);
+        if let Some((k8s, operator)) = operator.filter(|_| !global) {
             let name = rule_name.strip_suffix(".yml").unwrap_or(rule_name);
             out.render_with(
                 &kubernetes::prometheus_rule_path(name),
@@ -148,7 +153,11 @@ pub fn emit(model: &Model, files: &[RuleFile], out: &mut Emitter<'_>) -> Result<
             &file.test_path,
             "prometheus/rules.test.yml.j2",
             &TestContext {
-                rule_file: format!("../rules/{rule_name}"),
+                // From prometheus/tests/ to the rule file.
+                rule_file: format!(
+                    "../{}",
+                    file.path.strip_prefix("prometheus/").unwrap_or(&file.path)
+                ),
                 group_eval_order,
                 tests: &file.tests,
             },

@@ -1,7 +1,7 @@
 //! Which target owns which generated file, decided by path prefix and
 //! defined here once, and the per-target snapshots of the examples.
 
-use super::{Tree, examples, read_tree, snapshot_settings};
+use super::{Tree, examples, snapshot_settings};
 
 /// An owner of generated files: an output target, or the output set itself
 /// (its manifest).
@@ -22,6 +22,7 @@ pub const OWNERS: &[Owner] = &[
         name: "alerting",
         prefixes: &[
             "prometheus/rules/",
+            "prometheus/global/",
             "prometheus/tests/",
             "runbooks/",
             "OPERATIONS.md",
@@ -103,7 +104,7 @@ impl Tree {
     /// `k8s/prometheus/rules/api.yml`) names its source instead: the
     /// source's own snapshot holds the text.
     pub fn snapshot_of(&self, name: &str) -> String {
-        let tree = read_tree(self.path());
+        let tree = self.read_all();
         tree.iter()
             .filter(|(path, _)| owned_by(path, name))
             .map(|(path, bytes)| {

@@ -4,6 +4,9 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::{get_from, wait_until};
 
 /// A started process, killed and reaped when dropped.
 pub struct Proc {
@@ -61,4 +64,31 @@ impl Drop for Proc {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// A harden-demo replica on each loopback address of `ips`, all on `port`
+/// (as a Deployment's pods share the container port), returned once every
+/// one answers its readiness probe.
+pub fn demo_replicas(dir: &Path, ips: &[String], port: u16) -> Vec<Proc> {
+    let procs: Vec<Proc> = ips
+        .iter()
+        .map(|ip| {
+            Proc::start(
+                &format!("harden-demo-{ip}"),
+                dir,
+                Path::new(env!("CARGO_BIN_EXE_harden-demo")),
+                &[
+                    "--bind".into(),
+                    ip.clone(),
+                    "--port".into(),
+                    port.to_string(),
+                ],
+            )
+        })
+        .collect();
+    wait_until("every replica to be ready", Duration::from_secs(20), || {
+        ips.iter()
+            .all(|ip| get_from(ip, port, "/readiness").is_some_and(|(code, _)| code == 200))
+    });
+    procs
 }

@@ -246,3 +246,12 @@ pub fn platform_trees(name: &str) -> Vec<Tree> {
     trees.push(generate(&Spec::toml(STAGING)).named("the staging spec"));
     trees
 }
+
+/// App-Oint kept in its repository's `deploy/` (`[ci] directory =
+/// "deploy"`), the workflow at the repository root.
+pub fn app_oint_in_deploy() -> String {
+    let spec = std::fs::read_to_string(super::root().join(super::APP_OINT)).expect("example");
+    let ci = "harden_git = \"https://github.com/app-oint/harden\"\n";
+    assert!(spec.contains(ci), "the example's [ci] moved");
+    spec.replace(ci, &format!("{ci}directory = \"deploy\"\n"))
+}

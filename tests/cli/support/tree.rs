@@ -49,38 +49,64 @@ impl Spec {
     }
 }
 
-/// A generated tree in a temporary directory (removed when dropped).
+/// A generated tree in a temporary directory (removed when dropped). The
+/// directory is the spec's repository: the spec and the files are generated
+/// in its `[ci] directory` (the directory itself without one), the CI
+/// workflow at its root.
 pub struct Tree {
     dir: tempfile::TempDir,
+    /// The output directory: `dir`, or `dir/<[ci] directory>`.
+    out: PathBuf,
     name: String,
+}
+
+/// The CI workflow's path, relative to the repository root.
+pub const WORKFLOW: &str = ".github/workflows/harden.yml";
+
+/// The spec's `[ci] directory` (`.` without one).
+fn ci_directory(text: &str) -> String {
+    let spec: toml::Table = text.parse().expect("the spec is TOML");
+    spec.get("ci")
+        .and_then(|ci| ci.get("directory"))
+        .and_then(|d| d.as_str())
+        .unwrap_or(".")
+        .to_string()
 }
 
 /// Generates `spec` into a fresh temporary directory.
 pub fn generate(spec: &Spec) -> Tree {
     let dir = tempfile::tempdir().expect("tempdir");
+    let text = match spec {
+        Spec::File(path) => std::fs::read_to_string(path).expect("spec"),
+        Spec::Toml(text) => text.clone(),
+        Spec::Fixture(fixture) => std::fs::read_to_string(root().join(fixture)).expect("fixture"),
+        Spec::Starter => String::new(),
+    };
+    let out = dir.path().join(ci_directory(&text));
+    std::fs::create_dir_all(&out).expect("output directory");
     match spec {
         Spec::File(path) => {
-            let out = dir.path().to_string_lossy();
+            let out = out.to_string_lossy();
             harden(&["generate", &path.to_string_lossy(), "--out", &out]).success();
         }
         Spec::Toml(text) => {
-            std::fs::write(dir.path().join("hardening.toml"), text).expect("spec written");
-            harden_in(dir.path(), &["generate"]).success();
+            std::fs::write(out.join("hardening.toml"), text).expect("spec written");
+            harden_in(&out, &["generate"]).success();
         }
-        Spec::Fixture(fixture) => {
-            let text = std::fs::read_to_string(root().join(fixture)).expect("fixture");
+        Spec::Fixture(_) => {
             let canary = dir.path().join("canary");
             let text = text.replace(CANARY, &canary.to_string_lossy());
-            std::fs::write(dir.path().join("hardening.toml"), text).expect("spec written");
-            harden_in(dir.path(), &["generate"]).success();
+            std::fs::write(out.join("hardening.toml"), text).expect("spec written");
+            harden_in(&out, &["generate"]).success();
         }
         Spec::Starter => {
-            harden_in(dir.path(), &["init"]).success();
-            harden_in(dir.path(), &["generate"]).success();
+            harden_in(&out, &["init"]).success();
+            harden_in(&out, &["generate"]).success();
         }
     }
     Tree {
         dir,
+        out,
         name: spec.name(),
     }
 }
@@ -94,14 +120,18 @@ pub fn examples() -> Vec<Tree> {
 }
 
 /// The valid spec fixtures beside the examples: shapes the examples lack,
-/// the hostile values, the longest names the schema allows and the
-/// Prometheus Operator's objects.
+/// the hostile values, the longest names the schema allows, the
+/// Prometheus Operator's objects and regions that meet in a store.
 pub const FIXTURES: &[&str] = &[
     "tests/fixtures/grafana/shapes.toml",
     HOSTILE,
     LONG_NAMES,
     OPERATOR,
+    REGIONS_REMOTE_WRITE,
 ];
+
+/// Regions that meet only in a remote-write store: the global rule file.
+pub const REGIONS_REMOTE_WRITE: &str = "tests/fixtures/regions/remote-write.toml";
 
 /// A cluster running the Prometheus Operator (`prometheus_operator = true`).
 pub const OPERATOR: &str = "tests/fixtures/operator/kube-prometheus-stack.toml";
@@ -136,7 +166,14 @@ impl Tree {
         self
     }
 
+    /// The output directory (where the spec is, for all but [`Spec::File`]).
     pub fn path(&self) -> &Path {
+        &self.out
+    }
+
+    /// The repository root: the output directory, or the directory its
+    /// `[ci] directory` is relative to.
+    pub fn repository_root(&self) -> &Path {
         self.dir.path()
     }
 
@@ -145,9 +182,15 @@ impl Tree {
         &self.name
     }
 
-    /// A path inside the tree.
+    /// A path inside the tree: relative to the output directory, but the CI
+    /// workflow ([`WORKFLOW`]) relative to the repository root.
     pub fn join(&self, rel: impl AsRef<Path>) -> PathBuf {
-        self.dir.path().join(rel)
+        let rel = rel.as_ref();
+        if rel == Path::new(WORKFLOW) {
+            self.repository_root().join(rel)
+        } else {
+            self.out.join(rel)
+        }
     }
 
     pub fn has(&self, rel: &str) -> bool {
@@ -169,7 +212,22 @@ impl Tree {
 
     /// Every file's path relative to the tree, sorted.
     pub fn files(&self) -> Vec<String> {
-        read_tree(self.path()).into_iter().map(|(p, _)| p).collect()
+        self.read_all().into_iter().map(|(p, _)| p).collect()
+    }
+
+    /// Every file and its bytes, sorted by path: the output directory's,
+    /// and the CI workflow at the repository root by [`WORKFLOW`].
+    pub fn read_all(&self) -> Vec<(String, Vec<u8>)> {
+        let mut files = read_tree(self.path());
+        let workflow = self.repository_root().join(WORKFLOW);
+        if self.out != self.repository_root() && workflow.is_file() {
+            files.push((
+                WORKFLOW.to_string(),
+                std::fs::read(workflow).expect("workflow"),
+            ));
+            files.sort();
+        }
+        files
     }
 
     /// The names of the entries of a directory of the tree, sorted (none
@@ -185,7 +243,7 @@ impl Tree {
 
     /// Where the hostile fixture's commands would leave a file.
     pub fn canary(&self) -> PathBuf {
-        self.join("canary")
+        self.repository_root().join("canary")
     }
 
     #[track_caller]

@@ -159,7 +159,8 @@ pub fn promtool_check_config(tool: &Path, tree: &Path) {
 /// `promtool check rules --lint-fatal` on every rule file of a tree and
 /// `promtool test rules` on every test file, one test file per rule file.
 pub fn promtool_rules(tool: &Path, tree: &Path) {
-    let rules = files_in(&tree.join("prometheus/rules"));
+    let mut rules = files_in(&tree.join("prometheus/rules"));
+    rules.extend(files_in(&tree.join("prometheus/global")));
     let tests = files_in(&tree.join("prometheus/tests"));
     assert!(
         !rules.is_empty() && rules.len() == tests.len(),
@@ -587,37 +588,46 @@ fn typescript_for(board: &Value) -> String {
     ts
 }
 
-/// `node` and the TypeScript compiler `npm ci` installs under
-/// tests/grafana-types, or None (skip) when they are missing and not required.
-pub fn typescript() -> Option<(PathBuf, PathBuf)> {
+/// `node` and the npm `packages` that `npm ci` installs under `project`
+/// (a directory of tests/), or None (skip) when any is missing and not required.
+fn node_packages(project: &str, packages: &[&str]) -> Option<PathBuf> {
     let node = validator("node")?;
-    let types = root().join("tests/grafana-types/node_modules");
-    let tsc = types.join("typescript/bin/tsc");
-    if !tsc.is_file() || !types.join("@grafana/schema").is_dir() {
+    let modules = root().join(project).join("node_modules");
+    if !packages.iter().all(|p| modules.join(p).exists()) {
+        let what = packages.join(" and ");
         missing(
-            "typescript and @grafana/schema are required: run `npm ci` in tests/grafana-types",
-            "typescript and @grafana/schema",
-            "(cd tests/grafana-types && npm ci)",
+            &format!("{what} are required: run `npm ci` in {project}"),
+            &what,
+            &format!("(cd {project} && npm ci)"),
         );
         return None;
     }
-    Some((node, tsc))
+    Some(node)
 }
 
-/// Type-checks each dashboard as `Dashboard` with `tsc --noEmit --strict`;
-/// returns whether it passed and tsc's output.
-pub fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool, String) {
+/// The TypeScript compiler tests/grafana-types installs.
+const TSC: &str = "typescript/bin/tsc";
+
+/// `node` and the TypeScript compiler `npm ci` installs under
+/// tests/grafana-types, or None (skip) when they are missing and not required.
+pub fn typescript() -> Option<(PathBuf, PathBuf)> {
+    const TYPES: &str = "tests/grafana-types";
+    let node = node_packages(TYPES, &[TSC, "@grafana/schema"])?;
+    Some((node, root().join(TYPES).join("node_modules").join(TSC)))
+}
+
+/// `tsc --noEmit --strict` on `files` (name, TypeScript) in a scratch
+/// directory that sees `project`'s node_modules: whether they passed, and
+/// tsc's output.
+fn tsc_check(node: &Path, tsc: &Path, project: &str, files: &[(String, String)]) -> (bool, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::os::unix::fs::symlink(
-        root().join("tests/grafana-types/node_modules"),
+        root().join(project).join("node_modules"),
         dir.path().join("node_modules"),
     )
     .expect("symlink node_modules");
-    let mut files = Vec::new();
-    for (name, board) in boards {
-        let file = format!("{}.ts", name.trim_end_matches(".json"));
-        std::fs::write(dir.path().join(&file), typescript_for(board)).expect("write ts");
-        files.push(file);
+    for (name, ts) in files {
+        std::fs::write(dir.path().join(name), ts).expect("write ts");
     }
     let output = Command::new(node)
         .arg(tsc)
@@ -630,11 +640,26 @@ pub fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool,
             "--moduleResolution",
             "nodenext",
         ])
-        .args(&files)
+        .args(files.iter().map(|(name, _)| name))
         .current_dir(dir.path())
         .output()
         .expect("tsc runs");
     (output.status.success(), text(&output))
+}
+
+/// Type-checks each dashboard as `Dashboard` with `tsc --noEmit --strict`;
+/// returns whether it passed and tsc's output.
+pub fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool, String) {
+    let files: Vec<(String, String)> = boards
+        .iter()
+        .map(|(name, board)| {
+            (
+                format!("{}.ts", name.trim_end_matches(".json")),
+                typescript_for(board),
+            )
+        })
+        .collect();
+    tsc_check(node, tsc, "tests/grafana-types", &files)
 }
 
 // --- the Prometheus Operator's CRD schemas -------------------------------------
@@ -642,18 +667,10 @@ pub fn type_check(node: &Path, tsc: &Path, boards: &[(String, Value)]) -> (bool,
 /// `node` with `@kubernetes-models/prometheus-operator` installed under
 /// tests/operator-crds, or None (skip) when missing and not required.
 pub fn operator_crds() -> Option<PathBuf> {
-    let node = validator("node")?;
-    let models =
-        root().join("tests/operator-crds/node_modules/@kubernetes-models/prometheus-operator");
-    if !models.is_dir() {
-        missing(
-            "@kubernetes-models/prometheus-operator is required: run `npm ci` in tests/operator-crds",
-            "@kubernetes-models/prometheus-operator",
-            "(cd tests/operator-crds && npm ci)",
-        );
-        return None;
-    }
-    Some(node)
+    node_packages(
+        "tests/operator-crds",
+        &["@kubernetes-models/prometheus-operator"],
+    )
 }
 
 /// Validates each object against its CRD's OpenAPI schema
@@ -691,12 +708,6 @@ const CRD_TYPES: &[(&str, &str)] = &[
 /// `@kubernetes-models/prometheus-operator` with `tsc --strict` (the
 /// compiler tests/grafana-types installs): whether all passed, and tsc's output.
 pub fn crd_type_check(node: &Path, tsc: &Path, objects: &[Value]) -> (bool, String) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::os::unix::fs::symlink(
-        root().join("tests/operator-crds/node_modules"),
-        dir.path().join("node_modules"),
-    )
-    .expect("symlink node_modules");
     let mut ts = String::new();
     for (kind, module) in CRD_TYPES {
         ts.push_str(&format!(
@@ -711,21 +722,10 @@ pub fn crd_type_check(node: &Path, tsc: &Path, objects: &[Value]) -> (bool, Stri
             .unwrap_or_else(|| panic!("no type for {}", object["kind"]));
         ts.push_str(&format!("export const object{i}: I{kind} = {object};\n"));
     }
-    std::fs::write(dir.path().join("objects.ts"), ts).expect("write ts");
-    let output = Command::new(node)
-        .arg(tsc)
-        .args([
-            "--noEmit",
-            "--strict",
-            "--skipLibCheck",
-            "--module",
-            "nodenext",
-            "--moduleResolution",
-            "nodenext",
-            "objects.ts",
-        ])
-        .current_dir(dir.path())
-        .output()
-        .expect("tsc runs");
-    (output.status.success(), text(&output))
+    tsc_check(
+        node,
+        tsc,
+        "tests/operator-crds",
+        &[("objects.ts".into(), ts)],
+    )
 }

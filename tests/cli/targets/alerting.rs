@@ -161,14 +161,22 @@ fn the_routes_operations_tests_reach_the_receivers_the_runbooks_name() {
 /// sees it fire and some test group sees it stay quiet throughout.
 fn coverage(tree: &Path) -> Vec<(String, bool, bool)> {
     let mut out = Vec::new();
-    for rules in files_in(&tree.join("prometheus/rules")) {
+    let files = files_in(&tree.join("prometheus/rules"))
+        .into_iter()
+        .map(|f| (f, "rules", ""))
+        .chain(
+            files_in(&tree.join("prometheus/global"))
+                .into_iter()
+                .map(|f| (f, "global", "global-")),
+        );
+    for (rules, dir, prefix) in files {
         let name = rules
             .file_stem()
             .expect("stem")
             .to_string_lossy()
             .into_owned();
-        let tests = yaml(&tree.join(format!("prometheus/tests/{name}.test.yml")));
-        assert_eq!(tests["rule_files"][0], format!("../rules/{name}.yml"));
+        let tests = yaml(&tree.join(format!("prometheus/tests/{prefix}{name}.test.yml")));
+        assert_eq!(tests["rule_files"][0], format!("../{dir}/{name}.yml"));
         let groups = tests["tests"].as_array().expect("tests");
         for group in yaml(&rules)["groups"].as_array().expect("groups") {
             for rule in group["rules"].as_array().expect("rules") {
@@ -392,11 +400,19 @@ fn region_down_is_generated_tested_and_routed_to_oncall() {
     }
 }
 
-/// `(alert, runbook_url)` of every alert in every rule file of `tree`.
+/// `(alert, runbook_url)` of every alert in every rule file of `tree`, the
+/// global rules (for the store's ruler) too.
 fn alerts(tree: &Tree) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for file in tree.names_in("prometheus/rules") {
-        let rules = tree.yaml(&format!("prometheus/rules/{file}"));
+    let files = ["prometheus/rules", "prometheus/global"]
+        .into_iter()
+        .flat_map(|dir| {
+            tree.names_in(dir)
+                .into_iter()
+                .map(move |f| format!("{dir}/{f}"))
+        });
+    for file in files {
+        let rules = tree.yaml(&file);
         for group in rules["groups"].as_array().expect("groups") {
             for rule in group["rules"].as_array().expect("rules") {
                 let Some(alert) = rule["alert"].as_str() else {

@@ -5,21 +5,20 @@
 //! script does with a good and a tampered download is in `ci/install.rs`.
 
 mod install;
+mod root;
 
+use harden::targets::ci::{ACTIONS, Pinned};
 use serde_json::Value;
 
 use crate::support::*;
 
 // --- (a) The real validator accepts every example and fixture -----------------
 
-/// App-Oint as written (`directory = "deploy"`) and with the spec at the
-/// repository root (no `directory`).
+/// App-Oint as written (the spec at the repository root) and in a
+/// subdirectory (`directory = "deploy"`: the workflow still at the root).
 fn workflow_trees() -> Vec<Tree> {
     let mut trees = generating("ci");
-    let root_spec = std::fs::read_to_string(root().join("examples/app-oint/hardening.toml"))
-        .expect("example")
-        .replace("directory = \"deploy\"\n", "");
-    trees.push(generate(&Spec::toml(root_spec)).named("app-oint at the root"));
+    trees.push(generate(&Spec::toml(app_oint_in_deploy())).named("app-oint in deploy/"));
     trees
 }
 
@@ -46,10 +45,11 @@ fn the_ci_workflow_passes_the_github_workflow_schema_and_actionlint() {
 
 // --- (b) The numbers in the files equal the model and the spec ----------------
 
-/// Every `uses:` line pins a full commit SHA and names its tag in a comment.
+/// Every `uses:` line pins a full commit SHA and names its tag in a
+/// comment, as a row of the one table of pinned actions; returns the rows.
 #[track_caller]
-fn assert_pinned_by_sha(name: &str, text: &str) {
-    let mut seen = 0;
+fn assert_pinned_by_sha(name: &str, text: &str) -> Vec<&'static Pinned> {
+    let mut seen = Vec::new();
     for line in text.lines() {
         let Some((_, rest)) = line.split_once("uses: ") else {
             continue;
@@ -57,7 +57,6 @@ fn assert_pinned_by_sha(name: &str, text: &str) {
         if rest.starts_with("./") {
             continue;
         }
-        seen += 1;
         let (action, tag) = rest
             .split_once(" # ")
             .unwrap_or_else(|| panic!("{name}: {line} names no tag"));
@@ -75,8 +74,54 @@ fn assert_pinned_by_sha(name: &str, text: &str) {
             tag.starts_with('v') && tag[1..].split('.').all(|n| n.parse::<u32>().is_ok()),
             "{name}: {line}'s comment is not a version tag"
         );
+        let row = ACTIONS
+            .iter()
+            .find(|a| a.uses == action)
+            .unwrap_or_else(|| panic!("{name}: {line} is not in src/targets/ci/actions.rs"));
+        assert_eq!(row.tag, tag, "{name}: {line}: the table says {}", row.tag);
+        seen.push(row);
     }
-    assert!(seen > 0, "{name} uses no action");
+    assert!(!seen.is_empty(), "{name} uses no action");
+    seen
+}
+
+/// The table of pinned actions is the one definition of every `uses:` in
+/// the generated workflows (each install, with and without a smoke test)
+/// and in harden's own workflows and action, and each row is used.
+#[test]
+fn every_action_harden_uses_is_a_row_of_the_one_pinned_table() {
+    let mut used = std::collections::BTreeSet::new();
+    for tree in [
+        generate(&Spec::app_oint()),
+        generate(&Spec::Fixture(HOSTILE)),
+    ] {
+        used.extend(
+            assert_pinned_by_sha(tree.name(), &tree.read(WORKFLOW))
+                .into_iter()
+                .map(|a| a.name),
+        );
+    }
+    let workflows = std::fs::read_dir(root().join(".github/workflows")).expect("workflows");
+    for file in workflows {
+        let path = file.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("workflow");
+        used.extend(
+            assert_pinned_by_sha(&path.display().to_string(), &text)
+                .into_iter()
+                .map(|a| a.name),
+        );
+    }
+    // A composite action runs scripts only: a `uses:` step there would
+    // need its row too.
+    let action = std::fs::read_to_string(root().join("action.yml")).expect("action.yml");
+    assert!(
+        !action
+            .lines()
+            .any(|l| !l.trim_start().starts_with('#') && l.contains("uses:")),
+        "action.yml uses an action: check it here"
+    );
+    let names: std::collections::BTreeSet<_> = ACTIONS.iter().map(|a| a.name).collect();
+    assert_eq!(used, names, "a row of the table is used nowhere");
 }
 
 /// Actions pinned by SHA, read-only permissions, harden installed from its
@@ -88,7 +133,7 @@ fn the_ci_workflow_pins_its_actions_runs_the_checks_and_scans_every_image() {
         generate(&Spec::app_oint()),
         generate(&Spec::Fixture(HOSTILE)),
     ] {
-        assert_pinned_by_sha(tree.name(), &tree.read(".github/workflows/harden.yml"));
+        assert_pinned_by_sha(tree.name(), &tree.read(WORKFLOW));
         let workflow = tree.yaml(".github/workflows/harden.yml");
         assert_eq!(workflow["permissions"]["contents"], "read");
         let jobs = workflow["jobs"].as_object().expect("jobs");
@@ -142,7 +187,7 @@ fn the_ci_workflow_pins_its_actions_runs_the_checks_and_scans_every_image() {
         }
         let distinct: std::collections::BTreeSet<_> = scanned.iter().collect();
         assert_eq!(distinct.len(), scanned.len(), "{scanned:?}");
-        assert!(!tree.path().join("canary").exists());
+        tree.assert_no_command_ran();
     }
     // App-Oint builds two images: the API's and the backup job's.
     let example = yaml(&root().join("examples/app-oint/.github/workflows/harden.yml"));
