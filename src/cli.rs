@@ -3,9 +3,11 @@
 //! Exit codes: 0 success; 1 drift (`diff`) or a failed check (`check`, including the budget gate
 //! of `check --live --budget`); 2 an invalid spec, bad arguments, or an error that stopped harden
 //! (nothing half-written; for `report` and `backtest`, Prometheus unreachable or without data).
+//! `import` exits 1 when something in the files was not imported.
 
 mod docs;
 mod http_flags;
+mod import;
 mod json;
 mod live;
 mod spec_path;
@@ -154,6 +156,17 @@ enum Command {
         #[arg(long, value_enum, default_value_t = PlainFormat::Text)]
         format: PlainFormat,
     },
+    /// Print the [[service]] and [[service.slo]] tables of Sloth or OpenSLO
+    /// SLO specs, noting on standard error what cannot be expressed.
+    #[command(after_help = import::EXIT)]
+    Import {
+        /// The files' format.
+        #[arg(value_enum)]
+        format: import::Format,
+        /// The spec files (several documents each allowed).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// Print the spec's JSON Schema (draft-07).
     #[command(after_help = EXIT_OTHER)]
     Schema,
@@ -285,6 +298,7 @@ pub fn run(cli: Cli) -> ExitCode {
             format,
         } => spec_path(spec)
             .and_then(|s| backtest(&s, (prometheus, &http), days, svg.as_deref(), format)),
+        Command::Import { format, files } => import::run(format, &files, quiet),
         Command::Schema => print_schema(),
         Command::Init { path } => init(&path.unwrap_or_else(|| PathBuf::from(DEFAULT_SPEC)), quiet),
         Command::Templates { command } => match command {

@@ -19,6 +19,7 @@ pub mod diagnostics;
 pub mod engine;
 pub mod explain;
 pub mod history;
+pub mod import;
 pub mod load;
 pub mod model;
 pub mod output;

@@ -61,7 +61,10 @@ impl Slo {
                 format!("requests answered within {}", human_duration(*threshold))
             }
             Sli::Events { good: true, .. } => "good events".to_string(),
-            Sli::Events { good: false, .. } => "events that are not bad".to_string(),
+            Sli::Events { good: false, .. } | Sli::Ratio { good: false, .. } => {
+                "events that are not bad".to_string()
+            }
+            Sli::Ratio { good: true, .. } => "good events".to_string(),
         }
     }
 }
@@ -86,6 +89,13 @@ pub enum Sli {
         good: bool,
         total: Selector,
     },
+    /// PromQL expressions as written, `$window` standing for each window
+    /// (`good` as for `Events`).
+    Ratio {
+        events: WindowedExpr,
+        good: bool,
+        total: WindowedExpr,
+    },
 }
 
 impl Sli {
@@ -94,6 +104,53 @@ impl Sli {
             Sli::Availability { .. } => "availability",
             Sli::Latency { .. } => "latency",
             Sli::Events { .. } => "events",
+            Sli::Ratio { .. } => "ratio",
+        }
+    }
+}
+
+/// Labels harden's alerts carry already: a spec's extra labels may not
+/// change them (routing and inhibition read them).
+pub const RESERVED_LABELS: [&str; 8] = [
+    "alertname",
+    "severity",
+    "service",
+    "slo",
+    "tier",
+    "team",
+    "job",
+    "instance",
+];
+/// Annotations harden writes on every alert.
+pub const RESERVED_ANNOTATIONS: [&str; 4] = ["summary", "description", "runbook_url", "dashboard"];
+
+/// What a ratio SLI's expressions write where each window's range goes.
+pub const WINDOW_PLACEHOLDER: &str = "$window";
+
+/// A ratio SLI's PromQL expression, checked when lowered: every range in
+/// it is [`WINDOW_PLACEHOLDER`] (or it reads no range at all).
+#[derive(Debug, Clone)]
+pub struct WindowedExpr {
+    /// As written.
+    pub text: String,
+    /// It is a `sum(…)` without grouping already: one series, not wrapped again.
+    pub summed: bool,
+    /// Every function over `$window` is `rate`: the value is events per second.
+    pub per_second: bool,
+    /// The one counter it reads, when it is `sum(rate(counter[$window]))`
+    /// (or `increase`, with or without the sum): what promtool cases feed.
+    pub counter: Option<Selector>,
+}
+
+impl WindowedExpr {
+    /// The expression over `window`, summed into one series:
+    /// `sum(rate(x[5m]))` for `rate(x[$window])`.
+    pub fn over(&self, window: Duration) -> String {
+        let text = self.text.replace(WINDOW_PLACEHOLDER, &window.to_string());
+        if self.summed {
+            text
+        } else {
+            format!("sum({})", text.trim())
         }
     }
 }

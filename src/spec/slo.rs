@@ -35,7 +35,7 @@ pub struct SloSettings {
 }
 
 /// One SLO: a name, an objective and exactly one SLI (`availability`,
-/// `latency` or `events`).
+/// `latency`, `events` or `ratio`).
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Slo {
@@ -50,6 +50,9 @@ pub struct Slo {
     pub latency: Option<LatencySli>,
     /// Good (or bad) events and all events, each a counter selector.
     pub events: Option<EventsSli>,
+    /// Bad (or good) events and all events, each a PromQL expression with
+    /// `$window` where each window's range goes.
+    pub ratio: Option<RatioSli>,
     /// The period the objective is promised over (default: `[defaults.slo]`, else `30d`).
     pub window: Option<DurationStr>,
     /// The burn-rate alert tiers (default: `[defaults.slo]`, else the workbook's four).
@@ -97,6 +100,22 @@ pub struct EventsSli {
     /// A counter selector of the good events (instead of `bad`).
     pub good: Option<PromQl>,
     /// A counter selector of all events, such as `bookings_total`.
+    pub total: PromQl,
+}
+
+/// Ratio: two PromQL expressions, the bad (or good) events and all events,
+/// each written with `$window` as its range, such as
+/// `sum(rate(bookings_failed_total[$window]))`. harden puts every burn
+/// window and the SLO window in its place; an expression that reads a range
+/// must use `$window` for every range.
+#[derive(Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatioSli {
+    /// The bad events per second, such as `sum(rate(http_requests_total{code=~"5.."}[$window]))`.
+    pub bad: Option<PromQl>,
+    /// The good events per second (instead of `bad`).
+    pub good: Option<PromQl>,
+    /// All events per second, such as `sum(rate(http_requests_total[$window]))`.
     pub total: PromQl,
 }
 

@@ -30,6 +30,7 @@ mod filesystem;
 mod github_format;
 mod ha;
 mod hostile;
+mod import;
 mod init_and_schema;
 mod injection;
 mod live_tls;

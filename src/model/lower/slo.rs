@@ -1,6 +1,8 @@
 //! `[[service.slo]]` and `[defaults.slo]`: objectives, their SLIs, and the
 //! burn-rate tiers derived exactly from each window and budget.
 
+mod ratio;
+
 use super::*;
 use crate::engine::promql::{self, MAX_EXPR_BYTES, MAX_EXPR_DEPTH};
 use crate::spec::TierName;
@@ -45,21 +47,7 @@ const BURN_TIERS: [(Tier, u32, u32, u128); 4] = [
     (Tier::Ticket, 3 * 86_400, 6 * 3600, 10),
 ];
 
-/// Labels harden's alerts carry already: a spec's extra labels may not
-/// change them (routing and inhibition read them).
-pub(super) const RESERVED_LABELS: [&str; 8] = [
-    "alertname",
-    "severity",
-    "service",
-    "slo",
-    "tier",
-    "team",
-    "job",
-    "instance",
-];
-/// Annotations harden writes on every alert.
-pub(super) const RESERVED_ANNOTATIONS: [&str; 4] =
-    ["summary", "description", "runbook_url", "dashboard"];
+pub(super) use crate::model::{RESERVED_ANNOTATIONS, RESERVED_LABELS};
 
 impl Lower {
     /// `[defaults.slo]`, checked once at its own lines.
@@ -323,6 +311,7 @@ impl Lower {
             s.availability.as_ref().map(|_| "availability"),
             s.latency.as_ref().map(|_| "latency"),
             s.events.as_ref().map(|_| "events"),
+            s.ratio.as_ref().map(|_| "ratio"),
         ]
         .into_iter()
         .flatten()
@@ -336,7 +325,7 @@ impl Lower {
             self.report(
                 Problem::new(Code::InvalidValue, message)
                     .with_label(Label::value(format!("{pointer}/name"), "this SLO"))
-                    .with_help("give it exactly one of `availability = {}`, `latency = { threshold = \"500ms\" }` or `events = { bad = \"…\", total = \"…\" }`; write another [[service.slo]] for another SLI"),
+                    .with_help("give it exactly one of `availability = {}`, `latency = { threshold = \"500ms\" }`, `events = { bad = \"…\", total = \"…\" }` or `ratio = { bad = \"…\", total = \"…\" }`; write another [[service.slo]] for another SLI"),
             );
             return None;
         }
@@ -384,20 +373,18 @@ impl Lower {
                 matchers: pairs(&l.matchers),
             });
         }
+        if let Some(r) = &s.ratio {
+            let guarded = s
+                .min_requests
+                .or(self.slo_defaults.min_requests)
+                .unwrap_or(0)
+                > 0;
+            return self.ratio_sli(&format!("{pointer}/ratio"), r, guarded);
+        }
         let e = s.events.as_ref()?;
         let at = format!("{pointer}/events");
-        let (events, good) = match (&e.bad, &e.good) {
-            (Some(bad), None) => (self.selector(&format!("{at}/bad"), bad), false),
-            (None, Some(good)) => (self.selector(&format!("{at}/good"), good), true),
-            _ => {
-                self.invalid(
-                    &format!("{at}/total"),
-                    "an events SLI counts either its bad or its good events",
-                    "give exactly one of `bad` or `good`, and `total`",
-                );
-                return None;
-            }
-        };
+        let (which, written, good) = self.bad_or_good(&at, "an events SLI", &e.bad, &e.good)?;
+        let events = self.selector(&format!("{at}/{which}"), written);
         let total = self.selector(&format!("{at}/total"), &e.total);
         Some(Sli::Events {
             events: events?,
@@ -440,33 +427,60 @@ impl Lower {
                 "an events SLI takes a counter selector, not an expression".to_string(),
             );
         };
-        let Some(metric) = v.name.clone() else {
+        if v.name.is_none() {
             return refuse(self, "the selector names no metric".to_string());
-        };
+        }
         if v.offset.is_some() || v.at.is_some() || !v.matchers.or_matchers.is_empty() {
             return refuse(
                 self,
                 "the selector has an offset, @ or `or` matchers".to_string(),
             );
         }
-        use promql_parser::label::MatchOp;
-        let matchers = v
-            .matchers
-            .matchers
-            .iter()
-            .filter(|m| m.name != "__name__")
-            .map(|m| Matcher {
-                label: m.name.clone(),
-                op: match m.op {
-                    MatchOp::Equal => "=",
-                    MatchOp::NotEqual => "!=",
-                    MatchOp::Re(_) => "=~",
-                    MatchOp::NotRe(_) => "!~",
-                },
-                value: m.value.clone(),
-            })
-            .collect();
-        Some(Selector { metric, matchers })
+        selector_of(&v)
+    }
+
+    /// The one of `bad` and `good` an SLI at `at` gives: its key, its
+    /// text, and whether it counts good events.
+    fn bad_or_good<'a>(
+        &mut self,
+        at: &str,
+        what: &str,
+        bad: &'a Option<spec::PromQl>,
+        good: &'a Option<spec::PromQl>,
+    ) -> Option<(&'static str, &'a spec::PromQl, bool)> {
+        match (bad, good) {
+            (Some(bad), None) => Some(("bad", bad, false)),
+            (None, Some(good)) => Some(("good", good, true)),
+            _ => {
+                self.invalid(
+                    &format!("{at}/total"),
+                    format!("{what} counts either its bad or its good events"),
+                    "give exactly one of `bad` or `good`, and `total`",
+                );
+                None
+            }
+        }
+    }
+
+    /// A ratio SLI: its two expressions, and a traffic guard only when
+    /// `total` is a rate (the guard counts `total × the window's seconds`).
+    fn ratio_sli(&mut self, at: &str, r: &spec::RatioSli, guarded: bool) -> Option<Sli> {
+        let (which, written, good) = self.bad_or_good(at, "a ratio SLI", &r.bad, &r.good)?;
+        let events = self.windowed(&format!("{at}/{which}"), written);
+        let total = self.windowed(&format!("{at}/total"), &r.total)?;
+        if guarded && !total.per_second {
+            self.invalid(
+                &format!("{at}/total"),
+                "`min_requests` counts events as this expression × the window's seconds, but it is not a rate over `$window`",
+                "write `total` as events per second, such as sum(rate(bookings_total[$window])), or set `min_requests = 0` on this SLO",
+            );
+            return None;
+        }
+        Some(Sli::Ratio {
+            events: events?,
+            good,
+            total,
+        })
     }
 
     /// Extra alert labels or annotations, none of them one harden writes.
@@ -498,6 +512,29 @@ impl Lower {
         }
         out
     }
+}
+
+/// A parsed selector as harden keeps it: its metric and its matchers as written.
+fn selector_of(v: &promql_parser::parser::VectorSelector) -> Option<Selector> {
+    use promql_parser::label::MatchOp;
+    let metric = v.name.clone()?;
+    let matchers = v
+        .matchers
+        .matchers
+        .iter()
+        .filter(|m| m.name != "__name__")
+        .map(|m| Matcher {
+            label: m.name.clone(),
+            op: match m.op {
+                MatchOp::Equal => "=",
+                MatchOp::NotEqual => "!=",
+                MatchOp::Re(_) => "=~",
+                MatchOp::NotRe(_) => "!~",
+            },
+            value: m.value.clone(),
+        })
+        .collect();
+    Some(Selector { metric, matchers })
 }
 
 fn pairs(map: &std::collections::BTreeMap<spec::LabelName, spec::Text>) -> Vec<(String, String)> {

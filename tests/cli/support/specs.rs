@@ -154,6 +154,36 @@ tiers = [
 labels = { owner = "booking-team" }
 "#;
 
+/// Ratio SLIs: PromQL with `$window` for each range. One counts bad
+/// events of one counter (promtool cases fed), one good events with a
+/// traffic guard, one an error ratio already divided (over a total of 1,
+/// as `harden import sloth` writes Sloth's `raw` SLI).
+pub const RATIO_SLOS: &str = r#"
+[project]
+name = "shop"
+
+[[service]]
+name = "checkout"
+image = "registry.example.com/checkout:1.0"
+port = 8080
+
+[[service.slo]]
+name = "card-payments"
+objective = "99.5%"
+ratio = { bad = 'sum(rate(payments_failed_total{method="card"}[$window]))', total = 'sum(rate(payments_total{method="card"}[$window]))' }
+
+[[service.slo]]
+name = "jobs"
+objective = "99%"
+min_requests = 100
+ratio = { good = 'rate(jobs_done_total{queue="mail"}[$window])', total = 'rate(jobs_started_total{queue="mail"}[$window])' }
+
+[[service.slo]]
+name = "upstream"
+objective = "99.9%"
+ratio = { bad = 'sum(rate(upstream_requests_total{code=~"5.."}[$window])) / sum(rate(upstream_requests_total[$window]))', total = 'vector(1)' }
+"#;
+
 /// A small staging environment on every platform: one Prometheus, an
 /// existing Alertmanager instead of a generated one, and remote write with a
 /// bearer token from the environment.
@@ -191,12 +221,13 @@ url = "https://hooks.example.com/stage"
 "#;
 
 /// Generated trees beyond the examples whose rules differ from theirs: the
-/// variant, the three-SLO spec, the minimal spec and the starter spec
-/// `harden init` writes.
+/// variant, the three-SLO spec, the ratio SLIs, the minimal spec and the
+/// starter spec `harden init` writes.
 pub fn other_trees() -> Vec<Tree> {
     [
         Spec::toml(VARIANT),
         Spec::toml(THREE_SLOS),
+        Spec::toml(RATIO_SLOS),
         Spec::toml(MINIMAL),
         Spec::Starter,
     ]

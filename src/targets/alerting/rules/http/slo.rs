@@ -16,6 +16,11 @@ use crate::model::{Alert, BurnRate, MetricNames, Selector, Sli, Slo, Tier, recor
 use crate::units::{Decimal, Duration};
 use crate::vocab::{matcher, percent, promql_str};
 
+/// The first target's labels with some more.
+type WithLabels<'a> = dyn Fn(&[(String, String)]) -> BTreeMap<String, String> + 'a;
+/// Adds a series (metric, labels) fed these increases.
+type PushSeries<'a> = dyn FnMut(&str, &BTreeMap<String, String>, &Incs) + 'a;
+
 /// A counter's increase per promtool step.
 #[derive(Debug, Clone)]
 pub(super) enum Incs {
@@ -118,6 +123,18 @@ impl Builder<'_> {
                 self.sel_with(matchers, "")
             ),
             Sli::Events { total, .. } => format!("sum({func}({}[{window}]))", self.counter(total)),
+            Sli::Ratio { total, .. } => total.over(window),
+        }
+    }
+
+    /// How many events the SLO counted over `window`: a ratio SLI's total
+    /// is a rate (lowering refuses a guard otherwise), times the seconds.
+    fn slo_events(&self, slo: &Slo, window: Duration) -> String {
+        match &slo.sli {
+            Sli::Ratio { total, .. } => {
+                format!("{} * {}", total.over(window), window.as_millis() / 1000)
+            }
+            _ => self.slo_total(slo, window, "increase"),
         }
     }
 
@@ -155,6 +172,14 @@ impl Builder<'_> {
                 "({all} - (sum({func}({}[{window}])) or 0 * {all})) / {all}",
                 self.counter(events)
             ),
+            Sli::Ratio {
+                events,
+                good: false,
+                ..
+            } => format!("({} or 0 * {all}) / {all}", events.over(window)),
+            Sli::Ratio {
+                events, good: true, ..
+            } => format!("({all} - ({} or 0 * {all})) / {all}", events.over(window)),
         }
     }
 
@@ -243,7 +268,7 @@ impl Builder<'_> {
                 let traffic = if guard {
                     format!(
                         " and on () {} >= {}",
-                        self.slo_total(slo, b.long, "increase"),
+                        self.slo_events(slo, b.long),
                         slo.min_requests
                     )
                 } else {
@@ -357,8 +382,40 @@ impl Builder<'_> {
 
     /// The series an SLO's SLI reads, `bad` and `good` events per step,
     /// labelled as the service's first target. `None` when they cannot be
-    /// written: an events selector with other than `=` matchers.
+    /// written (an events selector with other than `=` matchers), or when
+    /// another SLO of the service reads one of them ([`Self::shared_with`]).
     pub(super) fn feed(&self, slo: &Slo, bad: Incs, good: Incs) -> Option<Vec<Series>> {
+        if self.shared_with(slo).is_some() {
+            return None;
+        }
+        self.feed_own(slo, bad, good)
+    }
+
+    /// Another SLO of the service whose SLI reads only series this one's
+    /// cases feed (two objectives on one SLI, as OpenSLO writes them): a
+    /// case for one would fire the other's alerts as well. (Two latency
+    /// SLOs share `_count` but not their bucket: the other's ratio stays
+    /// empty.)
+    pub(super) fn shared_with(&self, slo: &Slo) -> Option<&Slo> {
+        let names = |s: &Slo| -> Vec<String> {
+            self.feed_own(s, Incs::Steady(1), Incs::Steady(1))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|x| x.series)
+                .collect()
+        };
+        let mine = names(slo);
+        self.http
+            .slos
+            .iter()
+            .filter(|o| o.name != slo.name)
+            .find(|o| {
+                let theirs = names(o);
+                !theirs.is_empty() && theirs.iter().all(|n| mine.contains(n))
+            })
+    }
+
+    fn feed_own(&self, slo: &Slo, bad: Incs, good: Incs) -> Option<Vec<Series>> {
         let base = self.target_labels(0);
         let with = |extra: &[(String, String)]| {
             let mut l = base.clone();
@@ -394,43 +451,72 @@ impl Builder<'_> {
                 events,
                 good: counts_good,
                 total,
-            } => {
-                let eq = |s: &Selector| -> Option<Vec<(String, String)>> {
-                    s.matchers
-                        .iter()
-                        .map(|m| (m.op == "=").then(|| (m.label.clone(), m.value.clone())))
-                        .collect()
-                };
-                let (ev, tot) = (eq(events)?, eq(total)?);
-                let (ev_incs, other) = if *counts_good {
-                    (good, bad)
-                } else {
-                    (bad, good)
-                };
-                let mut ev_labels = with(&tot);
-                ev_labels.extend(ev.iter().cloned());
-                push(&events.metric, &ev_labels, &ev_incs);
-                if events.metric == total.metric {
-                    // The other events: the total's labels, and a value
-                    // apart for each label only the events selector sets.
-                    let mut l = with(&tot);
-                    let mut apart = false;
-                    for (k, v) in &ev {
-                        if !tot.iter().any(|(tk, _)| tk == k) {
-                            l.insert(k.clone(), format!("not-{v}"));
-                            apart = true;
-                        }
-                    }
-                    if !apart {
-                        return None;
-                    }
-                    push(&total.metric, &l, &other);
-                } else {
-                    push(&total.metric, &with(&tot), &ev_incs.plus(&other));
-                }
-            }
+            } => Self::feed_counters(events, *counts_good, total, &with, &bad, &good, &mut push)?,
+            Sli::Ratio {
+                events,
+                good: counts_good,
+                total,
+            } => Self::feed_counters(
+                events.counter.as_ref()?,
+                *counts_good,
+                total.counter.as_ref()?,
+                &with,
+                &bad,
+                &good,
+                &mut push,
+            )?,
         }
         Some(out)
+    }
+
+    /// The counters of an events SLI (or a ratio SLI reading one counter
+    /// each): the events' own series and the total's. `None` when they
+    /// cannot be written: other than `=` matchers, or one metric for both
+    /// with nothing to tell the events apart.
+    fn feed_counters(
+        events: &Selector,
+        counts_good: bool,
+        total: &Selector,
+        with: &WithLabels<'_>,
+        bad: &Incs,
+        good: &Incs,
+        push: &mut PushSeries<'_>,
+    ) -> Option<()> {
+        let eq = |s: &Selector| -> Option<Vec<(String, String)>> {
+            s.matchers
+                .iter()
+                .map(|m| (m.op == "=").then(|| (m.label.clone(), m.value.clone())))
+                .collect()
+        };
+        let (ev, tot) = (eq(events)?, eq(total)?);
+        let (ev_incs, other) = if counts_good {
+            (good, bad)
+        } else {
+            (bad, good)
+        };
+        let mut ev_labels = with(&tot);
+        ev_labels.extend(ev.iter().cloned());
+        if events.metric == total.metric {
+            // The other events: the total's labels, and a value apart for
+            // each label only the events selector sets.
+            let mut l = with(&tot);
+            let mut apart = false;
+            for (k, v) in &ev {
+                if !tot.iter().any(|(tk, _)| tk == k) {
+                    l.insert(k.clone(), format!("not-{v}"));
+                    apart = true;
+                }
+            }
+            if !apart {
+                return None;
+            }
+            push(&events.metric, &ev_labels, ev_incs);
+            push(&total.metric, &l, other);
+        } else {
+            push(&events.metric, &ev_labels, ev_incs);
+            push(&total.metric, &with(&tot), &ev_incs.plus(other));
+        }
+        Some(())
     }
 
     /// The cases of one tier's alert: each window pair alone, just under
