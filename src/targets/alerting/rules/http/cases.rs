@@ -59,21 +59,40 @@ impl Builder<'_> {
         total: u128,
         fires: bool,
     ) -> Case {
-        let value = Decimal::from_int(errors as u64)
-            .checked_div_exact(Decimal::from_int(total as u64))
-            .unwrap_or(Decimal::ZERO);
-        Case {
+        steady(
             name,
-            series: self.requests(class, errors, total),
-            onset: 1,
-            fires: if fires {
-                vec![Firing {
-                    labels: BTreeMap::new(),
-                    value: humanize_percentage(value),
-                }]
-            } else {
-                Vec::new()
-            },
-        }
+            self.requests(class, errors, total),
+            errors,
+            total,
+            fires,
+        )
+    }
+}
+
+/// A case fed a steady share of bad events, `errors` of `total` per step:
+/// its alert, when `fires`, reports that share.
+pub(super) fn steady(
+    name: String,
+    series: Vec<Series>,
+    errors: u128,
+    total: u128,
+    fires: bool,
+) -> Case {
+    let share = |n: u128| Decimal::from_int(u64::try_from(n).unwrap_or(u64::MAX));
+    let value = share(errors)
+        .checked_div_exact(share(total))
+        .unwrap_or(Decimal::ZERO);
+    Case {
+        name,
+        series,
+        onset: 1,
+        fires: if fires {
+            vec![Firing {
+                labels: BTreeMap::new(),
+                value: humanize_percentage(value),
+            }]
+        } else {
+            Vec::new()
+        },
     }
 }

@@ -597,22 +597,8 @@ impl Builder<'_> {
         total: u128,
         fires: bool,
     ) -> Option<Case> {
-        let value = Decimal::from_int(u64::try_from(errors).ok()?)
-            .checked_div_exact(Decimal::from_int(u64::try_from(total).ok()?))
-            .unwrap_or(Decimal::ZERO);
-        Some(Case {
-            name,
-            series: self.feed(slo, Incs::Steady(errors), Incs::Steady(total - errors))?,
-            onset: 1,
-            fires: if fires {
-                vec![Firing {
-                    labels: BTreeMap::new(),
-                    value: humanize_percentage(value),
-                }]
-            } else {
-                Vec::new()
-            },
-        })
+        let series = self.feed(slo, Incs::Steady(errors), Incs::Steady(total - errors))?;
+        Some(super::cases::steady(name, series, errors, total, fires))
     }
 
     /// Tier `b` alone: after a quiet history as long as the longest other
