@@ -195,7 +195,10 @@ fn app_platform_instances_push_through_the_gateway_and_the_rules_keep_them_apart
             .to_string()
     };
     let query = |q: &str| -> Vec<Value> {
-        let path = format!("/api/v1/query?query={}&time={now}", url_encode(q));
+        let path = format!(
+            "/api/v1/query?query={}&time={now}",
+            harden::history::api::encode(q)
+        );
         get_from("127.0.0.1", prom_port, &path)
             .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
             .and_then(|v| v["data"]["result"].as_array().cloned())

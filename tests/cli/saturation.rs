@@ -211,15 +211,7 @@ impl Prometheus {
 
     /// The value of an instant query with one result, if it has one.
     fn value(&self, query: &str) -> Option<f64> {
-        let encoded: String = query
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
+        let encoded = harden::history::api::encode(query);
         let answer = self.get(&format!("/api/v1/query?query={encoded}"));
         answer["data"]["result"][0]["value"][1]
             .as_str()

@@ -138,14 +138,7 @@ pub fn get(port: u16, path: &str) -> String {
 
 /// An instant query's result vector (empty when the query fails).
 pub fn query(port: u16, promql: &str) -> Vec<serde_json::Value> {
-    let mut encoded = String::new();
-    for b in promql.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
+    let encoded = harden::history::api::encode(promql);
     let body = get(port, &format!("/api/v1/query?query={encoded}"));
     let reply: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
     reply["data"]["result"]
@@ -263,16 +256,4 @@ pub fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
         assert!(started.elapsed() < limit, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
-}
-
-/// `s` as a URL query value.
-pub fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
